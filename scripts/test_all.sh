@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every suite — Deno, Bun, and the plain-Node ABI check — against a real Kafka broker that this
+# script starts (scripts/kafka/start.sh) and stops again, then prints one line: "N passed, N failed".
+# Usage: npm test   (after npm ci; set STREAMREG_NO_KAFKA_START=1 to use a broker you started yourself)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+DENO=./node_modules/deno/deno
+BUN=./node_modules/.bin/bun
+if [ ! -x "$DENO" ] || [ ! -x "$BUN" ]; then
+  echo "test_all: Deno or Bun missing under node_modules: run 'npm ci' first" >&2
+  exit 1
+fi
+[ -f build/streamreg.wasm ] && [ -f build/streamreg.debug.wasm ] || npm run --silent build:wasm || exit 1
+
+export NO_COLOR=1
+logs=$(mktemp -d)
+started_kafka=0
+if [ -z "${STREAMREG_NO_KAFKA_START:-}" ]; then
+  if bash scripts/kafka/start.sh >"$logs/kafka_start.txt" 2>&1; then
+    started_kafka=1
+  else
+    echo "test_all: the Kafka broker did not start; Kafka tests will fail. Its output:" >&2
+    tail -n 30 "$logs/kafka_start.txt" >&2
+  fi
+fi
+stop_kafka() { [ "$started_kafka" = 1 ] && bash scripts/kafka/stop.sh >/dev/null 2>&1; rm -rf "$logs"; }
+trap stop_kafka EXIT
+
+passed=0
+failed=0
+status=0
+count() { # suite-name file pass-regex fail-regex
+  local p f
+  p=$(grep -E "$3" "$2" | tail -n 1 | grep -oE '[0-9]+' | head -n 1)
+  f=$(grep -E "$4" "$2" | tail -n 1 | grep -oE '[0-9]+' | tail -n 1)
+  if [ -z "$p" ] || [ -z "$f" ]; then
+    echo "test_all: $1 printed no summary; counted as 1 failure" >&2
+    p=${p:-0}; f=$(( ${f:-0} + 1 ))
+  fi
+  echo "test_all: $1: $p passed, $f failed" >&2
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+echo "== Deno ==" >&2
+"$DENO" test --allow-all 2>&1 | tee "$logs/deno.txt" >&2 || status=1
+count deno "$logs/deno.txt" '(ok|FAILED) \| [0-9]+ passed' '(ok|FAILED) \| [0-9]+ passed.*\| [0-9]+ failed'
+
+echo "== Bun ==" >&2
+"$BUN" test ./src ./test 2>&1 | tee "$logs/bun.txt" >&2 || status=1
+count bun "$logs/bun.txt" '^ *[0-9]+ pass$' '^ *[0-9]+ fail$'
+
+echo "== Node (plain WebAssembly ABI) ==" >&2
+node --test --test-reporter=tap test/node/*.mjs 2>&1 | tee "$logs/node.txt" >&2 || status=1
+count node "$logs/node.txt" '^# pass [0-9]+' '^# fail [0-9]+'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
