@@ -56,18 +56,18 @@ export function max_magnitude(): f64 {
   return reinterpret<f64>(MAX_BITS);
 }
 
-const ABS_V = i64x2.splat(<i64>ABS);
-const MIN_V = i64x2.splat(<i64>MIN_BITS);
-const MAX_V = i64x2.splat(<i64>MAX_BITS);
+const MIN_V = f64x2.splat(reinterpret<f64>(MIN_BITS));
+const MAX_V = f64x2.splat(reinterpret<f64>(MAX_BITS));
+const ZERO_V = f64x2.splat(0);
 const ONE_V = f64x2.splat(1.0);
 const MINUS_ONE_V = f64x2.splat(-1.0);
 const SPLIT_V = f64x2.splat(SPLIT);
 const INF_V = f64x2.splat(Infinity);
 
-/** Lanes of |v| (as bits) that are 0 or within [MIN_BITS, MAX_BITS]. */
+/** Lanes where |v| (given as a and its zero mask) is 0 or within [2^-440, 2^440]; NaN compares false. */
 // @ts-ignore: decorator
-@inline function acceptablePair(a: v128): v128 {
-  return v128.or(i64x2.eq(a, i64x2.splat(0)), v128.and(i64x2.ge_s(a, MIN_V), i64x2.le_s(a, MAX_V)));
+@inline function acceptablePair(a: v128, zero: v128): v128 {
+  return v128.and(f64x2.le(a, MAX_V), v128.or(f64x2.ge(a, MIN_V), zero));
 }
 
 // Per-chunk extremes of the non-zero |x| and |y|, which bound the exponents every term can have.
@@ -138,8 +138,10 @@ function recordRanges(): void {
  * Adds the first n buffered points with weight `sign` (±1), or with the weights w[i] when `weighted`.
  * A point is refused (counted, not added) when x or y is NaN, ±Inf or out of range, or its weight is not ±1.
  * Points go two at a time through SIMD lanes; the arithmetic is the same as ingestOne's, lane by lane.
+ * Inlined into each export, so the loop is specialised for its constant sign and weighting.
  */
-function ingest(n: i32, sign: f64, weighted: bool): i32 {
+// @ts-ignore: decorator
+@inline function ingest(n: i32, sign: f64, weighted: bool): i32 {
   if (n < 0) n = 0;
   if (n > CAPACITY) n = CAPACITY;
   const before = refusedCount;
@@ -155,10 +157,12 @@ function ingest(n: i32, sign: f64, weighted: bool): i32 {
       const X = v128.load(inX + off);
       const Y = v128.load(inY + off);
       const W = weighted ? v128.load(inW + off) : signV;
-      const ax = v128.and(X, ABS_V);
-      const ay = v128.and(Y, ABS_V);
+      const ax = f64x2.abs(X);
+      const ay = f64x2.abs(Y);
+      const zx = f64x2.eq(ax, ZERO_V);
+      const zy = f64x2.eq(ay, ZERO_V);
       const ok = v128.and(
-        v128.and(acceptablePair(ax), acceptablePair(ay)),
+        v128.and(acceptablePair(ax, zx), acceptablePair(ay, zy)),
         v128.or(f64x2.eq(W, ONE_V), f64x2.eq(W, MINUS_ONE_V)),
       );
       if (!i64x2.all_true(ok)) {
@@ -166,10 +170,11 @@ function ingest(n: i32, sign: f64, weighted: bool): i32 {
         ingestOne(load<f64>(inX + off + 8), load<f64>(inY + off + 8), weighted ? load<f64>(inW + off + 8) : sign);
         continue;
       }
-      maxXV = f64x2.max(maxXV, ax);
-      maxYV = f64x2.max(maxYV, ay);
-      minXV = f64x2.min(minXV, v128.bitselect(INF_V, ax, i64x2.eq(ax, i64x2.splat(0))));
-      minYV = f64x2.min(minYV, v128.bitselect(INF_V, ay, i64x2.eq(ay, i64x2.splat(0))));
+      // pmin/pmax are single instructions; no NaN can reach them here.
+      maxXV = f64x2.pmax(maxXV, ax);
+      maxYV = f64x2.pmax(maxYV, ay);
+      minXV = f64x2.pmin(minXV, v128.bitselect(INF_V, ax, zx));
+      minYV = f64x2.pmin(minYV, v128.bitselect(INF_V, ay, zy));
       let C = f64x2.mul(SPLIT_V, X);
       const XH = f64x2.sub(C, f64x2.sub(C, X));
       const XL = f64x2.sub(X, XH);
