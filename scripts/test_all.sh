@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every suite — Deno, Bun, and the plain-Node ABI check — against a real Kafka broker that this
+# Runs every suite — Deno, Bun, and the ABI checks from Node, Python (wasmtime) and Go (wazero) — against a real Kafka broker that this
 # script starts (scripts/kafka/start.sh) and stops again, then prints one line: "N passed, N failed".
 # Usage: npm test   (after npm ci; set STREAMREG_NO_KAFKA_START=1 to use a broker you started yourself)
 set -uo pipefail
@@ -52,6 +52,27 @@ count bun "$logs/bun.txt" 's/^ *([0-9]+) pass$/\1/p' 's/^ *([0-9]+) fail$/\1/p'
 echo "== Node (plain WebAssembly ABI) ==" >&2
 node --test --test-reporter=tap test/node/*.mjs 2>&1 | tee "$logs/node.txt" >&2 || status=1
 count node "$logs/node.txt" 's/^# pass ([0-9]+)$/\1/p' 's/^# fail ([0-9]+)$/\1/p'
+
+echo "== Python (wasmtime) ==" >&2
+if [ ! -x .cache/py/bin/python ]; then python3 -m venv .cache/py >&2; fi
+if .cache/py/bin/pip install --quiet --disable-pip-version-check -r test/python/requirements.txt >&2; then
+  .cache/py/bin/python -m unittest discover -s test/python -v >"$logs/python.txt" 2>&1 || status=1
+  cat "$logs/python.txt" >&2
+  ran=$(sed -nE 's/^Ran ([0-9]+) tests?.*/\1/p' "$logs/python.txt")
+  bad=$(grep -cE '^(FAIL|ERROR): ' "$logs/python.txt")
+  if [ -n "$ran" ]; then echo "$((ran - bad)) py-passed" >"$logs/python_sum.txt"; echo "$bad py-failed" >>"$logs/python_sum.txt"; fi
+else
+  echo "test_all: pip could not install test/python/requirements.txt" >&2
+  status=1
+fi
+count python "$logs/python_sum.txt" 's/^([0-9]+) py-passed$/\1/p' 's/^([0-9]+) py-failed$/\1/p'
+
+echo "== Go (wazero) ==" >&2
+(cd test/go && go test -count=1 -v ./... 2>&1) | tee "$logs/go.txt" >&2 || status=1
+echo "$(grep -c -- '--- PASS' "$logs/go.txt") go-passed" >"$logs/go_sum.txt"
+echo "$(grep -c -- '--- FAIL' "$logs/go.txt") go-failed" >>"$logs/go_sum.txt"
+grep -q '^ok' "$logs/go.txt" || status=1
+count go "$logs/go_sum.txt" 's/^([0-9]+) go-passed$/\1/p' 's/^([0-9]+) go-failed$/\1/p'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
