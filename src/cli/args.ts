@@ -1,0 +1,203 @@
+/**
+ * Parses the command line (with `node:util` `parseArgs`) into checked options.
+ *
+ * Every mistake — an unknown flag, a missing or bad value, a flag of another source — throws a
+ * {@linkcode UsageError} whose one-line message names the flag; the CLI exits with code 2.
+ *
+ * @example
+ * ```ts
+ * import { parseCli } from "./args.ts";
+ * import { SOURCES } from "./source_specs.ts";
+ * const options = parseCli(["--rate", "0", "--output", "-"], SOURCES);
+ * options.output; // "-"
+ * ```
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.ts";
+import { DEFAULT_COMMIT_MS, DEFAULT_COMMIT_ROWS } from "./pipeline.ts";
+import type { OpenSource, SourceSpec } from "./source_specs.ts";
+
+/** Default path of the result change log. */
+export const DEFAULT_OUTPUT = "regression_output_stream.csv";
+/** Default path of the input change log. */
+export const DEFAULT_INPUT_LOG = "regression_input.csv";
+
+/** The flags every source accepts. */
+export const GENERAL_FLAGS: readonly FlagSpec[] = [
+  { name: "source", value: "NAME", default: "demo", help: "where points come from (see the sources below)" },
+  {
+    name: "commit-ms",
+    value: "MS",
+    default: String(DEFAULT_COMMIT_MS),
+    help: "close a batch every MS milliseconds (each batch is one update at one time)",
+  },
+  {
+    name: "commit-rows",
+    value: "N",
+    default: String(DEFAULT_COMMIT_ROWS),
+    help: "... or as soon as it holds N points, if sooner; 0 = no limit",
+  },
+  {
+    name: "output",
+    value: "PATH",
+    default: DEFAULT_OUTPUT,
+    help: "result change log a,b,time,diff; - = stdout",
+  },
+  {
+    name: "input-log",
+    value: "PATH",
+    default: DEFAULT_INPUT_LOG,
+    help: "input change log x,y,time,diff of accepted points; - = stdout",
+  },
+  { name: "no-input-log", help: "do not write the input change log" },
+  { name: "verbose", help: "show progress on stderr even when it is not a terminal" },
+  { name: "help", short: "h", help: "show this help and exit" },
+];
+
+/** Checked command-line options. */
+export interface CliOptions {
+  /** `--help` was given: print the help and exit 0 (nothing else is checked). */
+  help: boolean;
+  /** Show progress even when stderr is not a terminal. */
+  verbose: boolean;
+  /** The chosen source. */
+  source: SourceSpec;
+  /** Opens the chosen source with its checked flags. */
+  openSource: OpenSource;
+  /** Batch window in milliseconds. */
+  commitMs: number;
+  /** Most points per batch (0 = no limit). */
+  commitRows: number;
+  /** Result change log path, "-" for stdout. */
+  output: string;
+  /** Input change log path, "-" for stdout, or undefined when off. */
+  inputLog: string | undefined;
+}
+
+/**
+ * Parses and checks `args` (without the program name) against the general flags and those of
+ * `sources`; the first source is the default.
+ *
+ * @example
+ * ```ts
+ * parseCli(["--source", "csv", "--input", "-"], SOURCES).source.name; // "csv"
+ * parseCli(["--bogus"], SOURCES); // throws UsageError: unknown flag --bogus: see --help
+ * ```
+ */
+export function parseCli(args: readonly string[], sources: readonly SourceSpec[]): CliOptions {
+  const owner = new Map<string, SourceSpec | undefined>();
+  const specs = new Map<string, FlagSpec>();
+  for (const flag of GENERAL_FLAGS) {
+    specs.set(flag.name, flag);
+    owner.set(flag.name, undefined);
+  }
+  for (const source of sources) {
+    for (const flag of source.flags) {
+      if (specs.has(flag.name)) throw new Error(`flag --${flag.name} is defined twice: rename one`);
+      specs.set(flag.name, flag);
+      owner.set(flag.name, source);
+    }
+  }
+  const config: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  for (const flag of specs.values()) {
+    config[flag.name] = {
+      type: flag.value ? "string" : "boolean",
+      ...(flag.short ? { short: flag.short } : {}),
+    };
+  }
+  const { tokens } = parseArgs({
+    args: [...args],
+    options: config,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+
+  const values: Record<string, string | boolean> = {};
+  const given: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === "option-terminator") continue;
+    if (token.kind === "positional") {
+      throw new UsageError(`unexpected argument "${token.value}": flags start with -- (see --help)`);
+    }
+    const spec = specs.get(token.name);
+    const known = spec !== undefined &&
+      (token.rawName === `--${spec.name}` ||
+        (spec.short !== undefined && token.rawName === `-${spec.short}`));
+    if (!known) throw new UsageError(`unknown flag ${token.rawName}: see --help for the flags`);
+    if (spec.value) {
+      if (token.value === undefined) {
+        throw new UsageError(`${token.rawName} needs a value: ${token.rawName} ${spec.value}`);
+      }
+      values[spec.name] = token.value;
+    } else {
+      if (token.value !== undefined) {
+        throw new UsageError(`${token.rawName} takes no value, got "${token.value}"`);
+      }
+      values[spec.name] = true;
+    }
+    given.push(spec.name);
+  }
+  const help = values.help === true;
+  const sourceName = typeof values.source === "string" ? values.source : sources[0].name;
+  const source = sources.find((s) => s.name === sourceName);
+  if (!help && source === undefined) {
+    const names = sources.map((s) => s.name).join(", ");
+    throw new UsageError(`--source: unknown source "${sourceName}": use one of ${names}`);
+  }
+  if (help || source === undefined) {
+    return {
+      help: true,
+      verbose: false,
+      source: sources[0],
+      openSource: () => Promise.reject(new Error("not configured: --help")),
+      commitMs: DEFAULT_COMMIT_MS,
+      commitRows: DEFAULT_COMMIT_ROWS,
+      output: DEFAULT_OUTPUT,
+      inputLog: undefined,
+    };
+  }
+  for (const name of given) {
+    const from = owner.get(name);
+    if (from !== undefined && from !== source) {
+      throw new UsageError(`--${name} applies to --source ${from.name} only (the source is ${source.name})`);
+    }
+  }
+
+  const sourceValues: Record<string, string | boolean | undefined> = {};
+  for (const flag of source.flags) sourceValues[flag.name] = values[flag.name] ?? flag.default;
+  const openSource = source.configure(sourceValues as FlagValues);
+
+  const output = String(values.output ?? DEFAULT_OUTPUT);
+  if (output === "") throw new UsageError(`--output: expected a path or -, got ""`);
+  let inputLog: string | undefined = String(values["input-log"] ?? DEFAULT_INPUT_LOG);
+  if (values["no-input-log"] === true) {
+    if (values["input-log"] !== undefined) {
+      throw new UsageError("--input-log and --no-input-log contradict each other: give one of them");
+    }
+    inputLog = undefined;
+  }
+  if (inputLog === "") throw new UsageError(`--input-log: expected a path or -, got ""`);
+  if (inputLog !== undefined && inputLog === output) {
+    throw new UsageError(
+      output === "-"
+        ? "--output and --input-log cannot both be stdout (-): send one to a file or use --no-input-log"
+        : `--output and --input-log are both "${output}": give them different paths`,
+    );
+  }
+  return {
+    help: false,
+    verbose: values.verbose === true,
+    source,
+    openSource,
+    commitMs: numberFlag("commit-ms", String(values["commit-ms"] ?? DEFAULT_COMMIT_MS), { above: 0 }),
+    commitRows: numberFlag("commit-rows", String(values["commit-rows"] ?? DEFAULT_COMMIT_ROWS), {
+      min: 0,
+      integer: true,
+    }),
+    output,
+    inputLog,
+  };
+}

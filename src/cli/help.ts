@@ -1,0 +1,78 @@
+/**
+ * The text of `--help`: every flag with its default, the sources, the outputs and examples.
+ *
+ * @example
+ * ```ts
+ * import { helpText } from "./help.ts";
+ * import { SOURCES } from "./source_specs.ts";
+ * console.log(helpText(SOURCES));
+ * ```
+ * @module
+ */
+
+import { GENERAL_FLAGS } from "./args.ts";
+import type { FlagSpec } from "./flags.ts";
+import type { SourceSpec } from "./source_specs.ts";
+
+function flagLines(flags: readonly FlagSpec[]): string[] {
+  const left = flags.map((f) =>
+    `${f.short ? `-${f.short}, ` : ""}--${f.name}${f.value ? ` ${f.value}` : ""}`
+  );
+  const width = Math.max(24, ...left.map((l) => l.length + 2));
+  return flags.map((f, i) => {
+    const suffix = f.default !== undefined ? ` (default: ${f.default})` : "";
+    return `  ${left[i].padEnd(width)}${f.help}${suffix}`;
+  });
+}
+
+/**
+ * The help for the given sources (the first is the default).
+ *
+ * @example
+ * ```ts
+ * helpText(SOURCES).includes("--commit-ms"); // true
+ * ```
+ */
+export function helpText(sources: readonly SourceSpec[]): string {
+  const lines = [
+    "streamreg: streaming linear regression. Fits y ≈ a + b·x exactly as points arrive, in batches,",
+    "and writes the fitted line and the accepted points as CSV change logs.",
+    "",
+    "Usage:",
+    "  deno task regress [flags]",
+    "  bun run regress [flags]",
+    "",
+    "General flags:",
+    ...flagLines(GENERAL_FLAGS),
+  ];
+  for (const [i, source] of sources.entries()) {
+    lines.push(
+      "",
+      `--source ${source.name}${i === 0 ? " (the default)" : ""}: ${source.summary}`,
+      ...flagLines(source.flags),
+      `  example: deno task regress${i === 0 ? "" : ` --source ${source.name}`} ${source.example}`,
+    );
+  }
+  lines.push(
+    "",
+    "Outputs (CSV with a header; numbers as the shortest decimal that reads back to the same double):",
+    "  result  a,b,time,diff  for each batch that changes the line: the previous line with diff -1, then the",
+    "                         new line with diff 1; time = the batch's commit time in epoch ms, increasing",
+    "  input   x,y,time,diff  every accepted point, at its batch's time; can be fed back with --source csv",
+    "  Only CSV goes to stdout; progress and messages go to stderr (a status line when it is a terminal;",
+    "  set NO_COLOR to turn colours off).",
+    "",
+    "Examples:",
+    "  deno task regress                      the tutorial's 10 points, one per second",
+    "  bun run regress --rate 0 --output - --no-input-log",
+    "                                         the same at once, result change log on stdout",
+    "  deno task regress --rows 0 --rate 50 --slope 2 --intercept 1 --noise 0.5 --verbose",
+    "  deno task regress --source csv --input regression_input.csv --output replay.csv --no-input-log",
+    "                                         replay an input change log",
+    "  tail -f points.csv | deno task regress --source csv --input - --commit-ms 500",
+    "",
+    "Exit codes: 0 done (also after SIGINT or SIGTERM, which close the open batch and flush the files),",
+    "1 failure while running, 2 bad flags.",
+  );
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,51 @@
+/**
+ * What the CLI needs from its runtime. `src/runtime/deno.ts` and `src/runtime/bun.ts` implement it —
+ * the only places that touch `Deno.*` or `Bun.*` — so everything under `src/cli/` is runtime-agnostic.
+ *
+ * @example
+ * ```ts
+ * import type { Host } from "./host.ts";
+ * function hello(host: Host): void {
+ *   host.writeStderr(`running under ${host.runtime}\n`);
+ * }
+ * ```
+ * @module
+ */
+
+/** The termination signals the CLI handles. */
+export type StopSignal = "SIGINT" | "SIGTERM";
+
+/**
+ * A runtime's services, as Web-standard types.
+ *
+ * @example
+ * ```ts
+ * const out = await host.openWrite("result.csv");
+ * ```
+ */
+export interface Host {
+  /** Runtime name and version for messages, e.g. "deno 2.9.6". */
+  readonly runtime: string;
+  /** Command-line arguments after the script. */
+  readonly args: readonly string[];
+  /** An environment variable, or undefined. */
+  env(name: string): string | undefined;
+  /** Standard input as bytes. */
+  stdin(): ReadableStream<Uint8Array>;
+  /** Standard output as bytes; closing it ends the output. */
+  stdout(): WritableStream<Uint8Array>;
+  /** Writes text to standard error at once (unbuffered; for messages and the status line). */
+  writeStderr(text: string): void;
+  /** Whether standard error is a terminal. */
+  readonly stderrIsTerminal: boolean;
+  /** Opens a file for reading; rejects with a message naming the path if it cannot. */
+  openRead(path: string): Promise<ReadableStream<Uint8Array>>;
+  /** Creates or truncates a file for writing; rejects with a message naming the path if it cannot. */
+  openWrite(path: string): Promise<WritableStream<Uint8Array>>;
+  /** The bytes of `build/streamreg.wasm`; rejects with "…not found: run `npm run build:wasm`" if missing. */
+  readWasm(): Promise<Uint8Array>;
+  /** Calls `handler` on SIGINT and SIGTERM (instead of terminating); returns a function that stops it. */
+  onSignal(handler: (signal: StopSignal) => void): () => void;
+  /** Ends the process at once. */
+  exit(code: number): never;
+}

@@ -1,0 +1,209 @@
+/**
+ * The pipeline: source → batcher → core → sinks, one batch at a time.
+ *
+ * Chunks are pulled from the source (the next one is requested while the current one is processed).
+ * The {@linkcode Batcher} closes a batch at each `commitMs` window end or at `commitRows` points; the
+ * batch goes to the core ({@linkcode applyBatch}), gets a strictly increasing commit time, is written by
+ * every sink, and only then is reported to the source's `committed` hook. When the source ends, fails or
+ * the signal aborts, the open batch is closed and written first.
+ *
+ * @example
+ * ```ts
+ * import { runPipeline } from "./pipeline.ts";
+ * const stats = await runPipeline(new DemoSource({ rate: 0 }), core, [new ResultLog(stream)]);
+ * console.log(stats.points, stats.batches);
+ * ```
+ * @module
+ */
+
+import { Batcher } from "../batcher/batcher.ts";
+import { CommitClock } from "../batcher/commit_clock.ts";
+import type { PointChunk, Source } from "../sources/source.ts";
+import type { BatchUpdate, Line, Sink } from "../sinks/sink.ts";
+import { applyBatch, type LineModel } from "./core_stage.ts";
+
+/** Default batch window: the tutorial's `autocommit_duration_ms`. */
+export const DEFAULT_COMMIT_MS = 1000;
+/** Default most points per batch. */
+export const DEFAULT_COMMIT_ROWS = 100_000;
+
+/** Options of {@linkcode runPipeline}. */
+export interface PipelineOptions {
+  /** Batch window in milliseconds. Default 1000. */
+  commitMs?: number;
+  /** Most points per batch; 0 = no limit. Default 100 000. */
+  commitRows?: number;
+  /** Aborting stops reading; the open batch is still written. */
+  signal?: AbortSignal;
+  /** Wall clock, epoch ms, for commit times. Default `Date.now`. */
+  now?: () => number;
+  /** Monotonic clock, ms, for batch windows. Default `performance.now`. */
+  monotonic?: () => number;
+  /** Called after each batch is written and committed. */
+  onBatch?: (update: BatchUpdate, stats: PipelineStats) => void;
+  /** Called for each point the core refused, with where it came from and why. */
+  onRefused?: (where: string, reason: string) => void;
+}
+
+/** Running totals of a pipeline. */
+export interface PipelineStats {
+  /** Points the core accepted. */
+  points: number;
+  /** Points the core refused. */
+  refused: number;
+  /** Batches written (batches with points). */
+  batches: number;
+  /** Batches that changed the line. */
+  changes: number;
+  /** Net points in the model. */
+  count: number;
+  /** The current line, if the model holds points. */
+  line: Line | undefined;
+  /** Milliseconds since the pipeline started (monotonic clock). */
+  elapsedMs: number;
+  /** How the run ended: the source's end, or the abort signal. */
+  ended: "source" | "signal" | "running";
+}
+
+type Event<C> =
+  | { kind: "chunk"; result: IteratorResult<C> }
+  | { kind: "error"; error: unknown }
+  | { kind: "tick" }
+  | { kind: "abort" };
+
+/**
+ * Runs until the source ends or `signal` aborts; returns the totals. Throws the first error of the
+ * source, the core or a sink (after writing the open batch if the source failed). The caller owns
+ * the source and the sinks: close them afterwards, also after errors.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * const stats = await runPipeline(source, core, [resultLog, inputLog], {
+ *   commitMs: 1000,
+ *   signal: controller.signal,
+ *   onBatch: (update) => console.error(update.line),
+ * });
+ * ```
+ */
+export async function runPipeline<C extends PointChunk>(
+  source: Source<C>,
+  core: LineModel,
+  sinks: readonly Sink[],
+  options: PipelineOptions = {},
+): Promise<PipelineStats> {
+  const monotonic = options.monotonic ?? (() => performance.now());
+  const signal = options.signal ?? new AbortController().signal;
+  const started = monotonic();
+  const batcher = new Batcher<C>({
+    commitMs: options.commitMs ?? DEFAULT_COMMIT_MS,
+    commitRows: options.commitRows ?? DEFAULT_COMMIT_ROWS,
+    start: started,
+  });
+  const clock = new CommitClock({ now: options.now });
+  const stats: PipelineStats = {
+    points: 0,
+    refused: 0,
+    batches: 0,
+    changes: 0,
+    count: 0,
+    line: undefined,
+    elapsedMs: 0,
+    ended: "running",
+  };
+  const onRefused = options.onRefused &&
+    ((chunk: PointChunk, i: number, reason: string) => options.onRefused!(chunk.where(i), reason));
+
+  const emit = async () => {
+    const spans = batcher.close();
+    if (!spans) return;
+    const result = applyBatch(core, spans, { onRefused });
+    const update: BatchUpdate = { time: clock.next(), ...result };
+    await Promise.all(sinks.map((sink) => sink.write(update)));
+    const changed = !sameLine(stats.line, update.line);
+    stats.points += update.accepted;
+    stats.refused += update.refused;
+    stats.batches++;
+    if (changed) stats.changes++;
+    stats.count = update.count;
+    stats.line = update.line;
+    stats.elapsedMs = monotonic() - started;
+    await source.committed?.({ time: update.time, spans });
+    options.onBatch?.(update, stats);
+  };
+
+  const aborted = new Promise<Event<C>>((resolve) => {
+    if (signal.aborted) resolve({ kind: "abort" });
+    else signal.addEventListener("abort", () => resolve({ kind: "abort" }), { once: true });
+  });
+  const iterator = source.chunks(signal)[Symbol.asyncIterator]();
+  const pull = (): Promise<Event<C>> =>
+    iterator.next().then(
+      (result): Event<C> => ({ kind: "chunk", result }),
+      (error): Event<C> => ({ kind: "error", error }),
+    );
+  let pending = pull();
+  let lastYield = started;
+  let failure: { error: unknown } | undefined;
+
+  for (;;) {
+    const event = await next(pending, aborted, batcher.deadline, monotonic);
+    if (event.kind === "abort") {
+      stats.ended = "signal";
+      iterator.return?.().catch(() => {});
+      break;
+    }
+    if (event.kind === "error") {
+      failure = { error: event.error };
+      break;
+    }
+    if (event.kind === "tick") {
+      if (batcher.arrive(monotonic())) await emit();
+      continue;
+    }
+    if (event.result.done) {
+      stats.ended = "source";
+      break;
+    }
+    const chunk = event.result.value;
+    pending = pull();
+    if (batcher.arrive(monotonic())) await emit();
+    for (let i = 0; i < chunk.x.length;) {
+      i = batcher.add(chunk, i);
+      if (batcher.full) await emit();
+    }
+    // Let timers, I/O and signal handlers run even when every promise is already resolved.
+    if (monotonic() - lastYield > 50) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = monotonic();
+    }
+  }
+  await emit();
+  stats.elapsedMs = monotonic() - started;
+  if (failure) throw failure.error;
+  return stats;
+}
+
+/** The first of: the pending chunk, the abort, the batch deadline. */
+async function next<C>(
+  pending: Promise<Event<C>>,
+  aborted: Promise<Event<C>>,
+  deadline: number,
+  monotonic: () => number,
+): Promise<Event<C>> {
+  if (deadline === Infinity) return await Promise.race([aborted, pending]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const tick = new Promise<Event<C>>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: "tick" }), Math.max(0, deadline - monotonic()));
+  });
+  try {
+    return await Promise.race([aborted, pending, tick]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sameLine(p: Line | undefined, q: Line | undefined): boolean {
+  if (p === undefined || q === undefined) return p === q;
+  return Object.is(p.a, q.a) && Object.is(p.b, q.b);
+}

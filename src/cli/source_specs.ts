@@ -1,0 +1,133 @@
+/**
+ * The sources the CLI offers (`--source NAME`), each with its own flags.
+ *
+ * To add a source (Kafka, say): write a {@linkcode SourceSpec} next to the source and append it to
+ * {@linkcode SOURCES}. Its flags then appear in `--help`, are accepted only with `--source NAME`, and
+ * reach `configure` as strings; `configure` checks them (throwing {@linkcode UsageError}, exit code 2)
+ * and returns the function that opens the source at run time (its errors exit with code 1).
+ *
+ * @example
+ * ```ts
+ * import { SOURCES } from "./source_specs.ts";
+ * console.log(SOURCES.map((s) => s.name)); // ["demo", "csv"]
+ * ```
+ * @module
+ */
+
+import { CsvSource } from "../sources/csv_source.ts";
+import { DEMO_DEFAULTS, DemoSource } from "../sources/demo_source.ts";
+import type { Source } from "../sources/source.ts";
+import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.ts";
+import type { Host } from "./host.ts";
+
+/** Opens a configured source at run time. */
+export type OpenSource = (host: Host, signal: AbortSignal) => Promise<Source>;
+
+/**
+ * A source as offered on the command line.
+ *
+ * @example
+ * ```ts
+ * const fixed: SourceSpec = {
+ *   name: "fixed",
+ *   summary: "three points on y = x",
+ *   flags: [],
+ *   example: "--source fixed",
+ *   configure: () => async () => new CsvSource(new Blob(["x,y\n0,0\n1,1\n2,2\n"]).stream()),
+ * };
+ * ```
+ */
+export interface SourceSpec {
+  /** The value of `--source`. */
+  readonly name: string;
+  /** One line for --help. */
+  readonly summary: string;
+  /** Flags only this source accepts. */
+  readonly flags: readonly FlagSpec[];
+  /** Example arguments for --help (after the command). */
+  readonly example: string;
+  /**
+   * Checks this source's flag values (defaults already applied; `true` for boolean flags) and returns
+   * the opener. Throws {@linkcode UsageError} for a bad value.
+   */
+  configure(values: FlagValues): OpenSource;
+}
+
+const text = (values: FlagValues, name: string): string => String(values[name]);
+
+/** `--source demo`: the built-in noisy line. */
+export const demoSpec: SourceSpec = {
+  name: "demo",
+  summary:
+    "built-in stream: x = 0, 1, 2, ...; y = intercept + slope·x + uniform noise (the tutorial's points)",
+  flags: [
+    { name: "rows", value: "N", default: String(DEMO_DEFAULTS.rows), help: "number of points; 0 = endless" },
+    {
+      name: "rate",
+      value: "N",
+      default: String(DEMO_DEFAULTS.rate),
+      help: "points per second; 0 = as fast as possible",
+    },
+    { name: "slope", value: "B", default: String(DEMO_DEFAULTS.slope), help: "slope of the line" },
+    {
+      name: "intercept",
+      value: "A",
+      default: String(DEMO_DEFAULTS.intercept),
+      help: "intercept of the line",
+    },
+    {
+      name: "noise",
+      value: "E",
+      default: String(DEMO_DEFAULTS.noise),
+      help: "y gets (2r-1)/(1/E), r = Python random.random(): uniform in [-E, E)",
+    },
+    {
+      name: "seed",
+      value: "N",
+      default: String(DEMO_DEFAULTS.seed),
+      help: "seed, as Python's random.seed(N)",
+    },
+  ],
+  example: "--rows 0 --rate 20 --slope 2 --noise 0.5",
+  configure(values) {
+    const options = {
+      rows: numberFlag("rows", text(values, "rows"), { min: 0, integer: true }),
+      rate: numberFlag("rate", text(values, "rate"), { min: 0 }),
+      slope: numberFlag("slope", text(values, "slope")),
+      intercept: numberFlag("intercept", text(values, "intercept")),
+      noise: numberFlag("noise", text(values, "noise"), { min: 0 }),
+      seed: numberFlag("seed", text(values, "seed"), { integer: true }),
+    };
+    return () => Promise.resolve(new DemoSource(options));
+  },
+};
+
+/** `--source csv`: a CSV file or stdin. */
+export const csvSpec: SourceSpec = {
+  name: "csv",
+  summary: "a CSV file with a header (columns x and y, optional diff of 1 or -1), or stdin",
+  flags: [
+    { name: "input", value: "PATH", help: "CSV file to read; - reads stdin (required)" },
+    { name: "x", value: "COLUMN", default: "x", help: "column holding x" },
+    { name: "y", value: "COLUMN", default: "y", help: "column holding y" },
+    { name: "diff", value: "COLUMN", default: "diff", help: "column holding the weight, if present" },
+  ],
+  example: "--input points.csv --x time --y price",
+  configure(values) {
+    const input = values.input;
+    if (typeof input !== "string" || input === "") {
+      throw new UsageError("--source csv needs --input PATH (a CSV file, or - for stdin)");
+    }
+    for (const column of ["x", "y", "diff"]) {
+      if (text(values, column) === "") throw new UsageError(`--${column}: expected a column name, got ""`);
+    }
+    const columns = { x: text(values, "x"), y: text(values, "y"), diff: text(values, "diff") };
+    return async (host) => {
+      if (input === "-") return new CsvSource(host.stdin(), { name: "stdin", ...columns });
+      return new CsvSource(await host.openRead(input), { name: input, ...columns });
+    };
+  },
+};
+
+/** Every source of the CLI; the first is the default. */
+export const SOURCES: readonly SourceSpec[] = [demoSpec, csvSpec];

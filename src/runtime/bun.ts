@@ -1,0 +1,98 @@
+/**
+ * The Bun {@linkcode Host}: the only module besides `bun_main.ts` that uses `Bun.*`.
+ *
+ * @example
+ * ```ts
+ * import { bunHost } from "./bun.ts";
+ * import { main } from "../cli/main.ts";
+ * process.exit(await main(bunHost()));
+ * ```
+ * @module
+ */
+
+import { open, stat } from "node:fs/promises";
+import process from "node:process";
+import { isatty } from "node:tty";
+import { fileURLToPath } from "node:url";
+import type { Host, StopSignal } from "../cli/host.ts";
+
+/** Where the release build of the core is, relative to this file. */
+export const WASM_PATH: string = fileURLToPath(new URL("../../build/streamreg.wasm", import.meta.url));
+
+function reason(error: unknown): string {
+  const code = (error as { code?: string } | undefined)?.code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "EISDIR") return "it is a directory";
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A Web WritableStream over a Bun FileSink. */
+function sinkStream(sink: ReturnType<ReturnType<typeof Bun.file>["writer"]>): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    async write(chunk) {
+      sink.write(chunk);
+      await sink.flush();
+    },
+    async close() {
+      await sink.end();
+    },
+    async abort() {
+      await sink.end();
+    },
+  });
+}
+
+/**
+ * Builds the Bun host for the given arguments (default `Bun.argv` after the script).
+ *
+ * @example
+ * ```ts
+ * const host = bunHost(["--help"]);
+ * ```
+ */
+export function bunHost(args: readonly string[] = Bun.argv.slice(2)): Host {
+  return {
+    runtime: `bun ${Bun.version}`,
+    args,
+    env: (name) => Bun.env[name],
+    stdin: () => Bun.stdin.stream(),
+    stdout: () => sinkStream(Bun.stdout.writer()),
+    writeStderr(text) {
+      process.stderr.write(text);
+    },
+    stderrIsTerminal: isatty(2),
+    async openRead(path) {
+      try {
+        if ((await stat(path)).isDirectory()) throw Object.assign(new Error(path), { code: "EISDIR" });
+        return Bun.file(path).stream();
+      } catch (error) {
+        throw new Error(`cannot read "${path}": ${reason(error)}`, { cause: error });
+      }
+    },
+    async openWrite(path) {
+      try {
+        await (await open(path, "w")).close(); // creates or truncates; fails clearly on a bad path
+        return sinkStream(Bun.file(path).writer());
+      } catch (error) {
+        throw new Error(`cannot write "${path}": ${reason(error)}`, { cause: error });
+      }
+    },
+    async readWasm() {
+      const file = Bun.file(WASM_PATH);
+      if (!(await file.exists())) {
+        throw new Error("build/streamreg.wasm not found: run `npm run build:wasm` first");
+      }
+      return new Uint8Array(await file.arrayBuffer());
+    },
+    onSignal(handler) {
+      const listeners = (["SIGINT", "SIGTERM"] as StopSignal[]).map((signal) => {
+        const listener = () => handler(signal);
+        process.on(signal, listener);
+        return () => process.off(signal, listener);
+      });
+      return () => listeners.forEach((remove) => remove());
+    },
+    exit: (code) => process.exit(code),
+  };
+}

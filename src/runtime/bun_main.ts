@@ -1,0 +1,9 @@
+/**
+ * Bun entry point of the `regress` command (`bun run regress [flags]`).
+ * @module
+ */
+import process from "node:process";
+import { main } from "../cli/main.ts";
+import { bunHost } from "./bun.ts";
+
+process.exit(await main(bunHost()));

@@ -1,0 +1,85 @@
+/**
+ * The Deno {@linkcode Host}: the only module besides `deno_main.ts` that uses `Deno.*`.
+ *
+ * @example
+ * ```ts
+ * import { denoHost } from "./deno.ts";
+ * import { main } from "../cli/main.ts";
+ * Deno.exit(await main(denoHost()));
+ * ```
+ * @module
+ */
+
+import type { Host, StopSignal } from "../cli/host.ts";
+
+/** Where the release build of the core is, relative to this file. */
+export const WASM_URL: URL = new URL("../../build/streamreg.wasm", import.meta.url);
+
+function reason(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.IsADirectory) return "it is a directory";
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Builds the Deno host for the given arguments (default `Deno.args`).
+ *
+ * @example
+ * ```ts
+ * const host = denoHost(["--help"]);
+ * ```
+ */
+export function denoHost(args: readonly string[] = Deno.args): Host {
+  return {
+    runtime: `deno ${Deno.version.deno}`,
+    args,
+    env: (name) => Deno.env.get(name),
+    stdin: () => Deno.stdin.readable,
+    stdout: () => Deno.stdout.writable,
+    writeStderr(text) {
+      const bytes = new TextEncoder().encode(text);
+      for (let off = 0; off < bytes.length;) off += Deno.stderr.writeSync(bytes.subarray(off));
+    },
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+    async openRead(path) {
+      try {
+        const file = await Deno.open(path, { read: true });
+        if ((await file.stat()).isDirectory) {
+          file.close();
+          throw new Deno.errors.IsADirectory(path);
+        }
+        return file.readable;
+      } catch (error) {
+        throw new Error(`cannot read "${path}": ${reason(error)}`, { cause: error });
+      }
+    },
+    async openWrite(path) {
+      try {
+        const file = await Deno.open(path, { write: true, create: true, truncate: true });
+        return file.writable;
+      } catch (error) {
+        throw new Error(`cannot write "${path}": ${reason(error)}`, { cause: error });
+      }
+    },
+    async readWasm() {
+      try {
+        return await Deno.readFile(WASM_URL);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) {
+          throw new Error("build/streamreg.wasm not found: run `npm run build:wasm` first", { cause: error });
+        }
+        throw new Error(`cannot read build/streamreg.wasm: ${reason(error)}`, { cause: error });
+      }
+    },
+    onSignal(handler) {
+      const listeners = (["SIGINT", "SIGTERM"] as StopSignal[]).map((signal) => {
+        const listener = () => handler(signal);
+        Deno.addSignalListener(signal, listener);
+        return () => Deno.removeSignalListener(signal, listener);
+      });
+      return () => listeners.forEach((remove) => remove());
+    },
+    exit: (code) => Deno.exit(code),
+  };
+}

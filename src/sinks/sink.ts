@@ -1,0 +1,96 @@
+/**
+ * Stage 4 of source → batcher → core → sinks: what a sink receives and must do.
+ *
+ * After the core has taken a batch, the pipeline hands every sink one {@linkcode BatchUpdate}: the
+ * points the core accepted, the fitted line after them and the batch's commit time. A sink writes
+ * what it wants from it; the pipeline awaits every sink's `write` before it reports the batch as
+ * committed to the source, so `write` must not resolve before its output is handed to the OS.
+ *
+ * @example
+ * ```ts
+ * import type { BatchUpdate, Sink } from "./sink.ts";
+ * const lines: string[] = [];
+ * const memory: Sink = {
+ *   write: (u: BatchUpdate) => { lines.push(`${u.time}: ${u.line?.a} ${u.line?.b}`); return Promise.resolve(); },
+ *   close: () => Promise.resolve(),
+ * };
+ * ```
+ * @module
+ */
+
+/**
+ * The least-squares line y ≈ a + b·x.
+ *
+ * @example
+ * ```ts
+ * const line: Line = { a: 0.025649728471302445, b: 0.9958341214647296 };
+ * ```
+ */
+export interface Line {
+  /** Intercept. */
+  readonly a: number;
+  /** Slope. */
+  readonly b: number;
+}
+
+/**
+ * Consecutive accepted points, as views into a source chunk (do not keep them past `write`).
+ *
+ * @example
+ * ```ts
+ * for (let i = 0; i < run.x.length; i++) console.log(run.x[i], run.y[i], run.diff[i]);
+ * ```
+ */
+export interface PointRun {
+  /** The x of each point. */
+  readonly x: Float64Array;
+  /** The y of each point. */
+  readonly y: Float64Array;
+  /** The weight of each point: +1 added, -1 retracted. */
+  readonly diff: Float64Array;
+}
+
+/**
+ * The outcome of one batch.
+ *
+ * @example
+ * ```ts
+ * function describe(u: BatchUpdate): string {
+ *   return `${u.accepted} points at ${u.time}: ` + (u.line ? `y = ${u.line.a} + ${u.line.b}x` : "no points");
+ * }
+ * ```
+ */
+export interface BatchUpdate {
+  /** Commit time in epoch milliseconds, strictly increasing from batch to batch. */
+  readonly time: number;
+  /** The points the core accepted, in arrival order. */
+  readonly points: readonly PointRun[];
+  /** How many points the core accepted (the total length of `points`). */
+  readonly accepted: number;
+  /** How many points of the batch were refused (NaN, ±Infinity, out of range, bad weight). */
+  readonly refused: number;
+  /** Net number of points in the model after the batch (added minus retracted). */
+  readonly count: number;
+  /**
+   * The fitted line after the batch, or `undefined` while the model holds no points. With points but
+   * fewer than two distinct x, the line is a = b = 0, as in the reference tutorial.
+   */
+  readonly line: Line | undefined;
+}
+
+/**
+ * A consumer of batch updates.
+ *
+ * @example
+ * ```ts
+ * const sink: Sink = new ResultLog(stream);
+ * await sink.write(update);
+ * await sink.close();
+ * ```
+ */
+export interface Sink {
+  /** Writes the batch's output; resolves once it is handed to the OS (or the sink's destination). */
+  write(update: BatchUpdate): Promise<void>;
+  /** Flushes and closes the destination. Called once, also after errors. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,127 @@
+/**
+ * The contract every point source fulfils: stage 1 of source → batcher → core → sinks.
+ *
+ * A source is an async producer of {@linkcode PointChunk}s: columnar arrays of points, each point
+ * with a weight (+1 adds it, -1 retracts it) and an origin for messages. The pipeline pulls chunks,
+ * groups their points into batches, and once a batch's change-log rows are written it calls the
+ * source's optional {@linkcode Source.committed} hook with the exact chunk ranges the batch held — the
+ * place to commit Kafka offsets.
+ *
+ * @example
+ * ```ts
+ * import type { PointChunk, Source } from "./source.ts";
+ *
+ * const twoPoints: Source = {
+ *   name: "two points",
+ *   async *chunks() {
+ *     yield {
+ *       x: new Float64Array([0, 1]),
+ *       y: new Float64Array([0, 2]),
+ *       diff: new Float64Array([1, 1]),
+ *       where: (i) => `point ${i}`,
+ *     } satisfies PointChunk;
+ *   },
+ * };
+ * ```
+ * @module
+ */
+
+/**
+ * Points in columnar form. All three arrays have the same length; `diff[i]` is +1 to add point i and
+ * -1 to retract it (any other weight is refused by the core, as are NaN, ±Infinity and magnitudes
+ * outside the core's range).
+ *
+ * Sources may extend this type with their own per-record data (a Kafka source adds the partition and
+ * offsets); the pipeline hands the same objects back in {@linkcode Source.committed}.
+ *
+ * @example
+ * ```ts
+ * const chunk: PointChunk = {
+ *   x: new Float64Array([2]),
+ *   y: new Float64Array([4]),
+ *   diff: new Float64Array([-1]),
+ *   where: () => "data.csv line 7",
+ * };
+ * ```
+ */
+export interface PointChunk {
+  /** The x of each point. */
+  readonly x: Float64Array;
+  /** The y of each point. */
+  readonly y: Float64Array;
+  /** The weight of each point: +1 adds, -1 retracts. */
+  readonly diff: Float64Array;
+  /**
+   * Where point `i` came from, for messages: "data.csv line 12", "partition 0 offset 41".
+   * Called only on the rare paths (refused points), so it may be slow.
+   */
+  where(i: number): string;
+}
+
+/**
+ * Points `start` (inclusive) to `end` (exclusive) of one chunk, as held by one batch.
+ *
+ * @example
+ * ```ts
+ * const span: BatchSpan = { chunk, start: 0, end: chunk.x.length };
+ * ```
+ */
+export interface BatchSpan<C extends PointChunk = PointChunk> {
+  /** The chunk, exactly as the source yielded it. */
+  readonly chunk: C;
+  /** Index of the first point of the chunk in this batch. */
+  readonly start: number;
+  /** Index after the last point of the chunk in this batch. */
+  readonly end: number;
+}
+
+/**
+ * A batch whose output has been written and flushed to every sink.
+ *
+ * @example
+ * ```ts
+ * const batch: CommittedBatch = { time: Date.now(), spans: [{ chunk, start: 0, end: 10 }] };
+ * ```
+ */
+export interface CommittedBatch<C extends PointChunk = PointChunk> {
+  /** The batch's commit time (epoch milliseconds), the `time` column of its change-log rows. */
+  readonly time: number;
+  /** The chunk ranges of the batch, in arrival order; together they cover the batch exactly. */
+  readonly spans: readonly BatchSpan<C>[];
+}
+
+/**
+ * A stream of points for the pipeline.
+ *
+ * Write a new source by implementing `chunks` as an async generator; push-based clients (Kafka
+ * consumers) can feed a {@linkcode ChunkQueue} from `./chunk_queue.ts` and return it.
+ *
+ * @example
+ * ```ts
+ * class Countdown implements Source {
+ *   readonly name = "countdown";
+ *   async *chunks(signal: AbortSignal) {
+ *     for (let i = 3; i > 0 && !signal.aborted; i--) {
+ *       yield { x: Float64Array.of(i), y: Float64Array.of(i), diff: Float64Array.of(1), where: () => `tick ${i}` };
+ *     }
+ *   }
+ * }
+ * ```
+ */
+export interface Source<C extends PointChunk = PointChunk> {
+  /** A short description for messages and progress, e.g. "demo stream" or "data.csv". */
+  readonly name: string;
+  /**
+   * The chunks, in order. Should return promptly once `signal` aborts (the pipeline then stops
+   * pulling, closes the open batch and finishes). A thrown error ends the run with exit code 1, its
+   * message shown to the user: say where and what was wrong.
+   */
+  chunks(signal: AbortSignal): AsyncIterable<C>;
+  /**
+   * Called once per closed batch, after its change-log rows were written and flushed, in batch
+   * order, awaited before the next batch is processed. Commit consumer offsets here.
+   */
+  committed?(batch: CommittedBatch<C>): void | Promise<void>;
+  /** Releases resources (connections, files); called once when the pipeline ends, also after errors. */
+  close?(): void | Promise<void>;
+}
