@@ -288,13 +288,27 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 done
 echo "$JAVA_PID" >"$KAFKA_PID_FILE"
 
+# Until the broker is ready, any exit of this script (error, Ctrl-C, closed output) stops it again.
+READY=0
+stop_unready() {
+  if ((!READY)) && kafka_alive "$JAVA_PID"; then
+    kafka_kill_pid "$JAVA_PID" 10 || true
+    wait "$JAVA_PID" 2>/dev/null || true
+    rm -f "$KAFKA_PID_FILE"
+  fi
+}
+trap stop_unready EXIT
+trap 'exit 130' INT TERM HUP
+trap '' PIPE # a closed stdout/stderr must not kill the script before it cleans up
+
 fail_start() {
-  echo "----- last lines of $KAFKA_CONSOLE_LOG -----" >&2
-  tail -n 40 "$KAFKA_CONSOLE_LOG" >&2 || true
-  echo "-----" >&2
-  kafka_kill_pid "$JAVA_PID" 10 || true
-  wait "$JAVA_PID" 2>/dev/null || true
-  rm -f "$KAFKA_PID_FILE"
+  stop_unready
+  {
+    echo "----- last lines of $KAFKA_CONSOLE_LOG (this start) -----"
+    awk '/^===== .* start Kafka /{n=0} {buf[n++]=$0} END{for(i=(n>40?n-40:0);i<n;i++) print buf[i]}' \
+      "$KAFKA_CONSOLE_LOG" || true
+    echo "-----"
+  } >&2
   kafka_die "$1"
 }
 
@@ -313,5 +327,7 @@ if ! WAIT_PLAINTEXT=127.0.0.1:$P WAIT_SASL_SSL=127.0.0.1:$S WAIT_CA=$KAFKA_STATE
   fail_start "Kafka $KAFKA_VERSION did not become ready within ${KAFKA_READY_TIMEOUT}s"
 fi
 
+READY=1
+trap - EXIT INT TERM HUP PIPE
 kafka_log "started in $(elapsed)s"
 print_connection_info
