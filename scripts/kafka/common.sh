@@ -6,7 +6,8 @@
 #   KAFKA_STATE_DIR        state dir: certs, passwords, server.properties, data, logs, pid
 #                          (default <repo>/.cache/kafka/run)
 #   KAFKA_CACHE_DIR        jar cache root (default <repo>/.cache/kafka)
-#   KAFKA_MAVEN_REPO       Maven local repository used for the download (default $KAFKA_CACHE_DIR/m2)
+#   KAFKA_MAVEN_REPO       Maven local repository for the download (default: Maven's own, ~/.m2/repository,
+#                          shared with other checkouts so a fresh clone need not download again)
 #   KAFKA_PLAINTEXT_PORT   PLAINTEXT listener port (default 39092)
 #   KAFKA_SASL_SSL_PORT    SASL_SSL listener port (default 39093)
 #   KAFKA_CONTROLLER_PORT  KRaft controller listener port (default 39094)
@@ -18,7 +19,7 @@ KAFKA_REPO_ROOT=$(cd "$KAFKA_SCRIPT_DIR/../.." && pwd)
 
 KAFKA_VERSION=${KAFKA_VERSION:-3.9.2}
 KAFKA_CACHE_DIR=${KAFKA_CACHE_DIR:-$KAFKA_REPO_ROOT/.cache/kafka}
-KAFKA_MAVEN_REPO=${KAFKA_MAVEN_REPO:-$KAFKA_CACHE_DIR/m2}
+KAFKA_MAVEN_REPO=${KAFKA_MAVEN_REPO:-}
 KAFKA_STATE_DIR=${KAFKA_STATE_DIR:-$KAFKA_CACHE_DIR/run}
 KAFKA_PLAINTEXT_PORT=${KAFKA_PLAINTEXT_PORT:-39092}
 KAFKA_SASL_SSL_PORT=${KAFKA_SASL_SSL_PORT:-39093}

@@ -55,7 +55,12 @@ async function check(name, fn, ms = 20000) {
   } catch (e) {
     const cause = e?.cause ? ` (cause: ${e.cause.name}: ${e.cause.message})` : "";
     const type = e?.type ? ` [${e.type}]` : "";
-    results.push({ name, ok: false, ms: Date.now() - t0, detail: `${e?.name}: ${e?.message}${type}${cause}` });
+    results.push({
+      name,
+      ok: false,
+      ms: Date.now() - t0,
+      detail: `${e?.name}: ${e?.message}${type}${cause}`,
+    });
   } finally {
     clearTimeout(timer);
   }
@@ -152,7 +157,9 @@ await check("admin fetchTopicOffsets / fetchTopicOffsetsByTimestamp", async () =
 await check("admin listGroups / describeGroups", async () => {
   const l = await admin.listGroups();
   const d = await admin.describeGroups([group]);
-  return `${l.groups.length} groups; ${group.slice(-10)} ${d.groups[0].state} protocolType=${d.groups[0].protocolType}`;
+  return `${l.groups.length} groups; ${group.slice(-10)} ${d.groups[0].state} protocolType=${
+    d.groups[0].protocolType
+  }`;
 });
 // kafkajs runs a throwaway consumer per call and waits for its first fetch (up to 5 s each).
 await check("admin setOffsets / resetOffsets", async () => {
@@ -171,9 +178,14 @@ await check("admin describeConfigs / alterConfigs (topic)", async () => {
   });
   return `retention.ms=${d.resources[0].configEntries[0].configValue}`;
 });
-await check("admin createPartitions (2 -> 3)", () => admin.createPartitions({ topicPartitions: [{ topic, count: 3 }] }));
-await check("admin deleteTopicRecords", () =>
-  admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "1" }] }));
+await check(
+  "admin createPartitions (2 -> 3)",
+  () => admin.createPartitions({ topicPartitions: [{ topic, count: 3 }] }),
+);
+await check(
+  "admin deleteTopicRecords",
+  () => admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "1" }] }),
+);
 await check("admin describeAcls is refused (no authorizer configured)", async () => {
   try {
     await admin.describeAcls({
@@ -188,7 +200,10 @@ await check("admin describeAcls is refused (no authorizer configured)", async ()
   throw new Error("describeAcls succeeded without an authorizer");
 });
 await check("produce to a missing topic fails (auto.create.topics.enable=false)", async () => {
-  const p = client("plaintext", { retry: { retries: 0 } }).producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
+  const p = client("plaintext", { retry: { retries: 0 } }).producer({
+    allowAutoTopicCreation: false,
+    retry: { retries: 0 },
+  });
   await p.connect();
   try {
     await p.send({ topic: `${id}-missing`, messages: [{ value: "x" }] });
@@ -214,7 +229,10 @@ for (const mech of ["scram-sha-256", "scram-sha-512", "plain"]) {
     await c.connect();
     const got = await new Promise((res, rej) => {
       c.subscribe({ topics: [topic], fromBeginning: true }).then(() =>
-        c.run({ eachMessage: async ({ message }) => String(message.value) === `sasl-${mech}` && res(String(message.value)) })
+        c.run({
+          eachMessage: async ({ message }) =>
+            String(message.value) === `sasl-${mech}` && res(String(message.value)),
+        })
       ).catch(rej);
     });
     await c.disconnect();
@@ -243,7 +261,15 @@ await check("SASL_SSL wrong password is refused", async () => {
 await check("admin deleteTopics", () => admin.deleteTopics({ topics: [topic] }));
 await admin.disconnect();
 
-console.log(`kafkajs ${JSON.parse(readFileSync(new URL(import.meta.resolve("kafkajs/package.json")), "utf8")).version} against ${env.STREAMREG_KAFKA_VERSION ?? "?"} (${stateDir})`);
-for (const r of results) console.log(`${r.ok ? "ok  " : "FAIL"} ${r.name} (${r.ms} ms)${r.detail ? ": " + r.detail : ""}`);
-console.log("API versions used: " + [...apis].map(([k, v]) => `${k} v${[...v].sort().join("/")}`).sort().join(", "));
+console.log(
+  `kafkajs ${
+    JSON.parse(readFileSync(new URL(import.meta.resolve("kafkajs/package.json")), "utf8")).version
+  } against ${env.STREAMREG_KAFKA_VERSION ?? "?"} (${stateDir})`,
+);
+for (const r of results) {
+  console.log(`${r.ok ? "ok  " : "FAIL"} ${r.name} (${r.ms} ms)${r.detail ? ": " + r.detail : ""}`);
+}
+console.log(
+  "API versions used: " + [...apis].map(([k, v]) => `${k} v${[...v].sort().join("/")}`).sort().join(", "),
+);
 process.exit(results.some((r) => !r.ok) ? 1 : 0);

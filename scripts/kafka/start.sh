@@ -63,6 +63,9 @@ for p in "${ports[@]}"; do
   fi
 done
 
+# The readiness check (wait_ready.mjs) uses the project's kafkajs.
+[[ -d $KAFKA_REPO_ROOT/node_modules/kafkajs ]] || kafka_die "node_modules/kafkajs missing: run npm ci first"
+
 # --- jars from Maven Central --------------------------------------------------------------------
 LIB_DIR=$KAFKA_CACHE_DIR/$KAFKA_VERSION/libs
 if [[ ! -f $LIB_DIR/.complete ]]; then
@@ -113,7 +116,9 @@ if [[ ! -f $LIB_DIR/.complete ]]; then
 EOF
   kafka_log "downloading Kafka $KAFKA_VERSION jars with Maven into $LIB_DIR ..."
   rm -rf "$LIB_DIR"
-  if ! mvn -B -q -f "$POM" -Dmaven.repo.local="$KAFKA_MAVEN_REPO" \
+  MVN_REPO_OPT=()
+  [[ -n $KAFKA_MAVEN_REPO ]] && MVN_REPO_OPT=(-Dmaven.repo.local="$KAFKA_MAVEN_REPO")
+  if ! mvn -B -q -f "$POM" "${MVN_REPO_OPT[@]}" \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$LIB_DIR" >"$KAFKA_CACHE_DIR/$KAFKA_VERSION/mvn.log" 2>&1; then
     tail -n 30 "$KAFKA_CACHE_DIR/$KAFKA_VERSION/mvn.log" >&2
@@ -320,7 +325,6 @@ elif [[ -x $KAFKA_REPO_ROOT/node_modules/.bin/bun ]]; then
 else
   JS_RUN=("$KAFKA_REPO_ROOT/node_modules/deno/deno" run --allow-all)
 fi
-[[ -d $KAFKA_REPO_ROOT/node_modules/kafkajs ]] || fail_start "node_modules/kafkajs missing: run npm ci first"
 if ! WAIT_PLAINTEXT=127.0.0.1:$P WAIT_SASL_SSL=127.0.0.1:$S WAIT_CA=$KAFKA_STATE_DIR/ca.pem \
   WAIT_USER=$KAFKA_SASL_USER WAIT_PASSWORD_FILE=$KAFKA_STATE_DIR/sasl_password WAIT_PID=$JAVA_PID \
   WAIT_TIMEOUT_S=$KAFKA_READY_TIMEOUT "${JS_RUN[@]}" "$KAFKA_SCRIPT_DIR/wait_ready.mjs"; then

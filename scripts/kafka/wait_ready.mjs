@@ -61,7 +61,9 @@ while (Date.now() < deadline) {
   }
 }
 if (!cluster) {
-  console.error(`[kafka] not ready after ${timeoutMs / 1000}s on PLAINTEXT ${env.WAIT_PLAINTEXT}: ${lastError}`);
+  console.error(
+    `[kafka] not ready after ${timeoutMs / 1000}s on PLAINTEXT ${env.WAIT_PLAINTEXT}: ${lastError}`,
+  );
   process.exit(1);
 }
 
@@ -84,10 +86,14 @@ if (env.WAIT_SASL_SSL) {
     }
   }
   if (!ok) {
-    console.error(`[kafka] PLAINTEXT is up but SASL_SSL ${env.WAIT_SASL_SSL} (SCRAM-SHA-256) fails: ${lastError}`);
+    console.error(
+      `[kafka] PLAINTEXT is up but SASL_SSL ${env.WAIT_SASL_SSL} (SCRAM-SHA-256) fails: ${lastError}`,
+    );
     process.exit(1);
   }
 }
 console.error(
-  `[kafka] ready: cluster ${cluster.clusterId}, brokers ${cluster.brokers.map((b) => `${b.host}:${b.port}`).join(",")}`,
+  `[kafka] ready: cluster ${cluster.clusterId}, brokers ${
+    cluster.brokers.map((b) => `${b.host}:${b.port}`).join(",")
+  }`,
 );
