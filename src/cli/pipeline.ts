@@ -166,8 +166,9 @@ export async function runPipeline<C extends PointChunk>(
       break;
     }
     const chunk = event.result.value;
+    const arrived = monotonic(); // before asking for the next chunk, which may run the source
     pending = pull();
-    if (batcher.arrive(monotonic())) await emit();
+    if (batcher.arrive(arrived)) await emit();
     for (let i = 0; i < chunk.x.length;) {
       i = batcher.add(chunk, i);
       if (batcher.full) await emit();

@@ -23,6 +23,22 @@ function reason(error: unknown): string {
 }
 
 /**
+ * A WritableStream that hands every chunk to the OS before its write resolves. (`FsFile.writable` may
+ * hold data until close, which would break "written before committed".)
+ */
+function directStream(
+  target: { write(p: Uint8Array): Promise<number>; close(): void },
+): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    async write(chunk) {
+      for (let off = 0; off < chunk.length;) off += await target.write(chunk.subarray(off));
+    },
+    close: () => target.close(),
+    abort: () => target.close(),
+  });
+}
+
+/**
  * Builds the Deno host for the given arguments (default `Deno.args`).
  *
  * @example
@@ -36,7 +52,7 @@ export function denoHost(args: readonly string[] = Deno.args): Host {
     args,
     env: (name) => Deno.env.get(name),
     stdin: () => Deno.stdin.readable,
-    stdout: () => Deno.stdout.writable,
+    stdout: () => directStream(Deno.stdout),
     writeStderr(text) {
       const bytes = new TextEncoder().encode(text);
       for (let off = 0; off < bytes.length;) off += Deno.stderr.writeSync(bytes.subarray(off));
@@ -56,8 +72,7 @@ export function denoHost(args: readonly string[] = Deno.args): Host {
     },
     async openWrite(path) {
       try {
-        const file = await Deno.open(path, { write: true, create: true, truncate: true });
-        return file.writable;
+        return directStream(await Deno.open(path, { write: true, create: true, truncate: true }));
       } catch (error) {
         throw new Error(`cannot write "${path}": ${reason(error)}`, { cause: error });
       }

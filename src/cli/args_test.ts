@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { test } from "../../test/harness.ts";
+import { DEFAULT_INPUT_LOG, DEFAULT_OUTPUT, parseCli } from "./args.ts";
+import { UsageError } from "./flags.ts";
+import { SOURCES } from "./source_specs.ts";
+
+const parse = (...args: string[]) => parseCli(args, SOURCES);
+
+function usage(args: string[], message: RegExp): void {
+  assert.throws(() => parseCli(args, SOURCES), (error: unknown) => {
+    assert.ok(error instanceof UsageError, `a UsageError for ${args.join(" ")}`);
+    assert.match(error.message, message);
+    assert.ok(!error.message.includes("\n"), "one line");
+    return true;
+  });
+}
+
+test("parseCli defaults: demo source, 1000 ms / 100000 rows, both change logs", () => {
+  const options = parse();
+  assert.equal(options.help, false);
+  assert.equal(options.source.name, "demo");
+  assert.equal(options.commitMs, 1000);
+  assert.equal(options.commitRows, 100_000);
+  assert.equal(options.output, DEFAULT_OUTPUT);
+  assert.equal(options.inputLog, DEFAULT_INPUT_LOG);
+  assert.equal(options.verbose, false);
+});
+
+test("parseCli reads every general flag, in both --flag value and --flag=value forms", () => {
+  const options = parse(
+    "--commit-ms=250",
+    "--commit-rows",
+    "1",
+    "--output",
+    "-",
+    "--input-log=in.csv",
+    "--verbose",
+  );
+  assert.equal(options.commitMs, 250);
+  assert.equal(options.commitRows, 1);
+  assert.equal(options.output, "-");
+  assert.equal(options.inputLog, "in.csv");
+  assert.equal(options.verbose, true);
+  assert.equal(parse("--no-input-log").inputLog, undefined);
+  assert.equal(parse("--source", "csv", "--input", "-", "--x", "t").source.name, "csv");
+});
+
+test("parseCli passes demo flags, negative numbers included, to the source", async () => {
+  const options = parse("--rows", "3", "--rate", "0", "--slope", "-2", "--intercept", "-1e3", "--noise", "0");
+  const source = await options.openSource({} as never, new AbortController().signal);
+  const ys: number[] = [];
+  for await (const chunk of source.chunks(new AbortController().signal)) ys.push(...chunk.y);
+  assert.deepEqual(ys, [-1000, -1002, -1004]);
+});
+
+test("--help wins over anything else", () => {
+  assert.equal(parse("--rate", "nope", "--help").help, true);
+  assert.equal(parse("-h").help, true);
+  assert.equal(parse("--source", "kafka", "-h").help, true);
+});
+
+test("parseCli usage errors name the flag, on one line", () => {
+  usage(["--bogus"], /^unknown flag --bogus: see --help for the flags$/);
+  usage(["-q"], /^unknown flag -q: see --help/);
+  usage(["-x", "1"], /^unknown flag -x: see --help/);
+  usage(["extra"], /^unexpected argument "extra": flags start with --/);
+  usage(["--rate"], /^--rate needs a value: --rate N$/);
+  usage(["--rate", "fast"], /^--rate: expected a number ≥ 0, got "fast"$/);
+  usage(["--rate", "-1"], /^--rate: expected a number ≥ 0, got "-1"$/);
+  usage(["--rows", "2.5"], /^--rows: expected an integer ≥ 0, got "2\.5"$/);
+  usage(["--rows", "1e400"], /^--rows: expected an integer ≥ 0/);
+  usage(["--seed", "x"], /^--seed: expected an integer, got "x"$/);
+  usage(["--slope", ""], /^--slope: expected a number, got ""$/);
+  usage(["--noise", "-0.1"], /^--noise: expected a number ≥ 0/);
+  usage(["--commit-ms", "0"], /^--commit-ms: expected a number > 0, got "0"$/);
+  usage(["--commit-rows", "-3"], /^--commit-rows: expected an integer ≥ 0, got "-3"$/);
+  usage(["--verbose=yes"], /^--verbose takes no value, got "yes"$/);
+  usage(["--source", "kafka"], /^--source: unknown source "kafka": use one of demo, csv$/);
+  usage(["--source", "csv"], /^--source csv needs --input PATH/);
+  usage(
+    ["--source", "csv", "--input", "a.csv", "--rate", "2"],
+    /^--rate applies to --source demo only \(the source is csv\)$/,
+  );
+  usage(["--input", "a.csv"], /^--input applies to --source csv only \(the source is demo\)$/);
+  usage(["--source", "csv", "--input", "a.csv", "--x", ""], /^--x: expected a column name/);
+  usage(["--output", "-", "--input-log", "-"], /cannot both be stdout/);
+  usage(["--output", "same.csv", "--input-log", "same.csv"], /are both "same\.csv"/);
+  usage(["--input-log", "a.csv", "--no-input-log"], /contradict each other/);
+  usage(["--output", ""], /^--output: expected a path or -/);
+});

@@ -1,0 +1,192 @@
+// deno-lint-ignore-file no-control-regex -- the tests match ANSI escapes on purpose
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { test } from "../../test/harness.ts";
+import type { Host, StopSignal } from "./host.ts";
+import { main } from "./main.ts";
+
+const wasm = await readFile(new URL("../../build/streamreg.wasm", import.meta.url));
+
+interface FakeOptions {
+  terminal?: boolean;
+  env?: Record<string, string>;
+  files?: Record<string, string>;
+  stdin?: string;
+  wasmMissing?: boolean;
+}
+
+/** An in-memory host: files and standard streams are strings. */
+function fakeHost(args: string[], options: FakeOptions = {}) {
+  const decoder = new TextDecoder();
+  const files = new Map(Object.entries(options.files ?? {}));
+  const state = {
+    stdout: "",
+    stderr: "",
+    signal: undefined as ((s: StopSignal) => void) | undefined,
+    exited: -1,
+  };
+  const collect = (onText: (text: string) => void) =>
+    new WritableStream<Uint8Array>({ write: (chunk) => onText(decoder.decode(chunk, { stream: true })) });
+  const host: Host = {
+    runtime: "fake",
+    args,
+    env: (name) => options.env?.[name],
+    stdin: () => new Blob([options.stdin ?? ""]).stream(),
+    stdout: () => collect((t) => (state.stdout += t)),
+    writeStderr: (text) => void (state.stderr += text),
+    stderrIsTerminal: options.terminal ?? false,
+    openRead(path) {
+      const text = files.get(path);
+      if (text === undefined) {
+        return Promise.reject(new Error(`cannot read "${path}": no such file or directory`));
+      }
+      return Promise.resolve(new Blob([text]).stream());
+    },
+    openWrite(path) {
+      if (path.startsWith("/missing/")) {
+        return Promise.reject(new Error(`cannot write "${path}": no such file or directory`));
+      }
+      files.set(path, "");
+      return Promise.resolve(collect((t) => files.set(path, files.get(path) + t)));
+    },
+    readWasm: () =>
+      options.wasmMissing
+        ? Promise.reject(new Error("build/streamreg.wasm not found: run `npm run build:wasm` first"))
+        : Promise.resolve(wasm),
+    onSignal(handler) {
+      state.signal = handler;
+      return () => (state.signal = undefined);
+    },
+    exit(code) {
+      state.exited = code;
+      throw new Error(`exit ${code}`);
+    },
+  };
+  return { host, state, files };
+}
+
+const lastLine = (csv: string) => csv.trim().split("\n").at(-1);
+
+test("main: the default demo (fast) writes both change logs to their default files", async () => {
+  const { host, state, files } = fakeHost(["--rate", "0", "--commit-rows", "1"]);
+  assert.equal(await main(host), 0);
+  assert.equal(state.stdout, "");
+  assert.equal(state.stderr, "", "quiet when stderr is not a terminal");
+  const output = files.get("regression_output_stream.csv")!;
+  assert.equal(output.split("\n")[0], "a,b,time,diff");
+  assert.match(lastLine(output)!, /^0\.025649728471302445,0\.9958341214647296,\d+,1$/);
+  assert.equal(output.trim().split("\n").length, 1 + 1 + 2 * 9);
+  const input = files.get("regression_input.csv")!;
+  assert.equal(input.trim().split("\n").length, 11);
+  assert.match(lastLine(input)!, /^9,9\.016676407891007,\d+,1$/);
+});
+
+test("main: a status line on a terminal, coloured unless NO_COLOR is set", async () => {
+  const colored = fakeHost(["--rate", "0", "--no-input-log"], { terminal: true });
+  assert.equal(await main(colored.host), 0);
+  assert.match(colored.state.stderr, /\r\x1b\[2Kstreamreg: .*\x1b\[1m10\x1b\[22m points/);
+  assert.match(colored.state.stderr, /b = .*0\.9958341214647296/);
+  assert.ok(colored.state.stderr.endsWith("\n"));
+
+  const plain = fakeHost(["--rate", "0", "--no-input-log"], { terminal: true, env: { NO_COLOR: "1" } });
+  assert.equal(await main(plain.host), 0);
+  assert.match(plain.state.stderr, /\r\x1b\[2Kstreamreg: 10 points · 1 batches/);
+  assert.ok(!plain.state.stderr.includes("\x1b[1m"), "no colour with NO_COLOR");
+
+  const verbose = fakeHost(["--rate", "0", "--no-input-log", "--verbose"], { env: { NO_COLOR: "1" } });
+  assert.equal(await main(verbose.host), 0);
+  assert.match(verbose.state.stderr, /^streamreg: demo stream \(10 points, as fast as possible.*\(fake\)\n/);
+  assert.match(
+    verbose.state.stderr,
+    /streamreg: 10 points · 1 batches · .* · a = 0\.025649728471302445 · b = 0\.9958341214647296\n$/,
+  );
+});
+
+test("main: SIGINT/SIGTERM close the open batch, flush and exit 0; a second signal exits at once", async () => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    const { host, state, files } = fakeHost([
+      "--rows",
+      "0",
+      "--rate",
+      "1000",
+      "--commit-ms",
+      "100000",
+      "--output",
+      "-",
+    ]);
+    const running = main(host);
+    await new Promise((r) => setTimeout(r, 200));
+    state.signal!(signal);
+    assert.equal(await running, 0);
+    const rows = state.stdout.trim().split("\n");
+    assert.equal(rows.length, 2, "header and the one open batch's line");
+    const points = files.get("regression_input.csv")!.trim().split("\n").length - 1;
+    assert.ok(points > 10, `${points} points written`);
+  }
+  const { host, state } = fakeHost(["--rows", "0", "--rate", "1"]);
+  const running = main(host);
+  await new Promise((r) => setTimeout(r, 50));
+  state.signal!("SIGINT");
+  assert.throws(() => state.signal!("SIGINT"), /exit 1/);
+  assert.equal(state.exited, 1);
+  assert.match(state.stderr, /second SIGINT: exiting without flushing/);
+  await running;
+});
+
+test("main: exit 2 with one line for bad flags, nothing on stdout", async () => {
+  const { host, state } = fakeHost(["--rate", "soon"]);
+  assert.equal(await main(host), 2);
+  assert.equal(state.stderr, 'streamreg: --rate: expected a number ≥ 0, got "soon"\n');
+  assert.equal(state.stdout, "");
+});
+
+test("main: --help goes to stdout, exit 0", async () => {
+  const { host, state } = fakeHost(["--help"]);
+  assert.equal(await main(host), 0);
+  assert.match(state.stdout, /^streamreg: streaming linear regression/);
+  assert.equal(state.stderr, "");
+});
+
+test("main: run-time failures exit 1 with a message", async () => {
+  const missing = fakeHost([], { wasmMissing: true });
+  assert.equal(await main(missing.host), 1);
+  assert.equal(
+    missing.state.stderr,
+    "streamreg: build/streamreg.wasm not found: run `npm run build:wasm` first\n",
+  );
+
+  const noInput = fakeHost(["--source", "csv", "--input", "nope.csv"]);
+  assert.equal(await main(noInput.host), 1);
+  assert.equal(noInput.state.stderr, 'streamreg: cannot read "nope.csv": no such file or directory\n');
+
+  const badDir = fakeHost(["--output", "/missing/out.csv"]);
+  assert.equal(await main(badDir.host), 1);
+  assert.match(badDir.state.stderr, /^streamreg: cannot write "\/missing\/out\.csv"/);
+
+  const badLine = fakeHost(["--source", "csv", "--input", "-", "--output", "-", "--no-input-log"], {
+    stdin: "x,y\n0,1\n1,3\n2,five\n",
+  });
+  assert.equal(await main(badLine.host), 1);
+  assert.equal(badLine.state.stderr, 'streamreg: stdin line 4: y is "five", not a number\n');
+  assert.match(
+    badLine.state.stdout,
+    /^a,b,time,diff\n1,2,\d+,1\n$/,
+    "the points before the error are written",
+  );
+});
+
+test("main: refused points are reported (the first ten) and counted", async () => {
+  const rows = Array.from({ length: 30 }, (_, i) => (i % 2 ? `${i},NaN` : `${i},${2 * i}`));
+  const { host, state } = fakeHost(
+    ["--source", "csv", "--input", "p.csv", "--output", "-", "--no-input-log"],
+    {
+      files: { "p.csv": ["x,y", ...rows].join("\n") },
+    },
+  );
+  assert.equal(await main(host), 0);
+  const messages = state.stderr.trim().split("\n");
+  assert.equal(messages.length, 11);
+  assert.equal(messages[0], "streamreg: skipped p.csv line 3: y is NaN");
+  assert.equal(messages[10], "streamreg: 15 points refused in all (the first 10 are shown above)");
+  assert.match(state.stdout, /\n0,2,\d+,1\n$/);
+});

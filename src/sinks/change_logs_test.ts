@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { test } from "../../test/harness.ts";
+import { CsvWriter } from "./csv_writer.ts";
+import { InputLog } from "./input_log.ts";
+import { ResultLog } from "./result_log.ts";
+import type { BatchUpdate, Line, PointRun } from "./sink.ts";
+
+/** A WritableStream that records what is written, write by write. */
+function memory(): {
+  stream: WritableStream<Uint8Array>;
+  writes: string[];
+  text: () => string;
+  closed: () => boolean;
+} {
+  const writes: string[] = [];
+  let closed = false;
+  const decoder = new TextDecoder();
+  const stream = new WritableStream<Uint8Array>({
+    write: (chunk) => void writes.push(decoder.decode(chunk)),
+    close: () => void (closed = true),
+  });
+  return { stream, writes, text: () => writes.join(""), closed: () => closed };
+}
+
+function update(time: number, line: Line | undefined, points: PointRun[] = []): BatchUpdate {
+  const accepted = points.reduce((n, run) => n + run.x.length, 0);
+  return { time, points, accepted, refused: 0, count: line ? 1 : 0, line };
+}
+
+const run = (x: number[], y: number[], diff: number[]): PointRun => ({
+  x: Float64Array.from(x),
+  y: Float64Array.from(y),
+  diff: Float64Array.from(diff),
+});
+
+test("ResultLog: first line +1 only, then -1 old / +1 new at the batch time, nothing when unchanged", async () => {
+  const out = memory();
+  const log = new ResultLog(out.stream);
+  await log.write(update(10, { a: 0, b: 0 }));
+  await log.write(update(11, { a: 0.06888437030500963, b: 0.9827065102830509 }));
+  await log.write(update(12, { a: 0.06888437030500963, b: 0.9827065102830509 }));
+  await log.write(update(13, { a: -0, b: 1 }));
+  await log.write(update(14, undefined)); // every point retracted
+  await log.write(update(15, { a: 2, b: 3 }));
+  await log.close();
+  assert.equal(
+    out.text(),
+    [
+      "a,b,time,diff",
+      "0,0,10,1",
+      "0,0,11,-1",
+      "0.06888437030500963,0.9827065102830509,11,1",
+      "0.06888437030500963,0.9827065102830509,13,-1",
+      "-0,1,13,1",
+      "-0,1,14,-1",
+      "2,3,15,1",
+      "",
+    ].join("\n"),
+  );
+  assert.ok(out.closed());
+  assert.deepEqual(log.line, { a: 2, b: 3 });
+});
+
+test("ResultLog writes each batch's rows in one write, handed to the stream before write() resolves", async () => {
+  const out = memory();
+  const log = new ResultLog(out.stream);
+  await log.write(update(1, { a: 1, b: 2 }));
+  assert.deepEqual(out.writes, ["a,b,time,diff\n1,2,1,1\n"]);
+  await log.write(update(2, { a: 1, b: 3 }));
+  assert.deepEqual(out.writes.slice(1), ["1,2,2,-1\n1,3,2,1\n"]);
+  await log.close();
+});
+
+test("ResultLog with no batches writes the header only", async () => {
+  const out = memory();
+  await new ResultLog(out.stream).close();
+  assert.equal(out.text(), "a,b,time,diff\n");
+});
+
+test("InputLog writes every accepted point with its batch time and diff", async () => {
+  const out = memory();
+  const log = new InputLog(out.stream);
+  await log.write(
+    update(7, { a: 0, b: 0 }, [run([0, 1], [0.06888437030500963, -0], [1, 1]), run([5e-324], [1e21], [-1])]),
+  );
+  await log.write(update(8, { a: 0, b: 0 }, []));
+  await log.close();
+  assert.equal(
+    out.text(),
+    "x,y,time,diff\n0,0.06888437030500963,7,1\n1,-0,7,1\n5e-324,1e+21,7,-1\n",
+  );
+});
+
+test("InputLog flushes big batches in pieces", async () => {
+  const out = memory();
+  const log = new InputLog(out.stream);
+  const n = 200_000;
+  const x = Array.from({ length: n }, (_, i) => i + 0.123456789);
+  await log.write(update(1, undefined, [run(x, x, x.map(() => 1))]));
+  await log.close();
+  assert.ok(out.writes.length > 2, `${out.writes.length} writes`);
+  const lines = out.text().split("\n");
+  assert.equal(lines.length, n + 2);
+  assert.equal(lines[n], `${x[n - 1]},${x[n - 1]},1,1`);
+});
+
+test("CsvWriter reports a failing destination by name and closes only once", async () => {
+  const broken = new WritableStream<Uint8Array>({
+    write: () => Promise.reject(new Error("disk full")),
+  });
+  const writer = new CsvWriter(broken, ["a"], { name: "out.csv" });
+  writer.append("1\n");
+  await assert.rejects(writer.flush(), /^Error: cannot write out\.csv: disk full$/);
+  const out = memory();
+  const ok = new CsvWriter(out.stream, ["a", "b"]);
+  assert.equal(ok.pending, 4);
+  await ok.close();
+  await ok.close();
+  assert.equal(out.text(), "a,b\n");
+});
