@@ -1,0 +1,49 @@
+/**
+ * streamreg: streaming linear regression over an exact WebAssembly core, for Deno and Bun.
+ *
+ * Data flows one way — source → batcher → core → sinks — and each stage is a module of its own:
+ * sources (`DemoSource`, `CsvSource`, or your own {@linkcode Source}), the {@linkcode Batcher}, the
+ * {@linkcode RegressionCore}, and change-log sinks (`ResultLog`, `InputLog`, or your own
+ * {@linkcode Sink}); {@linkcode runPipeline} wires them together.
+ *
+ * @example
+ * ```ts
+ * import { DemoSource, RegressionCore, ResultLog, runPipeline } from "./mod.ts";
+ *
+ * const core = await RegressionCore.load(await Deno.readFile("build/streamreg.wasm"));
+ * const stats = await runPipeline(new DemoSource({ rate: 0 }), core, [new ResultLog(Deno.stdout.writable)]);
+ * console.error(stats.line); // { a: 0.025649728471302445, b: 0.9958341214647296 }
+ * ```
+ * @module
+ */
+
+export { type Fit, RegressionCore } from "./core/regression_core.ts";
+
+export type { BatchSpan, CommittedBatch, PointChunk, Source } from "./sources/source.ts";
+export { DEMO_DEFAULTS, type DemoChunk, type DemoOptions, DemoSource, demoY } from "./sources/demo_source.ts";
+export { type CsvChunk, CsvSource, type CsvSourceOptions, parseNumber } from "./sources/csv_source.ts";
+export { PythonRandom } from "./sources/python_random.ts";
+export { ChunkQueue } from "./sources/chunk_queue.ts";
+export { ChunkBuilder, type ChunkColumns } from "./sources/chunk_builder.ts";
+
+export { Batcher, type BatcherOptions } from "./batcher/batcher.ts";
+export { CommitClock } from "./batcher/commit_clock.ts";
+
+export type { BatchUpdate, Line, PointRun, Sink } from "./sinks/sink.ts";
+export { RESULT_HEADER, ResultLog } from "./sinks/result_log.ts";
+export { INPUT_HEADER, InputLog } from "./sinks/input_log.ts";
+export { CsvWriter } from "./sinks/csv_writer.ts";
+export { formatNumber } from "./sinks/format_number.ts";
+
+export {
+  DEFAULT_COMMIT_MS,
+  DEFAULT_COMMIT_ROWS,
+  type PipelineOptions,
+  type PipelineStats,
+  runPipeline,
+} from "./cli/pipeline.ts";
+export { applyBatch, type ApplyOptions, type CoreResult, type LineModel } from "./cli/core_stage.ts";
+export { main, type MainOptions } from "./cli/main.ts";
+export type { Host, StopSignal } from "./cli/host.ts";
+export { csvSpec, demoSpec, type OpenSource, SOURCES, type SourceSpec } from "./cli/source_specs.ts";
+export { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./cli/flags.ts";
