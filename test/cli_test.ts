@@ -456,6 +456,41 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   }, { timeoutMs: 60_000 });
 }
 
+test("cli: when the reader of stdout goes away (| head), stop quietly with exit 0", async () => {
+  for (const runner of RUNNERS) {
+    const [exe, pre] = command(runner);
+    const args = [
+      ...pre,
+      "--rows",
+      "0",
+      "--rate",
+      "0",
+      "--commit-rows",
+      "1",
+      "--output",
+      "-",
+      "--no-input-log",
+    ];
+    const result = await new Promise<{ code: number | null; stderr: string; got: string }>(
+      (resolve, reject) => {
+        const child = spawn(exe, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        let stderr = "";
+        let got = "";
+        child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+        child.stdout!.setEncoding("utf8").once("data", (s: string) => {
+          got = s;
+          child.stdout!.destroy(); // like `head` exiting
+        });
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stderr, got }));
+      },
+    );
+    assert.equal(result.code, 0, `${runner}: ${result.stderr}`);
+    assert.equal(result.stderr, "");
+    assert.match(result.got, /^a,b,time,diff\n/);
+  }
+});
+
 test("cli: `deno task regress` and `bun run regress` run the runners", async () => {
   const args = ["--rate", "0", "--output", "-", "--no-input-log"];
   const viaDeno = await spawnCollect(DENO, ["task", "-q", "regress", ...args], {});

@@ -49,3 +49,35 @@ export interface Host {
   /** Ends the process at once. */
   exit(code: number): never;
 }
+
+/**
+ * Thrown by a host's stdout stream when the reader has gone (`regress ... | head`): the CLI then stops
+ * quietly with exit code 0, as there is no one left to write for.
+ *
+ * @example
+ * ```ts
+ * throw new BrokenPipeError();
+ * ```
+ */
+export class BrokenPipeError extends Error {
+  /** The message says that stdout was closed by its reader. */
+  constructor(options?: ErrorOptions) {
+    super("stdout was closed by its reader (broken pipe)", options);
+    this.name = "BrokenPipeError";
+  }
+}
+
+/**
+ * True if `error`, or an error in its `cause` chain, is a {@linkcode BrokenPipeError}.
+ *
+ * @example
+ * ```ts
+ * isBrokenPipe(new Error("cannot write stdout", { cause: new BrokenPipeError() })); // true
+ * ```
+ */
+export function isBrokenPipe(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (e instanceof BrokenPipeError) return true;
+  }
+  return false;
+}

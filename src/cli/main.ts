@@ -19,7 +19,7 @@ import type { Sink } from "../sinks/sink.ts";
 import { parseCli } from "./args.ts";
 import { UsageError } from "./flags.ts";
 import { helpText } from "./help.ts";
-import type { Host } from "./host.ts";
+import { type Host, isBrokenPipe } from "./host.ts";
 import { runPipeline } from "./pipeline.ts";
 import { Progress } from "./progress.ts";
 import { SOURCES, type SourceSpec } from "./source_specs.ts";
@@ -84,6 +84,10 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
   const sinks: Sink[] = [];
   let code = 0;
   const fail = (error: unknown) => {
+    if (isBrokenPipe(error)) {
+      controller.abort(); // the reader of stdout has gone: nothing left to do, and not a failure
+      return;
+    }
     if (code !== 0) return;
     code = 1;
     progress.message(`streamreg: ${describe(error)}`);

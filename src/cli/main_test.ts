@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "../../test/harness.ts";
-import type { Host, StopSignal } from "./host.ts";
+import { BrokenPipeError, type Host, isBrokenPipe, type StopSignal } from "./host.ts";
 import { main } from "./main.ts";
 
 const wasm = await readFile(new URL("../../build/streamreg.wasm", import.meta.url));
@@ -90,7 +90,7 @@ test("main: a status line on a terminal, coloured unless NO_COLOR is set", async
 
   const plain = fakeHost(["--rate", "0", "--no-input-log"], { terminal: true, env: { NO_COLOR: "1" } });
   assert.equal(await main(plain.host), 0);
-  assert.match(plain.state.stderr, /\r\x1b\[2Kstreamreg: 10 points · 1 batches/);
+  assert.match(plain.state.stderr, /\r\x1b\[2Kstreamreg: 10 points · 1 batch/);
   assert.ok(!plain.state.stderr.includes("\x1b[1m"), "no colour with NO_COLOR");
 
   const verbose = fakeHost(["--rate", "0", "--no-input-log", "--verbose"], { env: { NO_COLOR: "1" } });
@@ -98,7 +98,7 @@ test("main: a status line on a terminal, coloured unless NO_COLOR is set", async
   assert.match(verbose.state.stderr, /^streamreg: demo stream \(10 points, as fast as possible.*\(fake\)\n/);
   assert.match(
     verbose.state.stderr,
-    /streamreg: 10 points · 1 batches · .* · a = 0\.025649728471302445 · b = 0\.9958341214647296\n$/,
+    /streamreg: 10 points · 1 batch · .* · a = 0\.025649728471302445 · b = 0\.9958341214647296\n$/,
   );
 });
 
@@ -173,6 +173,29 @@ test("main: run-time failures exit 1 with a message", async () => {
     /^a,b,time,diff\n1,2,\d+,1\n$/,
     "the points before the error are written",
   );
+});
+
+test("main: a broken pipe on stdout ends the run quietly with exit 0", async () => {
+  const { host, state, files } = fakeHost([
+    "--rows",
+    "0",
+    "--rate",
+    "0",
+    "--commit-rows",
+    "1",
+    "--output",
+    "-",
+  ]);
+  let writes = 0;
+  host.stdout = () =>
+    new WritableStream<Uint8Array>({
+      write: () => (++writes > 3 ? Promise.reject(new BrokenPipeError()) : Promise.resolve()),
+    });
+  assert.equal(await main(host), 0);
+  assert.equal(state.stderr, "");
+  assert.ok(files.get("regression_input.csv")!.split("\n").length >= 4, "the files are closed properly");
+  assert.equal(isBrokenPipe(new Error("cannot write stdout", { cause: new BrokenPipeError() })), true);
+  assert.equal(isBrokenPipe(new Error("disk full")), false);
 });
 
 test("main: refused points are reported (the first ten) and counted", async () => {

@@ -46,9 +46,10 @@ export function statusText(
   const bold = (s: string) => (color ? `\x1b[1m${s}\x1b[22m` : s);
   const dim = (s: string) => (color ? `\x1b[2m${s}\x1b[22m` : s);
   const rate = stats.elapsedMs > 0 ? (stats.points * 1000) / stats.elapsedMs : 0;
+  const count = (n: number, one: string, many: string) => `${bold(String(n))} ${n === 1 ? one : many}`;
   const parts = [
-    `${bold(String(stats.points))} points`,
-    `${bold(String(stats.batches))} batches`,
+    count(stats.points, "point", "points"),
+    count(stats.batches, "batch", "batches"),
     `${bold(rate >= 100 ? Math.round(rate).toString() : rate.toPrecision(2))} points/s`,
   ];
   if (stats.refused) parts.push(`${bold(String(stats.refused))} refused`);

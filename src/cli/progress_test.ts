@@ -48,7 +48,7 @@ test("Progress on a terminal redraws one status line, at most 10 times a second"
   progress.message("streamreg: skipped x line 2: y is NaN");
   progress.finish(stats(4, 130));
   assert.deepEqual(out.map((s) => s.replace(/ · a = .*/, "")), [
-    "\r\x1b[2Kstreamreg: 1 points · 1 batches · 100 points/s",
+    "\r\x1b[2Kstreamreg: 1 point · 1 batch · 100 points/s",
     "\r\x1b[2Kstreamreg: 3 points · 3 batches · 25 points/s",
     "\r\x1b[2K",
     "streamreg: skipped x line 2: y is NaN\n",

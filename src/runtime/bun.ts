@@ -14,7 +14,7 @@ import { open, stat } from "node:fs/promises";
 import process from "node:process";
 import { isatty } from "node:tty";
 import { fileURLToPath } from "node:url";
-import type { Host, StopSignal } from "../cli/host.ts";
+import { BrokenPipeError, type Host, type StopSignal } from "../cli/host.ts";
 
 /** Where the release build of the core is, relative to this file. */
 export const WASM_PATH: string = fileURLToPath(new URL("../../build/streamreg.wasm", import.meta.url));
@@ -31,8 +31,12 @@ function reason(error: unknown): string {
 function sinkStream(sink: ReturnType<ReturnType<typeof Bun.file>["writer"]>): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({
     async write(chunk) {
-      sink.write(chunk);
-      await sink.flush();
+      try {
+        sink.write(chunk);
+        await sink.flush();
+      } catch (error) {
+        throw (error as { code?: string }).code === "EPIPE" ? new BrokenPipeError({ cause: error }) : error;
+      }
     },
     async close() {
       await sink.end();

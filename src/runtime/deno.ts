@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Host, StopSignal } from "../cli/host.ts";
+import { BrokenPipeError, type Host, type StopSignal } from "../cli/host.ts";
 
 /** Where the release build of the core is, relative to this file. */
 export const WASM_URL: URL = new URL("../../build/streamreg.wasm", import.meta.url);
@@ -31,7 +31,11 @@ function directStream(
 ): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({
     async write(chunk) {
-      for (let off = 0; off < chunk.length;) off += await target.write(chunk.subarray(off));
+      try {
+        for (let off = 0; off < chunk.length;) off += await target.write(chunk.subarray(off));
+      } catch (error) {
+        throw error instanceof Deno.errors.BrokenPipe ? new BrokenPipeError({ cause: error }) : error;
+      }
     },
     close: () => target.close(),
     abort: () => target.close(),
