@@ -19,7 +19,14 @@
 
 import type { BatchSpan, PointChunk } from "../sources/source.ts";
 
-/** Settings of a {@linkcode Batcher}. */
+/**
+ * Settings of a {@linkcode Batcher}.
+ *
+ * @example
+ * ```ts
+ * const options: BatcherOptions = { commitMs: 1000, commitRows: 100_000, start: performance.now() };
+ * ```
+ */
 export interface BatcherOptions {
   /** Window length in milliseconds (> 0). */
   commitMs: number;

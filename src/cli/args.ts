@@ -19,12 +19,33 @@ import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.
 import { DEFAULT_COMMIT_MS, DEFAULT_COMMIT_ROWS } from "./pipeline.ts";
 import type { OpenSource, SourceSpec } from "./source_specs.ts";
 
-/** Default path of the result change log. */
+/**
+ * Default path of the result change log.
+ *
+ * @example
+ * ```ts
+ * parseCli([], SOURCES).output === DEFAULT_OUTPUT; // true
+ * ```
+ */
 export const DEFAULT_OUTPUT = "regression_output_stream.csv";
-/** Default path of the input change log. */
+/**
+ * Default path of the input change log.
+ *
+ * @example
+ * ```ts
+ * parseCli([], SOURCES).inputLog === DEFAULT_INPUT_LOG; // true
+ * ```
+ */
 export const DEFAULT_INPUT_LOG = "regression_input.csv";
 
-/** The flags every source accepts. */
+/**
+ * The flags every source accepts.
+ *
+ * @example
+ * ```ts
+ * GENERAL_FLAGS.map((f) => `--${f.name}`); // ["--source", "--commit-ms", ...]
+ * ```
+ */
 export const GENERAL_FLAGS: readonly FlagSpec[] = [
   { name: "source", value: "NAME", default: "demo", help: "where points come from (see the sources below)" },
   {
@@ -56,7 +77,14 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
   { name: "help", short: "h", help: "show this help and exit" },
 ];
 
-/** Checked command-line options. */
+/**
+ * Checked command-line options.
+ *
+ * @example
+ * ```ts
+ * const { commitMs, output } = parseCli(["--commit-ms", "500"], SOURCES); // 500, "regression_output_stream.csv"
+ * ```
+ */
 export interface CliOptions {
   /** `--help` was given: print the help and exit 0 (nothing else is checked). */
   help: boolean;

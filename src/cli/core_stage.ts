@@ -19,13 +19,34 @@ import type { RegressionCore } from "../core/regression_core.ts";
 import type { BatchSpan, PointChunk } from "../sources/source.ts";
 import type { BatchUpdate, PointRun } from "../sinks/sink.ts";
 
-/** What the pipeline needs of the core; {@linkcode RegressionCore} provides it. */
+/**
+ * What the pipeline needs of the core; {@linkcode RegressionCore} provides it.
+ *
+ * @example
+ * ```ts
+ * const model: LineModel = await RegressionCore.load(bytes);
+ * ```
+ */
 export type LineModel = Pick<RegressionCore, "update" | "fit">;
 
-/** A batch's outcome before it has a commit time. */
+/**
+ * A batch's outcome before it has a commit time.
+ *
+ * @example
+ * ```ts
+ * const { accepted, line }: CoreResult = applyBatch(core, spans);
+ * ```
+ */
 export type CoreResult = Omit<BatchUpdate, "time">;
 
-/** Options of {@linkcode applyBatch}. */
+/**
+ * Options of {@linkcode applyBatch}.
+ *
+ * @example
+ * ```ts
+ * applyBatch(core, spans, { onRefused: (chunk, i, why) => console.error(`${chunk.where(i)}: ${why}`) });
+ * ```
+ */
 export interface ApplyOptions {
   /** Called for each refused point with the chunk, the index and why. */
   onRefused?: (chunk: PointChunk, index: number, reason: string) => void;

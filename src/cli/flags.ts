@@ -31,7 +31,14 @@ export interface FlagSpec {
   readonly help: string;
 }
 
-/** Flag values as parsed: strings for flags with a value, `true` for boolean flags. */
+/**
+ * Flag values as parsed: strings for flags with a value, `true` for boolean flags.
+ *
+ * @example
+ * ```ts
+ * const values: FlagValues = { rows: "10", verbose: true };
+ * ```
+ */
 export type FlagValues = Readonly<Record<string, string | boolean | undefined>>;
 
 /**

@@ -12,7 +12,14 @@
  * @module
  */
 
-/** The termination signals the CLI handles. */
+/**
+ * The termination signals the CLI handles.
+ *
+ * @example
+ * ```ts
+ * host.onSignal((signal: StopSignal) => console.error(`got ${signal}`));
+ * ```
+ */
 export type StopSignal = "SIGINT" | "SIGTERM";
 
 /**

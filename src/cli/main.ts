@@ -27,7 +27,14 @@ import { SOURCES, type SourceSpec } from "./source_specs.ts";
 /** How many refused points are reported one by one before only counting them. */
 const REFUSED_SHOWN = 10;
 
-/** Options of {@linkcode main}. */
+/**
+ * Options of {@linkcode main}.
+ *
+ * @example
+ * ```ts
+ * await main(host, { sources: [demoSpec, csvSpec, kafkaSpec] });
+ * ```
+ */
 export interface MainOptions {
   /** The sources offered by `--source`. Default {@linkcode SOURCES}. */
   sources?: readonly SourceSpec[];

@@ -22,12 +22,33 @@ import type { PointChunk, Source } from "../sources/source.ts";
 import type { BatchUpdate, Line, Sink } from "../sinks/sink.ts";
 import { applyBatch, type LineModel } from "./core_stage.ts";
 
-/** Default batch window: the tutorial's `autocommit_duration_ms`. */
+/**
+ * Default batch window: the tutorial's `autocommit_duration_ms`.
+ *
+ * @example
+ * ```ts
+ * await runPipeline(source, core, sinks, { commitMs: DEFAULT_COMMIT_MS });
+ * ```
+ */
 export const DEFAULT_COMMIT_MS = 1000;
-/** Default most points per batch. */
+/**
+ * Default most points per batch.
+ *
+ * @example
+ * ```ts
+ * await runPipeline(source, core, sinks, { commitRows: DEFAULT_COMMIT_ROWS });
+ * ```
+ */
 export const DEFAULT_COMMIT_ROWS = 100_000;
 
-/** Options of {@linkcode runPipeline}. */
+/**
+ * Options of {@linkcode runPipeline}.
+ *
+ * @example
+ * ```ts
+ * const options: PipelineOptions = { commitMs: 500, commitRows: 0, signal: AbortSignal.timeout(60_000) };
+ * ```
+ */
 export interface PipelineOptions {
   /** Batch window in milliseconds. Default 1000. */
   commitMs?: number;
@@ -45,7 +66,14 @@ export interface PipelineOptions {
   onRefused?: (where: string, reason: string) => void;
 }
 
-/** Running totals of a pipeline. */
+/**
+ * Running totals of a pipeline.
+ *
+ * @example
+ * ```ts
+ * const { points, batches, line } = await runPipeline(source, core, sinks);
+ * ```
+ */
 export interface PipelineStats {
   /** Points the core accepted. */
   points: number;

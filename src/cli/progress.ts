@@ -15,7 +15,14 @@
 
 import type { PipelineStats } from "./pipeline.ts";
 
-/** Options of {@linkcode Progress}. */
+/**
+ * Options of {@linkcode Progress}.
+ *
+ * @example
+ * ```ts
+ * const options: ProgressOptions = { terminal: true, verbose: false, color: !Deno.env.get("NO_COLOR") };
+ * ```
+ */
 export interface ProgressOptions {
   /** stderr is a terminal: draw a live status line. */
   terminal: boolean;

@@ -20,7 +20,15 @@ import type { Source } from "../sources/source.ts";
 import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
 
-/** Opens a configured source at run time. */
+/**
+ * Opens a configured source at run time.
+ *
+ * @example
+ * ```ts
+ * const open: OpenSource = demoSpec.configure({ rows: "5", rate: "0", slope: "1", intercept: "0", noise: "0", seed: "0" });
+ * const source = await open(host, new AbortController().signal);
+ * ```
+ */
 export type OpenSource = (host: Host, signal: AbortSignal) => Promise<Source>;
 
 /**
@@ -55,7 +63,14 @@ export interface SourceSpec {
 
 const text = (values: FlagValues, name: string): string => String(values[name]);
 
-/** `--source demo`: the built-in noisy line. */
+/**
+ * `--source demo`: the built-in noisy line.
+ *
+ * @example
+ * ```ts
+ * const open = demoSpec.configure({ rows: "0", rate: "50", slope: "2", intercept: "1", noise: "0.5", seed: "7" });
+ * ```
+ */
 export const demoSpec: SourceSpec = {
   name: "demo",
   summary:
@@ -102,7 +117,14 @@ export const demoSpec: SourceSpec = {
   },
 };
 
-/** `--source csv`: a CSV file or stdin. */
+/**
+ * `--source csv`: a CSV file or stdin.
+ *
+ * @example
+ * ```ts
+ * const open = csvSpec.configure({ input: "points.csv", x: "x", y: "y", diff: "diff" });
+ * ```
+ */
 export const csvSpec: SourceSpec = {
   name: "csv",
   summary: "a CSV file with a header (columns x and y, optional diff of 1 or -1), or stdin",
@@ -129,5 +151,12 @@ export const csvSpec: SourceSpec = {
   },
 };
 
-/** Every source of the CLI; the first is the default. */
+/**
+ * Every source of the CLI; the first is the default.
+ *
+ * @example
+ * ```ts
+ * const sources = [...SOURCES, kafkaSpec]; // what `main(host, { sources })` offers
+ * ```
+ */
 export const SOURCES: readonly SourceSpec[] = [demoSpec, csvSpec];

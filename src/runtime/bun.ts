@@ -16,7 +16,14 @@ import { isatty } from "node:tty";
 import { fileURLToPath } from "node:url";
 import { BrokenPipeError, type Host, type StopSignal } from "../cli/host.ts";
 
-/** Where the release build of the core is, relative to this file. */
+/**
+ * Where the release build of the core is, relative to this file.
+ *
+ * @example
+ * ```ts
+ * const bytes = await Bun.file(WASM_PATH).arrayBuffer();
+ * ```
+ */
 export const WASM_PATH: string = fileURLToPath(new URL("../../build/streamreg.wasm", import.meta.url));
 
 function reason(error: unknown): string {

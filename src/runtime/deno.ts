@@ -12,7 +12,14 @@
 
 import { BrokenPipeError, type Host, type StopSignal } from "../cli/host.ts";
 
-/** Where the release build of the core is, relative to this file. */
+/**
+ * Where the release build of the core is, relative to this file.
+ *
+ * @example
+ * ```ts
+ * const bytes = await Deno.readFile(WASM_URL);
+ * ```
+ */
 export const WASM_URL: URL = new URL("../../build/streamreg.wasm", import.meta.url);
 
 function reason(error: unknown): string {

@@ -16,7 +16,14 @@ import { CsvWriter } from "./csv_writer.ts";
 import { formatNumber } from "./format_number.ts";
 import type { BatchUpdate, Sink } from "./sink.ts";
 
-/** The header of the input change log. */
+/**
+ * The header of the input change log.
+ *
+ * @example
+ * ```ts
+ * INPUT_HEADER.join(","); // "x,y,time,diff"
+ * ```
+ */
 export const INPUT_HEADER: readonly string[] = ["x", "y", "time", "diff"];
 
 const FLUSH_CHARS = 1 << 20;

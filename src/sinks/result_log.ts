@@ -19,7 +19,14 @@ import { CsvWriter } from "./csv_writer.ts";
 import { formatNumber } from "./format_number.ts";
 import type { BatchUpdate, Line, Sink } from "./sink.ts";
 
-/** The header of the result change log. */
+/**
+ * The header of the result change log.
+ *
+ * @example
+ * ```ts
+ * RESULT_HEADER.join(","); // "a,b,time,diff"
+ * ```
+ */
 export const RESULT_HEADER: readonly string[] = ["a", "b", "time", "diff"];
 
 /**

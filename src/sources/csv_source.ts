@@ -24,7 +24,14 @@ import { parse } from "csv-parse/stream";
 import { ChunkBuilder } from "./chunk_builder.ts";
 import type { PointChunk, Source } from "./source.ts";
 
-/** Settings of {@linkcode CsvSource}. */
+/**
+ * Settings of {@linkcode CsvSource}.
+ *
+ * @example
+ * ```ts
+ * const options: CsvSourceOptions = { name: "prices.csv", x: "time", y: "price" };
+ * ```
+ */
 export interface CsvSourceOptions {
   /** How messages name the input, e.g. the path or "stdin". Default "input". */
   name?: string;
@@ -36,7 +43,14 @@ export interface CsvSourceOptions {
   diff?: string;
 }
 
-/** A chunk of CSV records; `lines[i]` is the line number of point i (the header is line 1). */
+/**
+ * A chunk of CSV records; `lines[i]` is the line number of point i (the header is line 1).
+ *
+ * @example
+ * ```ts
+ * for await (const chunk of source.chunks(signal)) console.log(chunk.lines[0]); // 2: the first point is on line 2
+ * ```
+ */
 export interface CsvChunk extends PointChunk {
   /** Line number of each point in the input. */
   readonly lines: Float64Array;

@@ -19,7 +19,14 @@
 import { PythonRandom } from "./python_random.ts";
 import type { PointChunk, Source } from "./source.ts";
 
-/** Settings of the demo stream; every field is optional. */
+/**
+ * Settings of the demo stream; every field is optional.
+ *
+ * @example
+ * ```ts
+ * const options: DemoOptions = { rows: 0, rate: 20, slope: 2, noise: 0.5 }; // endless, 20 points a second
+ * ```
+ */
 export interface DemoOptions {
   /** Number of points; 0 means endless. Default 10. */
   rows?: number;
@@ -41,7 +48,14 @@ export interface DemoOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-/** The defaults of {@linkcode DemoOptions}: the reference tutorial's stream. */
+/**
+ * The defaults of {@linkcode DemoOptions}: the reference tutorial's stream.
+ *
+ * @example
+ * ```ts
+ * new DemoSource({ ...DEMO_DEFAULTS, rate: 0 }); // the tutorial's points, at once
+ * ```
+ */
 export const DEMO_DEFAULTS = {
   rows: 10,
   rate: 1,
@@ -51,7 +65,14 @@ export const DEMO_DEFAULTS = {
   seed: 0,
 } as const;
 
-/** A chunk of the demo stream; `first` is the index of its first point. */
+/**
+ * A chunk of the demo stream; `first` is the index of its first point.
+ *
+ * @example
+ * ```ts
+ * for await (const chunk of new DemoSource().chunks(signal)) console.log(chunk.first, chunk.x.length);
+ * ```
+ */
 export interface DemoChunk extends PointChunk {
   /** Index of the chunk's first point in the stream. */
   readonly first: number;
