@@ -160,9 +160,11 @@ export async function runPipeline<C extends PointChunk>(
     options.onBatch?.(update, stats);
   };
 
+  let onAbort = () => {};
   const aborted = new Promise<Event<C>>((resolve) => {
-    if (signal.aborted) resolve({ kind: "abort" });
-    else signal.addEventListener("abort", () => resolve({ kind: "abort" }), { once: true });
+    onAbort = () => resolve({ kind: "abort" });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
   });
   const iterator = source.chunks(signal)[Symbol.asyncIterator]();
   const pull = (): Promise<Event<C>> =>
@@ -171,41 +173,46 @@ export async function runPipeline<C extends PointChunk>(
       (error): Event<C> => ({ kind: "error", error }),
     );
   let pending = pull();
-  let lastYield = started;
+  let lastYield = performance.now();
   let failure: { error: unknown } | undefined;
 
-  for (;;) {
-    const event = await next(pending, aborted, batcher.deadline, monotonic);
-    if (event.kind === "abort") {
-      stats.ended = "signal";
-      iterator.return?.().catch(() => {});
-      break;
+  try {
+    for (;;) {
+      const event = await next(pending, aborted, batcher.deadline, monotonic);
+      if (event.kind === "abort") {
+        stats.ended = "signal";
+        break;
+      }
+      if (event.kind === "error") {
+        failure = { error: event.error };
+        break;
+      }
+      if (event.kind === "tick") {
+        if (batcher.arrive(monotonic())) await emit();
+        continue;
+      }
+      if (event.result.done) {
+        stats.ended = "source";
+        break;
+      }
+      const chunk = event.result.value;
+      const arrived = monotonic(); // before asking for the next chunk, which may run the source
+      pending = pull();
+      if (batcher.arrive(arrived)) await emit();
+      for (let i = 0; i < chunk.x.length;) {
+        i = batcher.add(chunk, i);
+        if (batcher.full) await emit();
+      }
+      // Let timers, I/O and signal handlers run even when every promise is already resolved.
+      if (performance.now() - lastYield > 50) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = performance.now();
+      }
     }
-    if (event.kind === "error") {
-      failure = { error: event.error };
-      break;
-    }
-    if (event.kind === "tick") {
-      if (batcher.arrive(monotonic())) await emit();
-      continue;
-    }
-    if (event.result.done) {
-      stats.ended = "source";
-      break;
-    }
-    const chunk = event.result.value;
-    const arrived = monotonic(); // before asking for the next chunk, which may run the source
-    pending = pull();
-    if (batcher.arrive(arrived)) await emit();
-    for (let i = 0; i < chunk.x.length;) {
-      i = batcher.add(chunk, i);
-      if (batcher.full) await emit();
-    }
-    // Let timers, I/O and signal handlers run even when every promise is already resolved.
-    if (monotonic() - lastYield > 50) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = monotonic();
-    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    // Stopped early (signal, or a core or sink error): tell the source; do not wait for it.
+    if (stats.ended !== "source" && failure === undefined) iterator.return?.().catch(() => {});
   }
   await emit();
   stats.elapsedMs = monotonic() - started;
