@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "../../test/harness.ts";
 import { RegressionCore } from "../core/regression_core.ts";
+import { ChunkQueue } from "../sources/chunk_queue.ts";
 import { DemoSource } from "../sources/demo_source.ts";
 import type { CommittedBatch, PointChunk, Source } from "../sources/source.ts";
 import type { BatchUpdate, Sink } from "../sinks/sink.ts";
@@ -188,4 +189,50 @@ test("runPipeline: a failing sink stops the run with its error; refused points a
   assert.equal(stats.points, 2);
   assert.equal(stats.refused, 1);
   assert.deepEqual(sink.updates[0].xs, [1, 3]);
+});
+
+test("runPipeline with a push-based, Kafka-like source: offsets are committed only after the batch is written", async () => {
+  // What a Kafka source looks like: a consumer callback pushes one chunk per fetched batch (one
+  // partition, consecutive offsets) into a ChunkQueue; `committed` commits the next offset per partition.
+  interface KafkaChunk extends PointChunk {
+    partition: number;
+    offsets: number[];
+  }
+  const queue = new ChunkQueue<KafkaChunk>({ limit: 0 });
+  const events: string[] = [];
+  const commits: string[] = [];
+  const toChunk = (partition: number, first: number, xs: number[]): KafkaChunk => ({
+    ...chunkOf(xs),
+    partition,
+    offsets: xs.map((_, i) => first + i),
+    where: (i) => `partition ${partition} offset ${first + i}`,
+  });
+  const source: Source<KafkaChunk> = {
+    name: "kafka-like",
+    chunks: () => queue,
+    committed(batch) {
+      const next = new Map<number, number>();
+      for (const { chunk, end } of batch.spans) next.set(chunk.partition, chunk.offsets[end - 1] + 1);
+      const text = [...next].map(([p, o]) => `p${p}@${o}`).join(" ");
+      commits.push(text);
+      events.push(`commit ${text}`);
+    },
+  };
+  const consumer = (async () => {
+    await queue.push(toChunk(0, 0, [0, 1, 2]));
+    await queue.push(toChunk(1, 10, [3, 4, 5, 6]));
+    await queue.push(toChunk(0, 3, [7, 8]));
+    queue.end();
+  })();
+  await runPipeline(source, await loadCore(), [new Recorder(events)], { commitRows: 4, commitMs: 1e9 });
+  await consumer;
+  assert.deepEqual(commits, ["p0@3 p1@11", "p1@14 p0@4", "p0@5"]);
+  assert.deepEqual(events, [
+    "write 4",
+    "commit p0@3 p1@11",
+    "write 4",
+    "commit p1@14 p0@4",
+    "write 1",
+    "commit p0@5",
+  ]);
 });
