@@ -115,17 +115,25 @@ export interface CliOptions {
  * ```
  */
 export function parseCli(args: readonly string[], sources: readonly SourceSpec[]): CliOptions {
-  const owner = new Map<string, SourceSpec | undefined>();
+  // The sources owning each flag (undefined: a general flag). Sources may share a flag, such as --x of
+  // csv and kafka, when it parses the same way in each.
+  const owners = new Map<string, SourceSpec[] | undefined>();
   const specs = new Map<string, FlagSpec>();
   for (const flag of GENERAL_FLAGS) {
     specs.set(flag.name, flag);
-    owner.set(flag.name, undefined);
+    owners.set(flag.name, undefined);
   }
+  const sameShape = (a: FlagSpec, b: FlagSpec) =>
+    !!a.value === !!b.value && a.short === b.short && !!a.repeatable === !!b.repeatable;
   for (const source of sources) {
     for (const flag of source.flags) {
-      if (specs.has(flag.name)) throw new Error(`flag --${flag.name} is defined twice: rename one`);
-      specs.set(flag.name, flag);
-      owner.set(flag.name, source);
+      const other = specs.get(flag.name);
+      const shared = owners.get(flag.name);
+      if (other !== undefined && (shared === undefined || !sameShape(other, flag))) {
+        throw new Error(`flag --${flag.name} is defined twice: rename one`);
+      }
+      if (other === undefined) specs.set(flag.name, flag);
+      owners.set(flag.name, [...(shared ?? []), source]);
     }
   }
   const config: Record<string, { type: "string" | "boolean"; short?: string }> = {};
@@ -143,7 +151,7 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     tokens: true,
   });
 
-  const values: Record<string, string | boolean> = {};
+  const values: Record<string, string | boolean | string[]> = {};
   const given: string[] = [];
   for (const token of tokens) {
     if (token.kind === "option-terminator") continue;
@@ -159,7 +167,10 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
       if (token.value === undefined) {
         throw new UsageError(`${token.rawName} needs a value: ${token.rawName} ${spec.value}`);
       }
-      values[spec.name] = token.value;
+      const before = values[spec.name];
+      values[spec.name] = spec.repeatable
+        ? [...(Array.isArray(before) ? before : []), token.value]
+        : token.value;
     } else {
       if (token.value !== undefined) {
         throw new UsageError(`${token.rawName} takes no value, got "${token.value}"`);
@@ -188,13 +199,15 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     };
   }
   for (const name of given) {
-    const from = owner.get(name);
-    if (from !== undefined && from !== source) {
-      throw new UsageError(`--${name} applies to --source ${from.name} only (the source is ${source.name})`);
+    const from = owners.get(name);
+    if (from !== undefined && !from.includes(source)) {
+      const names = from.map((s) => s.name);
+      const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names[0];
+      throw new UsageError(`--${name} applies to --source ${list} only (the source is ${source.name})`);
     }
   }
 
-  const sourceValues: Record<string, string | boolean | undefined> = {};
+  const sourceValues: Record<string, string | boolean | string[] | undefined> = {};
   for (const flag of source.flags) sourceValues[flag.name] = values[flag.name] ?? flag.default;
   const openSource = source.configure(sourceValues as FlagValues);
 

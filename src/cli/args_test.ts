@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "../../test/harness.ts";
 import { DEFAULT_INPUT_LOG, DEFAULT_OUTPUT, parseCli } from "./args.ts";
-import { UsageError } from "./flags.ts";
-import { SOURCES } from "./source_specs.ts";
+import { type FlagSpec, type FlagValues, UsageError } from "./flags.ts";
+import { SOURCES, type SourceSpec } from "./source_specs.ts";
 
 const parse = (...args: string[]) => parseCli(args, SOURCES);
 
@@ -75,16 +75,49 @@ test("parseCli usage errors name the flag, on one line", () => {
   usage(["--commit-ms", "0"], /^--commit-ms: expected a number > 0, got "0"$/);
   usage(["--commit-rows", "-3"], /^--commit-rows: expected an integer ≥ 0, got "-3"$/);
   usage(["--verbose=yes"], /^--verbose takes no value, got "yes"$/);
-  usage(["--source", "kafka"], /^--source: unknown source "kafka": use one of demo, csv$/);
+  usage(["--source", "nope"], /^--source: unknown source "nope": use one of demo, csv, kafka$/);
   usage(["--source", "csv"], /^--source csv needs --input PATH/);
   usage(
     ["--source", "csv", "--input", "a.csv", "--rate", "2"],
     /^--rate applies to --source demo only \(the source is csv\)$/,
   );
   usage(["--input", "a.csv"], /^--input applies to --source csv only \(the source is demo\)$/);
+  usage(["--x", "t"], /^--x applies to --source csv and kafka only \(the source is demo\)$/);
+  usage(["--source", "csv", "--input", "a", "-b", "h:1"], /^--brokers applies to --source kafka only/);
   usage(["--source", "csv", "--input", "a.csv", "--x", ""], /^--x: expected a column name/);
   usage(["--output", "-", "--input-log", "-"], /cannot both be stdout/);
   usage(["--output", "same.csv", "--input-log", "same.csv"], /are both "same\.csv"/);
   usage(["--input-log", "a.csv", "--no-input-log"], /contradict each other/);
   usage(["--output", ""], /^--output: expected a path or -/);
+});
+
+test("parseCli: a flag shared by sources (--x of csv and kafka), and a repeatable flag (-X)", async () => {
+  const seen: FlagValues[] = [];
+  const spec = (name: string, flags: FlagSpec[]): SourceSpec => ({
+    name,
+    summary: name,
+    flags,
+    example: "",
+    configure: (values) => {
+      seen.push(values);
+      return () => Promise.reject(new Error("not opened"));
+    },
+  });
+  const sources = [
+    spec("one", [{ name: "x", value: "COLUMN", default: "x", help: "x" }]),
+    spec("two", [
+      { name: "x", value: "NAME", default: "x", help: "x" },
+      { name: "prop", short: "X", value: "K=V", repeatable: true, help: "p" },
+    ]),
+  ];
+  parseCli(["--source", "two", "--x", "t", "-X", "a=1", "-Xb=2", "--prop", "c=3"], sources);
+  assert.deepEqual(seen.at(-1), { x: "t", prop: ["a=1", "b=2", "c=3"] });
+  parseCli(["--source", "one", "--x", "u"], sources);
+  assert.deepEqual(seen.at(-1), { x: "u" });
+  assert.throws(
+    () => parseCli(["--source", "one", "-X", "a=1"], sources),
+    /^UsageError: --prop applies to --source two only \(the source is one\)$/,
+  );
+  const clash = [sources[0], spec("three", [{ name: "x", help: "a boolean --x" }])];
+  assert.throws(() => parseCli([], clash), /flag --x is defined twice/);
 });

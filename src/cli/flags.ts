@@ -27,19 +27,22 @@ export interface FlagSpec {
   readonly default?: string;
   /** One-letter alias. */
   readonly short?: string;
+  /** The flag may be given several times (`-X a=1 -X b=2`); its value is then the list of values. */
+  readonly repeatable?: boolean;
   /** One line of help. */
   readonly help: string;
 }
 
 /**
- * Flag values as parsed: strings for flags with a value, `true` for boolean flags.
+ * Flag values as parsed: strings for flags with a value, `true` for boolean flags, the list of values
+ * (in command-line order) for repeatable flags.
  *
  * @example
  * ```ts
- * const values: FlagValues = { rows: "10", verbose: true };
+ * const values: FlagValues = { rows: "10", verbose: true, property: ["client.id=me", "group.id=g"] };
  * ```
  */
-export type FlagValues = Readonly<Record<string, string | boolean | undefined>>;
+export type FlagValues = Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
 
 /**
  * A mistake on the command line: the CLI prints its message on one line and exits with code 2.
