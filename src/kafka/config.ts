@@ -61,8 +61,15 @@ export const DEFAULT_GROUP_ID = "streamreg";
 /** Default `session.timeout.ms` (kafkajs' default). */
 export const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
 
-/** The environment variable that sets property `name`: `KAFKA_` + upper case, dots as underscores. */
-function envNameOf(name: string): string {
+/**
+ * The environment variable that sets property `name`: `KAFKA_` + upper case, dots as underscores.
+ *
+ * @example
+ * ```ts
+ * envNameOf("sasl.password"); // "KAFKA_SASL_PASSWORD"
+ * ```
+ */
+export function envNameOf(name: string): string {
   return "KAFKA_" + name.toUpperCase().replace(/\./g, "_");
 }
 
@@ -269,7 +276,15 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
-function unknownProperty(name: string): Error {
+/**
+ * The error for a property name this module does not know, with the closest known name as a hint.
+ *
+ * @example
+ * ```ts
+ * unknownProperty("bootstrap.server").message; // 'unknown Kafka property "bootstrap.server" (did you mean "bootstrap.servers"?): ...'
+ * ```
+ */
+export function unknownProperty(name: string): Error {
   const best =
     KNOWN_PROPERTIES.map((k) => [k, editDistance(name, k)] as const).sort((x, y) => x[1] - y[1])[0];
   const hint = best && best[1] <= 3 ? ` (did you mean "${best[0]}"?)` : "";

@@ -1,0 +1,503 @@
+/**
+ * Kafka connection settings shared by the reader (`--source kafka`) and `scripts/produce.ts`: the
+ * kcat-style flags (`-b`, `-t`, `-G`, `-X key=value`, `-F file`), their resolution against `KAFKA_*`
+ * environment variables and a properties file, the kafkajs client built from them, and one-line
+ * messages for kafkajs errors.
+ *
+ * Precedence, highest first: command-line flags (`-b`, `-G`, `-X`), environment variables (the
+ * property name upper-cased with dots as underscores: `KAFKA_SASL_PASSWORD`), the `-F` file. Users see
+ * librdkafka property names only, never kafkajs option names, and never the password.
+ *
+ * Runtime-agnostic: file reading and the environment come in through {@linkcode ConnectionIo}.
+ *
+ * @example
+ * ```ts
+ * import { connectionFlags, createKafka, parseConnectionFlags, resolveConnection } from "./connection.ts";
+ * const flags = parseConnectionFlags({ brokers: "127.0.0.1:9092", topic: "points" }, { group: true });
+ * const connection = await resolveConnection(flags, { env: (n) => process.env[n], readText });
+ * const kafka = createKafka(connection);
+ * ```
+ * @module
+ */
+
+import process from "node:process";
+import { Kafka, type LogEntry, logLevel } from "kafkajs";
+import { type FlagSpec, type FlagValues, UsageError } from "../cli/flags.ts";
+import {
+  DEFAULT_GROUP_ID,
+  envNameOf,
+  type KafkaJsSettings,
+  KNOWN_PROPERTIES,
+  mergeProperties,
+  parseProperties,
+  propertiesFromEnv,
+  toKafkaJsConfig,
+  unknownProperty,
+} from "./config.ts";
+
+/**
+ * The topic of the reference tutorial, the default of `-t`.
+ *
+ * @example
+ * ```ts
+ * parseConnectionFlags({}, { group: false }).topic === DEFAULT_TOPIC; // true
+ * ```
+ */
+export const DEFAULT_TOPIC = "linear-regression";
+
+/** Time allowed for the first answer of a broker (TCP connect, TLS handshake), in milliseconds. */
+export const CONNECTION_TIMEOUT_MS = 5_000;
+/** Time allowed for a SASL authentication, in milliseconds. */
+export const AUTHENTICATION_TIMEOUT_MS = 5_000;
+/** Time allowed for one request, in milliseconds. */
+export const REQUEST_TIMEOUT_MS = 15_000;
+/**
+ * Time allowed to connect, authenticate and read the topic's metadata and offsets before giving up
+ * with a message, in milliseconds.
+ */
+export const SETUP_DEADLINE_MS = 25_000;
+
+/**
+ * The connection flags, in kcat's style. `group` adds `-G` (readers only).
+ *
+ * @example
+ * ```ts
+ * const flags: FlagSpec[] = [...connectionFlags({ group: true, topicHelp: "topic to read" })];
+ * ```
+ */
+export function connectionFlags(options: { group: boolean; topicHelp: string }): FlagSpec[] {
+  return [
+    {
+      name: "brokers",
+      short: "b",
+      value: "HOST:PORT,...",
+      help: "bootstrap.servers: required, here, in KAFKA_BOOTSTRAP_SERVERS or in -F",
+    },
+    { name: "topic", short: "t", value: "NAME", default: DEFAULT_TOPIC, help: options.topicHelp },
+    ...(options.group
+      ? [{
+        name: "group",
+        short: "G",
+        value: "ID",
+        help: `consumer group, as group.id; if unset anywhere: ${DEFAULT_GROUP_ID}`,
+      }]
+      : []),
+    {
+      name: "property",
+      short: "X",
+      value: "KEY=VALUE",
+      repeatable: true,
+      help: "a librdkafka property (repeatable), e.g. -X security.protocol=sasl_ssl",
+    },
+    { name: "config", short: "F", value: "FILE", help: "a properties file: KEY=VALUE lines, # comments" },
+  ];
+}
+
+/**
+ * The help lines about Kafka properties shared by the reader and the producer.
+ *
+ * @example
+ * ```ts
+ * console.log(PROPERTY_HELP.join("\n"));
+ * ```
+ */
+export const PROPERTY_HELP: readonly string[] = [
+  "Kafka properties, named as in librdkafka (-X KEY=VALUE, the -F file, or KAFKA_* variables):",
+  "  bootstrap.servers, security.protocol (plaintext | ssl | sasl_plaintext | sasl_ssl), sasl.mechanism",
+  "  (PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512), sasl.username, sasl.password, ssl.ca.location (a CA certificate,",
+  "  PEM), enable.ssl.certificate.verification, group.id, session.timeout.ms, client.id, auto.offset.reset.",
+  "  A variable is the name upper-cased with dots as underscores (KAFKA_SASL_PASSWORD=...), so no secret",
+  "  needs to be on the command line. Flags win over the environment, which wins over the -F file.",
+];
+
+/**
+ * The checked connection flags.
+ *
+ * @example
+ * ```ts
+ * const flags: ConnectionFlags = { topic: "points", properties: { "bootstrap.servers": "b:9092" } };
+ * ```
+ */
+export interface ConnectionFlags {
+  /** The topic (`-t`). */
+  readonly topic: string;
+  /** Properties set on the command line by -b, -G and -X; names checked. */
+  readonly properties: Readonly<Record<string, string>>;
+  /** The properties file (`-F`), if any. */
+  readonly configFile?: string;
+}
+
+const asList = (value: FlagValues[string]): readonly string[] =>
+  Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
+
+/**
+ * Checks the connection flags; throws {@linkcode UsageError} for a malformed `-X`, an unknown property,
+ * or `-b`/`-G` contradicting `-X`.
+ *
+ * @example
+ * ```ts
+ * parseConnectionFlags({ brokers: "b:9092", property: ["client.id=me"] }, { group: false });
+ * // { topic: "linear-regression", properties: { "client.id": "me", "bootstrap.servers": "b:9092" } }
+ * ```
+ */
+export function parseConnectionFlags(values: FlagValues, options: { group: boolean }): ConnectionFlags {
+  const properties: Record<string, string> = {};
+  for (const item of asList(values.property)) {
+    const eq = item.indexOf("=");
+    const key = eq < 0 ? "" : item.slice(0, eq).trim();
+    if (key === "") {
+      throw new UsageError(`-X: expected KEY=VALUE (a Kafka property), got "${eq < 0 ? item : "=..."}"`);
+    }
+    if (!KNOWN_PROPERTIES.includes(key)) throw new UsageError(`-X: ${unknownProperty(key).message}`);
+    properties[key] = item.slice(eq + 1).trim();
+  }
+  const dedicated: [string, string, string][] = [["brokers", "b", "bootstrap.servers"]];
+  if (options.group) dedicated.push(["group", "G", "group.id"]);
+  for (const [flag, short, property] of dedicated) {
+    const value = values[flag];
+    if (typeof value !== "string") continue;
+    if (value.trim() === "") throw new UsageError(`-${short}: expected a value for ${property}, got ""`);
+    if (property in properties && properties[property] !== value.trim()) {
+      throw new UsageError(`-${short} and -X ${property} disagree: give one of them`);
+    }
+    properties[property] = value.trim();
+  }
+  const topic = typeof values.topic === "string" ? values.topic : DEFAULT_TOPIC;
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) {
+    throw new UsageError(
+      `-t: "${topic}" is not a Kafka topic name (1 to 249 letters, digits, '.', '_' or '-')`,
+    );
+  }
+  const configFile = typeof values.config === "string" ? values.config : undefined;
+  if (configFile === "") throw new UsageError(`-F: expected a file path, got ""`);
+  return { topic, properties, ...(configFile !== undefined ? { configFile } : {}) };
+}
+
+/**
+ * What {@linkcode resolveConnection} needs from the runtime.
+ *
+ * @example
+ * ```ts
+ * const io: ConnectionIo = { env: (n) => host.env(n), readText: async (p) => await new Response(await host.openRead(p)).text() };
+ * ```
+ */
+export interface ConnectionIo {
+  /** An environment variable, or undefined. */
+  env(name: string): string | undefined;
+  /** A file's text; rejects with a message naming the path if it cannot. */
+  readText(path: string): Promise<string>;
+}
+
+/**
+ * A resolved connection: kafkajs settings plus what messages need to name it.
+ *
+ * @example
+ * ```ts
+ * const { settings, brokers, topic, groupId } = await resolveConnection(flags, io);
+ * ```
+ */
+export interface KafkaConnection {
+  /** kafkajs options (holds the password: never print it). */
+  readonly settings: KafkaJsSettings;
+  /** The bootstrap servers as given, for messages ("127.0.0.1:9092"). */
+  readonly brokers: string;
+  /** The topic. */
+  readonly topic: string;
+  /** The consumer group. */
+  readonly groupId: string;
+  /** security.protocol, lower case. */
+  readonly protocol: string;
+  /** The SASL mechanism as in librdkafka ("SCRAM-SHA-256"), if SASL is used. */
+  readonly mechanism?: string;
+  /** The SASL user, if SASL is used. */
+  readonly username?: string;
+  /** Notes on ignored or insecure settings, to show the user. */
+  readonly warnings: readonly string[];
+}
+
+/** Drops the "cannot read "path": " prefix of a host error, keeping the reason. */
+function readReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^cannot read "[^"]*": /, "");
+}
+
+/**
+ * Resolves the connection from the flags, the `KAFKA_*` environment and the `-F` file, reading the CA
+ * certificate if one is named. Rejects with a one-line message naming the property and where it came
+ * from; never with the password.
+ *
+ * @example
+ * ```ts
+ * const connection = await resolveConnection(parseConnectionFlags(values, { group: true }), io);
+ * ```
+ */
+export async function resolveConnection(
+  flags: ConnectionFlags,
+  io: ConnectionIo,
+): Promise<KafkaConnection> {
+  let file: Record<string, string> = {};
+  if (flags.configFile !== undefined) {
+    const path = flags.configFile;
+    let text: string;
+    try {
+      text = await io.readText(path);
+    } catch (error) {
+      throw new Error(`-F: cannot read "${path}": ${readReason(error)}`, { cause: error });
+    }
+    try {
+      file = parseProperties(text);
+    } catch (error) {
+      throw new Error(`-F ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    for (const name of Object.keys(file)) {
+      if (!KNOWN_PROPERTIES.includes(name)) {
+        throw new Error(`-F ${path}: ${unknownProperty(name).message}`);
+      }
+    }
+  }
+  const envRecord: Record<string, string | undefined> = {};
+  for (const name of KNOWN_PROPERTIES) envRecord[envNameOf(name)] = io.env(envNameOf(name));
+  const props = mergeProperties({ file, env: propertiesFromEnv(envRecord), flags: { ...flags.properties } });
+
+  if ((props["bootstrap.servers"] ?? "").trim() === "") {
+    throw new Error(
+      "no Kafka broker given: pass -b HOST:PORT, or set KAFKA_BOOTSTRAP_SERVERS or bootstrap.servers in the -F file",
+    );
+  }
+  // The CA file is read here (asynchronously, through the host) and handed to the mapping.
+  const caPath = props["ssl.ca.location"]?.trim();
+  let ca: { text: string } | { error: string } | undefined;
+  if (caPath) {
+    try {
+      ca = { text: await io.readText(caPath) };
+    } catch (error) {
+      ca = { error: readReason(error) };
+    }
+  }
+  const settings = toKafkaJsConfig(props, {
+    readFile: () => {
+      if (ca === undefined) throw new Error("no file");
+      if ("error" in ca) throw new Error(ca.error);
+      return ca.text;
+    },
+  });
+  const protocol = (props["security.protocol"] ?? "plaintext").trim().toLowerCase();
+  return {
+    settings,
+    brokers: settings.kafka.brokers.join(","),
+    topic: flags.topic,
+    groupId: settings.consumer.groupId,
+    protocol,
+    ...(settings.kafka.sasl
+      ? { mechanism: settings.kafka.sasl.mechanism.toUpperCase(), username: settings.kafka.sasl.username }
+      : {}),
+    warnings: settings.warnings,
+  };
+}
+
+/**
+ * How a connection is shown in messages: "127.0.0.1:9093 (sasl_ssl, SCRAM-SHA-256 as streamreg)".
+ *
+ * @example
+ * ```ts
+ * describeConnection(connection); // "127.0.0.1:9092 (plaintext)"
+ * ```
+ */
+export function describeConnection(c: KafkaConnection): string {
+  const auth = c.mechanism ? `, ${c.mechanism} as ${c.username}` : "";
+  return `${c.brokers} (${c.protocol}${auth})`;
+}
+
+let quiet = false;
+
+/**
+ * Silences kafkajs's harmless `TimeoutNegativeWarning` (one of its timers computes a negative delay).
+ * Under Deno and Node the warning goes through `process.emitWarning`, which is filtered; Bun prints it
+ * from `setTimeout` itself, so negative delays are clamped to 1 ms there first (what every runtime does
+ * with them anyway). Idempotent.
+ *
+ * @example
+ * ```ts
+ * silenceTimeoutWarnings();
+ * ```
+ */
+export function silenceTimeoutWarnings(): void {
+  if (quiet) return;
+  quiet = true;
+  // deno-lint-ignore no-explicit-any
+  const p = process as any;
+  const emitWarning = p.emitWarning;
+  if (typeof emitWarning === "function") {
+    // deno-lint-ignore no-explicit-any
+    p.emitWarning = function (warning: any, ...rest: any[]) {
+      const type = typeof rest[0] === "string" ? rest[0] : rest[0]?.type;
+      const name = typeof warning === "object" && warning !== null ? warning.name : type;
+      if (name === "TimeoutNegativeWarning") return;
+      return emitWarning.call(this, warning, ...rest);
+    };
+  }
+  // deno-lint-ignore no-explicit-any
+  const g = globalThis as any;
+  const setTimeoutOriginal = g.setTimeout;
+  // deno-lint-ignore no-explicit-any
+  g.setTimeout = function (fn: any, ms?: any, ...args: any[]) {
+    return setTimeoutOriginal(fn, typeof ms === "number" && ms < 0 ? 1 : ms, ...args);
+  };
+}
+
+/**
+ * Options of {@linkcode createKafka}.
+ *
+ * @example
+ * ```ts
+ * createKafka(connection, { log: (line) => console.error(line) });
+ * ```
+ */
+export interface CreateKafkaOptions {
+  /** Where kafkajs's own warnings and errors go; absent: kafkajs is silent. */
+  log?: (line: string) => void;
+}
+
+/**
+ * A kafkajs client for the connection, with timeouts and retries short enough that an unreachable
+ * broker, a failed authentication or a TLS failure is reported within seconds.
+ *
+ * @example
+ * ```ts
+ * const admin = createKafka(connection).admin();
+ * ```
+ */
+export function createKafka(connection: KafkaConnection, options: CreateKafkaOptions = {}): Kafka {
+  silenceTimeoutWarnings();
+  const log = options.log;
+  return new Kafka({
+    ...connection.settings.kafka,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    authenticationTimeout: AUTHENTICATION_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    retry: { retries: 4, initialRetryTime: 300, maxRetryTime: 3_000 },
+    logLevel: log ? logLevel.WARN : logLevel.NOTHING,
+    ...(log
+      ? {
+        logCreator: () => ({ label, log: entry }: LogEntry) =>
+          log(`kafkajs ${label.toLowerCase()}: ${entry.message}`),
+      }
+      : {}),
+  });
+}
+
+const TLS_CERT_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+// deno-lint-ignore no-explicit-any
+type AnyError = Error & { type?: string; code?: string | number; cause?: unknown; [key: string]: any };
+
+/** The innermost error of a kafkajs error (kafkajs wraps the cause of retried failures). */
+function rootCause(error: unknown): AnyError {
+  let e = error as AnyError;
+  for (let depth = 0; depth < 10 && e?.cause instanceof Error; depth++) e = e.cause as AnyError;
+  return e;
+}
+
+/** True if `error` or one of its causes is a kafkajs error of the given name or protocol type. */
+export function hasKafkaError(error: unknown, nameOrType: string): boolean {
+  let e = error as AnyError | undefined;
+  for (let depth = 0; depth < 10 && e instanceof Error; depth++) {
+    if (e.name === nameOrType || e.type === nameOrType) return true;
+    e = e.cause as AnyError | undefined;
+  }
+  return false;
+}
+
+/**
+ * Context of {@linkcode kafkaErrorMessage}.
+ *
+ * @example
+ * ```ts
+ * const context: ErrorContext = { connection, what: "reading the topic" };
+ * ```
+ */
+export interface ErrorContext {
+  /** The connection the error happened on. */
+  readonly connection: KafkaConnection;
+}
+
+/**
+ * A one-line message for a kafkajs error: what failed, where, and what to check. Names librdkafka
+ * properties, never kafkajs options, and never contains the password.
+ *
+ * @example
+ * ```ts
+ * try { await admin.connect(); } catch (error) { throw new Error(kafkaErrorMessage(error, { connection })); }
+ * ```
+ */
+export function kafkaErrorMessage(error: unknown, context: ErrorContext): string {
+  const c = context.connection;
+  const at = c.brokers;
+  const root = rootCause(error);
+  const text = String(root?.message ?? root).replace(/^Connection error: /, "");
+  let message: string;
+  if (hasKafkaError(error, "KafkaJSSASLAuthenticationError")) {
+    message = `authentication failed at ${at} for user "${c.username ?? ""}" (${c.mechanism ?? "SASL"}): ` +
+      "check sasl.username, sasl.password and sasl.mechanism";
+  } else if (TLS_CERT_CODES.has(String(root?.code)) || /certificate|self.signed/i.test(text)) {
+    message = `TLS handshake with ${at} failed: ${text}: ` +
+      "set ssl.ca.location to the CA certificate (PEM) that signed the broker's certificate";
+  } else if (/before secure TLS connection|wrong version number|SSL routines|EPROTO/i.test(text)) {
+    message = `TLS handshake with ${at} failed (${text}): is it a TLS listener? check security.protocol`;
+  } else if (root?.code === "ECONNREFUSED") {
+    message = `cannot connect to Kafka at ${at}: connection refused (is the broker running? check -b)`;
+  } else if (root?.code === "ENOTFOUND" || root?.code === "EAI_AGAIN") {
+    message = `cannot connect to Kafka at ${at}: unknown host (check -b)`;
+  } else if (/Connection timeout|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i.test(text)) {
+    message = `cannot connect to Kafka at ${at}: no answer (${text}) (check -b and the network)`;
+  } else if (hasKafkaError(error, "KafkaJSConnectionClosedError")) {
+    message =
+      `Kafka at ${at} closed the connection: does security.protocol=${c.protocol} match the listener?`;
+  } else if (hasKafkaError(error, "UNKNOWN_TOPIC_OR_PARTITION")) {
+    message = `topic "${c.topic}" does not exist on ${at}: ` +
+      "create it (e.g. scripts/produce.ts --partitions 1) or check -t";
+  } else if (hasKafkaError(error, "TOPIC_AUTHORIZATION_FAILED")) {
+    message = `not authorized to use topic "${c.topic}" on ${at}`;
+  } else if (hasKafkaError(error, "GROUP_AUTHORIZATION_FAILED")) {
+    message = `not authorized to use consumer group "${c.groupId}" on ${at} (check -G / group.id)`;
+  } else if (hasKafkaError(error, "SASL_AUTHENTICATION_FAILED")) {
+    message = `authentication failed at ${at}: check sasl.username, sasl.password and sasl.mechanism`;
+  } else if (hasKafkaError(error, "UNSUPPORTED_SASL_MECHANISM")) {
+    message = `the broker at ${at} does not accept sasl.mechanism=${c.mechanism}`;
+  } else {
+    message = `Kafka error at ${at}: ${text}`;
+  }
+  return redact(message, c);
+}
+
+/** Removes the password from a message, should a broker or library ever echo it. */
+function redact(message: string, c: KafkaConnection): string {
+  const password = c.settings.kafka.sasl?.password;
+  return password && password.length >= 3 ? message.split(password).join("***") : message;
+}
+
+/**
+ * Rejects with `message` if `promise` has not settled within `ms` milliseconds.
+ *
+ * @example
+ * ```ts
+ * await withDeadline(admin.connect(), 25_000, () => "no answer from Kafka within 25 s");
+ * ```
+ */
+export function withDeadline<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message())), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
