@@ -306,7 +306,7 @@ test("cli: usage errors exit 2 with one line naming the flag", async () => {
     [["--rows"], "streamreg: --rows needs a value: --rows N\n"],
     [["--commit-ms", "0"], 'streamreg: --commit-ms: expected a number > 0, got "0"\n'],
     [["--source", "csv"], "streamreg: --source csv needs --input PATH (a CSV file, or - for stdin)\n"],
-    [["--source", "nope"], 'streamreg: --source: unknown source "nope": use one of demo, csv\n'],
+    [["--source", "nope"], 'streamreg: --source: unknown source "nope": use one of demo, csv, kafka\n'],
     [
       ["--output", "-", "--input-log", "-"],
       "streamreg: --output and --input-log cannot both be stdout (-): send one to a file or use --no-input-log\n",

@@ -50,6 +50,7 @@ export function helpText(sources: readonly SourceSpec[]): string {
       "",
       `--source ${source.name}${i === 0 ? " (the default)" : ""}: ${source.summary}`,
       ...flagLines(source.flags),
+      ...(source.notes ?? []).map((line) => `  ${line}`),
       `  example: deno task regress${i === 0 ? "" : ` --source ${source.name}`} ${source.example}`,
     );
   }

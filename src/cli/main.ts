@@ -102,7 +102,10 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
   };
   try {
     const core = await RegressionCore.load(await host.readWasm());
-    source = await cli.openSource(host, controller.signal);
+    source = await cli.openSource(host, controller.signal, {
+      verbose: cli.verbose,
+      message: (line) => progress.message(line),
+    });
     const open = async (path: string) => (path === "-" ? host.stdout() : await host.openWrite(path));
     const name = (path: string) => (path === "-" ? "stdout" : path);
     sinks.push(new ResultLog(await open(cli.output), { name: name(cli.output) }));

@@ -9,16 +9,32 @@
  * @example
  * ```ts
  * import { SOURCES } from "./source_specs.ts";
- * console.log(SOURCES.map((s) => s.name)); // ["demo", "csv"]
+ * console.log(SOURCES.map((s) => s.name)); // ["demo", "csv", "kafka"]
  * ```
  * @module
  */
 
 import { CsvSource } from "../sources/csv_source.ts";
+import { kafkaSpec } from "./kafka_spec.ts";
 import { DEMO_DEFAULTS, DemoSource } from "../sources/demo_source.ts";
 import type { Source } from "../sources/source.ts";
 import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
+
+/**
+ * What the CLI offers a source while it opens and runs, besides the host.
+ *
+ * @example
+ * ```ts
+ * const context: OpenContext = { verbose: false, message: (line) => console.error(line) };
+ * ```
+ */
+export interface OpenContext {
+  /** `--verbose` was given: informational lines are welcome. */
+  readonly verbose: boolean;
+  /** Prints one line for the user on stderr (keeping the status line intact). */
+  message(line: string): void;
+}
 
 /**
  * Opens a configured source at run time.
@@ -29,7 +45,7 @@ import type { Host } from "./host.ts";
  * const source = await open(host, new AbortController().signal);
  * ```
  */
-export type OpenSource = (host: Host, signal: AbortSignal) => Promise<Source>;
+export type OpenSource = (host: Host, signal: AbortSignal, context?: OpenContext) => Promise<Source>;
 
 /**
  * A source as offered on the command line.
@@ -54,6 +70,8 @@ export interface SourceSpec {
   readonly flags: readonly FlagSpec[];
   /** Example arguments for --help (after the command). */
   readonly example: string;
+  /** More lines for --help, after the flags. */
+  readonly notes?: readonly string[];
   /**
    * Checks this source's flag values (defaults already applied; `true` for boolean flags) and returns
    * the opener. Throws {@linkcode UsageError} for a bad value.
@@ -156,7 +174,7 @@ export const csvSpec: SourceSpec = {
  *
  * @example
  * ```ts
- * const sources = [...SOURCES, kafkaSpec]; // what `main(host, { sources })` offers
+ * const sources = [...SOURCES, mySpec]; // what `main(host, { sources })` offers
  * ```
  */
-export const SOURCES: readonly SourceSpec[] = [demoSpec, csvSpec];
+export const SOURCES: readonly SourceSpec[] = [demoSpec, csvSpec, kafkaSpec];

@@ -1,0 +1,139 @@
+/**
+ * `--source kafka`: points from a Kafka topic (see `../sources/kafka_source.ts` for the semantics and
+ * `../kafka/connection.ts` for the connection flags and properties).
+ *
+ * @example
+ * ```ts
+ * import { kafkaSpec } from "./kafka_spec.ts";
+ * const open = kafkaSpec.configure({ brokers: "127.0.0.1:9092", topic: "linear-regression", format: "csv", x: "x", y: "y" });
+ * ```
+ * @module
+ */
+
+import {
+  connectionFlags,
+  type ConnectionIo,
+  parseConnectionFlags,
+  PROPERTY_HELP,
+  resolveConnection,
+} from "../kafka/connection.ts";
+import { csvLayout, KafkaSource, type StartPosition } from "../sources/kafka_source.ts";
+import { type FlagValues, numberFlag, UsageError } from "./flags.ts";
+import type { Host } from "./host.ts";
+import type { SourceSpec } from "./source_specs.ts";
+
+/**
+ * Reads files and the environment through the host.
+ *
+ * @example
+ * ```ts
+ * const io = hostIo(host);
+ * ```
+ */
+export function hostIo(host: Host): ConnectionIo {
+  return {
+    env: (name) => host.env(name),
+    readText: async (path) => await new Response(await host.openRead(path)).text(),
+  };
+}
+
+const text = (values: FlagValues, name: string): string => String(values[name]);
+
+/**
+ * `--source kafka`.
+ *
+ * @example
+ * ```ts
+ * const sources = [demoSpec, csvSpec, kafkaSpec];
+ * ```
+ */
+export const kafkaSpec: SourceSpec = {
+  name: "kafka",
+  summary: "a Kafka topic, read in a consumer group; offsets are committed once a batch's lines are written",
+  flags: [
+    ...connectionFlags({ group: true, topicHelp: "topic to read" }),
+    {
+      name: "format",
+      value: "csv|json",
+      default: "csv",
+      help: 'csv (a partition\'s first message is its header) or json ({"x": 1, "y": 2})',
+    },
+    {
+      name: "csv-header",
+      value: "COLUMNS",
+      help: "use this header (e.g. x,y) instead of each partition's first message, which is then data",
+    },
+    { name: "x", value: "NAME", default: "x", help: "CSV column or JSON field holding x" },
+    { name: "y", value: "NAME", default: "y", help: "CSV column or JSON field holding y" },
+    { name: "from-beginning", help: "start at each partition's first message, not at the group's offsets" },
+    { name: "from-end", help: "start after the last message: read only new messages" },
+    {
+      name: "exit-at-end",
+      help: "stop once caught up with the end offsets seen at the start (like kcat -e)",
+    },
+    {
+      name: "max-messages",
+      value: "N",
+      help: "stop after N messages (every message counts: the CSV header and skipped ones too)",
+    },
+  ],
+  notes: [
+    "Reading starts at the group's committed offsets, else at the earliest (auto.offset.reset=latest: at the",
+    "end); the fit covers the messages this run reads (--from-beginning refits the whole topic). A reader",
+    "starting past a partition's first message reads that one message first, as the CSV header; if it is not",
+    "a header naming x and y the run stops: pass --csv-header. Messages that are not points are reported on",
+    "stderr and skipped. An unknown topic, an unreachable broker, failed authentication or a TLS failure ends",
+    "the run with exit code 1 within about 30 seconds. Use one reader per group: readers of the same group",
+    "share the partitions, and each fits only its share.",
+    ...PROPERTY_HELP,
+  ],
+  example: "-b 127.0.0.1:9092 -t linear-regression --exit-at-end --output -",
+  configure(values) {
+    const flags = parseConnectionFlags(values, { group: true });
+    const format = text(values, "format");
+    if (format !== "csv" && format !== "json") {
+      throw new UsageError(`--format: expected csv or json, got "${format}"`);
+    }
+    for (const column of ["x", "y"]) {
+      if (text(values, column) === "") throw new UsageError(`--${column}: expected a name, got ""`);
+    }
+    const columns = { x: text(values, "x"), y: text(values, "y") };
+    const csvHeader = typeof values["csv-header"] === "string" ? values["csv-header"] : undefined;
+    if (csvHeader !== undefined) {
+      if (format !== "csv") throw new UsageError("--csv-header applies to --format csv only");
+      const layout = csvLayout(csvHeader, columns);
+      if (typeof layout === "string") {
+        throw new UsageError(`--csv-header "${csvHeader}": ${layout} (name the columns with --x and --y)`);
+      }
+    }
+    if (values["from-beginning"] === true && values["from-end"] === true) {
+      throw new UsageError("--from-beginning and --from-end contradict each other: give one of them");
+    }
+    const start: StartPosition = values["from-beginning"] === true
+      ? "beginning"
+      : values["from-end"] === true
+      ? "end"
+      : "committed";
+    const maxMessages = typeof values["max-messages"] === "string"
+      ? numberFlag("max-messages", values["max-messages"], { min: 1, integer: true })
+      : undefined;
+    const exitAtEnd = values["exit-at-end"] === true;
+    return async (host, signal, context) => {
+      const message = context?.message ?? ((line: string) => host.writeStderr(`${line}\n`));
+      const connection = await resolveConnection(flags, hostIo(host));
+      for (const warning of connection.warnings) message(`streamreg: ${warning}`);
+      return await KafkaSource.open({
+        connection,
+        format,
+        ...(csvHeader !== undefined ? { csvHeader } : {}),
+        columns,
+        start,
+        exitAtEnd,
+        ...(maxMessages !== undefined ? { maxMessages } : {}),
+        message,
+        verbose: context?.verbose ?? false,
+        signal,
+      });
+    };
+  },
+};

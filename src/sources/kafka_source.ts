@@ -1,0 +1,892 @@
+/**
+ * Points from a Kafka topic, read with a kafkajs consumer in a consumer group.
+ *
+ * **Messages.** `csv` (the default, as in the reference tutorial): the header of a partition is its first
+ * message, naming the columns (`x,y` in any order; other columns are ignored); every later message is one
+ * data row, a later header-like message included. `--csv-header` supplies the header instead, and then
+ * every message is a data row. `json`: one object per message, `{"x": 1, "y": 2}` (field names
+ * configurable). A message that is not a point (not a number, wrong number of fields, bad JSON) is
+ * counted, reported on stderr (the first ten one by one, then a count) and skipped.
+ *
+ * **Where reading starts**, per partition: the group's committed offset, if any, else the earliest
+ * offset (`auto.offset.reset=latest` makes it the end); `--from-beginning` / `--from-end` override
+ * committed offsets. A reader that starts past a partition's first message without `--csv-header`
+ * (a restarted reader, `--from-end`) first reads that one message as the header, then seeks back to its
+ * start; if that message is not a header naming x and y, the run stops with a message saying to pass
+ * `--csv-header`.
+ *
+ * **Offsets** are committed (the next offset per partition) only in {@linkcode KafkaSource.committed},
+ * that is after the batch's change-log rows are written; messages skipped as not points are committed
+ * with the points around them. Each fetched kafkajs batch becomes one chunk, pushed through a
+ * {@linkcode ChunkQueue} so that a slow pipeline slows fetching down.
+ *
+ * **Stopping**: `exitAtEnd` stops once every assigned partition has reached the end offset it had when
+ * the reader started (kcat's `-e`); `maxMessages` after that many messages (every message counts, the
+ * CSV header and skipped ones too). The pipeline then writes the open batch, which commits its offsets,
+ * and {@linkcode KafkaSource.close} leaves the group.
+ *
+ * @example
+ * ```ts
+ * import { KafkaSource } from "./kafka_source.ts";
+ * const source = await KafkaSource.open({ connection, exitAtEnd: true });
+ * const stats = await runPipeline(source, core, sinks);
+ * await source.close();
+ * ```
+ * @module
+ */
+
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import {
+  createKafka,
+  describeConnection,
+  type KafkaConnection,
+  kafkaErrorMessage,
+  SETUP_DEADLINE_MS,
+  withDeadline,
+} from "../kafka/connection.ts";
+import { ChunkBuilder } from "./chunk_builder.ts";
+import { ChunkQueue } from "./chunk_queue.ts";
+import { parseNumber } from "./csv_source.ts";
+import type { CommittedBatch, PointChunk, Source } from "./source.ts";
+
+// ---------------------------------------------------------------------------------------------------
+// Messages → points (pure)
+
+/**
+ * The names of the x and y columns (CSV) or fields (JSON).
+ *
+ * @example
+ * ```ts
+ * const columns: Columns = { x: "time", y: "price" };
+ * ```
+ */
+export interface Columns {
+  /** Column or field holding x. */
+  readonly x: string;
+  /** Column or field holding y. */
+  readonly y: string;
+}
+
+/**
+ * Where x and y are in a CSV record, from a header.
+ *
+ * @example
+ * ```ts
+ * const layout = csvLayout("y,x,note", { x: "x", y: "y" }); // { x: 1, y: 0, width: 3 }
+ * ```
+ */
+export interface CsvLayout {
+  /** Index of the x field. */
+  readonly x: number;
+  /** Index of the y field. */
+  readonly y: number;
+  /** Number of fields of the header; data rows must have as many. */
+  readonly width: number;
+}
+
+/** Drops one trailing line break ("\n" or "\r\n"): producers that send lines often keep it. */
+function chomp(text: string): string {
+  if (text.endsWith("\n")) return text.slice(0, text.endsWith("\r\n") ? -2 : -1);
+  return text;
+}
+
+/**
+ * Splits one CSV record (a message) into fields, with RFC 4180 quotes (`"a ""b"""` is `a "b"`).
+ * Returns undefined for unbalanced quotes. A trailing line break is ignored.
+ *
+ * @example
+ * ```ts
+ * splitCsvRecord('1,"2,5",x'); // ["1", "2,5", "x"]
+ * ```
+ */
+export function splitCsvRecord(message: string): string[] | undefined {
+  const text = chomp(message);
+  if (text.indexOf('"') < 0) return text.split(",");
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = "";
+    // Spaces before an opening quote are allowed, as csv-parse does not: keep it simple and strict.
+    if (text.charCodeAt(i) === 0x22) {
+      i++;
+      for (;;) {
+        const q = text.indexOf('"', i);
+        if (q < 0) return undefined;
+        field += text.slice(i, q);
+        if (text.charCodeAt(q + 1) === 0x22) {
+          field += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      if (i < text.length && text.charCodeAt(i) !== 0x2c) return undefined; // text after the quote
+    } else {
+      const comma = text.indexOf(",", i);
+      const stop = comma < 0 ? text.length : comma;
+      field = text.slice(i, stop);
+      if (field.indexOf('"') >= 0) return undefined;
+      i = stop;
+    }
+    fields.push(field);
+    if (i >= text.length) return fields;
+    i++; // the comma
+  }
+}
+
+/**
+ * Reads a CSV header: returns the layout, or why it is not a header naming both columns.
+ *
+ * @example
+ * ```ts
+ * csvLayout("x,y", { x: "x", y: "y" }); // { x: 0, y: 1, width: 2 }
+ * csvLayout("1,2", { x: "x", y: "y" }); // 'no column "x"'
+ * ```
+ */
+export function csvLayout(header: string, columns: Columns): CsvLayout | string {
+  const fields = splitCsvRecord(header.replace(/^\uFEFF/, ""));
+  if (fields === undefined) return "unbalanced quotes";
+  const names = fields.map((f) => f.trim());
+  const x = names.indexOf(columns.x);
+  const y = names.indexOf(columns.y);
+  if (x < 0) return `no column "${columns.x}"`;
+  if (y < 0) return `no column "${columns.y}"`;
+  if (x === y) return `x and y are the same column "${columns.x}"`;
+  return { x, y, width: names.length };
+}
+
+/**
+ * A message as shown in reports: quoted, at most 60 characters.
+ *
+ * @example
+ * ```ts
+ * preview("1,abc"); // '"1,abc"'
+ * ```
+ */
+export function preview(text: string): string {
+  const short = text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return JSON.stringify(short);
+}
+
+function fieldProblem(name: string, field: string | undefined): string {
+  return field === undefined || field.trim() === ""
+    ? `${name} is empty`
+    : `${name} is ${preview(field.trim())}, not a number`;
+}
+
+/**
+ * Parses message texts into points. After a call that returns true, `x` and `y` hold the point;
+ * after false, `problem` says why the message is not one. One instance is reused for every message.
+ *
+ * @example
+ * ```ts
+ * const parser = new PointParser({ x: "x", y: "y" });
+ * parser.csv("3,4.5", { x: 0, y: 1, width: 2 }); // true: parser.x = 3, parser.y = 4.5
+ * parser.json('{"x": 1}'); // false: parser.problem = 'no field "y"'
+ * ```
+ */
+export class PointParser {
+  /** The x of the last point parsed. */
+  x = NaN;
+  /** The y of the last point parsed. */
+  y = NaN;
+  /** Why the last message was not a point. */
+  problem = "";
+  readonly #columns: Columns;
+
+  /** `columns` names the JSON fields and appears in messages. */
+  constructor(columns: Columns) {
+    this.#columns = columns;
+  }
+
+  /**
+   * Parses a CSV data row laid out as `layout`.
+   *
+   * @example
+   * ```ts
+   * parser.csv("a,1,2", csvLayout("note,x,y", columns) as CsvLayout); // true
+   * ```
+   */
+  csv(text: string, layout: CsvLayout): boolean {
+    let xField: string | undefined;
+    let yField: string | undefined;
+    if (layout.width === 2 && text.indexOf('"') < 0) {
+      // The common case, "x,y": no array.
+      const comma = text.indexOf(",");
+      if (comma < 0 || text.indexOf(",", comma + 1) >= 0) {
+        return this.#fail(`${comma < 0 ? 1 : chomp(text).split(",").length} fields where the header has 2`);
+      }
+      const first = text.slice(0, comma);
+      const second = text.slice(comma + 1);
+      xField = layout.x === 0 ? first : second;
+      yField = layout.x === 0 ? second : first;
+    } else {
+      const fields = splitCsvRecord(text);
+      if (fields === undefined) return this.#fail("unbalanced quotes");
+      if (fields.length !== layout.width) {
+        return this.#fail(`${fields.length} fields where the header has ${layout.width}`);
+      }
+      xField = fields[layout.x];
+      yField = fields[layout.y];
+    }
+    const x = parseNumber(xField);
+    if (x === undefined) return this.#fail(fieldProblem(this.#columns.x, xField));
+    const y = parseNumber(yField);
+    if (y === undefined) return this.#fail(fieldProblem(this.#columns.y, yField));
+    this.x = x;
+    this.y = y;
+    return true;
+  }
+
+  /**
+   * Parses a JSON object with numeric fields named by the columns.
+   *
+   * @example
+   * ```ts
+   * parser.json('{"x": 0, "y": 0.07, "id": "a"}'); // true
+   * ```
+   */
+  json(text: string): boolean {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return this.#fail("not valid JSON");
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return this.#fail("not a JSON object");
+    }
+    const record = value as Record<string, unknown>;
+    const x = record[this.#columns.x];
+    const y = record[this.#columns.y];
+    if (typeof x !== "number") return this.#fail(jsonProblem(this.#columns.x, x));
+    if (typeof y !== "number") return this.#fail(jsonProblem(this.#columns.y, y));
+    this.x = x;
+    this.y = y;
+    return true;
+  }
+
+  #fail(problem: string): false {
+    this.problem = problem;
+    return false;
+  }
+}
+
+function jsonProblem(name: string, value: unknown): string {
+  if (value === undefined) return `no field "${name}"`;
+  return `${name} is ${JSON.stringify(value)?.slice(0, 40)}, not a number`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The source
+
+/**
+ * A chunk of one fetched batch of one partition.
+ *
+ * @example
+ * ```ts
+ * for await (const chunk of source.chunks(signal)) console.log(chunk.partition, chunk.offsets[0], chunk.next);
+ * ```
+ */
+export interface KafkaChunk extends PointChunk {
+  /** The partition of every point. */
+  readonly partition: number;
+  /** The offset of the message of each point. */
+  readonly offsets: Float64Array;
+  /** The offset after the last message read for this chunk (messages that were not points included). */
+  readonly next: number;
+}
+
+/**
+ * Where a reader starts when the group has committed offsets: at them (`committed`), or at the
+ * partition's first (`beginning`) or next new (`end`) message regardless.
+ *
+ * @example
+ * ```ts
+ * const start: StartPosition = "beginning";
+ * ```
+ */
+export type StartPosition = "committed" | "beginning" | "end";
+
+/**
+ * Settings of {@linkcode KafkaSource.open}.
+ *
+ * @example
+ * ```ts
+ * const options: KafkaSourceOptions = { connection, format: "json", columns: { x: "t", y: "v" }, exitAtEnd: true };
+ * ```
+ */
+export interface KafkaSourceOptions {
+  /** Brokers, credentials, topic and group (see `../kafka/connection.ts`). */
+  readonly connection: KafkaConnection;
+  /** A kafkajs client to use; default: one made by `createKafka` for the connection. */
+  readonly kafka?: Kafka;
+  /** Message format. Default "csv". */
+  readonly format?: "csv" | "json";
+  /** CSV only: the header to use instead of each partition's first message, e.g. "x,y". */
+  readonly csvHeader?: string;
+  /** Column (CSV) or field (JSON) names. Default x and y. */
+  readonly columns?: Columns;
+  /** Where to start. Default "committed". */
+  readonly start?: StartPosition;
+  /** Stop once every assigned partition reached the end offset it had at the start. */
+  readonly exitAtEnd?: boolean;
+  /** Stop after this many messages. */
+  readonly maxMessages?: number;
+  /** Prints a message line for the user (skipped messages, warnings); default: none. */
+  readonly message?: (text: string) => void;
+  /** Also print informational lines (start offsets) and kafkajs's warnings. */
+  readonly verbose?: boolean;
+  /** Aborting stops the setup. */
+  readonly signal?: AbortSignal;
+  /** Consumer fetch sizes (for benchmarks): bytes per partition and per fetch. */
+  readonly fetch?: { maxBytesPerPartition?: number; maxBytes?: number; maxWaitTimeInMs?: number };
+}
+
+interface PartitionState {
+  readonly partition: number;
+  /** The earliest offset at the start: where the partition's header is. */
+  low: number;
+  /** The next offset to accept; messages before it have been read (or are skipped by the start). */
+  next: number;
+  /** Whether `next` was decided by this reader (false for partitions that appeared later). */
+  known: boolean;
+  /** The end offset at the start (for exitAtEnd). */
+  end: number;
+  /** The header is the partition's first message, before `next`: read it first, then seek to `next`. */
+  probe: boolean;
+  /** The CSV header's layout, once known. */
+  layout: CsvLayout | undefined;
+  /** `next` of the last chunk with points handed to the pipeline (-1: none). */
+  pushed: number;
+  /** The offset to commit: after the last message whose batch was written (-1: none yet). */
+  committed: number;
+  /** The last offset this reader committed successfully (-1: none). */
+  sent: number;
+  /** `next` after a fetched batch without points that no pushed chunk covers (-1: none). */
+  empty: number;
+}
+
+/** Shown one by one before only counting. */
+const SKIPPED_SHOWN = 10;
+/** At most one "skipped so far" line per this many milliseconds. */
+const SKIPPED_EVERY_MS = 10_000;
+/** While the pipeline is busy, heartbeat the group this often. */
+const HEARTBEAT_WHILE_WAITING_MS = 2_000;
+/** Say so if the group is not joined after this long. */
+const JOIN_NOTICE_MS = 10_000;
+
+/** Options of the kafkajs consumer. */
+const FETCH_DEFAULTS = {
+  maxBytesPerPartition: 4 * 1024 * 1024,
+  maxBytes: 16 * 1024 * 1024,
+  maxWaitTimeInMs: 500,
+};
+
+/**
+ * Reads points from a Kafka topic; see the module documentation for the semantics.
+ *
+ * @example
+ * ```ts
+ * const source = await KafkaSource.open({ connection, start: "beginning", maxMessages: 11 });
+ * ```
+ */
+export class KafkaSource implements Source<KafkaChunk> {
+  readonly name: string;
+  readonly #connection: KafkaConnection;
+  readonly #topic: string;
+  readonly #consumer: Consumer;
+  readonly #format: "csv" | "json";
+  readonly #columns: Columns;
+  readonly #fixedLayout: CsvLayout | undefined;
+  readonly #exitAtEnd: boolean;
+  readonly #maxMessages: number;
+  readonly #message: (text: string) => void;
+  readonly #queue = new ChunkQueue<KafkaChunk>({ limit: 1 });
+  readonly #parser: PointParser;
+  readonly #builder = new ChunkBuilder({ capacity: 1024 });
+  readonly #partitions = new Map<number, PartitionState>();
+  #assigned: number[] = [];
+  #joined = false;
+  #crashed = false;
+  #stopped = false;
+  #closed = false;
+  #read = 0;
+  #skipped = 0;
+  #lastSkippedNote = 0;
+  #commitFailures = 0;
+  #joinTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private constructor(
+    options: KafkaSourceOptions,
+    consumer: Consumer,
+    partitions: PartitionState[],
+    layout: CsvLayout | undefined,
+  ) {
+    this.#connection = options.connection;
+    this.#topic = options.connection.topic;
+    this.#consumer = consumer;
+    this.#format = options.format ?? "csv";
+    this.#columns = options.columns ?? { x: "x", y: "y" };
+    this.#fixedLayout = layout;
+    this.#exitAtEnd = options.exitAtEnd ?? false;
+    this.#maxMessages = options.maxMessages ?? Infinity;
+    this.#message = options.message ?? (() => {});
+    this.#parser = new PointParser(this.#columns);
+    for (const state of partitions) this.#partitions.set(state.partition, state);
+    this.name = `Kafka topic "${this.#topic}" at ${
+      describeConnection(options.connection)
+    }, group "${options.connection.groupId}"`;
+  }
+
+  /**
+   * Connects, checks that the topic exists, decides where each partition starts and starts the
+   * consumer. Rejects with a one-line message (unknown topic, unreachable broker, failed
+   * authentication, TLS failure) within about 25 seconds.
+   *
+   * @example
+   * ```ts
+   * const source = await KafkaSource.open({ connection, format: "csv", csvHeader: "x,y" });
+   * ```
+   */
+  static async open(options: KafkaSourceOptions): Promise<KafkaSource> {
+    const c = options.connection;
+    const format = options.format ?? "csv";
+    const columns = options.columns ?? { x: "x", y: "y" };
+    let layout: CsvLayout | undefined;
+    if (format === "csv" && options.csvHeader !== undefined) {
+      const l = csvLayout(options.csvHeader, columns);
+      if (typeof l === "string") throw new Error(`--csv-header "${options.csvHeader}": ${l}`);
+      layout = l;
+    }
+    const message = options.message ?? (() => {});
+    const kafka = options.kafka ??
+      createKafka(c, options.verbose ? { log: (line) => message(`streamreg: ${line}`) } : {});
+    const describe = (error: unknown) =>
+      new Error(kafkaErrorMessage(error, { connection: c }), { cause: error });
+    const guard = <T>(promise: Promise<T>): Promise<T> => {
+      const signal = options.signal;
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal?.aborted) reject(new Error("interrupted while connecting to Kafka"));
+        signal?.addEventListener("abort", () => reject(new Error("interrupted while connecting to Kafka")));
+      });
+      return withDeadline(
+        Promise.race([promise.catch((error) => Promise.reject(describe(error))), aborted]),
+        SETUP_DEADLINE_MS,
+        () =>
+          `no answer from Kafka at ${c.brokers} within ${
+            SETUP_DEADLINE_MS / 1000
+          } s (check -b and the network)`,
+      );
+    };
+
+    // 1. The topic, its offsets, and the group's committed offsets, with an admin client.
+    const admin = kafka.admin();
+    let plan: { partition: number; low: number; high: number; committed: number }[];
+    try {
+      plan = await guard((async () => {
+        await admin.connect();
+        const metadata = await admin.fetchTopicMetadata({ topics: [c.topic] });
+        if (!metadata.topics.some((t) => t.name === c.topic)) {
+          throw Object.assign(new Error("unknown topic"), { type: "UNKNOWN_TOPIC_OR_PARTITION" });
+        }
+        const offsets = await admin.fetchTopicOffsets(c.topic);
+        const groupOffsets = await admin.fetchOffsets({ groupId: c.groupId, topics: [c.topic] });
+        const committed = new Map(
+          (groupOffsets.find((t) => t.topic === c.topic)?.partitions ?? []).map((p) => [
+            p.partition,
+            Number(p.offset),
+          ]),
+        );
+        return offsets.map((o) => ({
+          partition: o.partition,
+          low: Number(o.low),
+          high: Number(o.high),
+          committed: committed.get(o.partition) ?? -1,
+        })).sort((a, b) => a.partition - b.partition);
+      })());
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+
+    // 2. Where each partition starts.
+    const resetToBeginning = c.settings.fromBeginning ?? true;
+    const start = options.start ?? "committed";
+    const states: PartitionState[] = plan.map(({ partition, low, high, committed }) => {
+      let next: number;
+      let why: string;
+      if (start === "beginning") [next, why] = [low, "--from-beginning"];
+      else if (start === "end") [next, why] = [high, "--from-end"];
+      else if (committed >= 0 && committed <= high) {
+        [next, why] = [Math.max(committed, low), `group "${c.groupId}" committed offset ${committed}`];
+      } else [next, why] = resetToBeginning ? [low, "no committed offset: earliest"] : [high, "latest"];
+      const probe = format === "csv" && layout === undefined && next > low &&
+        !(options.exitAtEnd && next >= high);
+      if (options.verbose) {
+        message(
+          `streamreg: partition ${partition}: offsets ${low}..${high - 1}, reading from ${next} (${why})` +
+            (probe ? `, header from offset ${low}` : ""),
+        );
+      }
+      return {
+        partition,
+        low,
+        next,
+        known: true,
+        end: high,
+        probe,
+        layout,
+        pushed: -1,
+        committed: -1,
+        sent: -1,
+        empty: -1,
+      };
+    });
+
+    // 3. The consumer. Offsets are committed by `committed`, never automatically.
+    const fetch = { ...FETCH_DEFAULTS, ...options.fetch };
+    const consumer = kafka.consumer({
+      groupId: c.groupId,
+      sessionTimeout: c.settings.consumer.sessionTimeout,
+      heartbeatInterval: c.settings.consumer.heartbeatInterval,
+      allowAutoTopicCreation: false,
+      ...fetch,
+    });
+    try {
+      await guard(consumer.connect());
+      await guard(consumer.subscribe({ topics: [c.topic], fromBeginning: resetToBeginning }));
+    } catch (error) {
+      await consumer.disconnect().catch(() => {});
+      throw error;
+    }
+    const source = new KafkaSource(options, consumer, states, layout);
+    source.#start();
+    return source;
+  }
+
+  #start(): void {
+    const consumer = this.#consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => this.#onJoin(event.payload.memberAssignment));
+    consumer.on(consumer.events.START_BATCH_PROCESS, (event) => {
+      // A batch of transaction markers or aborted messages only: nothing to read up to its end.
+      const { partition, batchSize, firstOffset, lastOffset } = event.payload;
+      const state = this.#partitions.get(partition);
+      if (batchSize === 0 && state && !state.probe && Number(firstOffset) <= state.next) {
+        state.next = Math.max(state.next, Number(lastOffset) + 1);
+        if (this.#caughtUp()) this.#finish();
+      }
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.#crashed = true;
+      const text = kafkaErrorMessage(event.payload.error, { connection: this.#connection });
+      if (event.payload.restart && !this.#stopped) {
+        this.#message(`streamreg: ${text}; reconnecting`);
+      } else if (!this.#stopped) {
+        this.#fail(new Error(text, { cause: event.payload.error }));
+      }
+    });
+    this.#joinTimer = setTimeout(() => {
+      if (!this.#joined && !this.#stopped) {
+        this.#message(
+          `streamreg: still joining consumer group "${this.#connection.groupId}" after ${
+            JOIN_NOTICE_MS / 1000
+          } s: a previous reader of the group may not have left (it is dropped after session.timeout.ms = ${this.#connection.settings.consumer.sessionTimeout})`,
+        );
+      }
+    }, JOIN_NOTICE_MS);
+    this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.#onBatch(payload),
+    }).catch((error) => this.#fail(new Error(kafkaErrorMessage(error, { connection: this.#connection }))));
+  }
+
+  /**
+   * The chunks: one per fetched batch with points.
+   *
+   * @example
+   * ```ts
+   * for await (const chunk of source.chunks(signal)) console.log(chunk.where(0)); // "... partition 0 offset 1"
+   * ```
+   */
+  chunks(_signal: AbortSignal): AsyncIterable<KafkaChunk> {
+    return this.#queue;
+  }
+
+  #state(partition: number): PartitionState {
+    let state = this.#partitions.get(partition);
+    if (state === undefined) {
+      // A partition added after the start: read from wherever the group says, header first.
+      state = {
+        partition,
+        low: 0,
+        next: 0,
+        known: false,
+        end: 0,
+        probe: false,
+        layout: this.#fixedLayout,
+        pushed: -1,
+        committed: -1,
+        sent: -1,
+        empty: -1,
+      };
+      this.#partitions.set(partition, state);
+    }
+    return state;
+  }
+
+  #onJoin(assignment: Record<string, number[]>): void {
+    this.#joined = true;
+    this.#crashed = false;
+    clearTimeout(this.#joinTimer);
+    if (this.#stopped) return;
+    this.#assigned = [...(assignment[this.#topic] ?? [])];
+    // Every (re)join starts each partition where this reader is, not at the group's committed offset:
+    // points already handed to the pipeline are not read twice.
+    for (const partition of this.#assigned) {
+      const state = this.#state(partition);
+      const offset = state.probe ? state.low : state.known ? state.next : undefined;
+      if (offset !== undefined) {
+        this.#consumer.seek({ topic: this.#topic, partition, offset: String(offset) });
+      }
+    }
+    if (this.#assigned.length === 0) {
+      this.#message(
+        `streamreg: no partition of "${this.#topic}" is assigned to this reader: other readers of group "${this.#connection.groupId}" hold them all`,
+      );
+    }
+    if (this.#caughtUp()) this.#finish();
+  }
+
+  #caughtUp(): boolean {
+    if (!this.#exitAtEnd || !this.#joined) return false;
+    return this.#assigned.every((p) => {
+      const state = this.#state(p);
+      return state.next >= state.end;
+    });
+  }
+
+  async #onBatch({ batch, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+    if (this.#stopped) return;
+    const partition = batch.partition;
+    const state = this.#state(partition);
+    const messages = batch.messages;
+    if (messages.length === 0) return;
+
+    if (state.probe) {
+      const first = messages[0];
+      const offset = Number(first.offset);
+      state.probe = false;
+      if (offset < state.next) {
+        // The partition's first message: the header. Then back to where reading starts.
+        this.#readHeader(state, first.value?.toString() ?? "", offset);
+        if (!this.#stopped) {
+          this.#consumer.seek({ topic: this.#topic, partition, offset: String(state.next) });
+        }
+        return;
+      }
+      // Nothing before `next` any more: this message is the first one read, and so the header.
+    }
+
+    const builder = this.#builder;
+    const parser = this.#parser;
+    const csv = this.#format === "csv";
+    let stop = false;
+    let complete = true;
+    for (let k = 0; k < messages.length; k++) {
+      const m = messages[k];
+      const offset = Number(m.offset);
+      if (offset < state.next) continue; // read before (a rebalance restarts at the committed offset)
+      if ((k & 255) === 255 && isStale()) {
+        complete = false;
+        break;
+      }
+      state.next = offset + 1;
+      this.#read++;
+      const text = m.value === null ? "" : m.value.toString();
+      if (csv && state.layout === undefined) {
+        this.#readHeader(state, text, offset);
+        if (this.#stopped) return;
+      } else if (csv ? parser.csv(text, state.layout!) : parser.json(text)) {
+        builder.push(parser.x, parser.y, 1, offset);
+      } else {
+        this.#skip(partition, offset, text, parser.problem);
+      }
+      if (this.#read >= this.#maxMessages) {
+        stop = true;
+        complete = false;
+        break;
+      }
+    }
+    // Transaction markers after the last message: nothing more to read up to the batch's end.
+    if (complete) state.next = Math.max(state.next, Number(batch.lastOffset()) + 1);
+
+    if (builder.length > 0) {
+      const { x, y, diff, origin } = builder.take();
+      const topic = this.#topic;
+      const chunk: KafkaChunk = {
+        x,
+        y,
+        diff,
+        partition,
+        offsets: origin,
+        next: state.next,
+        where: (i) => `${topic} partition ${partition} offset ${origin[i]}`,
+      };
+      state.pushed = state.next;
+      await this.#push(chunk, heartbeat);
+    } else {
+      state.empty = state.next;
+    }
+    if (stop || this.#caughtUp()) this.#finish();
+  }
+
+  /** Hands a chunk to the pipeline, heartbeating the group while the pipeline is busy. */
+  async #push(chunk: KafkaChunk, heartbeat: () => Promise<void>): Promise<void> {
+    let done = false;
+    const pushed = this.#queue.push(chunk).then(
+      () => void (done = true),
+      () => {
+        done = true;
+        this.#stopped = true; // the pipeline has stopped reading
+      },
+    );
+    while (!done) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([pushed, new Promise((r) => (timer = setTimeout(r, HEARTBEAT_WHILE_WAITING_MS)))]);
+      clearTimeout(timer);
+      if (!done) await heartbeat().catch(() => {});
+    }
+  }
+
+  #readHeader(state: PartitionState, text: string, offset: number): void {
+    const layout = csvLayout(text, this.#columns);
+    if (typeof layout === "string") {
+      this.#fail(
+        new Error(
+          `${this.#topic} partition ${state.partition} offset ${offset}: the partition's first message ${
+            preview(text)
+          } is not a CSV header naming the columns "${this.#columns.x}" and "${this.#columns.y}" (${layout}): ` +
+            `produce the header first, or pass --csv-header`,
+        ),
+      );
+      return;
+    }
+    state.layout = layout;
+  }
+
+  #skip(partition: number, offset: number, text: string, problem: string): void {
+    this.#skipped++;
+    if (this.#skipped <= SKIPPED_SHOWN) {
+      this.#message(
+        `streamreg: skipped ${this.#topic} partition ${partition} offset ${offset}: ${
+          preview(text)
+        }: ${problem}`,
+      );
+      if (this.#skipped === SKIPPED_SHOWN) this.#lastSkippedNote = Date.now();
+    } else if (Date.now() - this.#lastSkippedNote >= SKIPPED_EVERY_MS) {
+      this.#lastSkippedNote = Date.now();
+      this.#message(`streamreg: ${this.#skipped} messages skipped so far (not points)`);
+    }
+  }
+
+  /** Stops reading; the pipeline gets the chunks already pushed, then the end. */
+  #finish(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#pause();
+    this.#queue.end();
+  }
+
+  #fail(error: Error): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#pause();
+    this.#queue.fail(error);
+  }
+
+  #pause(): void {
+    try {
+      this.#consumer.pause([{ topic: this.#topic }]);
+    } catch {
+      // not running: nothing to pause
+    }
+  }
+
+  /**
+   * Commits, per partition, the offset after the batch's last message (messages that were not points
+   * included). A failed commit is reported and retried with the next batch.
+   *
+   * @example
+   * ```ts
+   * await source.committed({ time, spans: [{ chunk, start: 0, end: chunk.x.length }] });
+   * ```
+   */
+  async committed(batch: CommittedBatch<KafkaChunk>): Promise<void> {
+    for (const { chunk, end } of batch.spans) {
+      const state = this.#state(chunk.partition);
+      const next = end === chunk.x.length ? chunk.next : chunk.offsets[end - 1] + 1;
+      state.committed = Math.max(state.committed, next);
+    }
+    await this.#commit(false);
+  }
+
+  /** Commits what is due: points written, and batches without points after them. */
+  async #commit(final: boolean): Promise<void> {
+    const due: { topic: string; partition: number; offset: string }[] = [];
+    for (const state of this.#partitions.values()) {
+      // Batches without points may be committed once every chunk before them has been.
+      if (state.empty > state.committed && state.committed >= state.pushed) state.committed = state.empty;
+      if (state.committed >= 0 && state.committed !== state.sent) {
+        due.push({ topic: this.#topic, partition: state.partition, offset: String(state.committed) });
+      }
+    }
+    if (due.length === 0) return;
+    try {
+      if (this.#crashed) throw new Error("the consumer is reconnecting");
+      await this.#consumer.commitOffsets(due);
+      for (const { partition, offset } of due) this.#state(partition).sent = Number(offset);
+    } catch (error) {
+      const text = error instanceof Error && error.message === "the consumer is reconnecting"
+        ? error.message
+        : kafkaErrorMessage(error, { connection: this.#connection });
+      const what = `could not commit the offsets of group "${this.#connection.groupId}": ${text}`;
+      if (final) throw new Error(`${what}: the next run will read the last messages again`);
+      if (++this.#commitFailures <= 3) this.#message(`streamreg: ${what}; retrying with the next batch`);
+    }
+  }
+
+  /**
+   * Commits what the pipeline has written, leaves the group and disconnects. Reports how many messages
+   * were skipped.
+   *
+   * @example
+   * ```ts
+   * await source.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopped = true;
+    clearTimeout(this.#joinTimer);
+    // Release an eachBatch waiting for the pipeline, so that the consumer can stop.
+    this.#queue.end();
+    await this.#queue[Symbol.asyncIterator]().return?.();
+    let failure: unknown;
+    try {
+      await this.#commit(true);
+    } catch (error) {
+      failure = error;
+    }
+    await withDeadline(this.#consumer.disconnect(), 10_000, () => "disconnect timed out").catch(() => {});
+    if (this.#skipped > SKIPPED_SHOWN) {
+      this.#message(
+        `streamreg: ${this.#skipped} messages were not points and were skipped (the first ${SKIPPED_SHOWN} are shown above)`,
+      );
+    }
+    if (failure) throw failure;
+  }
+}
