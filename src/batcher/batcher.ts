@@ -103,8 +103,8 @@ export class Batcher<C extends PointChunk = PointChunk> {
   }
 
   /**
-   * Adds points `from`, `from + 1`, ... of `chunk` to the open batch until the chunk ends or the
-   * batch is full; returns the index after the last point taken.
+   * Adds points `from`, `from + 1`, ... of `chunk` to the open batch until the chunk ends (or point
+   * `to`, if given) or the batch is full; returns the index after the last point taken.
    *
    * @example
    * ```ts
@@ -114,8 +114,8 @@ export class Batcher<C extends PointChunk = PointChunk> {
    * }
    * ```
    */
-  add(chunk: C, from: number): number {
-    const length = chunk.x.length;
+  add(chunk: C, from: number, to: number = chunk.x.length): number {
+    const length = Math.min(to, chunk.x.length);
     if (from >= length) return length;
     const room = this.#commitRows > 0 ? this.#commitRows - this.#rows : Infinity;
     if (room <= 0) return from;

@@ -1,7 +1,8 @@
 /**
  * Stage 3 of source → batcher → core → sinks: feeds a closed batch to the WASM core and reads the line.
  *
- * Each span goes to the core in one call. If the core refuses some points (NaN, ±Infinity, magnitudes
+ * Records rejected before (see `../validate/point_validator.ts`) are skipped: the `skip` option gives
+ * each chunk's mask. Each run of remaining points goes to the core in one call. If the core refuses some points (NaN, ±Infinity, magnitudes
  * outside its exact range, weights other than ±1), the span is undone — the core's sums are exact, so
  * retracting what was just added restores them exactly — and redone point by point to learn which
  * points were refused; only accepted points reach the sinks.
@@ -50,6 +51,8 @@ export type CoreResult = Omit<BatchUpdate, "time">;
 export interface ApplyOptions {
   /** Called for each refused point with the chunk, the index and why. */
   onRefused?: (chunk: PointChunk, index: number, reason: string) => void;
+  /** The chunk's rejected records (1 = leave out), or undefined to take every point. */
+  skip?: (chunk: PointChunk) => Uint8Array | undefined;
 }
 
 /**
@@ -68,7 +71,7 @@ export function applyBatch(
   const points: PointRun[] = [];
   let accepted = 0;
   let refused = 0;
-  for (const { chunk, start, end } of spans) {
+  const apply = (chunk: PointChunk, start: number, end: number) => {
     const x = chunk.x.subarray(start, end);
     const y = chunk.y.subarray(start, end);
     const diff = chunk.diff.subarray(start, end);
@@ -77,7 +80,7 @@ export function applyBatch(
     if (took === n) {
       points.push({ x, y, diff });
       accepted += n;
-      continue;
+      return;
     }
     // Undo the span (the refused points are refused again), then redo it point by point.
     const undone = core.update(x, y, diff.map((w) => -w));
@@ -103,6 +106,19 @@ export function applyBatch(
       options.onRefused?.(chunk, start + i, refusal(x[i], y[i], diff[i]));
     }
     if (run >= 0) points.push({ x: x.subarray(run), y: y.subarray(run), diff: diff.subarray(run) });
+  };
+  for (const { chunk, start, end } of spans) {
+    const mask = options.skip?.(chunk);
+    if (mask === undefined) {
+      apply(chunk, start, end);
+      continue;
+    }
+    for (let i = start; i < end;) {
+      while (i < end && mask[i]) i++;
+      const from = i;
+      while (i < end && !mask[i]) i++;
+      if (i > from) apply(chunk, from, i);
+    }
   }
   const fit = core.fit();
   const line = fit.count > 0 ? { a: fit.a, b: fit.b } : undefined;

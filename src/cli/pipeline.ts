@@ -1,5 +1,12 @@
 /**
- * The pipeline: source → batcher → core → sinks, one batch at a time.
+ * The pipeline: source → validator → batcher → core → sinks, one batch at a time.
+ *
+ * Every record is checked on arrival, in stream order ({@linkcode PointValidator}): a bad one (rejected
+ * by its source, or NaN, ±Infinity, out of the core's range, a weight other than ±1, the retraction of a
+ * point not added) is handed to the `rejectSinks` (the dead-letter file, the stderr reporter) and left
+ * out, so the fit is exactly that of the good records. With `onError: "fail"` the first bad record stops
+ * the run instead: the points before it are written and committed, then a
+ * {@linkcode RejectedRecordError} is thrown.
  *
  * Chunks are pulled from the source (the next one is requested while the current one is processed).
  * The {@linkcode Batcher} closes a batch at each `commitMs` window end or at `commitRows` points; the
@@ -18,7 +25,9 @@
 
 import { Batcher } from "../batcher/batcher.ts";
 import { CommitClock } from "../batcher/commit_clock.ts";
+import { RejectedRecordError, type RejectSink } from "../sources/rejection.ts";
 import type { PointChunk, Source } from "../sources/source.ts";
+import { PointValidator } from "../validate/point_validator.ts";
 import type { BatchUpdate, Line, Sink } from "../sinks/sink.ts";
 import { applyBatch, type LineModel } from "./core_stage.ts";
 
@@ -62,8 +71,18 @@ export interface PipelineOptions {
   monotonic?: () => number;
   /** Called after each batch is written and committed. */
   onBatch?: (update: BatchUpdate, stats: PipelineStats) => void;
-  /** Called for each point the core refused, with where it came from and why. */
+  /**
+   * Called for each point the core refused, with where it came from and why. (The validator rejects
+   * every point the core would refuse first, so this is a safety net.)
+   */
   onRefused?: (where: string, reason: string) => void;
+  /**
+   * Where rejected records go, in stream order; each sink's `flush` is awaited before a batch is
+   * reported to the source as committed. The caller closes them.
+   */
+  rejectSinks?: readonly RejectSink[];
+  /** "skip" (default): leave bad records out and go on; "fail": stop at the first one. */
+  onError?: "skip" | "fail";
 }
 
 /**
@@ -79,6 +98,8 @@ export interface PipelineStats {
   points: number;
   /** Points the core refused. */
   refused: number;
+  /** Records rejected (bad input), by the source or the validator. */
+  rejected: number;
   /** Batches written (batches with points). */
   batches: number;
   /** Batches that changed the line. */
@@ -132,6 +153,7 @@ export async function runPipeline<C extends PointChunk>(
   const stats: PipelineStats = {
     points: 0,
     refused: 0,
+    rejected: 0,
     batches: 0,
     changes: 0,
     count: 0,
@@ -141,13 +163,19 @@ export async function runPipeline<C extends PointChunk>(
   };
   const onRefused = options.onRefused &&
     ((chunk: PointChunk, i: number, reason: string) => options.onRefused!(chunk.where(i), reason));
+  const validator = new PointValidator({ source: source.name });
+  const masks = new WeakMap<PointChunk, Uint8Array>();
+  const skip = (chunk: PointChunk) => masks.get(chunk);
+  const rejectSinks = options.rejectSinks ?? [];
+  const failFast = options.onError === "fail";
+  const flushRejects = () => Promise.all(rejectSinks.map((sink) => sink.flush?.()));
 
   const emit = async () => {
     const spans = batcher.close();
     if (!spans) return;
-    const result = applyBatch(core, spans, { onRefused });
+    const result = applyBatch(core, spans, { onRefused, skip });
     const update: BatchUpdate = { time: clock.next(), ...result };
-    await Promise.all(sinks.map((sink) => sink.write(update)));
+    await Promise.all([...sinks.map((sink) => sink.write(update)), flushRejects()]);
     const changed = !sameLine(stats.line, update.line);
     stats.points += update.accepted;
     stats.refused += update.refused;
@@ -174,7 +202,7 @@ export async function runPipeline<C extends PointChunk>(
     );
   let pending = pull();
   let lastYield = performance.now();
-  let failure: { error: unknown } | undefined;
+  let failure: { error: unknown; fromSource: boolean } | undefined;
 
   try {
     for (;;) {
@@ -184,7 +212,7 @@ export async function runPipeline<C extends PointChunk>(
         break;
       }
       if (event.kind === "error") {
-        failure = { error: event.error };
+        failure = { error: event.error, fromSource: true };
         break;
       }
       if (event.kind === "tick") {
@@ -199,10 +227,24 @@ export async function runPipeline<C extends PointChunk>(
       const arrived = monotonic(); // before asking for the next chunk, which may run the source
       pending = pull();
       if (batcher.arrive(arrived)) await emit();
-      for (let i = 0; i < chunk.x.length;) {
-        i = batcher.add(chunk, i);
+      let end = chunk.x.length;
+      const found = validator.check(chunk, { stopAtFirst: failFast });
+      if (found) {
+        masks.set(chunk, found.mask);
+        for (const { rejection } of found.rejected) {
+          stats.rejected++;
+          for (const sink of rejectSinks) sink.reject(rejection);
+        }
+        if (failFast) {
+          end = found.end - 1; // the points before the bad record are written and committed
+          failure = { error: new RejectedRecordError(found.rejected[0].rejection), fromSource: false };
+        }
+      }
+      for (let i = 0; i < end;) {
+        i = batcher.add(chunk, i, end);
         if (batcher.full) await emit();
       }
+      if (failure) break;
       // Let timers, I/O and signal handlers run even when every promise is already resolved.
       if (performance.now() - lastYield > 50) {
         await new Promise((resolve) => setTimeout(resolve, 0));
@@ -211,10 +253,11 @@ export async function runPipeline<C extends PointChunk>(
     }
   } finally {
     signal.removeEventListener("abort", onAbort);
-    // Stopped early (signal, or a core or sink error): tell the source; do not wait for it.
-    if (stats.ended !== "source" && failure === undefined) iterator.return?.().catch(() => {});
+    // Stopped early (signal, bad record, or a core or sink error): tell the source; do not wait for it.
+    if (stats.ended !== "source" && !failure?.fromSource) iterator.return?.().catch(() => {});
   }
   await emit();
+  await flushRejects();
   stats.elapsedMs = monotonic() - started;
   if (failure) throw failure.error;
   return stats;

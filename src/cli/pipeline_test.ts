@@ -4,6 +4,7 @@ import { test } from "../../test/harness.ts";
 import { RegressionCore } from "../core/regression_core.ts";
 import { ChunkQueue } from "../sources/chunk_queue.ts";
 import { DemoSource } from "../sources/demo_source.ts";
+import type { Rejection } from "../sources/rejection.ts";
 import type { CommittedBatch, PointChunk, Source } from "../sources/source.ts";
 import type { BatchUpdate, Sink } from "../sinks/sink.ts";
 import { runPipeline } from "./pipeline.ts";
@@ -168,13 +169,14 @@ test("runPipeline: a failing source still gets the points before the failure wri
   assert.deepEqual(sink.updates.map((u) => u.xs), [[1, 2, 3]]);
 });
 
-test("runPipeline: a failing sink stops the run with its error; refused points are reported", async () => {
+test("runPipeline: a failing sink stops the run with its error; NaN is rejected before the core", async () => {
   const failing: Sink = {
     write: () => Promise.reject(new Error("cannot write out.csv: disk full")),
     close: () => Promise.resolve(),
   };
   await assert.rejects(runPipeline(new DemoSource({ rate: 0 }), await loadCore(), [failing]), /disk full/);
   const refused: string[] = [];
+  const rejected: Rejection[] = [];
   const source: Source = {
     name: "with NaN",
     async *chunks() {
@@ -184,10 +186,18 @@ test("runPipeline: a failing sink stops the run with its error; refused points a
   const sink = new Recorder();
   const stats = await runPipeline(source, await loadCore(), [sink], {
     onRefused: (where, reason) => refused.push(`${where}: ${reason}`),
+    rejectSinks: [{ reject: (r) => void rejected.push(r) }],
   });
-  assert.deepEqual(refused, ["point 2: y is NaN"]);
+  assert.deepEqual(refused, [], "the core never sees it");
+  assert.deepEqual(rejected, [{
+    origin: { source: "with NaN", location: "point 2" },
+    reason: "nan",
+    detail: "y is NaN",
+    raw: "2,NaN,1",
+  }]);
   assert.equal(stats.points, 2);
-  assert.equal(stats.refused, 1);
+  assert.equal(stats.refused, 0);
+  assert.equal(stats.rejected, 1);
   assert.deepEqual(sink.updates[0].xs, [1, 3]);
 });
 

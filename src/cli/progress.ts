@@ -47,7 +47,7 @@ const PLAIN_MS = 1000;
  * ```
  */
 export function statusText(
-  stats: Pick<PipelineStats, "points" | "batches" | "elapsedMs" | "line"> & { refused?: number },
+  stats: Pick<PipelineStats, "points" | "batches" | "elapsedMs" | "line"> & { refused?: number; rejected?: number },
   color: boolean,
 ): string {
   const bold = (s: string) => (color ? `\x1b[1m${s}\x1b[22m` : s);
@@ -59,6 +59,7 @@ export function statusText(
     count(stats.batches, "batch", "batches"),
     `${bold(rate >= 100 ? Math.round(rate).toString() : rate.toPrecision(2))} points/s`,
   ];
+  if (stats.rejected) parts.push(`${bold(String(stats.rejected))} rejected`);
   if (stats.refused) parts.push(`${bold(String(stats.refused))} refused`);
   parts.push(
     stats.line ? `a = ${bold(String(stats.line.a))} · b = ${bold(String(stats.line.b))}` : "no line yet",

@@ -7,6 +7,7 @@ import { Progress, statusText } from "./progress.ts";
 const stats = (points: number, elapsedMs: number): PipelineStats => ({
   points,
   refused: 0,
+  rejected: 0,
   batches: points,
   changes: points,
   count: points,

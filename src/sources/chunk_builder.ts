@@ -1,15 +1,19 @@
 /**
- * Growable columnar buffers that sources fill point by point and hand out as chunks.
+ * Growable columnar buffers that sources fill point by point (and bad record by bad record) and hand
+ * out as chunks.
  *
  * @example
  * ```ts
  * import { ChunkBuilder } from "./chunk_builder.ts";
  * const builder = new ChunkBuilder();
  * builder.push(1, 2, 1, 7); // x, y, diff, origin (here: a line number)
- * const { x, y, diff, origin } = builder.take();
+ * builder.reject(8, { reason: "not_a_number", detail: 'y is "abc", not a number' });
+ * const { x, y, diff, origin, rejects } = builder.take(); // rejects: Map { 1 => ... }
  * ```
  * @module
  */
+
+import type { SourceReject } from "./rejection.ts";
 
 /**
  * The arrays taken from a {@linkcode ChunkBuilder}, each exactly `length` long.
@@ -28,6 +32,8 @@ export interface ChunkColumns {
   diff: Float64Array;
   /** A number per point telling where it came from (a line number, an offset...). */
   origin: Float64Array;
+  /** The rejected records by index (see {@linkcode ChunkBuilder.reject}), or undefined if none. */
+  rejects?: Map<number, SourceReject>;
 }
 
 /**
@@ -46,6 +52,7 @@ export class ChunkBuilder {
   #diff: Float64Array;
   #origin: Float64Array;
   #length = 0;
+  #rejects: Map<number, SourceReject> | undefined;
   readonly #capacity: number;
 
   /** Starts with room for `capacity` points (default 4096). */
@@ -57,7 +64,7 @@ export class ChunkBuilder {
     this.#origin = new Float64Array(this.#capacity);
   }
 
-  /** Points pushed since the last {@linkcode ChunkBuilder.take}. */
+  /** Points (and rejected records) pushed since the last {@linkcode ChunkBuilder.take}. */
   get length(): number {
     return this.#length;
   }
@@ -81,6 +88,21 @@ export class ChunkBuilder {
   }
 
   /**
+   * Appends a record the source could not turn into a point: it takes a slot (x, y and diff NaN) so
+   * that indices keep following the input, and is listed in the chunk's `rejects`.
+   *
+   * @example
+   * ```ts
+   * builder.reject(lineNumber, { reason: "bad_csv", detail: "unterminated quote" });
+   * ```
+   */
+  reject(origin: number, why: SourceReject): void {
+    this.#rejects ??= new Map();
+    this.#rejects.set(this.#length, why);
+    this.push(NaN, NaN, NaN, origin);
+  }
+
+  /**
    * Returns the points pushed so far (as arrays of exactly that length) and starts afresh.
    *
    * @example
@@ -95,8 +117,10 @@ export class ChunkBuilder {
       y: this.#y.slice(0, n),
       diff: this.#diff.slice(0, n),
       origin: this.#origin.slice(0, n),
+      ...(this.#rejects ? { rejects: this.#rejects } : {}),
     };
     this.#length = 0;
+    this.#rejects = undefined;
     return out;
   }
 

@@ -26,6 +26,8 @@
  * @module
  */
 
+import type { RecordOrigin, SourceReject } from "./rejection.ts";
+
 /**
  * Points in columnar form. All three arrays have the same length; `diff[i]` is +1 to add point i and
  * -1 to retract it (any other weight is refused by the core, as are NaN, ±Infinity and magnitudes
@@ -56,6 +58,24 @@ export interface PointChunk {
    * Called only on the rare paths (refused points), so it may be slow.
    */
   where(i: number): string;
+  /**
+   * Records of this chunk that the source could not turn into points (a line that is not CSV, text
+   * that is not a number, invalid UTF-8...), by index, in any order. Each keeps its slot in the arrays
+   * (with placeholder values, NaN by convention, which are ignored), so the chunk's indices follow
+   * the input and a committed span covers the bad records too. Absent or empty: none.
+   * `ChunkBuilder.reject` fills it. See `./rejection.ts`.
+   */
+  readonly rejects?: ReadonlyMap<number, SourceReject>;
+  /**
+   * Where record `i` came from, structured, for the dead-letter file. Called only for rejected
+   * records. Default: `{ source: <the source's name>, location: where(i) }`.
+   */
+  origin?(i: number): RecordOrigin;
+  /**
+   * The content of record `i` as received (text, or bytes), for the dead-letter file. Called only for
+   * rejected records. Default: the point as `x,y,diff`.
+   */
+  raw?(i: number): string | Uint8Array;
 }
 
 /**
