@@ -1,14 +1,22 @@
 /**
- * Points from a CSV byte stream (a file, stdin), parsed incrementally with csv-parse.
+ * Points from a CSV byte stream (a file, stdin), read incrementally: each complete line reaches the
+ * pipeline as soon as it has been read (also when a slow producer writes to stdin).
  *
- * The first record is a header naming the columns. Columns `x` and `y` (other names with the `x` and `y`
- * options) hold the point; an optional `diff` column holds its weight, 1 to add it and -1 to retract it,
- * so a change log written by the pipeline (`x,y,time,diff`) can be fed back in. Other columns are
- * ignored. A value that is not a number, a missing field or a diff other than 1 or -1 stops the run
- * with an error naming the line.
+ * The first non-empty line is a header naming the columns. Columns `x` and `y` (other names with the
+ * `x` and `y` options) hold the point; an optional `diff` column holds its weight, 1 to add it and -1
+ * to retract it, so a change log written by the pipeline (`x,y,time,diff`) can be fed back in. Other
+ * columns are ignored. Lines end with LF or CRLF; empty lines are skipped; a BOM at the start is
+ * skipped.
  *
- * Each chunk holds the records parsed from one read of the input, so points reach the pipeline as soon
- * as their line is complete (also when a slow producer writes to stdin).
+ * **One line is one record.** The input is split into lines first and every line is parsed on its own
+ * (by csv-parse), so a quoted field cannot span lines: a stray or unterminated quote, invalid UTF-8
+ * or binary garbage spoils its own line only, never the lines after it. A bad line is rejected
+ * (listed in the chunk's `rejects`, see `./rejection.ts`) and reading goes on: `too_large` (longer than
+ * `maxRecordBytes`; such a line is skipped as it streams by, never held in memory), `invalid_utf8`,
+ * `bad_csv` (quotes), `missing_column`, `extra_fields` (a field count other than the header's),
+ * `empty_field`, `not_a_number`, `overflow` (1e400), `out_of_range` (1e-400, which would read as 0),
+ * `bad_diff`. NaN and ±Infinity are read as numbers; the pipeline rejects them for every source. Only a
+ * bad header (or an empty input) stops the run with an error.
  *
  * @example
  * ```ts
@@ -20,9 +28,23 @@
  * @module
  */
 
-import { parse } from "csv-parse/stream";
+import { parse } from "csv-parse/sync";
 import { ChunkBuilder } from "./chunk_builder.ts";
+import { parseNumberField, type RecordOrigin, showField, type SourceReject } from "./rejection.ts";
 import type { PointChunk, Source } from "./source.ts";
+
+/**
+ * Default longest record, in bytes: 1 MiB.
+ *
+ * @example
+ * ```ts
+ * new CsvSource(stream, { maxRecordBytes: DEFAULT_MAX_RECORD_BYTES });
+ * ```
+ */
+export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
+
+/** Bytes of a too-large record kept for the dead-letter file. */
+export const TOO_LARGE_RAW_BYTES = 1024;
 
 /**
  * Settings of {@linkcode CsvSource}.
@@ -41,10 +63,12 @@ export interface CsvSourceOptions {
   y?: string;
   /** Column holding the weight, if present. Default "diff". */
   diff?: string;
+  /** Longest line in bytes, without its line end; longer lines are rejected (`too_large`). Default 1 MiB. */
+  maxRecordBytes?: number;
 }
 
 /**
- * A chunk of CSV records; `lines[i]` is the line number of point i (the header is line 1).
+ * A chunk of CSV records; `lines[i]` is the line number of record i (the first line is line 1).
  *
  * @example
  * ```ts
@@ -52,16 +76,20 @@ export interface CsvSourceOptions {
  * ```
  */
 export interface CsvChunk extends PointChunk {
-  /** Line number of each point in the input. */
+  /** Line number of each record in the input. */
   readonly lines: Float64Array;
+  /** `{ source: name, location: "line N", line: N }`. */
+  origin(i: number): RecordOrigin;
+  /** The text of the line (its bytes for `invalid_utf8`, the first 1024 bytes for `too_large`). */
+  raw(i: number): string | Uint8Array;
 }
 
 const LF = 0x0a;
 const CR = 0x0d;
-const QUOTE = 0x22;
 
 /**
  * Parses a field as a number: what `Number()` accepts, except an empty or blank field.
+ * (See `parseNumberField` in `./rejection.ts` for the reason when it is not a number.)
  *
  * @example
  * ```ts
@@ -76,6 +104,13 @@ export function parseNumber(field: string): number | undefined {
   return v;
 }
 
+interface Columns {
+  x: number;
+  y: number;
+  diff: number;
+  width: number;
+}
+
 /**
  * Reads points from CSV text.
  *
@@ -87,17 +122,22 @@ export function parseNumber(field: string): number | undefined {
 export class CsvSource implements Source<CsvChunk> {
   readonly name: string;
   readonly #input: ReadableStream<Uint8Array>;
-  readonly #columns: { x: string; y: string; diff: string };
+  readonly #names: { x: string; y: string; diff: string };
+  readonly #max: number;
 
   /** `input` is read once, by {@linkcode CsvSource.chunks}. */
   constructor(input: ReadableStream<Uint8Array>, options: CsvSourceOptions = {}) {
     this.#input = input;
     this.name = options.name ?? "input";
-    this.#columns = { x: options.x ?? "x", y: options.y ?? "y", diff: options.diff ?? "diff" };
+    this.#names = { x: options.x ?? "x", y: options.y ?? "y", diff: options.diff ?? "diff" };
+    this.#max = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    if (!Number.isSafeInteger(this.#max) || this.#max < 1) {
+      throw new RangeError(`maxRecordBytes must be an integer ≥ 1: got ${this.#max}`);
+    }
   }
 
   /**
-   * Yields the records of each read of the input as one chunk.
+   * Yields the records completed by each read of the input as one chunk.
    *
    * @example
    * ```ts
@@ -105,140 +145,370 @@ export class CsvSource implements Source<CsvChunk> {
    * ```
    */
   async *chunks(signal: AbortSignal): AsyncGenerator<CsvChunk> {
-    const name = this.name;
-    const names = this.#columns;
-    const builder = new ChunkBuilder();
-    let index: { x: number; y: number; diff: number; width: number } | undefined;
-    let failure: { error: unknown } | undefined;
-    // Marker lines we add after reads (see below); csv-parse counts them as lines, we subtract them.
-    let added = 0;
-
-    const header = (record: string[], line: number) => {
-      const heads = record.map((head) => head.trim());
-      const find = (column: string) => heads.indexOf(column);
-      const x = find(names.x);
-      const y = find(names.y);
-      const shown = heads.join(",");
-      if (x < 0 || y < 0) {
-        const missing = x < 0 ? names.x : names.y;
-        throw new Error(
-          `${name} line ${line}: no column "${missing}" in the header "${shown}": ` +
-            `name the x and y columns with --x and --y`,
-        );
-      }
-      index = { x, y, diff: find(names.diff), width: record.length };
-    };
-
-    const onRecord = (record: string[], info: { lines: number }) => {
-      if (failure) return null;
-      if (record.length === 1 && record[0] === MARKER) {
-        added++;
-        return null;
-      }
-      try {
-        const line = info.lines - added;
-        if (index === undefined) {
-          header(record, line);
-          return null;
-        }
-        if (record.length !== index.width) {
-          throw new Error(
-            `${name} line ${line}: ${record.length} fields where the header has ${index.width}: ` +
-              `fix the line or the header`,
-          );
-        }
-        const x = parseNumber(record[index.x]);
-        if (x === undefined) throw new Error(notNumber(name, line, names.x, record[index.x]));
-        const y = parseNumber(record[index.y]);
-        if (y === undefined) throw new Error(notNumber(name, line, names.y, record[index.y]));
-        let diff = 1;
-        if (index.diff >= 0) {
-          const field = record[index.diff];
-          diff = Number(field); // allows spaces, like parseNumber
-          if (diff !== 1 && diff !== -1) {
-            throw new Error(
-              `${name} line ${line}: ${names.diff} is "${field}": it must be 1 (add the point) or -1 (retract it)`,
-            );
-          }
-        }
-        builder.push(x, y, diff, line);
-      } catch (error) {
-        failure = { error };
-      }
-      return null;
-    };
-
-    const parser = parse({
-      bom: true, // (no `trim`: it costs 10%; numbers allow spaces anyway and header names are trimmed here)
-      skip_empty_lines: true,
-      relax_column_count: true,
-      // Report csv-parse's own errors (quotes) synchronously, while `added` is that of their line.
-      skip_records_with_error: true,
-      on_skip: (error) => {
-        failure ??= { error: fixLines(error, name, added) };
-        return undefined;
-      },
-      on_record: onRecord,
-    }) as TransformStream<Uint8Array, never>;
-    const writer = parser.writable.getWriter();
-    const reader = parser.readable.getReader();
-    reader.closed.catch((error) => failure ??= { error: fixLines(error, name, added) });
-
-    const take = (): CsvChunk => {
-      const { x, y, diff, origin } = builder.take();
-      return { x, y, diff, lines: origin, where: (i) => `${name} line ${origin[i]}` };
-    };
-
-    // csv-parse holds back a record until it has seen a few bytes past its line end. After a read that
-    // ends a line outside quotes we therefore add a marker line, which on_record recognises, counts and
-    // drops: a live producer's last line then reaches the pipeline without waiting for the next line.
-    let quotes = 0;
-    let crlf: boolean | undefined;
-    let last = 0;
-    let beforeLast = 0;
-    try {
-      for await (const bytes of this.#input) {
-        if (signal.aborted) return;
-        if (bytes.length === 0) continue;
-        for (let i = 0; i < bytes.length; i++) {
-          const c = bytes[i];
-          if (c === QUOTE) quotes++;
-          else if (c === LF && crlf === undefined) crlf = (i > 0 ? bytes[i - 1] : last) === CR;
-        }
-        beforeLast = bytes.length > 1 ? bytes[bytes.length - 2] : last;
-        last = bytes[bytes.length - 1];
-        await writer.write(bytes);
-        if (!failure && last === LF && quotes % 2 === 0 && (!crlf || beforeLast === CR)) {
-          await writer.write(crlf ? CRLF_MARKER : LF_MARKER);
-        }
-        if (builder.length > 0) yield take(); // the points before an error still count
-        if (failure) throw failure.error;
-      }
-      await writer.close().catch(() => {});
-      if (builder.length > 0) yield take();
-      if (failure) throw failure.error;
-      if (index === undefined) {
-        throw new Error(`${name} is empty: expected a header line naming the columns, such as "x,y"`);
-      }
-    } finally {
-      reader.releaseLock();
+    const reader = new LineReader(this.name, this.#names, this.#max);
+    for await (const bytes of this.#input) {
+      if (signal.aborted) return;
+      if (bytes.length === 0) continue;
+      reader.feed(bytes);
+      if (reader.pending > 0) yield reader.take();
+    }
+    reader.end();
+    if (reader.pending > 0) yield reader.take();
+    if (!reader.sawHeader) {
+      throw new Error(`${this.name} is empty: expected a header line naming the columns, such as "x,y"`);
     }
   }
 }
 
-const MARKER = "\u0000streamreg:end-of-read\u0000";
-const LF_MARKER = new TextEncoder().encode(`${MARKER}\n`);
-const CRLF_MARKER = new TextEncoder().encode(`${MARKER}\r\n`);
+const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const encoder = new TextEncoder();
+const PARSE_OPTIONS = { record_delimiter: "\n", relax_column_count: true } as const;
 
-function notNumber(name: string, line: number, column: string, field: string | undefined): string {
-  return field === undefined || field === ""
-    ? `${name} line ${line}: ${column} is empty: every point needs a number`
-    : `${name} line ${line}: ${column} is "${field}", not a number`;
+/** Splits bytes into lines and lines into records; fills a ChunkBuilder. */
+class LineReader {
+  readonly #name: string;
+  readonly #names: { x: string; y: string; diff: string };
+  readonly #max: number;
+  readonly #builder = new ChunkBuilder();
+  /** The line text of each record in the builder (for `raw`). */
+  #texts: string[] = [];
+  #columns: Columns | undefined;
+  /** The number of the last line completed. */
+  #line = 0;
+  /** Bytes of the line in progress. */
+  #carry: Uint8Array[] = [];
+  #carryLength = 0;
+  /** A too-large line being skipped: its number, length so far and first bytes. */
+  #skipping: { line: number; length: number; head: Uint8Array; last: number } | undefined;
+
+  constructor(name: string, names: { x: string; y: string; diff: string }, max: number) {
+    this.#name = name;
+    this.#names = names;
+    this.#max = max;
+  }
+
+  get sawHeader(): boolean {
+    return this.#columns !== undefined;
+  }
+
+  get pending(): number {
+    return this.#builder.length;
+  }
+
+  take(): CsvChunk {
+    const { x, y, diff, origin: lines, rejects } = this.#builder.take();
+    const texts = this.#texts;
+    this.#texts = [];
+    const name = this.#name;
+    return {
+      x,
+      y,
+      diff,
+      lines,
+      ...(rejects ? { rejects } : {}),
+      where: (i) => `${name} line ${lines[i]}`,
+      origin: (i) => ({ source: name, location: `line ${lines[i]}`, line: lines[i] }),
+      raw: (i) => rejects?.get(i)?.raw ?? texts[i],
+    };
+  }
+
+  feed(bytes: Uint8Array): void {
+    let pos = 0;
+    if (this.#skipping) {
+      const lf = bytes.indexOf(LF);
+      this.#growHead(bytes.subarray(0, lf < 0 ? bytes.length : lf));
+      if (lf < 0) {
+        this.#skipping.length += bytes.length;
+        this.#skipping.last = bytes[bytes.length - 1];
+        return;
+      }
+      this.#endSkip(bytes, lf);
+      pos = lf + 1;
+    }
+    const last = bytes.lastIndexOf(LF);
+    if (last < pos) {
+      this.#hold(bytes.subarray(pos));
+      return;
+    }
+    let block = bytes.subarray(pos, last + 1);
+    if (this.#carryLength > 0) {
+      block = concat([...this.#carry, block], this.#carryLength + block.length);
+      this.#carry = [];
+      this.#carryLength = 0;
+    }
+    this.#block(block);
+    this.#hold(bytes.subarray(last + 1));
+  }
+
+  end(): void {
+    if (this.#skipping) this.#endSkip();
+    else if (this.#carryLength > 0) {
+      const block = concat([...this.#carry, Uint8Array.of(LF)], this.#carryLength + 1);
+      this.#carry = [];
+      this.#carryLength = 0;
+      this.#block(block);
+    }
+  }
+
+  /** Keeps the start of a line; switches to skipping it once it is certainly too large. */
+  #hold(part: Uint8Array): void {
+    if (part.length === 0) return;
+    const length = this.#carryLength + part.length;
+    if (length > this.#max + 1) { // + 1: the CR of a CRLF
+      const head = concat([...this.#carry, part], Math.min(length, TOO_LARGE_RAW_BYTES));
+      this.#skipping = { line: this.#line + 1, length, head, last: part[part.length - 1] };
+      this.#carry = [];
+      this.#carryLength = 0;
+      return;
+    }
+    this.#carry.push(part.slice()); // a copy: the stream may reuse its buffer
+    this.#carryLength = length;
+  }
+
+  /** Keeps the first bytes of a skipped line, for the dead-letter file. */
+  #growHead(part: Uint8Array): void {
+    const skip = this.#skipping!;
+    if (skip.head.length >= TOO_LARGE_RAW_BYTES) return;
+    const n = Math.min(TOO_LARGE_RAW_BYTES, skip.head.length + part.length);
+    skip.head = concat([skip.head, part], n);
+  }
+
+  /** The skipped line ends (its LF at `lf` of `bytes`, or the input's end). */
+  #endSkip(bytes?: Uint8Array, lf = 0): void {
+    const skip = this.#skipping!;
+    this.#skipping = undefined;
+    let length = skip.length + lf;
+    if (bytes && (lf > 0 ? bytes[lf - 1] : skip.last) === CR) length--;
+    this.#line = skip.line;
+    this.#tooLarge(skip.line, length, skip.head);
+  }
+
+  #tooLarge(line: number, length: number, head: Uint8Array): void {
+    const why: SourceReject = {
+      reason: "too_large",
+      detail: `the line has ${length} bytes, more than the limit of ${this.#max} (--max-record-bytes)`,
+      raw: head.slice(0, TOO_LARGE_RAW_BYTES),
+    };
+    if (this.#columns === undefined) this.#fatal(line, `the header line is too long: ${why.detail}`);
+    this.#builder.reject(line, why);
+    this.#texts.push("");
+  }
+
+  #fatal(line: number, message: string): never {
+    throw new Error(`${this.#name} line ${line}: ${message}`);
+  }
+
+  /** Handles complete lines: `block` ends with LF. */
+  #block(block: Uint8Array): void {
+    const first = this.#line + 1;
+    const texts = decode(block);
+    if (texts !== undefined) {
+      const limit = this.#max + 1; // + 1: a CR
+      this.#lines(first, texts.length - 1, (k) => {
+        const text = texts[k];
+        if (text.length * 3 <= limit) return text; // short enough whatever its characters
+        const bytes = encoder.encode(text);
+        const length = bytes.length - (text.charCodeAt(text.length - 1) === CR ? 1 : 0);
+        return length > this.#max ? { tooLarge: bytes.subarray(0, TOO_LARGE_RAW_BYTES), length } : text;
+      });
+      return;
+    }
+    // Not all UTF-8: look at each line on its own.
+    const starts: number[] = [];
+    const ends: number[] = [];
+    for (let s = 0; s < block.length;) {
+      const lf = block.indexOf(LF, s);
+      starts.push(s);
+      ends.push(lf);
+      s = lf + 1;
+    }
+    this.#lines(first, starts.length, (k) => {
+      const line = block.subarray(starts[k], ends[k]);
+      const length = line.length - (line[line.length - 1] === CR ? 1 : 0);
+      if (length > this.#max) return { tooLarge: line.subarray(0, TOO_LARGE_RAW_BYTES), length };
+      try {
+        return fatal.decode(line);
+      } catch {
+        return { invalid: line.subarray(0, length) };
+      }
+    });
+  }
+
+  /**
+   * Goes through `count` lines numbered from `first`: `get(k)` gives line k's text (with its CR, if
+   * any), or says that it is too long or not UTF-8.
+   */
+  #lines(
+    first: number,
+    count: number,
+    get: (k: number) => string | { tooLarge: Uint8Array; length: number } | { invalid: Uint8Array },
+  ): void {
+    let run: string[] = [];
+    let runLines: number[] = [];
+    const flush = () => {
+      if (run.length === 0) return;
+      this.#parseRun(run, runLines);
+      run = [];
+      runLines = [];
+    };
+    for (let k = 0; k < count; k++) {
+      const number = first + k;
+      this.#line = number;
+      const got = get(k);
+      if (typeof got !== "string") {
+        flush();
+        if ("tooLarge" in got) this.#tooLarge(number, got.length, got.tooLarge);
+        else this.#invalidUtf8(number, got.invalid);
+        continue;
+      }
+      let line = got;
+      if (line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
+      if (number === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+      if (line.length === 0) continue;
+      if (this.#columns === undefined) {
+        this.#header(line, number);
+        continue;
+      }
+      if (line.includes('"') && oddQuotes(line)) {
+        flush();
+        this.#reject(number, line, {
+          reason: "bad_csv",
+          detail: "not valid CSV: a quoted field is not closed on its line",
+        });
+        continue;
+      }
+      run.push(line);
+      runLines.push(number);
+    }
+    flush();
+  }
+
+  #invalidUtf8(line: number, bytes: Uint8Array): void {
+    if (this.#columns === undefined) this.#fatal(line, "the header line is not valid UTF-8");
+    this.#builder.reject(line, { reason: "invalid_utf8", detail: "the line is not valid UTF-8", raw: bytes.slice() });
+    this.#texts.push("");
+  }
+
+  #reject(line: number, text: string, why: SourceReject): void {
+    this.#builder.reject(line, why);
+    this.#texts.push(text);
+  }
+
+  #header(text: string, line: number): void {
+    let record: string[];
+    try {
+      [record] = parse(text, PARSE_OPTIONS);
+    } catch (error) {
+      this.#fatal(line, `the header is not valid CSV: ${csvProblem(error)}`);
+    }
+    const heads = record.map((head) => head.trim());
+    const x = heads.indexOf(this.#names.x);
+    const y = heads.indexOf(this.#names.y);
+    if (x < 0 || y < 0) {
+      const missing = x < 0 ? this.#names.x : this.#names.y;
+      this.#fatal(
+        line,
+        `no column "${missing}" in the header ${showField(heads.join(","))}: ` +
+          `name the x and y columns with --x and --y`,
+      );
+    }
+    this.#columns = { x, y, diff: heads.indexOf(this.#names.diff), width: record.length };
+  }
+
+  /** Parses lines (each one record, quotes balanced) with csv-parse, several at once. */
+  #parseRun(lines: string[], numbers: number[]): void {
+    let from = 0;
+    while (from < lines.length) {
+      let delivered = 0;
+      const base = from;
+      try {
+        parse(base === 0 ? lines.join("\n") : lines.slice(base).join("\n"), {
+          ...PARSE_OPTIONS,
+          on_record: (record: string[]) => {
+            const k = base + delivered++;
+            this.#record(record, numbers[k], lines[k]);
+            return null;
+          },
+        });
+        from = lines.length;
+      } catch (error) {
+        // One record per line: the line after those delivered is the bad one.
+        const k = base + delivered;
+        this.#reject(numbers[k], lines[k], { reason: "bad_csv", detail: `not valid CSV: ${csvProblem(error)}` });
+        from = k + 1;
+      }
+    }
+  }
+
+  #record(record: string[], line: number, text: string): void {
+    const columns = this.#columns!;
+    if (record.length !== columns.width) {
+      const fewer = record.length < columns.width;
+      this.#reject(line, text, {
+        reason: fewer ? "missing_column" : "extra_fields",
+        detail: `${record.length} ${record.length === 1 ? "field" : "fields"} where the header has ${columns.width}`,
+      });
+      return;
+    }
+    const x = parseNumberField(record[columns.x], this.#names.x);
+    if (typeof x !== "number") return this.#reject(line, text, x);
+    const y = parseNumberField(record[columns.y], this.#names.y);
+    if (typeof y !== "number") return this.#reject(line, text, y);
+    let diff = 1;
+    if (columns.diff >= 0) {
+      const field = record[columns.diff];
+      diff = Number(field); // allows spaces, like the numbers
+      if (diff !== 1 && diff !== -1) {
+        const name = this.#names.diff;
+        return this.#reject(
+          line,
+          text,
+          field.trim() === ""
+            ? { reason: "empty_field", detail: `${name} is empty: it must be 1 (add the point) or -1 (retract it)` }
+            : {
+              reason: "bad_diff",
+              detail: `${name} is ${showField(field)}: it must be 1 (add the point) or -1 (retract it)`,
+            },
+        );
+      }
+    }
+    this.#builder.push(x, y, diff, line);
+    this.#texts.push(text);
+  }
 }
 
-/** Names the input in csv-parse's own messages, with the input's line numbers (not counting markers). */
-function fixLines(error: unknown, name: string, added: number): Error {
+/** The lines of a block that is valid UTF-8 (the last element is the "" after the final LF), or undefined. */
+function decode(block: Uint8Array): string[] | undefined {
+  try {
+    return fatal.decode(block).split("\n");
+  } catch {
+    return undefined;
+  }
+}
+
+function oddQuotes(line: string): boolean {
+  let n = 0;
+  for (let i = line.indexOf('"'); i >= 0; i = line.indexOf('"', i + 1)) n++;
+  return n % 2 === 1;
+}
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let off = 0;
+  for (const part of parts) {
+    const n = Math.min(part.length, length - off);
+    out.set(part.subarray(0, n), off);
+    off += n;
+  }
+  return out;
+}
+
+/** csv-parse's complaint, without its line numbers (those of the fragment parsed) or field text. */
+function csvProblem(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (code === "CSV_INVALID_CLOSING_QUOTE") return "text after the closing quote of a quoted field";
+  if (code === "CSV_INVALID_OPENING_QUOTE" || code === "INVALID_OPENING_QUOTE") return "a quote inside an unquoted field";
+  if (code === "CSV_QUOTE_NOT_CLOSED") return "a quoted field is not closed on its line";
   const message = error instanceof Error ? error.message : String(error);
-  const fixed = message.replace(/line (\d+)/g, (_, n) => `line ${Number(n) - added}`);
-  return new Error(`${name}: ${fixed}`, { cause: error });
+  return showField(message.split(":")[0]).slice(1, -1);
 }

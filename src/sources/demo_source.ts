@@ -192,7 +192,14 @@ export class DemoSource implements Source<DemoChunk> {
         y[k] = demoY(first + k, rng.random(), this.#line);
       }
       i += n;
-      yield { x, y, diff: new Float64Array(n).fill(1), first, where: (k) => `demo point ${first + k}` };
+      yield {
+        x,
+        y,
+        diff: new Float64Array(n).fill(1),
+        first,
+        where: (k) => `demo point ${first + k}`,
+        origin: (k) => ({ source: "demo", location: `point ${first + k}` }),
+      };
     }
   }
 }
