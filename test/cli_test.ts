@@ -378,9 +378,14 @@ test("cli: run-time failures exit 1 with a message", async () => {
       "--output",
       "-",
       "--no-input-log",
+      "--on-error",
+      "fail",
     ], { cwd: dir });
     assert.equal(bad.code, 1);
-    assert.equal(bad.stderr, 'streamreg: bad.csv line 4: y is "oops", not a number\n');
+    assert.equal(
+      bad.stderr,
+      'streamreg: bad.csv line 4: y is "oops", not a number [not_a_number] (stopped at the first bad record: --on-error fail)\n',
+    );
     assert.match(bad.stdout, /^a,b,time,diff\n1,1,\d+,1\n$/);
 
     const unwritable = await run(runner, ["--rate", "0", "--output", join(dir, "no/such/dir.csv")], {

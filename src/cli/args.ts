@@ -16,6 +16,7 @@
 
 import { parseArgs } from "node:util";
 import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.ts";
+import { DEFAULT_MAX_RECORD_BYTES } from "../sources/rejection.ts";
 import { DEFAULT_COMMIT_MS, DEFAULT_COMMIT_ROWS } from "./pipeline.ts";
 import type { OpenSource, SourceSpec } from "./source_specs.ts";
 
@@ -73,6 +74,23 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
     help: "input change log x,y,time,diff of accepted points; - = stdout",
   },
   { name: "no-input-log", help: "do not write the input change log" },
+  {
+    name: "dead-letter",
+    value: "PATH",
+    help: "write rejected records there: CSV source,location,reason,detail,raw; - = stdout",
+  },
+  {
+    name: "on-error",
+    value: "MODE",
+    default: "skip",
+    help: "bad record: skip = reject it and go on; fail = stop with exit 1 naming it",
+  },
+  {
+    name: "max-record-bytes",
+    value: "N",
+    default: String(DEFAULT_MAX_RECORD_BYTES),
+    help: "reject records (lines, messages) longer than N bytes as too_large",
+  },
   { name: "verbose", help: "show progress on stderr even when it is not a terminal" },
   { name: "help", short: "h", help: "show this help and exit" },
 ];
@@ -102,6 +120,14 @@ export interface CliOptions {
   output: string;
   /** Input change log path, "-" for stdout, or undefined when off. */
   inputLog: string | undefined;
+  /** Dead-letter file path, "-" for stdout, or undefined when off. */
+  deadLetter?: string;
+  /** What a bad record does: "skip" (reject it and go on) or "fail" (stop with exit 1). */
+  onError?: "skip" | "fail";
+  /** Longest record in bytes. */
+  maxRecordBytes?: number;
+  /** The local files the source reads ("-" for stdin): no output may overwrite them. */
+  inputFiles?: readonly string[];
 }
 
 /**
@@ -211,6 +237,8 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
   for (const flag of source.flags) sourceValues[flag.name] = values[flag.name] ?? flag.default;
   const openSource = source.configure(sourceValues as FlagValues);
 
+  const inputFiles = source.inputFiles?.(sourceValues as FlagValues) ?? [];
+
   const output = String(values.output ?? DEFAULT_OUTPUT);
   if (output === "") throw new UsageError(`--output: expected a path or -, got ""`);
   let inputLog: string | undefined = String(values["input-log"] ?? DEFAULT_INPUT_LOG);
@@ -228,6 +256,20 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
         : `--output and --input-log are both "${output}": give them different paths`,
     );
   }
+  const deadLetter = values["dead-letter"] === undefined ? undefined : String(values["dead-letter"]);
+  if (deadLetter === "") throw new UsageError(`--dead-letter: expected a path or -, got ""`);
+  for (const [flag, path] of [["--output", output], ["--input-log", inputLog]] as const) {
+    if (deadLetter === undefined || path !== deadLetter) continue;
+    throw new UsageError(
+      path === "-"
+        ? `${flag} and --dead-letter cannot both be stdout (-): send one to a file`
+        : `${flag} and --dead-letter are both "${path}": give them different paths`,
+    );
+  }
+  const onError = String(values["on-error"] ?? "skip");
+  if (onError !== "skip" && onError !== "fail") {
+    throw new UsageError(`--on-error: expected skip or fail, got "${onError}"`);
+  }
   return {
     help: false,
     verbose: values.verbose === true,
@@ -240,5 +282,13 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     }),
     output,
     inputLog,
+    deadLetter,
+    onError,
+    maxRecordBytes: numberFlag(
+      "max-record-bytes",
+      String(values["max-record-bytes"] ?? DEFAULT_MAX_RECORD_BYTES),
+      { min: 1, integer: true },
+    ),
+    inputFiles,
   };
 }

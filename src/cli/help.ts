@@ -10,6 +10,7 @@
  * @module
  */
 
+import { REJECT_REASONS } from "../sources/rejection.ts";
 import { GENERAL_FLAGS } from "./args.ts";
 import type { FlagSpec } from "./flags.ts";
 import type { SourceSpec } from "./source_specs.ts";
@@ -62,6 +63,15 @@ export function helpText(sources: readonly SourceSpec[]): string {
     "  input   x,y,time,diff  every accepted point, at its batch's time; can be fed back with --source csv",
     "  Only CSV goes to stdout; progress and messages go to stderr (a status line when it is a terminal;",
     "  set NO_COLOR to turn colours off).",
+    "  dead    source,location,reason,detail,raw  with --dead-letter: one row per rejected record (created",
+    "          at the start, also if none is rejected); raw = the record with \\\\ for \\ and \\xNN for",
+    "          control bytes and bytes that are not UTF-8",
+    "",
+    "Bad input (every source): a record that is not a valid point never changes the fit. It is rejected,",
+    "counted and reported on stderr (the first 10, then a summary at most every 10 s, and at the end),",
+    "and written to the dead-letter file; --on-error fail stops at the first one instead (exit 1). A CSV",
+    "line is one record (a quoted field cannot span lines). Reason codes:",
+    ...Object.entries(REJECT_REASONS).map(([code, text]) => `  ${code.padEnd(20)}${text}`),
     "",
     "Examples:",
     "  deno task regress                      the tutorial's 10 points, one per second",
@@ -73,7 +83,8 @@ export function helpText(sources: readonly SourceSpec[]): string {
     "  tail -f points.csv | deno task regress --source csv --input - --commit-ms 500",
     "",
     "Exit codes: 0 done (also after SIGINT or SIGTERM, which close the open batch and flush the files),",
-    "1 failure while running, 2 bad flags.",
+    "1 failure while running (or a bad record with --on-error fail), 2 bad flags (or an output that is",
+    "the input file: paths are compared after resolving links).",
   );
   return lines.join("\n") + "\n";
 }

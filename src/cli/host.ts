@@ -23,6 +23,25 @@
 export type StopSignal = "SIGINT" | "SIGTERM";
 
 /**
+ * What tells whether two paths are the same file: the resolved real path (symbolic links followed; for
+ * a file that does not exist yet, that of its directory joined with its name) and, for an existing
+ * file, its device and inode numbers (which also catch hard links).
+ *
+ * @example
+ * ```ts
+ * const id: FileIdentity = { realPath: "/data/points.csv", dev: 2049, ino: 1234567 };
+ * ```
+ */
+export interface FileIdentity {
+  /** The resolved absolute path, if known. */
+  readonly realPath?: string;
+  /** Device number of an existing file. */
+  readonly dev?: number;
+  /** Inode number of an existing file (absent or 0 where the platform has none). */
+  readonly ino?: number;
+}
+
+/**
  * A runtime's services, as Web-standard types.
  *
  * @example
@@ -55,6 +74,13 @@ export interface Host {
   onSignal(handler: (signal: StopSignal) => void): () => void;
   /** Ends the process at once. */
   exit(code: number): never;
+  /**
+   * Identifies the file at `path`, or resolves to undefined when it cannot tell (its directory does
+   * not exist). Used to refuse writing an output over an input. Without it, paths are compared as given.
+   */
+  identify?(path: string): Promise<FileIdentity | undefined>;
+  /** Identifies standard input when it is a regular file (`< data.csv`), else undefined. */
+  identifyStdin?(): Promise<FileIdentity | undefined>;
 }
 
 /**

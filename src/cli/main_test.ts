@@ -163,11 +163,15 @@ test("main: run-time failures exit 1 with a message", async () => {
   assert.equal(await main(badDir.host), 1);
   assert.match(badDir.state.stderr, /^streamreg: cannot write "\/missing\/out\.csv"/);
 
-  const badLine = fakeHost(["--source", "csv", "--input", "-", "--output", "-", "--no-input-log"], {
-    stdin: "x,y\n0,1\n1,3\n2,five\n",
-  });
+  const badLine = fakeHost(
+    ["--source", "csv", "--input", "-", "--output", "-", "--no-input-log", "--on-error", "fail"],
+    { stdin: "x,y\n0,1\n1,3\n2,five\n4,4\n" },
+  );
   assert.equal(await main(badLine.host), 1);
-  assert.equal(badLine.state.stderr, 'streamreg: stdin line 4: y is "five", not a number\n');
+  assert.equal(
+    badLine.state.stderr,
+    'streamreg: stdin line 4: y is "five", not a number [not_a_number] (stopped at the first bad record: --on-error fail)\n',
+  );
   assert.match(
     badLine.state.stdout,
     /^a,b,time,diff\n1,2,\d+,1\n$/,
@@ -198,18 +202,59 @@ test("main: a broken pipe on stdout ends the run quietly with exit 0", async () 
   assert.equal(isBrokenPipe(new Error("disk full")), false);
 });
 
-test("main: refused points are reported (the first ten) and counted", async () => {
+test("main: rejected records are reported (the first ten, then a summary) and left out of the fit", async () => {
   const rows = Array.from({ length: 30 }, (_, i) => (i % 2 ? `${i},NaN` : `${i},${2 * i}`));
-  const { host, state } = fakeHost(
-    ["--source", "csv", "--input", "p.csv", "--output", "-", "--no-input-log"],
-    {
-      files: { "p.csv": ["x,y", ...rows].join("\n") },
-    },
+  const { host, state, files } = fakeHost(
+    ["--source", "csv", "--input", "p.csv", "--output", "-", "--no-input-log", "--dead-letter", "bad.csv"],
+    { files: { "p.csv": ["x,y", ...rows].join("\n") } },
   );
   assert.equal(await main(host), 0);
   const messages = state.stderr.trim().split("\n");
   assert.equal(messages.length, 11);
-  assert.equal(messages[0], "streamreg: skipped p.csv line 3: y is NaN");
-  assert.equal(messages[10], "streamreg: 15 points refused in all (the first 10 are shown above)");
+  assert.equal(messages[0], "streamreg: rejected p.csv line 3: y is NaN [nan]");
+  assert.equal(
+    messages[10],
+    "streamreg: rejected 15 records (nan 15) in all; the first 10 are shown above; every one is in bad.csv",
+  );
   assert.match(state.stdout, /\n0,2,\d+,1\n$/);
+  const dead = files.get("bad.csv")!.trim().split("\n");
+  assert.equal(dead.length, 16);
+  assert.equal(dead[0], "source,location,reason,detail,raw");
+  assert.equal(dead[1], 'p.csv,line 3,nan,y is NaN,"1,NaN"');
+});
+
+test("main: the dead-letter file is created with its header even when nothing is rejected", async () => {
+  const { host, state, files } = fakeHost(["--rate", "0", "--dead-letter", "bad.csv", "--output", "-"]);
+  assert.equal(await main(host), 0);
+  assert.equal(state.stderr, "");
+  assert.equal(files.get("bad.csv"), "source,location,reason,detail,raw\n");
+});
+
+test("main: an output over the input file is refused with exit 2 before anything is written", async () => {
+  const input = "x,y\n1,2\n";
+  for (
+    const [args, message] of [
+      [["--output", "./p.csv"], '--output "./p.csv" is the input file "p.csv"'],
+      [["--input-log", "p.csv"], '--input-log "p.csv" is the input file "p.csv": refusing to overwrite it'],
+      [["--dead-letter", "sub/../p.csv"], '--dead-letter "sub/../p.csv" is the input file "p.csv"'],
+    ] as const
+  ) {
+    const { host, state, files } = fakeHost(["--source", "csv", "--input", "p.csv", ...args], {
+      files: { "p.csv": input },
+    });
+    assert.equal(await main(host), 2, args.join(" "));
+    assert.ok(state.stderr.startsWith(`streamreg: ${message}`), state.stderr);
+    assert.equal(state.stderr.split("\n").length, 2, "one line");
+    assert.equal(files.get("p.csv"), input, "untouched");
+    assert.equal(files.size, 1, "nothing opened");
+  }
+  const usage = fakeHost(["--output", "-", "--dead-letter", "-"]);
+  assert.equal(await main(usage.host), 2);
+  assert.equal(
+    usage.state.stderr,
+    "streamreg: --output and --dead-letter cannot both be stdout (-): send one to a file\n",
+  );
+  const mode = fakeHost(["--on-error", "ignore"]);
+  assert.equal(await main(mode.host), 2);
+  assert.equal(mode.state.stderr, 'streamreg: --on-error: expected skip or fail, got "ignore"\n');
 });

@@ -34,6 +34,11 @@ export interface OpenContext {
   readonly verbose: boolean;
   /** Prints one line for the user on stderr (keeping the status line intact). */
   message(line: string): void;
+  /**
+   * `--max-record-bytes`: reject longer records (lines, messages) as `too_large`, without holding
+   * more than this of one record. Absent: `DEFAULT_MAX_RECORD_BYTES` (1 MiB).
+   */
+  readonly maxRecordBytes?: number;
 }
 
 /**
@@ -72,6 +77,11 @@ export interface SourceSpec {
   readonly example: string;
   /** More lines for --help, after the flags. */
   readonly notes?: readonly string[];
+  /**
+   * The local files this source reads with these flag values ("-" for stdin), so that the CLI can
+   * refuse to write an output over them. Absent: none.
+   */
+  inputFiles?(values: FlagValues): readonly string[];
   /**
    * Checks this source's flag values (defaults already applied; `true` for boolean flags) and returns
    * the opener. Throws {@linkcode UsageError} for a bad value.
@@ -162,11 +172,13 @@ export const csvSpec: SourceSpec = {
       if (text(values, column) === "") throw new UsageError(`--${column}: expected a column name, got ""`);
     }
     const columns = { x: text(values, "x"), y: text(values, "y"), diff: text(values, "diff") };
-    return async (host) => {
-      if (input === "-") return new CsvSource(host.stdin(), { name: "stdin", ...columns });
-      return new CsvSource(await host.openRead(input), { name: input, ...columns });
+    return async (host, _signal, context) => {
+      const options = { ...columns, maxRecordBytes: context?.maxRecordBytes };
+      if (input === "-") return new CsvSource(host.stdin(), { name: "stdin", ...options });
+      return new CsvSource(await host.openRead(input), { name: input, ...options });
     };
   },
+  inputFiles: (values) => (typeof values.input === "string" && values.input !== "" ? [values.input] : []),
 };
 
 /**

@@ -10,11 +10,13 @@
  * @module
  */
 
-import { open, stat } from "node:fs/promises";
+import { fstatSync, type Stats } from "node:fs";
+import { open, realpath, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { isatty } from "node:tty";
 import { fileURLToPath } from "node:url";
-import { BrokenPipeError, type Host, type StopSignal } from "../cli/host.ts";
+import { BrokenPipeError, type FileIdentity, type Host, type StopSignal } from "../cli/host.ts";
 
 /**
  * Where the release build of the core is, relative to this file.
@@ -105,5 +107,30 @@ export function bunHost(args: readonly string[] = Bun.argv.slice(2)): Host {
       return () => listeners.forEach((remove) => remove());
     },
     exit: (code) => process.exit(code),
+    async identify(path) {
+      try {
+        const realPath = await realpath(path);
+        return { realPath, ...fileId(await stat(realPath)) };
+      } catch (error) {
+        if ((error as { code?: string }).code !== "ENOENT") return undefined;
+        try {
+          return { realPath: join(await realpath(dirname(resolve(path))), basename(path)) };
+        } catch {
+          return undefined;
+        }
+      }
+    },
+    identifyStdin() {
+      try {
+        const info = fstatSync(0);
+        return Promise.resolve(info.isFile() ? fileId(info) : undefined);
+      } catch {
+        return Promise.resolve(undefined);
+      }
+    },
   };
+}
+
+function fileId(info: Stats): FileIdentity {
+  return info.ino ? { dev: info.dev, ino: info.ino } : {};
 }

@@ -10,7 +10,9 @@
  * @module
  */
 
-import { BrokenPipeError, type Host, type StopSignal } from "../cli/host.ts";
+import { fstatSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { BrokenPipeError, type FileIdentity, type Host, type StopSignal } from "../cli/host.ts";
 
 /**
  * Where the release build of the core is, relative to this file.
@@ -107,5 +109,30 @@ export function denoHost(args: readonly string[] = Deno.args): Host {
       return () => listeners.forEach((remove) => remove());
     },
     exit: (code) => Deno.exit(code),
+    async identify(path) {
+      try {
+        const realPath = await Deno.realPath(path);
+        return { realPath, ...fileId(await Deno.stat(realPath)) };
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) return undefined;
+        try {
+          return { realPath: join(await Deno.realPath(dirname(resolve(path))), basename(path)) };
+        } catch {
+          return undefined;
+        }
+      }
+    },
+    identifyStdin() {
+      try {
+        const info = fstatSync(0); // (Deno.stdin has no stat)
+        return Promise.resolve(info.isFile() && info.ino ? { dev: info.dev, ino: info.ino } : undefined);
+      } catch {
+        return Promise.resolve(undefined);
+      }
+    },
   };
+}
+
+function fileId(info: Deno.FileInfo): FileIdentity {
+  return info.ino ? { dev: info.dev, ino: info.ino } : {};
 }

@@ -30,21 +30,17 @@
 
 import { parse } from "csv-parse/sync";
 import { ChunkBuilder } from "./chunk_builder.ts";
-import { parseNumberField, type RecordOrigin, showField, type SourceReject } from "./rejection.ts";
+import {
+  DEFAULT_MAX_RECORD_BYTES,
+  parseNumberField,
+  type RecordOrigin,
+  showField,
+  type SourceReject,
+  TOO_LARGE_RAW_BYTES,
+} from "./rejection.ts";
+
+export { DEFAULT_MAX_RECORD_BYTES, TOO_LARGE_RAW_BYTES };
 import type { PointChunk, Source } from "./source.ts";
-
-/**
- * Default longest record, in bytes: 1 MiB.
- *
- * @example
- * ```ts
- * new CsvSource(stream, { maxRecordBytes: DEFAULT_MAX_RECORD_BYTES });
- * ```
- */
-export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
-
-/** Bytes of a too-large record kept for the dead-letter file. */
-export const TOO_LARGE_RAW_BYTES = 1024;
 
 /**
  * Settings of {@linkcode CsvSource}.

@@ -24,6 +24,27 @@
  */
 
 /**
+ * Default longest record, in bytes (`--max-record-bytes`): 1 MiB. Longer records are rejected as
+ * `too_large`, and sources should not hold more than this of one record in memory.
+ *
+ * @example
+ * ```ts
+ * if (message.value.length > (context.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES)) reject("too_large");
+ * ```
+ */
+export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
+
+/**
+ * How many bytes of a `too_large` record are kept for the dead-letter file: the first 1024.
+ *
+ * @example
+ * ```ts
+ * const raw = bytes.subarray(0, TOO_LARGE_RAW_BYTES);
+ * ```
+ */
+export const TOO_LARGE_RAW_BYTES = 1024;
+
+/**
  * The reason codes, each with a one-line description (shown by `--help`). The codes are stable: scripts
  * may rely on them (they are the `reason` column of the dead-letter file).
  *
