@@ -55,24 +55,36 @@ export async function findOverwrite(
   const identify = async (path: string): Promise<FileIdentity | undefined> =>
     host.identify ? await host.identify(path) : { realPath: resolve(path) };
   const sources = await Promise.all(
-    inputs.map(async (path) => ({ path, id: path === "-" ? await host.identifyStdin?.() : await identify(path) })),
+    inputs.map(async (path) => ({
+      path,
+      id: path === "-" ? await host.identifyStdin?.() : await identify(path),
+    })),
   );
   const files = await Promise.all(
     outputs.filter((o) => o.path !== "-").map(async (o) => ({ ...o, id: await identify(o.path) })),
   );
-  const both = (id: FileIdentity | undefined) => (id?.realPath ? ` (both are ${id.realPath})` : "");
+  /** How the two are the same, when the paths as given differ. */
+  const how = (p: { path: string; id?: FileIdentity }, q: { path: string; id?: FileIdentity }) => {
+    if (p.path === q.path || q.path === "-") return "";
+    return p.id?.realPath !== undefined && p.id.realPath === q.id?.realPath
+      ? ` (both are ${p.id.realPath})`
+      : " (a hard link to it)";
+  };
   for (const out of files) {
     for (const input of sources) {
       if (!same(out.id, input.id)) continue;
       const what = input.path === "-" ? "the file on standard input" : `the input file "${input.path}"`;
-      const also = input.path === out.path ? "" : both(out.id);
-      return `${out.flag} "${out.path}" is ${what}${also}: refusing to overwrite it; write to another path`;
+      return `${out.flag} "${out.path}" is ${what}${
+        how(out, input)
+      }: refusing to overwrite it; write to another path`;
     }
   }
   for (const [i, p] of files.entries()) {
     for (const q of files.slice(i + 1)) {
       if (!same(p.id, q.id)) continue;
-      return `${p.flag} "${p.path}" and ${q.flag} "${q.path}" are the same file${both(p.id)}: give them different paths`;
+      return `${p.flag} "${p.path}" and ${q.flag} "${q.path}" are the same file${
+        how(p, q)
+      }: give them different paths`;
     }
   }
   return undefined;

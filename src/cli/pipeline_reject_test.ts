@@ -41,7 +41,9 @@ function listSource(chunks: Item[][], log: string[] = []): Source {
       }
     },
     committed(batch) {
-      log.push(`committed ${batch.spans.map((s) => `${s.chunk.where(s.start)}..${s.end - s.start}`).join(" ")}`);
+      log.push(
+        `committed ${batch.spans.map((s) => `${s.chunk.where(s.start)}..${s.end - s.start}`).join(" ")}`,
+      );
     },
   };
 }
@@ -107,7 +109,11 @@ test("runPipeline leaves bad records out: the fit is bit for bit that of the goo
   assert.equal(stats.refused, 0);
   assert.deepEqual(lines.points, [[1, 1, 1], [2, 3, 1], [1, 1, -1], [5, 7, 1], [3, 4, 1]]);
 
-  const good = await runPipeline(listSource([[[2, 3, 1], [5, 7, 1], [3, 4, 1]]]), await RegressionCore.load(wasm), []);
+  const good = await runPipeline(
+    listSource([[[2, 3, 1], [5, 7, 1], [3, 4, 1]]]),
+    await RegressionCore.load(wasm),
+    [],
+  );
   assert.ok(Object.is(stats.line!.a, good.line!.a) && Object.is(stats.line!.b, good.line!.b), "bit for bit");
   assert.equal(stats.count, 3);
 
@@ -152,7 +158,10 @@ test("runPipeline with onError fail: the points before the first bad record are 
     onError: "fail",
   }).then(() => undefined, (e) => e);
   assert.ok(error instanceof RejectedRecordError);
-  assert.equal(error.message, "list record 3: not a point [not_a_number] (stopped at the first bad record: --on-error fail)");
+  assert.equal(
+    error.message,
+    "list record 3: not a point [not_a_number] (stopped at the first bad record: --on-error fail)",
+  );
   assert.deepEqual(lines.points, [[1, 1, 1], [2, 2, 1], [3, 3, 1]]);
   assert.deepEqual(log, ["write 3", "flush 1", "committed record 0..2 record 2..1"]);
   assert.ok(pulled <= 3);

@@ -47,7 +47,10 @@ const PLAIN_MS = 1000;
  * ```
  */
 export function statusText(
-  stats: Pick<PipelineStats, "points" | "batches" | "elapsedMs" | "line"> & { refused?: number; rejected?: number },
+  stats: Pick<PipelineStats, "points" | "batches" | "elapsedMs" | "line"> & {
+    refused?: number;
+    rejected?: number;
+  },
   color: boolean,
 ): string {
   const bold = (s: string) => (color ? `\x1b[1m${s}\x1b[22m` : s);

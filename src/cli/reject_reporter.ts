@@ -21,7 +21,12 @@
  * @module
  */
 
-import { describeRejection, type Rejection, type RejectReason, type RejectSink } from "../sources/rejection.ts";
+import {
+  describeRejection,
+  type Rejection,
+  type RejectReason,
+  type RejectSink,
+} from "../sources/rejection.ts";
 
 /**
  * Options of {@linkcode RejectReporter}.

@@ -13,7 +13,11 @@ const rejection = (line: number, reason: Rejection["reason"] = "nan"): Rejection
 test("RejectReporter: the first ten one by one, then a summary at most every interval, and a final one", () => {
   const lines: string[] = [];
   let now = 0;
-  const reporter = new RejectReporter((l) => lines.push(l), { now: () => now, intervalMs: 1000, deadLetter: "bad.csv" });
+  const reporter = new RejectReporter((l) => lines.push(l), {
+    now: () => now,
+    intervalMs: 1000,
+    deadLetter: "bad.csv",
+  });
   for (let i = 1; i <= 10; i++) reporter.reject(rejection(i));
   assert.equal(lines.length, 10);
   assert.equal(lines[0], "streamreg: rejected p.csv line 1: y is NaN [nan]");

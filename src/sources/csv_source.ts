@@ -381,7 +381,11 @@ class LineReader {
 
   #invalidUtf8(line: number, bytes: Uint8Array): void {
     if (this.#columns === undefined) this.#fatal(line, "the header line is not valid UTF-8");
-    this.#builder.reject(line, { reason: "invalid_utf8", detail: "the line is not valid UTF-8", raw: bytes.slice() });
+    this.#builder.reject(line, {
+      reason: "invalid_utf8",
+      detail: "the line is not valid UTF-8",
+      raw: bytes.slice(),
+    });
     this.#texts.push("");
   }
 
@@ -430,7 +434,10 @@ class LineReader {
       } catch (error) {
         // One record per line: the line after those delivered is the bad one.
         const k = base + delivered;
-        this.#reject(numbers[k], lines[k], { reason: "bad_csv", detail: `not valid CSV: ${csvProblem(error)}` });
+        this.#reject(numbers[k], lines[k], {
+          reason: "bad_csv",
+          detail: `not valid CSV: ${csvProblem(error)}`,
+        });
         from = k + 1;
       }
     }
@@ -442,7 +449,9 @@ class LineReader {
       const fewer = record.length < columns.width;
       this.#reject(line, text, {
         reason: fewer ? "missing_column" : "extra_fields",
-        detail: `${record.length} ${record.length === 1 ? "field" : "fields"} where the header has ${columns.width}`,
+        detail: `${record.length} ${
+          record.length === 1 ? "field" : "fields"
+        } where the header has ${columns.width}`,
       });
       return;
     }
@@ -460,7 +469,10 @@ class LineReader {
           line,
           text,
           field.trim() === ""
-            ? { reason: "empty_field", detail: `${name} is empty: it must be 1 (add the point) or -1 (retract it)` }
+            ? {
+              reason: "empty_field",
+              detail: `${name} is empty: it must be 1 (add the point) or -1 (retract it)`,
+            }
             : {
               reason: "bad_diff",
               detail: `${name} is ${showField(field)}: it must be 1 (add the point) or -1 (retract it)`,
@@ -503,7 +515,9 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
 function csvProblem(error: unknown): string {
   const code = (error as { code?: string }).code;
   if (code === "CSV_INVALID_CLOSING_QUOTE") return "text after the closing quote of a quoted field";
-  if (code === "CSV_INVALID_OPENING_QUOTE" || code === "INVALID_OPENING_QUOTE") return "a quote inside an unquoted field";
+  if (code === "CSV_INVALID_OPENING_QUOTE" || code === "INVALID_OPENING_QUOTE") {
+    return "a quote inside an unquoted field";
+  }
   if (code === "CSV_QUOTE_NOT_CLOSED") return "a quoted field is not closed on its line";
   const message = error instanceof Error ? error.message : String(error);
   return showField(message.split(":")[0]).slice(1, -1);

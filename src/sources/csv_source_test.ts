@@ -43,7 +43,11 @@ async function readBytes(bytes: Uint8Array, size: number, options: CsvSourceOpti
       for (let i = 0; i < c.x.length; i++) {
         const why = c.rejects?.get(i);
         if (why) {
-          assert.deepEqual(c.origin(i), { source: "t.csv", location: `line ${c.lines[i]}`, line: c.lines[i] });
+          assert.deepEqual(c.origin(i), {
+            source: "t.csv",
+            location: `line ${c.lines[i]}`,
+            line: c.lines[i],
+          });
           rejects.push({ line: c.lines[i], reason: why.reason, detail: why.detail, raw: c.raw(i) });
         } else {
           rows.push({ x: c.x[i], y: c.y[i], diff: c.diff[i], line: c.lines[i] });
@@ -140,7 +144,10 @@ test("CsvSource: only a bad header or an empty input stops the run, naming the i
       "a,b\n1,2\n",
       /^t\.csv line 1: no column "x" in the header "a,b": name the x and y columns with --x and --y$/,
     ],
-    ["\n\nx,\"y\n1,2\n", /^t\.csv line 3: the header is not valid CSV: a quoted field is not closed on its line$/],
+    [
+      '\n\nx,"y\n1,2\n',
+      /^t\.csv line 3: the header is not valid CSV: a quoted field is not closed on its line$/,
+    ],
     ["x,y\xff\n1,2\n", /^t\.csv line 1: the header line is not valid UTF-8$/],
     ["", /^t\.csv is empty: expected a header line naming the columns, such as "x,y"$/],
     ["\r\n\n", /^t\.csv is empty/],
@@ -255,7 +262,12 @@ test("CsvSource rejects invalid UTF-8 and too-large lines without holding them, 
     assert.deepEqual(rows, [{ x: 1, y: 2, diff: 1, line: 2 }], `${size}-byte reads`);
     const head = (s: string) => enc(s).slice(0, 1024);
     assert.deepEqual(rejects, [
-      { line: 3, reason: "invalid_utf8", detail: "the line is not valid UTF-8", raw: Uint8Array.of(0x33, 0x2c, 0xff) },
+      {
+        line: 3,
+        reason: "invalid_utf8",
+        detail: "the line is not valid UTF-8",
+        raw: Uint8Array.of(0x33, 0x2c, 0xff),
+      },
       {
         line: 4,
         reason: "too_large",
@@ -263,7 +275,12 @@ test("CsvSource rejects invalid UTF-8 and too-large lines without holding them, 
         raw: head(`${big},1`),
       },
       { line: 5, reason: "not_a_number", detail: 'x is "é", not a number', raw: "é,1" },
-      { line: 6, reason: "invalid_utf8", detail: "the line is not valid UTF-8", raw: Uint8Array.of(0x34, 0x2c, 0xc3) },
+      {
+        line: 6,
+        reason: "invalid_utf8",
+        detail: "the line is not valid UTF-8",
+        raw: Uint8Array.of(0x34, 0x2c, 0xc3),
+      },
       {
         line: 7,
         reason: "too_large",
@@ -311,7 +328,10 @@ test("CsvSource: binary garbage spoils its own lines only", async () => {
   const good: number[] = [];
   for (let i = 0; i < 400; i++) {
     if (random() < 0.5) {
-      const garbage = Uint8Array.from({ length: 1 + Math.floor(random() * 40) }, () => Math.floor(random() * 256))
+      const garbage = Uint8Array.from(
+        { length: 1 + Math.floor(random() * 40) },
+        () => Math.floor(random() * 256),
+      )
         .map((b) => (b === 0x0a ? 0x22 : b)); // quotes, CRs, NULs, but no line end inside
       parts.push(garbage, Uint8Array.of(0x0a));
     } else {
@@ -353,7 +373,9 @@ test("CsvSource stops reading when the signal aborts", async () => {
   const controller = new AbortController();
   const text = "x,y\n" + Array.from({ length: 1000 }, (_, i) => `${i},${i}`).join("\n");
   let points = 0;
-  for await (const chunk of new CsvSource(bytePieces(new TextEncoder().encode(text), 100)).chunks(controller.signal)) {
+  for await (
+    const chunk of new CsvSource(bytePieces(new TextEncoder().encode(text), 100)).chunks(controller.signal)
+  ) {
     points += chunk.x.length;
     controller.abort();
   }

@@ -340,7 +340,9 @@ export function parseNumberField(text: string, column: string): number | SourceR
   const v = Number(text);
   if (v === v && v !== 0 && v !== Infinity && v !== -Infinity) return v; // the common case, fast
   const trimmed = text.trim();
-  if (trimmed === "") return { reason: "empty_field", detail: `${column} is empty: every point needs a number` };
+  if (trimmed === "") {
+    return { reason: "empty_field", detail: `${column} is empty: every point needs a number` };
+  }
   if (Number.isNaN(v)) {
     if (trimmed === "NaN") return NaN;
     return { reason: "not_a_number", detail: `${column} is ${showField(text)}, not a number` };

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-control-regex -- the tests look for control characters on purpose
 import assert from "node:assert/strict";
 import { test } from "../../test/harness.ts";
 import {
@@ -27,10 +28,22 @@ test("parseNumberField: numbers, and the reason when a field is not one", () => 
     reason: "empty_field",
     detail: "y is empty: every point needs a number",
   });
-  assert.deepEqual(parseNumberField("abc", "y"), { reason: "not_a_number", detail: 'y is "abc", not a number' });
-  assert.deepEqual(parseNumberField("nan", "y"), { reason: "not_a_number", detail: 'y is "nan", not a number' });
-  assert.deepEqual(parseNumberField("inf", "y"), { reason: "not_a_number", detail: 'y is "inf", not a number' });
-  assert.deepEqual(parseNumberField("1,5", "y"), { reason: "not_a_number", detail: 'y is "1,5", not a number' });
+  assert.deepEqual(parseNumberField("abc", "y"), {
+    reason: "not_a_number",
+    detail: 'y is "abc", not a number',
+  });
+  assert.deepEqual(parseNumberField("nan", "y"), {
+    reason: "not_a_number",
+    detail: 'y is "nan", not a number',
+  });
+  assert.deepEqual(parseNumberField("inf", "y"), {
+    reason: "not_a_number",
+    detail: 'y is "inf", not a number',
+  });
+  assert.deepEqual(parseNumberField("1,5", "y"), {
+    reason: "not_a_number",
+    detail: 'y is "1,5", not a number',
+  });
   assert.deepEqual(parseNumberField("-1e400", "x"), {
     reason: "overflow",
     detail: 'x is "-1e400": too large for a double (it would read as -Infinity)',
@@ -50,13 +63,25 @@ test("escapeRaw shows any bytes as one printable line, and unescapeRaw gives the
   assert.equal(escapeRaw('a"b,é,€,𝄞'), 'a"b,é,€,𝄞');
   assert.equal(escapeRaw("a\\b\r\n\t\x00\x7f\x85"), "a\\\\b\\x0D\\x0A\\x09\\x00\\x7F\\xC2\\x85");
   assert.equal(escapeRaw(Uint8Array.of(0x31, 0xff, 0xc3, 0x28, 0xe2, 0x82, 0xac)), "1\\xFF\\xC3(€");
-  assert.equal(escapeRaw(Uint8Array.of(0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80)), "\\xED\\xA0\\x80\\xF4\\x90\\x80\\x80");
-  assert.equal(escapeRaw(Uint8Array.of(0xc0, 0xaf, 0xe0, 0x80, 0xaf)), "\\xC0\\xAF\\xE0\\x80\\xAF", "overlong");
+  assert.equal(
+    escapeRaw(Uint8Array.of(0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80)),
+    "\\xED\\xA0\\x80\\xF4\\x90\\x80\\x80",
+  );
+  assert.equal(
+    escapeRaw(Uint8Array.of(0xc0, 0xaf, 0xe0, 0x80, 0xaf)),
+    "\\xC0\\xAF\\xE0\\x80\\xAF",
+    "overlong",
+  );
   let seed = 1;
   const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   for (let round = 0; round < 2000; round++) {
-    const bytes = Uint8Array.from({ length: Math.floor(random() * 30) }, () =>
-      random() < 0.5 ? Math.floor(random() * 256) : [0x5c, 0x78, 0x22, 0x0a, 0xe2, 0x82, 0xac][Math.floor(random() * 7)]);
+    const bytes = Uint8Array.from(
+      { length: Math.floor(random() * 30) },
+      () =>
+        random() < 0.5
+          ? Math.floor(random() * 256)
+          : [0x5c, 0x78, 0x22, 0x0a, 0xe2, 0x82, 0xac][Math.floor(random() * 7)],
+    );
     const text = escapeRaw(bytes);
     assert.ok(!/[\x00-\x1f\x7f-\x9f]/.test(text), `printable: ${text}`);
     assert.deepEqual(unescapeRaw(text), bytes);

@@ -24,7 +24,8 @@ test("PointCounts agrees with a Map over a long random mix of adds and retractio
   let seed = 42;
   const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const values = [0, -0, 1, -1, 0.1, 2 ** -440, 2 ** 440, 1e300, -5e-324, 7, 1 / 3];
-  const pick = () => (random() < 0.3 ? values[Math.floor(random() * values.length)] : Math.floor(random() * 300));
+  const pick =
+    () => (random() < 0.3 ? values[Math.floor(random() * values.length)] : Math.floor(random() * 300));
   const counts = new PointCounts({ capacity: 4 });
   const reference = new Map<string, number>();
   const key = (x: number, y: number) => `${Object.is(x, -0) ? "-0" : x},${Object.is(y, -0) ? "-0" : y}`;

@@ -134,7 +134,9 @@ export class PointValidator {
           if (counts.retract(x, y)) continue;
           bad = {
             reason: "unknown_retraction",
-            detail: `retracts (x, y) = (${formatNumber(x)}, ${formatNumber(y)}), which is not among the points added`,
+            detail: `retracts (x, y) = (${formatNumber(x)}, ${
+              formatNumber(y)
+            }), which is not among the points added`,
           };
         } else {
           bad = valueProblem("x", x) ?? valueProblem("y", y) ?? {

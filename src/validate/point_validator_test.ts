@@ -36,9 +36,24 @@ test("PointValidator rejects NaN, ±Infinity, out-of-range values and bad weight
     [1, "nan", "x is NaN", "NaN,1,1"],
     [2, "infinite", "y is Infinity", "2,Infinity,1"],
     [3, "bad_diff", "diff is -Infinity: it must be 1 (add the point) or -1 (retract it)", "3,1,-Infinity"],
-    [4, "out_of_range", `x is ${2 ** 441}: outside [2^-440, 2^440], the magnitudes the core sums exactly`, `${2 ** 441},1,1`],
-    [5, "out_of_range", `x is ${2 ** -441}: outside [2^-440, 2^440], the magnitudes the core sums exactly`, `${2 ** -441},1,1`],
-    [6, "out_of_range", "y is 5e-324: outside [2^-440, 2^440], the magnitudes the core sums exactly", "0,5e-324,1"],
+    [
+      4,
+      "out_of_range",
+      `x is ${2 ** 441}: outside [2^-440, 2^440], the magnitudes the core sums exactly`,
+      `${2 ** 441},1,1`,
+    ],
+    [
+      5,
+      "out_of_range",
+      `x is ${2 ** -441}: outside [2^-440, 2^440], the magnitudes the core sums exactly`,
+      `${2 ** -441},1,1`,
+    ],
+    [
+      6,
+      "out_of_range",
+      "y is 5e-324: outside [2^-440, 2^440], the magnitudes the core sums exactly",
+      "0,5e-324,1",
+    ],
     [8, "bad_diff", "diff is 2: it must be 1 (add the point) or -1 (retract it)", "4,1,2"],
     [9, "bad_diff", "diff is 0: it must be 1 (add the point) or -1 (retract it)", "5,1,0"],
   ]);
@@ -48,7 +63,8 @@ test("PointValidator rejects NaN, ±Infinity, out-of-range values and bad weight
 
 test("PointValidator rejects retractions of points not added, in stream order, bit for bit", () => {
   const v = new PointValidator();
-  const reasons = (c: PointChunk) => v.check(c)?.rejected.map((r) => `${r.index}:${r.rejection.reason}`) ?? [];
+  const reasons = (c: PointChunk) =>
+    v.check(c)?.rejected.map((r) => `${r.index}:${r.rejection.reason}`) ?? [];
   // Add then retract within one chunk is fine; a second retraction is not.
   assert.deepEqual(reasons(chunk([1, 1, 1], [2, 2, 2], [1, -1, -1])), ["2:unknown_retraction"]);
   // Retract before add: rejected, then the add counts.
@@ -116,9 +132,27 @@ test("PointValidator with stopAtFirst stops after the first bad record and count
 });
 
 test("PointValidator: everything it passes, the core accepts", async () => {
-  const core = await RegressionCore.load(await readFile(new URL("../../build/streamreg.wasm", import.meta.url)));
-  const specials = [0, -0, MIN_MAGNITUDE, -MIN_MAGNITUDE, MAX_MAGNITUDE, -MAX_MAGNITUDE, MIN_MAGNITUDE / 2,
-    MAX_MAGNITUDE * 2, NaN, Infinity, -Infinity, 5e-324, 1.7976931348623157e308, 1, -1, 0.5];
+  const core = await RegressionCore.load(
+    await readFile(new URL("../../build/streamreg.wasm", import.meta.url)),
+  );
+  const specials = [
+    0,
+    -0,
+    MIN_MAGNITUDE,
+    -MIN_MAGNITUDE,
+    MAX_MAGNITUDE,
+    -MAX_MAGNITUDE,
+    MIN_MAGNITUDE / 2,
+    MAX_MAGNITUDE * 2,
+    NaN,
+    Infinity,
+    -Infinity,
+    5e-324,
+    1.7976931348623157e308,
+    1,
+    -1,
+    0.5,
+  ];
   const xs: number[] = [];
   const ys: number[] = [];
   const ws: number[] = [];
