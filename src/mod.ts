@@ -2,7 +2,8 @@
  * streamreg: streaming linear regression over an exact WebAssembly core, for Deno and Bun.
  *
  * Data flows one way — source → batcher → core → sinks — and each stage is a module of its own:
- * sources (`DemoSource`, `CsvSource`, or your own {@linkcode Source}), the {@linkcode Batcher}, the
+ * sources (`DemoSource`, `CsvSource`, or your own {@linkcode Source}), the {@linkcode PointValidator}
+ * (bad records are rejected, never fitted: see {@linkcode Rejection}), the {@linkcode Batcher}, the
  * {@linkcode RegressionCore}, and change-log sinks (`ResultLog`, `InputLog`, or your own
  * {@linkcode Sink}); {@linkcode runPipeline} wires them together.
  *
@@ -20,6 +21,30 @@
 export { type Fit, RegressionCore } from "./core/regression_core.ts";
 
 export type { BatchSpan, CommittedBatch, PointChunk, Source } from "./sources/source.ts";
+export {
+  DEFAULT_MAX_RECORD_BYTES,
+  describeRejection,
+  escapeRaw,
+  parseNumberField,
+  type RecordOrigin,
+  REJECT_REASONS,
+  RejectedRecordError,
+  type Rejection,
+  type RejectReason,
+  type RejectSink,
+  showField,
+  type SourceReject,
+  TOO_LARGE_RAW_BYTES,
+  unescapeRaw,
+} from "./sources/rejection.ts";
+export {
+  type ChunkCheck,
+  MAX_MAGNITUDE,
+  MIN_MAGNITUDE,
+  PointValidator,
+  type RejectedRecord,
+} from "./validate/point_validator.ts";
+export { PointCounts } from "./validate/point_counts.ts";
 export { DEMO_DEFAULTS, type DemoChunk, type DemoOptions, DemoSource, demoY } from "./sources/demo_source.ts";
 export { type CsvChunk, CsvSource, type CsvSourceOptions, parseNumber } from "./sources/csv_source.ts";
 export { PythonRandom } from "./sources/python_random.ts";
@@ -33,6 +58,7 @@ export type { BatchUpdate, Line, PointRun, Sink } from "./sinks/sink.ts";
 export { RESULT_HEADER, ResultLog } from "./sinks/result_log.ts";
 export { INPUT_HEADER, InputLog } from "./sinks/input_log.ts";
 export { CsvWriter } from "./sinks/csv_writer.ts";
+export { DEAD_LETTER_HEADER, DeadLetterLog } from "./sinks/dead_letter.ts";
 export { formatNumber } from "./sinks/format_number.ts";
 
 export {
@@ -44,6 +70,8 @@ export {
 } from "./cli/pipeline.ts";
 export { applyBatch, type ApplyOptions, type CoreResult, type LineModel } from "./cli/core_stage.ts";
 export { main, type MainOptions } from "./cli/main.ts";
-export type { Host, StopSignal } from "./cli/host.ts";
+export { RejectReporter, type RejectReporterOptions } from "./cli/reject_reporter.ts";
+export { findOverwrite, type NamedPath } from "./cli/overwrite_check.ts";
+export type { FileIdentity, Host, StopSignal } from "./cli/host.ts";
 export { csvSpec, demoSpec, type OpenSource, SOURCES, type SourceSpec } from "./cli/source_specs.ts";
 export { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./cli/flags.ts";
