@@ -3,9 +3,11 @@
  * 0 and -0 differ — has been added minus retracted. The pipeline uses it to reject the retraction of a
  * point that is not there (`unknown_retraction`), which the core cannot detect from its sums.
  *
- * An open-addressing hash table over typed arrays (linear probing, backward-shift deletion): no
- * allocation per point, about 35–70 bytes per distinct point held; a point whose count returns to 0
- * is removed, so memory follows the points currently in the model.
+ * Until the first retraction, adds are only appended to a log (16 bytes per point, written in order:
+ * an add-only stream pays almost nothing). The first retraction (or query) builds an open-addressing
+ * hash table over typed arrays from the log (linear probing, backward-shift deletion; no allocation per
+ * point, about 35–70 bytes per distinct point held); from then on a point whose count returns to 0 is
+ * removed, so memory follows the points currently in the model.
  *
  * @example
  * ```ts
@@ -34,7 +36,14 @@ function same(p: number, q: number): boolean {
  * const counts = new PointCounts({ capacity: 1 << 20 });
  * ```
  */
+/** Points per block of the add log. */
+const LOG_BLOCK = 1 << 16;
+
 export class PointCounts {
+  /** Adds not yet in the table: blocks of (x, y) pairs; undefined once the table is in use. */
+  #log: Float64Array[] | undefined = [];
+  /** Pairs in the last block of the log. */
+  #logFill = LOG_BLOCK;
   /** Three doubles per slot, next to each other (one cache line): x, y and the count (0: empty slot). */
   #table: Float64Array;
   #mask: number;
@@ -50,6 +59,7 @@ export class PointCounts {
 
   /** Distinct points held (with a count > 0). */
   get size(): number {
+    if (this.#log) this.#build();
     return this.#size;
   }
 
@@ -62,6 +72,7 @@ export class PointCounts {
    * ```
    */
   count(x: number, y: number): number {
+    if (this.#log) this.#build();
     const slot = this.#find(x, y);
     return slot < 0 ? 0 : this.#table[slot * 3 + 2];
   }
@@ -75,6 +86,18 @@ export class PointCounts {
    * ```
    */
   add(x: number, y: number): true {
+    const log = this.#log;
+    if (log) {
+      if (this.#logFill === LOG_BLOCK) {
+        log.push(new Float64Array(2 * LOG_BLOCK));
+        this.#logFill = 0;
+      }
+      const block = log[log.length - 1];
+      block[2 * this.#logFill] = x;
+      block[2 * this.#logFill + 1] = y;
+      this.#logFill++;
+      return true;
+    }
     const table = this.#table;
     const mask = this.#mask;
     for (let slot = this.#home(x, y);; slot = (slot + 1) & mask) {
@@ -108,6 +131,7 @@ export class PointCounts {
    * ```
    */
   retract(x: number, y: number): boolean {
+    if (this.#log) this.#build();
     const slot = this.#find(x, y);
     if (slot < 0) return false;
     if (--this.#table[slot * 3 + 2] === 0) {
@@ -121,6 +145,30 @@ export class PointCounts {
   clear(): void {
     this.#table.fill(0);
     this.#size = 0;
+    this.#log = [];
+    this.#logFill = LOG_BLOCK;
+  }
+
+  /** Moves the logged adds into the table (sized for them at once) and stops logging. */
+  #build(): void {
+    const log = this.#log!;
+    this.#log = undefined;
+    const adds = log.length === 0 ? 0 : (log.length - 1) * LOG_BLOCK + this.#logFill;
+    let slots = this.#mask + 1;
+    while (slots * 0.7 < this.#size + adds) slots *= 2;
+    if (slots > this.#mask + 1) {
+      const old = this.#table;
+      this.#table = new Float64Array(slots * 3);
+      this.#mask = slots - 1;
+      for (let k = 0; k < old.length; k += 3) {
+        if (old[k + 2] !== 0) this.#insert(old[k], old[k + 1], old[k + 2]);
+      }
+    }
+    for (const [b, block] of log.entries()) {
+      const n = b === log.length - 1 ? this.#logFill : LOG_BLOCK;
+      for (let i = 0; i < n; i++) this.add(block[2 * i], block[2 * i + 1]);
+      log[b] = new Float64Array(0); // free it as we go
+    }
   }
 
   #home(x: number, y: number): number {

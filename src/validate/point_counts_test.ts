@@ -61,3 +61,20 @@ test("PointCounts agrees with a Map over a long random mix of adds and retractio
   }
   assert.equal(counts.size, 0);
 });
+
+test("PointCounts: a long run of adds (logged, then moved into the table at the first retraction)", () => {
+  const counts = new PointCounts();
+  const n = 150_000; // more than two blocks of the add log
+  for (let i = 0; i < n; i++) counts.add(i % 100_000, -i % 7);
+  assert.equal(counts.retract(5, -5), true);
+  assert.equal(counts.retract(5, -5), false, "(5, -5) was added once");
+  assert.equal(counts.count(100_001, -100_001 % 7), 0);
+  assert.equal(counts.count(3, -3), 1);
+  assert.equal(counts.count(100_003, -100_003 % 7), 0);
+  let present = 0;
+  for (let i = 0; i < n; i++) if (counts.retract(i % 100_000, -i % 7)) present++;
+  assert.equal(present, n - 1);
+  assert.equal(counts.size, 0);
+  counts.add(1, 1);
+  assert.equal(counts.count(1, 1), 1, "after the table is built, adds go straight to it");
+});
