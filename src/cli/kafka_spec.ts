@@ -81,13 +81,14 @@ export const kafkaSpec: SourceSpec = {
     "Reading starts at the group's committed offsets, else at the earliest (auto.offset.reset=latest: at the",
     "end); the fit covers the messages this run reads (--from-beginning refits the whole topic). A reader",
     "starting past a partition's first message reads that one message first, as the CSV header; if it is not",
-    "a header naming x and y the run stops: pass --csv-header. Messages that are not points are reported on",
-    "stderr and skipped. An unknown topic, an unreachable broker, failed authentication or a TLS failure ends",
-    "the run with exit code 1 within about 30 seconds. Use one reader per group: readers of the same group",
-    "share the partitions, and each fits only its share.",
+    "a header naming x and y the run stops: pass --csv-header. Messages that are not points are rejected like",
+    "bad lines (see Bad input below). An unknown topic, an unreachable broker, failed authentication or a TLS",
+    "failure ends the run with exit code 1 within about 30 seconds. Use one reader per group: readers of the",
+    "same group share the partitions, and each fits only its share.",
     ...PROPERTY_HELP,
   ],
   example: "-b 127.0.0.1:9092 -t linear-regression --exit-at-end --output -",
+  inputFiles: (values) => (typeof values.config === "string" ? [values.config] : []),
   configure(values) {
     const flags = parseConnectionFlags(values, { group: true });
     const format = text(values, "format");
@@ -131,6 +132,7 @@ export const kafkaSpec: SourceSpec = {
         exitAtEnd,
         ...(maxMessages !== undefined ? { maxMessages } : {}),
         message,
+        ...(context?.maxRecordBytes !== undefined ? { maxRecordBytes: context.maxRecordBytes } : {}),
         verbose: context?.verbose ?? false,
         signal,
       });

@@ -5,8 +5,11 @@
  * message, naming the columns (`x,y` in any order; other columns are ignored); every later message is one
  * data row, a later header-like message included. `--csv-header` supplies the header instead, and then
  * every message is a data row. `json`: one object per message, `{"x": 1, "y": 2}` (field names
- * configurable). A message that is not a point (not a number, wrong number of fields, bad JSON) is
- * counted, reported on stderr (the first ten one by one, then a count) and skipped.
+ * configurable). A message that is not a point is rejected like a bad line of a CSV file (see
+ * `./rejection.ts`: reported, dead-lettered, or with `--on-error fail` the end of the run): it keeps a slot
+ * in its chunk (`rejects`), with its origin (topic, partition, offset) and its bytes. Reasons:
+ * `not_a_number`, `empty_field`, `overflow`, `out_of_range`, `missing_column` / `extra_fields` (a field
+ * count other than the header's), `bad_csv` (quotes), `bad_json`, `too_large` (`maxRecordBytes`).
  *
  * **Where reading starts**, per partition: the group's committed offset, if any, else the earliest
  * offset (`auto.offset.reset=latest` makes it the end); `--from-beginning` / `--from-end` override
@@ -16,8 +19,8 @@
  * `--csv-header`.
  *
  * **Offsets** are committed (the next offset per partition) only in {@linkcode KafkaSource.committed},
- * that is after the batch's change-log rows are written; messages skipped as not points are committed
- * with the points around them. Each fetched kafkajs batch becomes one chunk, pushed through a
+ * that is after the batch's change-log rows are written (and its rejected messages dead-lettered).
+ * Commits run in the background, one at a time; `close` waits for the last. Each fetched kafkajs batch becomes one chunk, pushed through a
  * {@linkcode ChunkQueue} so that a slow pipeline slows fetching down.
  *
  * **Stopping**: `exitAtEnd` stops once every assigned partition has reached the end offset it had when
@@ -35,7 +38,8 @@
  * @module
  */
 
-import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import { Buffer } from "node:buffer";
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import {
   createKafka,
   describeConnection,
@@ -44,9 +48,16 @@ import {
   SETUP_DEADLINE_MS,
   withDeadline,
 } from "../kafka/connection.ts";
-import { ChunkBuilder } from "./chunk_builder.ts";
 import { ChunkQueue } from "./chunk_queue.ts";
-import { parseNumber } from "./csv_source.ts";
+import {
+  DEFAULT_MAX_RECORD_BYTES,
+  parseNumberField,
+  type RecordOrigin,
+  type RejectReason,
+  showField,
+  type SourceReject,
+  TOO_LARGE_RAW_BYTES,
+} from "./rejection.ts";
 import type { CommittedBatch, PointChunk, Source } from "./source.ts";
 
 // ---------------------------------------------------------------------------------------------------
@@ -157,7 +168,7 @@ export function csvLayout(header: string, columns: Columns): CsvLayout | string 
 }
 
 /**
- * A message as shown in reports: quoted, at most 60 characters.
+ * A message as shown in error messages: escaped, shortened, quoted (see `showField`).
  *
  * @example
  * ```ts
@@ -165,25 +176,19 @@ export function csvLayout(header: string, columns: Columns): CsvLayout | string 
  * ```
  */
 export function preview(text: string): string {
-  const short = text.length > 60 ? `${text.slice(0, 57)}...` : text;
-  return JSON.stringify(short);
-}
-
-function fieldProblem(name: string, field: string | undefined): string {
-  return field === undefined || field.trim() === ""
-    ? `${name} is empty`
-    : `${name} is ${preview(field.trim())}, not a number`;
+  return showField(text);
 }
 
 /**
  * Parses message texts into points. After a call that returns true, `x` and `y` hold the point;
- * after false, `problem` says why the message is not one. One instance is reused for every message.
+ * after false, `rejected` says why the message is not one (a reason code of `./rejection.ts` and a
+ * detail). One instance is reused for every message.
  *
  * @example
  * ```ts
  * const parser = new PointParser({ x: "x", y: "y" });
  * parser.csv("3,4.5", { x: 0, y: 1, width: 2 }); // true: parser.x = 3, parser.y = 4.5
- * parser.json('{"x": 1}'); // false: parser.problem = 'no field "y"'
+ * parser.json('{"x": 1}'); // false: parser.rejected = { reason: "bad_json", detail: 'no field "y"' }
  * ```
  */
 export class PointParser {
@@ -192,10 +197,10 @@ export class PointParser {
   /** The y of the last point parsed. */
   y = NaN;
   /** Why the last message was not a point. */
-  problem = "";
+  rejected: SourceReject = { reason: "bad_csv", detail: "" };
   readonly #columns: Columns;
 
-  /** `columns` names the JSON fields and appears in messages. */
+  /** `columns` names the fields, in JSON and in messages. */
   constructor(columns: Columns) {
     this.#columns = columns;
   }
@@ -209,31 +214,30 @@ export class PointParser {
    * ```
    */
   csv(text: string, layout: CsvLayout): boolean {
-    let xField: string | undefined;
-    let yField: string | undefined;
-    if (layout.width === 2 && text.indexOf('"') < 0) {
-      // The common case, "x,y": no array.
-      const comma = text.indexOf(",");
-      if (comma < 0 || text.indexOf(",", comma + 1) >= 0) {
-        return this.#fail(`${comma < 0 ? 1 : chomp(text).split(",").length} fields where the header has 2`);
-      }
-      const first = text.slice(0, comma);
-      const second = text.slice(comma + 1);
-      xField = layout.x === 0 ? first : second;
-      yField = layout.x === 0 ? second : first;
-    } else {
-      const fields = splitCsvRecord(text);
-      if (fields === undefined) return this.#fail("unbalanced quotes");
-      if (fields.length !== layout.width) {
-        return this.#fail(`${fields.length} fields where the header has ${layout.width}`);
-      }
-      xField = fields[layout.x];
-      yField = fields[layout.y];
+    const fields = splitCsvRecord(text);
+    if (fields === undefined) return this.#fail("bad_csv", "a quote is unterminated or misplaced");
+    if (fields.length !== layout.width) {
+      return this.#fail(
+        fields.length < layout.width ? "missing_column" : "extra_fields",
+        `${fields.length} field${fields.length === 1 ? "" : "s"} where the header has ${layout.width}`,
+      );
     }
-    const x = parseNumber(xField);
-    if (x === undefined) return this.#fail(fieldProblem(this.#columns.x, xField));
-    const y = parseNumber(yField);
-    if (y === undefined) return this.#fail(fieldProblem(this.#columns.y, yField));
+    return this.pair(fields[layout.x], fields[layout.y]);
+  }
+
+  /**
+   * Parses the x and y fields of a CSV row (what `csv` does once it has found them).
+   *
+   * @example
+   * ```ts
+   * parser.pair("1", " 2.5"); // true: parser.x = 1, parser.y = 2.5
+   * ```
+   */
+  pair(xField: string, yField: string): boolean {
+    const x = parseNumberField(xField, this.#columns.x);
+    if (typeof x !== "number") return this.#reject(x);
+    const y = parseNumberField(yField, this.#columns.y);
+    if (typeof y !== "number") return this.#reject(y);
     this.x = x;
     this.y = y;
     return true;
@@ -252,30 +256,52 @@ export class PointParser {
     try {
       value = JSON.parse(text);
     } catch {
-      return this.#fail("not valid JSON");
+      return this.#fail("bad_json", `not JSON: ${showField(text)}`);
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      return this.#fail("not a JSON object");
+      return this.#fail("bad_json", `not a JSON object: ${showField(text)}`);
     }
     const record = value as Record<string, unknown>;
     const x = record[this.#columns.x];
     const y = record[this.#columns.y];
-    if (typeof x !== "number") return this.#fail(jsonProblem(this.#columns.x, x));
-    if (typeof y !== "number") return this.#fail(jsonProblem(this.#columns.y, y));
+    if (typeof x !== "number") return this.#fail("bad_json", jsonProblem(this.#columns.x, x));
+    if (typeof y !== "number") return this.#fail("bad_json", jsonProblem(this.#columns.y, y));
     this.x = x;
     this.y = y;
     return true;
   }
 
-  #fail(problem: string): false {
-    this.problem = problem;
+  #fail(reason: RejectReason, detail: string): false {
+    return this.#reject({ reason, detail });
+  }
+
+  #reject(why: SourceReject): false {
+    this.rejected = why;
     return false;
   }
 }
 
 function jsonProblem(name: string, value: unknown): string {
   if (value === undefined) return `no field "${name}"`;
-  return `${name} is ${JSON.stringify(value)?.slice(0, 40)}, not a number`;
+  return `${name} is ${showField(JSON.stringify(value) ?? String(value))}, not a number`;
+}
+
+/** The bytes spanned by the values of a batch (all in one fetch response), as one latin1 string. */
+function batchRegion(
+  messages: readonly KafkaMessage[],
+): { text: string; buffer: ArrayBufferLike; base: number } | undefined {
+  let buffer: ArrayBufferLike | undefined;
+  let lo = Infinity;
+  let hi = -1;
+  for (const { value } of messages) {
+    if (value === null) continue;
+    buffer ??= value.buffer;
+    if (value.buffer !== buffer) continue;
+    if (value.byteOffset < lo) lo = value.byteOffset;
+    if (value.byteOffset + value.length > hi) hi = value.byteOffset + value.length;
+  }
+  if (buffer === undefined || hi < 0) return undefined;
+  return { text: Buffer.from(buffer, lo, hi - lo).toString("latin1"), buffer, base: lo };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -286,14 +312,14 @@ function jsonProblem(name: string, value: unknown): string {
  *
  * @example
  * ```ts
- * for await (const chunk of source.chunks(signal)) console.log(chunk.partition, chunk.offsets[0], chunk.next);
+ * for await (const chunk of source.chunks(signal)) console.log(chunk.partition, chunk.offset(0), chunk.next);
  * ```
  */
 export interface KafkaChunk extends PointChunk {
   /** The partition of every point. */
   readonly partition: number;
-  /** The offset of the message of each point. */
-  readonly offsets: Float64Array;
+  /** The offset of the message of point `i`. */
+  offset(i: number): number;
   /** The offset after the last message read for this chunk (messages that were not points included). */
   readonly next: number;
 }
@@ -334,7 +360,9 @@ export interface KafkaSourceOptions {
   readonly exitAtEnd?: boolean;
   /** Stop after this many messages. */
   readonly maxMessages?: number;
-  /** Prints a message line for the user (skipped messages, warnings); default: none. */
+  /** Longer messages are rejected (`too_large`). Default `DEFAULT_MAX_RECORD_BYTES` (1 MiB). */
+  readonly maxRecordBytes?: number;
+  /** Prints a message line for the user (warnings, reconnections); default: none. */
   readonly message?: (text: string) => void;
   /** Also print informational lines (start offsets) and kafkajs's warnings. */
   readonly verbose?: boolean;
@@ -368,21 +396,25 @@ interface PartitionState {
   empty: number;
 }
 
-/** Shown one by one before only counting. */
-const SKIPPED_SHOWN = 10;
-/** At most one "skipped so far" line per this many milliseconds. */
-const SKIPPED_EVERY_MS = 10_000;
 /** While the pipeline is busy, heartbeat the group this often. */
 const HEARTBEAT_WHILE_WAITING_MS = 2_000;
 /** Say so if the group is not joined after this long. */
 const JOIN_NOTICE_MS = 10_000;
 
-/** Options of the kafkajs consumer. */
-const FETCH_DEFAULTS = {
+/**
+ * Fetch settings of the kafkajs consumer: up to 4 MiB per partition and 16 MiB per fetch (kafkajs's
+ * defaults are 1 and 10 MiB), and at most 500 ms of waiting for new messages, so that stopping is quick.
+ *
+ * @example
+ * ```ts
+ * kafka.consumer({ groupId, ...KAFKA_FETCH_DEFAULTS }); // what a bare consumer needs to compare with
+ * ```
+ */
+export const KAFKA_FETCH_DEFAULTS = {
   maxBytesPerPartition: 4 * 1024 * 1024,
   maxBytes: 16 * 1024 * 1024,
   maxWaitTimeInMs: 500,
-};
+} as const;
 
 /**
  * Reads points from a Kafka topic; see the module documentation for the semantics.
@@ -402,10 +434,10 @@ export class KafkaSource implements Source<KafkaChunk> {
   readonly #fixedLayout: CsvLayout | undefined;
   readonly #exitAtEnd: boolean;
   readonly #maxMessages: number;
+  readonly #maxRecordBytes: number;
   readonly #message: (text: string) => void;
   readonly #queue = new ChunkQueue<KafkaChunk>({ limit: 1 });
   readonly #parser: PointParser;
-  readonly #builder = new ChunkBuilder({ capacity: 1024 });
   readonly #partitions = new Map<number, PartitionState>();
   #assigned: number[] = [];
   #joined = false;
@@ -413,10 +445,11 @@ export class KafkaSource implements Source<KafkaChunk> {
   #stopped = false;
   #closed = false;
   #read = 0;
-  #skipped = 0;
-  #lastSkippedNote = 0;
   #commitFailures = 0;
   #joinTimer: ReturnType<typeof setTimeout> | undefined;
+  #commits: Promise<void> = Promise.resolve();
+  #released = false;
+  #release: () => void = () => {};
 
   private constructor(
     options: KafkaSourceOptions,
@@ -432,6 +465,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     this.#fixedLayout = layout;
     this.#exitAtEnd = options.exitAtEnd ?? false;
     this.#maxMessages = options.maxMessages ?? Infinity;
+    this.#maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.#message = options.message ?? (() => {});
     this.#parser = new PointParser(this.#columns);
     for (const state of partitions) this.#partitions.set(state.partition, state);
@@ -545,7 +579,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     });
 
     // 3. The consumer. Offsets are committed by `committed`, never automatically.
-    const fetch = { ...FETCH_DEFAULTS, ...options.fetch };
+    const fetch = { ...KAFKA_FETCH_DEFAULTS, ...options.fetch };
     const consumer = kafka.consumer({
       groupId: c.groupId,
       sessionTimeout: c.settings.consumer.sessionTimeout,
@@ -690,29 +724,86 @@ export class KafkaSource implements Source<KafkaChunk> {
       // Nothing before `next` any more: this message is the first one read, and so the header.
     }
 
-    const builder = this.#builder;
     const parser = this.#parser;
     const csv = this.#format === "csv";
+    const n = messages.length;
+    const xs = new Float64Array(n);
+    const ys = new Float64Array(n);
+    const index = new Int32Array(n); // the message of each point (offsets are converted lazily)
+    let count = 0;
+    // Messages before `next` were read before (a rebalance restarts at the committed offset).
+    let first = 0;
+    while (first < n && Number(messages[first].offset) < state.next) first++;
+    let last = -1;
+    // Messages that are not points keep their slot (NaN) and are listed here, for the pipeline.
+    let rejects: Map<number, SourceReject> | undefined;
+    const maxBytes = this.#maxRecordBytes;
+    // CSV data rows are read from one latin1 string of the whole fetched region (one native call per
+    // batch, not one per message). Bytes map 1:1 to characters, and UTF-8 never uses the bytes of "," and
+    // '"' inside a character, so fields split where they should; numbers are ASCII.
+    const region = csv ? batchRegion(messages) : undefined;
+    const text = region?.text ?? "";
+    const simple = region !== undefined && text.indexOf('"') < 0;
     let stop = false;
     let complete = true;
-    for (let k = 0; k < messages.length; k++) {
+    for (let k = first; k < n; k++) {
       const m = messages[k];
-      const offset = Number(m.offset);
-      if (offset < state.next) continue; // read before (a rebalance restarts at the committed offset)
       if ((k & 255) === 255 && isStale()) {
         complete = false;
         break;
       }
-      state.next = offset + 1;
+      last = k;
       this.#read++;
-      const text = m.value === null ? "" : m.value.toString();
-      if (csv && state.layout === undefined) {
-        this.#readHeader(state, text, offset);
+      const value = m.value;
+      const layout = state.layout;
+      let ok: boolean;
+      if (value !== null && value.length > maxBytes) {
+        ok = false;
+        parser.rejected = {
+          reason: "too_large",
+          detail:
+            `the message has ${value.length} bytes, more than the limit of ${maxBytes} (--max-record-bytes)`,
+          raw: value.slice(0, TOO_LARGE_RAW_BYTES),
+        };
+        if (csv && layout === undefined) {
+          this.#readHeader(state, `(${parser.rejected.detail})`, Number(m.offset));
+          return;
+        }
+      } else if ((value === null || value.length === 0) && (!csv || layout !== undefined)) {
+        ok = false;
+        parser.rejected = { reason: "empty_field", detail: "the message is empty" };
+      } else if (!csv) {
+        ok = parser.json(value === null ? "" : value.toString());
+      } else if (layout === undefined) {
+        this.#readHeader(state, value === null ? "" : value.toString(), Number(m.offset));
         if (this.#stopped) return;
-      } else if (csv ? parser.csv(text, state.layout!) : parser.json(text)) {
-        builder.push(parser.x, parser.y, 1, offset);
+        ok = false;
+      } else if (simple && layout.width === 2 && value !== null && value.buffer === region!.buffer) {
+        const a = value.byteOffset - region!.base;
+        const b = a + value.length;
+        const comma = text.indexOf(",", a);
+        const second = comma < 0 || comma >= b ? -1 : text.indexOf(",", comma + 1);
+        if (comma >= 0 && comma < b && (second < 0 || second >= b)) {
+          const first = text.slice(a, comma);
+          const rest = text.slice(comma + 1, b);
+          ok = layout.x === 0 ? parser.pair(first, rest) : parser.pair(rest, first);
+        } else {
+          ok = parser.csv(value.toString(), layout);
+        }
       } else {
-        this.#skip(partition, offset, text, parser.problem);
+        ok = parser.csv(value === null ? "" : value.toString(), layout);
+      }
+      if (ok) {
+        xs[count] = parser.x;
+        ys[count] = parser.y;
+        index[count] = k;
+        count++;
+      } else if (layout !== undefined || !csv) {
+        xs[count] = NaN;
+        ys[count] = NaN;
+        index[count] = k;
+        (rejects ??= new Map()).set(count, parser.rejected);
+        count++;
       }
       if (this.#read >= this.#maxMessages) {
         stop = true;
@@ -720,27 +811,57 @@ export class KafkaSource implements Source<KafkaChunk> {
         break;
       }
     }
+    if (last >= 0) state.next = Number(messages[last].offset) + 1;
     // Transaction markers after the last message: nothing more to read up to the batch's end.
     if (complete) state.next = Math.max(state.next, Number(batch.lastOffset()) + 1);
 
-    if (builder.length > 0) {
-      const { x, y, diff, origin } = builder.take();
+    if (count > 0) {
       const topic = this.#topic;
+      const offset = (i: number) => Number(messages[index[i]].offset);
+      const diff = new Float64Array(count).fill(1);
+      if (rejects) { for (const i of rejects.keys()) diff[i] = NaN; }
       const chunk: KafkaChunk = {
-        x,
-        y,
+        x: xs.subarray(0, count),
+        y: ys.subarray(0, count),
         diff,
         partition,
-        offsets: origin,
+        offset,
         next: state.next,
-        where: (i) => `${topic} partition ${partition} offset ${origin[i]}`,
+        where: (i) => `${topic} partition ${partition} offset ${messages[index[i]].offset}`,
+        origin: (i): RecordOrigin => ({
+          source: "kafka",
+          location: `topic ${topic} partition ${partition} offset ${messages[index[i]].offset}`,
+          topic,
+          partition,
+          offset: messages[index[i]].offset,
+        }),
+        raw: (i) => rejects?.get(i)?.raw ?? messages[index[i]].value ?? "",
+        ...(rejects ? { rejects } : {}),
       };
       state.pushed = state.next;
       await this.#push(chunk, heartbeat);
     } else {
       state.empty = state.next;
     }
-    if (stop || this.#caughtUp()) this.#finish();
+    if (stop || this.#caughtUp()) {
+      this.#finish();
+      // Hold kafkajs here until `close`: it must not start another fetch, which would wait for new
+      // messages for up to maxWaitTimeInMs and delay leaving the group; the final commit still works.
+      await this.#hold(heartbeat);
+    }
+  }
+
+  /** Waits until `close` releases the consumer, heartbeating the group meanwhile. */
+  async #hold(heartbeat: () => Promise<void>): Promise<void> {
+    while (!this.#released) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => (this.#release = resolve)),
+        new Promise((resolve) => (timer = setTimeout(resolve, HEARTBEAT_WHILE_WAITING_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!this.#released) await heartbeat().catch(() => {});
+    }
   }
 
   /** Hands a chunk to the pipeline, heartbeating the group while the pipeline is busy. */
@@ -777,21 +898,6 @@ export class KafkaSource implements Source<KafkaChunk> {
     state.layout = layout;
   }
 
-  #skip(partition: number, offset: number, text: string, problem: string): void {
-    this.#skipped++;
-    if (this.#skipped <= SKIPPED_SHOWN) {
-      this.#message(
-        `streamreg: skipped ${this.#topic} partition ${partition} offset ${offset}: ${
-          preview(text)
-        }: ${problem}`,
-      );
-      if (this.#skipped === SKIPPED_SHOWN) this.#lastSkippedNote = Date.now();
-    } else if (Date.now() - this.#lastSkippedNote >= SKIPPED_EVERY_MS) {
-      this.#lastSkippedNote = Date.now();
-      this.#message(`streamreg: ${this.#skipped} messages skipped so far (not points)`);
-    }
-  }
-
   /** Stops reading; the pipeline gets the chunks already pushed, then the end. */
   #finish(): void {
     if (this.#stopped) return;
@@ -824,13 +930,15 @@ export class KafkaSource implements Source<KafkaChunk> {
    * await source.committed({ time, spans: [{ chunk, start: 0, end: chunk.x.length }] });
    * ```
    */
-  async committed(batch: CommittedBatch<KafkaChunk>): Promise<void> {
+  committed(batch: CommittedBatch<KafkaChunk>): void {
     for (const { chunk, end } of batch.spans) {
       const state = this.#state(chunk.partition);
-      const next = end === chunk.x.length ? chunk.next : chunk.offsets[end - 1] + 1;
+      const next = end === chunk.x.length ? chunk.next : chunk.offset(end - 1) + 1;
       state.committed = Math.max(state.committed, next);
     }
-    await this.#commit(false);
+    // In the background, one commit at a time: the pipeline does not wait for the broker (whose
+    // connection may be busy with a fetch); `close` waits for the last commit.
+    this.#commits = this.#commits.then(() => this.#commit(false));
   }
 
   /** Commits what is due: points written, and batches without points after them. */
@@ -877,16 +985,14 @@ export class KafkaSource implements Source<KafkaChunk> {
     await this.#queue[Symbol.asyncIterator]().return?.();
     let failure: unknown;
     try {
+      await this.#commits;
       await this.#commit(true);
     } catch (error) {
       failure = error;
     }
+    this.#released = true;
+    this.#release();
     await withDeadline(this.#consumer.disconnect(), 10_000, () => "disconnect timed out").catch(() => {});
-    if (this.#skipped > SKIPPED_SHOWN) {
-      this.#message(
-        `streamreg: ${this.#skipped} messages were not points and were skipped (the first ${SKIPPED_SHOWN} are shown above)`,
-      );
-    }
     if (failure) throw failure;
   }
 }
