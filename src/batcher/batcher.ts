@@ -71,6 +71,11 @@ export class Batcher<C extends PointChunk = PointChunk> {
     return this.#rows;
   }
 
+  /** How many more points the open batch takes (`Infinity` without a row limit). */
+  get room(): number {
+    return this.#commitRows > 0 ? Math.max(0, this.#commitRows - this.#rows) : Infinity;
+  }
+
   /** True when the open batch holds `commitRows` points and must be closed before adding more. */
   get full(): boolean {
     return this.#commitRows > 0 && this.#rows >= this.#commitRows;

@@ -26,7 +26,7 @@
 import { Batcher } from "../batcher/batcher.ts";
 import { CommitClock } from "../batcher/commit_clock.ts";
 import { RejectedRecordError, type RejectSink } from "../sources/rejection.ts";
-import type { PointChunk, Source } from "../sources/source.ts";
+import type { CommittedBatch, PointChunk, Source } from "../sources/source.ts";
 import { PointValidator } from "../validate/point_validator.ts";
 import type { BatchUpdate, Line, Sink } from "../sinks/sink.ts";
 import { applyBatch, type LineModel } from "./core_stage.ts";
@@ -83,6 +83,36 @@ export interface PipelineOptions {
   rejectSinks?: readonly RejectSink[];
   /** "skip" (default): leave bad records out and go on; "fail": stop at the first one. */
   onError?: "skip" | "fail";
+  /**
+   * The validator to use (a resumed run's, holding the restored multiset of added points). Default: a
+   * new one, keeping the multiset only if the source may retract points (`Source.retractions`).
+   */
+  validator?: PointValidator;
+  /**
+   * Called once per batch after its output is written and flushed (change logs and reject sinks) and
+   * before the source's `committed` hook: the place to persist a checkpoint (`--state`). The batch's
+   * records, and no record after them, have been through the validator.
+   */
+  checkpoint?: (batch: CommittedBatch<PointChunk>, update: BatchUpdate, stats: PipelineStats) => Promise<void>;
+  /** Where a run resumed from a checkpoint starts: the last commit time, the current line, the totals. */
+  resume?: PipelineResume;
+}
+
+/**
+ * What a run resumed from a checkpoint carries over.
+ *
+ * @example
+ * ```ts
+ * const resume: PipelineResume = { time: 1700000000000, line: { a: 1, b: 2 }, totals: { points: 10 } };
+ * ```
+ */
+export interface PipelineResume {
+  /** The last commit time handed out: later batches get later times. */
+  time?: number;
+  /** The line after the last batch (undefined: the model holds no points). */
+  line?: Line;
+  /** The running totals so far. */
+  totals?: Partial<Pick<PipelineStats, "points" | "refused" | "rejected" | "batches" | "changes" | "count">>;
 }
 
 /**
@@ -149,7 +179,8 @@ export async function runPipeline<C extends PointChunk>(
     commitRows: options.commitRows ?? DEFAULT_COMMIT_ROWS,
     start: started,
   });
-  const clock = new CommitClock({ now: options.now });
+  const resume = options.resume;
+  const clock = new CommitClock({ now: options.now, last: resume?.time });
   const stats: PipelineStats = {
     points: 0,
     refused: 0,
@@ -157,13 +188,15 @@ export async function runPipeline<C extends PointChunk>(
     batches: 0,
     changes: 0,
     count: 0,
-    line: undefined,
+    ...resume?.totals,
+    line: resume?.line,
     elapsedMs: 0,
     ended: "running",
   };
   const onRefused = options.onRefused &&
     ((chunk: PointChunk, i: number, reason: string) => options.onRefused!(chunk.where(i), reason));
-  const validator = new PointValidator({ source: source.name });
+  const validator = options.validator ??
+    new PointValidator({ source: source.name, retractions: () => source.retractions ?? true });
   const masks = new WeakMap<PointChunk, Uint8Array>();
   const skip = (chunk: PointChunk) => masks.get(chunk);
   const rejectSinks = options.rejectSinks ?? [];
@@ -184,7 +217,9 @@ export async function runPipeline<C extends PointChunk>(
     stats.count = update.count;
     stats.line = update.line;
     stats.elapsedMs = monotonic() - started;
-    await source.committed?.({ time: update.time, spans });
+    const batch = { time: update.time, spans };
+    await options.checkpoint?.(batch, update, stats);
+    await source.committed?.(batch);
     options.onBatch?.(update, stats);
   };
 
@@ -227,21 +262,23 @@ export async function runPipeline<C extends PointChunk>(
       const arrived = monotonic(); // before asking for the next chunk, which may run the source
       pending = pull();
       if (batcher.arrive(arrived)) await emit();
-      let end = chunk.x.length;
-      const found = validator.check(chunk, { stopAtFirst: failFast });
-      if (found) {
-        masks.set(chunk, found.mask);
-        for (const { rejection } of found.rejected) {
-          stats.rejected++;
-          for (const sink of rejectSinks) sink.reject(rejection);
+      // Records are validated one batch's worth at a time, so that when a batch is written, exactly
+      // its records (and no later one) have reached the validator's multiset and the reject sinks.
+      for (let i = 0, end = chunk.x.length; i < end;) {
+        let to = Math.min(end, i + batcher.room);
+        const found = validator.check(chunk, { from: i, to, stopAtFirst: failFast, mask: masks.get(chunk) });
+        if (found) {
+          masks.set(chunk, found.mask);
+          for (const { rejection } of found.rejected) {
+            stats.rejected++;
+            for (const sink of rejectSinks) sink.reject(rejection);
+          }
+          if (failFast) {
+            to = end = found.end - 1; // the points before the bad record are written and committed
+            failure = { error: new RejectedRecordError(found.rejected[0].rejection), fromSource: false };
+          }
         }
-        if (failFast) {
-          end = found.end - 1; // the points before the bad record are written and committed
-          failure = { error: new RejectedRecordError(found.rejected[0].rejection), fromSource: false };
-        }
-      }
-      for (let i = 0; i < end;) {
-        i = batcher.add(chunk, i, end);
+        i = batcher.add(chunk, i, to);
         if (batcher.full) await emit();
       }
       if (failure) break;

@@ -117,22 +117,23 @@ test("runPipeline leaves bad records out: the fit is bit for bit that of the goo
   assert.ok(Object.is(stats.line!.a, good.line!.a) && Object.is(stats.line!.b, good.line!.b), "bit for bit");
   assert.equal(stats.count, 3);
 
-  // Batches of 3 records (bad ones included). A chunk's rejections are taken when it arrives, so they
-  // are flushed with the first batch written after that: never later than their own batch's commit.
+  // Batches of 3 records (bad ones included). Records are checked one batch's worth at a time, so each
+  // batch flushes the rejections of its own records, no more, no fewer (what a checkpoint needs).
   assert.deepEqual(log, [
     "write 2",
-    "flush 2", // records 1 and 3 (chunk 0)
+    "flush 1", // record 1
     "committed record 0..3",
     "write 1",
-    "flush 2", // records 4 and 6 (chunk 1)
+    "flush 2", // records 3 and 4
     "committed record 3..1 record 4..2",
     "write 1",
-    "flush 2", // records 8 and 9 (chunk 2)
+    "flush 2", // records 6 and 8
     "committed record 6..2 record 8..1",
     "write 1",
-    "flush 3", // records 10, 12 and 13 (chunk 3)
+    "flush 2", // records 9 and 10
     "committed record 9..1 record 10..2",
     "write 0",
+    "flush 2", // records 12 and 13
     "committed record 12..2",
   ]);
 });

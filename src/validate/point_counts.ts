@@ -141,6 +141,64 @@ export class PointCounts {
     return true;
   }
 
+  /**
+   * The multiset as (x, y, count) triples, for a checkpoint: the table's points, then each add still in
+   * the log with count 1 (a point may then appear more than once; {@linkcode PointCounts.addTriples}
+   * sums them).
+   *
+   * @example
+   * ```ts
+   * const copy = new PointCounts();
+   * copy.addTriples(counts.toTriples()); // copy holds what counts holds
+   * ```
+   */
+  toTriples(): Float64Array {
+    const log = this.#log;
+    const logged = log === undefined || log.length === 0 ? 0 : (log.length - 1) * LOG_BLOCK + this.#logFill;
+    const out = new Float64Array(3 * (this.#size + logged));
+    let o = 0;
+    const table = this.#table;
+    for (let k = 0; k < table.length; k += 3) {
+      if (table[k + 2] === 0) continue;
+      out[o++] = table[k];
+      out[o++] = table[k + 1];
+      out[o++] = table[k + 2];
+    }
+    if (log) {
+      for (const [b, block] of log.entries()) {
+        const n = b === log.length - 1 ? this.#logFill : LOG_BLOCK;
+        for (let i = 0; i < n; i++) {
+          out[o++] = block[2 * i];
+          out[o++] = block[2 * i + 1];
+          out[o++] = 1;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Adds `count` copies of each (x, y, count) triple (from {@linkcode PointCounts.toTriples}); throws a
+   * `RangeError`, changing nothing, if a count is not a positive integer or a value is NaN.
+   *
+   * @example
+   * ```ts
+   * counts.addTriples(Float64Array.of(1, 2, 3)); // (1, 2) three times
+   * ```
+   */
+  addTriples(triples: Float64Array): void {
+    if (triples.length % 3 !== 0) throw new RangeError(`${triples.length} values are not (x, y, count) triples`);
+    for (let k = 0; k < triples.length; k += 3) {
+      const count = triples[k + 2];
+      if (!Number.isSafeInteger(count) || count < 1 || Number.isNaN(triples[k]) || Number.isNaN(triples[k + 1])) {
+        throw new RangeError(`triple ${k / 3} is not a point with a count ≥ 1: ${triples.subarray(k, k + 3)}`);
+      }
+    }
+    for (let k = 0; k < triples.length; k += 3) {
+      for (let c = triples[k + 2]; c > 0; c--) this.add(triples[k], triples[k + 1]);
+    }
+  }
+
   /** Forgets every point. */
   clear(): void {
     this.#table.fill(0);

@@ -85,36 +85,71 @@ export interface ChunkCheck {
  */
 export class PointValidator {
   readonly #source: string;
-  readonly #counts = new PointCounts();
+  readonly #counts: PointCounts;
+  readonly #track: boolean | (() => boolean);
+  #tracking: boolean | undefined;
 
-  /** `source` names the input in origins of chunks without their own `origin(i)`. */
-  constructor(options: { source?: string } = {}) {
+  /**
+   * `source` names the input in origins of chunks without their own `origin(i)`.
+   *
+   * `retractions` says whether the source may retract points (diff -1), default true; a function is
+   * asked once, at the first chunk (a CSV source knows by then whether its header has a diff column).
+   * Only then is the multiset of added points kept: a source that never retracts costs no memory per
+   * point, and a diff of -1 from it is an error (thrown), not a rejection.
+   *
+   * `counts`: the multiset to start from (a run resumed from a checkpoint); default empty.
+   */
+  constructor(
+    options: { source?: string; retractions?: boolean | (() => boolean); counts?: PointCounts } = {},
+  ) {
     this.#source = options.source ?? "input";
+    this.#counts = options.counts ?? new PointCounts();
+    this.#track = options.retractions ?? true;
   }
 
-  /** Distinct points currently added (for tests and statistics). */
+  /** Distinct points currently added (for tests and statistics; 0 when not tracking). */
   get distinctPoints(): number {
     return this.#counts.size;
   }
 
   /**
-   * Checks the chunk's records in order, counting the good ones in the multiset. Returns undefined if
-   * all are good. With `stopAtFirst`, stops after the first bad record: records after it are neither
-   * checked nor counted.
+   * Whether the multiset of added points is kept: undefined until the first chunk is checked, then
+   * whether the source may retract points.
+   */
+  get tracking(): boolean | undefined {
+    return this.#tracking;
+  }
+
+  /** The multiset of added points (empty when not tracking), e.g. to save it in a checkpoint. */
+  get counts(): PointCounts {
+    return this.#counts;
+  }
+
+  /**
+   * Checks the chunk's records `from` (default 0) to `to` (exclusive, default the chunk's length) in
+   * order, counting the good ones in the multiset. Returns undefined if all are good. With
+   * `stopAtFirst`, stops after the first bad record: records after it are neither checked nor counted.
+   * `mask`: the chunk's mask from an earlier check of another range, to fill in (else a new one).
    *
    * @example
    * ```ts
    * const found = validator.check(chunk, { stopAtFirst: onError === "fail" });
    * ```
    */
-  check(chunk: PointChunk, options: { stopAtFirst?: boolean } = {}): ChunkCheck | undefined {
+  check(
+    chunk: PointChunk,
+    options: { stopAtFirst?: boolean; from?: number; to?: number; mask?: Uint8Array } = {},
+  ): ChunkCheck | undefined {
     const { x: xs, y: ys, diff: ds } = chunk;
-    const n = xs.length;
+    const n = Math.min(xs.length, options.to ?? xs.length);
     const sourceRejects = chunk.rejects !== undefined && chunk.rejects.size > 0 ? chunk.rejects : undefined;
-    const counts = this.#counts;
+    if (this.#tracking === undefined) {
+      this.#tracking = typeof this.#track === "function" ? this.#track() : this.#track;
+    }
+    const counts = this.#tracking ? this.#counts : undefined;
     let mask: Uint8Array | undefined;
     let rejected: RejectedRecord[] | undefined;
-    for (let i = 0; i < n; i++) {
+    for (let i = options.from ?? 0; i < n; i++) {
       let bad: { reason: RejectReason; detail: string } | undefined;
       const from = sourceRejects?.get(i);
       if (from !== undefined) {
@@ -128,8 +163,14 @@ export class PointValidator {
           (w === 1 || w === -1);
         if (good) {
           if (w === 1) {
-            counts.add(x, y);
+            counts?.add(x, y);
             continue;
+          }
+          if (counts === undefined) {
+            throw new Error(
+              `${chunk.where(i)}: diff -1 from a source that said it never retracts points ` +
+                `(Source.retractions is false): please report this`,
+            );
           }
           if (counts.retract(x, y)) continue;
           bad = {
@@ -145,7 +186,7 @@ export class PointValidator {
           };
         }
       }
-      mask ??= new Uint8Array(n);
+      mask ??= options.mask ?? new Uint8Array(xs.length);
       rejected ??= [];
       mask[i] = 1;
       rejected.push({ index: i, rejection: this.#rejection(chunk, i, bad.reason, bad.detail) });
