@@ -40,7 +40,7 @@ import {
 } from "./rejection.ts";
 
 export { DEFAULT_MAX_RECORD_BYTES, TOO_LARGE_RAW_BYTES };
-import type { PointChunk, Source } from "./source.ts";
+import type { CommittedBatch, PointChunk, Source } from "./source.ts";
 
 /**
  * Settings of {@linkcode CsvSource}.
@@ -61,6 +61,30 @@ export interface CsvSourceOptions {
   diff?: string;
   /** Longest line in bytes, without its line end; longer lines are rejected (`too_large`). Default 1 MiB. */
   maxRecordBytes?: number;
+  /**
+   * Resume after a checkpoint: `input` must then start at byte {@linkcode CsvSource.startByte} of the
+   * file; line numbers go on from `resume.line` and the columns are those of `resume.header`.
+   */
+  resume?: CsvPosition;
+}
+
+/**
+ * Where a CSV input stands after a record ({@linkcode CsvSource.position}): what a checkpoint keeps.
+ *
+ * @example
+ * ```ts
+ * const position: CsvPosition = { offset: 1234, line: 57, header: "x,y,diff", lf: true };
+ * ```
+ */
+export interface CsvPosition {
+  /** The byte offset after the record's line (after its LF). */
+  readonly offset: number;
+  /** The record's line number. */
+  readonly line: number;
+  /** The header line, as read (without BOM and line end). */
+  readonly header: string;
+  /** False when the record's line was the last of the input and had no LF (offset is then the input's end). */
+  readonly lf: boolean;
 }
 
 /**
@@ -74,6 +98,8 @@ export interface CsvSourceOptions {
 export interface CsvChunk extends PointChunk {
   /** Line number of each record in the input. */
   readonly lines: Float64Array;
+  /** Byte offset in the input after each record's line (after its LF). */
+  readonly ends: Float64Array;
   /** `{ source: name, location: "line N", line: N }`. */
   origin(i: number): RecordOrigin;
   /** The text of the line (its bytes for `invalid_utf8`, the first 1024 bytes for `too_large`). */
@@ -120,6 +146,8 @@ export class CsvSource implements Source<CsvChunk> {
   readonly #input: ReadableStream<Uint8Array>;
   readonly #names: { x: string; y: string; diff: string };
   readonly #max: number;
+  readonly #resume: CsvPosition | undefined;
+  #reader: LineReader | undefined;
 
   /** `input` is read once, by {@linkcode CsvSource.chunks}. */
   constructor(input: ReadableStream<Uint8Array>, options: CsvSourceOptions = {}) {
@@ -130,6 +158,59 @@ export class CsvSource implements Source<CsvChunk> {
     if (!Number.isSafeInteger(this.#max) || this.#max < 1) {
       throw new RangeError(`maxRecordBytes must be an integer ≥ 1: got ${this.#max}`);
     }
+    this.#resume = options.resume;
+  }
+
+  /**
+   * The byte of the file from which to read when resuming at `position`: the LF that ends the last
+   * record's line (checked, so that a changed or shorter file is noticed), or the offset itself.
+   *
+   * @example
+   * ```ts
+   * const input = await host.openRead(path, { start: CsvSource.startByte(position) });
+   * new CsvSource(input, { name: path, resume: position });
+   * ```
+   */
+  static startByte(position: CsvPosition): number {
+    return position.lf && position.offset > 0 ? position.offset - 1 : position.offset;
+  }
+
+  /**
+   * Checks a position from a checkpoint (a JSON value); returns it typed, or throws an Error saying
+   * what is wrong.
+   *
+   * @example
+   * ```ts
+   * const position = CsvSource.checkPosition(JSON.parse(text));
+   * ```
+   */
+  static checkPosition(value: unknown): CsvPosition {
+    const p = value as Partial<CsvPosition> | null;
+    const ok = typeof p === "object" && p !== null && Number.isSafeInteger(p.offset) && p.offset! >= 0 &&
+      Number.isSafeInteger(p.line) && p.line! >= 1 && typeof p.header === "string" && typeof p.lf === "boolean";
+    if (!ok) throw new Error(`not a CSV position (offset, line, header, lf): ${JSON.stringify(value)}`);
+    return p as CsvPosition;
+  }
+
+  /** False once the header is known to have no diff column: the input then never retracts a point. */
+  get retractions(): boolean {
+    return this.#reader?.hasDiff ?? true;
+  }
+
+  /**
+   * Where to resume after the batch: the byte offset and line number after its last record, and the
+   * header.
+   *
+   * @example
+   * ```ts
+   * source.position({ time, spans: [{ chunk, start: 0, end: 10 }] }); // { offset: 57, line: 11, header: "x,y", lf: true }
+   * ```
+   */
+  position(batch: CommittedBatch<CsvChunk>): CsvPosition {
+    const last = batch.spans[batch.spans.length - 1];
+    const reader = this.#reader!;
+    const offset = last.chunk.ends[last.end - 1];
+    return { offset, line: last.chunk.lines[last.end - 1], header: reader.header!, lf: offset !== reader.endWithoutLf };
   }
 
   /**
@@ -141,18 +222,35 @@ export class CsvSource implements Source<CsvChunk> {
    * ```
    */
   async *chunks(signal: AbortSignal): AsyncGenerator<CsvChunk> {
-    const reader = new LineReader(this.name, this.#names, this.#max);
-    for await (const bytes of this.#input) {
+    const reader = new LineReader(this.name, this.#names, this.#max, this.#resume);
+    this.#reader = reader;
+    let lineEnd = this.#resume !== undefined && CsvSource.startByte(this.#resume) < this.#resume.offset;
+    for await (let bytes of this.#input) {
       if (signal.aborted) return;
       if (bytes.length === 0) continue;
+      if (lineEnd) {
+        if (bytes[0] !== LF) this.#changed();
+        lineEnd = false;
+        bytes = bytes.subarray(1);
+        if (bytes.length === 0) continue;
+      }
       reader.feed(bytes);
       if (reader.pending > 0) yield reader.take();
     }
+    if (lineEnd) this.#changed();
     reader.end();
     if (reader.pending > 0) yield reader.take();
     if (!reader.sawHeader) {
       throw new Error(`${this.name} is empty: expected a header line naming the columns, such as "x,y"`);
     }
+  }
+
+  #changed(): never {
+    const p = this.#resume!;
+    throw new Error(
+      `${this.name} does not match the checkpoint: line ${p.line} should end at byte ${p.offset}, but ` +
+        `the file is shorter or was changed. Restore the input file, or start over with a new --state directory`,
+    );
   }
 }
 
@@ -171,20 +269,52 @@ class LineReader {
   #columns: Columns | undefined;
   /** The number of the last line completed. */
   #line = 0;
+  /** The header line, once read. */
+  #headerText: string | undefined;
+  /** Byte offset after each record's line, for each record in the builder. */
+  #ends: number[] = [];
+  /** Bytes of the input before those fed since (the absolute offset of the next byte fed). */
+  #consumed = 0;
+  /** The block being parsed: its first byte's offset, its first line's number, and the index of each LF. */
+  #blockStart = 0;
+  #blockFirst = 0;
+  #blockLfs: number[] = [];
+  /** The input's length if its last line had no LF (set by `end`). */
+  endWithoutLf = -1;
   /** Bytes of the line in progress. */
   #carry: Uint8Array[] = [];
   #carryLength = 0;
   /** A too-large line being skipped: its number, length so far and first bytes. */
   #skipping: { line: number; length: number; head: Uint8Array; last: number } | undefined;
 
-  constructor(name: string, names: { x: string; y: string; diff: string }, max: number) {
+  constructor(name: string, names: { x: string; y: string; diff: string }, max: number, resume?: CsvPosition) {
     this.#name = name;
     this.#names = names;
     this.#max = max;
+    if (resume) {
+      this.#line = resume.line;
+      this.#consumed = resume.offset;
+      this.#header(resume.header, 1);
+    }
   }
 
   get sawHeader(): boolean {
     return this.#columns !== undefined;
+  }
+
+  /** The header line, once read. */
+  get header(): string | undefined {
+    return this.#headerText;
+  }
+
+  /** Whether the header has a diff column (true until it is known). */
+  get hasDiff(): boolean {
+    return this.#columns === undefined || this.#columns.diff >= 0;
+  }
+
+  /** The offset after line `line` of the current block (clamped to the input's end: a last line without LF). */
+  #endOf(line: number): number {
+    return Math.min(this.#blockStart + this.#blockLfs[line - this.#blockFirst] + 1, this.#consumed);
   }
 
   get pending(): number {
@@ -195,12 +325,15 @@ class LineReader {
     const { x, y, diff, origin: lines, rejects } = this.#builder.take();
     const texts = this.#texts;
     this.#texts = [];
+    const ends = Float64Array.from(this.#ends);
+    this.#ends = [];
     const name = this.#name;
     return {
       x,
       y,
       diff,
       lines,
+      ends,
       ...(rejects ? { rejects } : {}),
       where: (i) => `${name} line ${lines[i]}`,
       origin: (i) => ({ source: name, location: `line ${lines[i]}`, line: lines[i] }),
@@ -210,6 +343,8 @@ class LineReader {
 
   feed(bytes: Uint8Array): void {
     let pos = 0;
+    const base = this.#consumed;
+    this.#consumed += bytes.length;
     if (this.#skipping) {
       const lf = bytes.indexOf(LF);
       this.#growHead(bytes.subarray(0, lf < 0 ? bytes.length : lf));
@@ -218,7 +353,7 @@ class LineReader {
         this.#skipping.last = bytes[bytes.length - 1];
         return;
       }
-      this.#endSkip(bytes, lf);
+      this.#endSkip(base + lf + 1, bytes, lf);
       pos = lf + 1;
     }
     const last = bytes.lastIndexOf(LF);
@@ -227,22 +362,27 @@ class LineReader {
       return;
     }
     let block = bytes.subarray(pos, last + 1);
+    const start = base + pos - this.#carryLength;
     if (this.#carryLength > 0) {
       block = concat([...this.#carry, block], this.#carryLength + block.length);
       this.#carry = [];
       this.#carryLength = 0;
     }
-    this.#block(block);
+    this.#block(block, start);
     this.#hold(bytes.subarray(last + 1));
   }
 
   end(): void {
-    if (this.#skipping) this.#endSkip();
-    else if (this.#carryLength > 0) {
+    if (this.#skipping) {
+      this.endWithoutLf = this.#consumed;
+      this.#endSkip(this.#consumed);
+    } else if (this.#carryLength > 0) {
+      this.endWithoutLf = this.#consumed;
       const block = concat([...this.#carry, Uint8Array.of(LF)], this.#carryLength + 1);
+      const start = this.#consumed - this.#carryLength;
       this.#carry = [];
       this.#carryLength = 0;
-      this.#block(block);
+      this.#block(block, start);
     }
   }
 
@@ -269,17 +409,17 @@ class LineReader {
     skip.head = concat([skip.head, part], n);
   }
 
-  /** The skipped line ends (its LF at `lf` of `bytes`, or the input's end). */
-  #endSkip(bytes?: Uint8Array, lf = 0): void {
+  /** The skipped line ends (its LF at `lf` of `bytes`, or the input's end), at input offset `end`. */
+  #endSkip(end: number, bytes?: Uint8Array, lf = 0): void {
     const skip = this.#skipping!;
     this.#skipping = undefined;
     let length = skip.length + lf;
     if (bytes && (lf > 0 ? bytes[lf - 1] : skip.last) === CR) length--;
     this.#line = skip.line;
-    this.#tooLarge(skip.line, length, skip.head);
+    this.#tooLarge(skip.line, length, skip.head, end);
   }
 
-  #tooLarge(line: number, length: number, head: Uint8Array): void {
+  #tooLarge(line: number, length: number, head: Uint8Array, end = this.#endOf(line)): void {
     const why: SourceReject = {
       reason: "too_large",
       detail: `the line has ${length} bytes, more than the limit of ${this.#max} (--max-record-bytes)`,
@@ -288,15 +428,21 @@ class LineReader {
     if (this.#columns === undefined) this.#fatal(line, `the header line is too long: ${why.detail}`);
     this.#builder.reject(line, why);
     this.#texts.push("");
+    this.#ends.push(end);
   }
 
   #fatal(line: number, message: string): never {
     throw new Error(`${this.#name} line ${line}: ${message}`);
   }
 
-  /** Handles complete lines: `block` ends with LF. */
-  #block(block: Uint8Array): void {
+  /** Handles complete lines: `block` ends with LF and starts at input offset `start`. */
+  #block(block: Uint8Array, start: number): void {
     const first = this.#line + 1;
+    const lfs: number[] = [];
+    for (let s = block.indexOf(LF); s >= 0; s = block.indexOf(LF, s + 1)) lfs.push(s);
+    this.#blockStart = start;
+    this.#blockFirst = first;
+    this.#blockLfs = lfs;
     const texts = decode(block);
     if (texts !== undefined) {
       const limit = this.#max + 1; // + 1: a CR
@@ -310,16 +456,8 @@ class LineReader {
       return;
     }
     // Not all UTF-8: look at each line on its own.
-    const starts: number[] = [];
-    const ends: number[] = [];
-    for (let s = 0; s < block.length;) {
-      const lf = block.indexOf(LF, s);
-      starts.push(s);
-      ends.push(lf);
-      s = lf + 1;
-    }
-    this.#lines(first, starts.length, (k) => {
-      const line = block.subarray(starts[k], ends[k]);
+    this.#lines(first, lfs.length, (k) => {
+      const line = block.subarray(k === 0 ? 0 : lfs[k - 1] + 1, lfs[k]);
       const length = line.length - (line[line.length - 1] === CR ? 1 : 0);
       if (length > this.#max) return { tooLarge: line.subarray(0, TOO_LARGE_RAW_BYTES), length };
       try {
@@ -387,11 +525,13 @@ class LineReader {
       raw: bytes.slice(),
     });
     this.#texts.push("");
+    this.#ends.push(this.#endOf(line));
   }
 
   #reject(line: number, text: string, why: SourceReject): void {
     this.#builder.reject(line, why);
     this.#texts.push(text);
+    this.#ends.push(this.#endOf(line));
   }
 
   #header(text: string, line: number): void {
@@ -413,6 +553,7 @@ class LineReader {
       );
     }
     this.#columns = { x, y, diff: heads.indexOf(this.#names.diff), width: record.length };
+    this.#headerText = text;
   }
 
   /** Parses lines (each one record, quotes balanced) with csv-parse, several at once. */
@@ -482,6 +623,7 @@ class LineReader {
     }
     this.#builder.push(x, y, diff, line);
     this.#texts.push(text);
+    this.#ends.push(this.#endOf(line));
   }
 }
 

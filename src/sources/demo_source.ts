@@ -17,7 +17,7 @@
  */
 
 import { PythonRandom } from "./python_random.ts";
-import type { PointChunk, Source } from "./source.ts";
+import type { CommittedBatch, PointChunk, Source } from "./source.ts";
 
 /**
  * Settings of the demo stream; every field is optional.
@@ -42,6 +42,11 @@ export interface DemoOptions {
   seed?: number;
   /** Most points per chunk. Default 4096. */
   chunkSize?: number;
+  /**
+   * Index of the first point to yield (a run resumed from a checkpoint: {@linkcode DemoSource.position});
+   * the points before it are generated and dropped, so the stream goes on exactly. Default 0.
+   */
+  start?: number;
   /** Monotonic clock in milliseconds. Default `performance.now`. */
   now?: () => number;
   /** Waits `ms` milliseconds or until `signal` aborts. Default: a `setTimeout`. */
@@ -118,6 +123,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  */
 export class DemoSource implements Source<DemoChunk> {
   readonly name: string;
+  /** The demo stream only adds points. */
+  readonly retractions = false;
+  readonly #start: number;
   readonly #rows: number;
   readonly #rate: number;
   readonly #line: { slope: number; intercept: number; noise: number };
@@ -143,6 +151,11 @@ export class DemoSource implements Source<DemoChunk> {
       throw new RangeError(`noise must be a finite number ≥ 0: got ${o.noise}`);
     }
     if (!Number.isSafeInteger(o.seed)) throw new RangeError(`seed must be an integer: got ${o.seed}`);
+    const start = options.start ?? 0;
+    if (!Number.isSafeInteger(start) || start < 0) {
+      throw new RangeError(`start must be an integer ≥ 0: got ${start}`);
+    }
+    this.#start = start;
     const chunkSize = options.chunkSize ?? 4096;
     if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
       throw new RangeError(`chunkSize must be an integer ≥ 1: got ${chunkSize}`);
@@ -172,14 +185,16 @@ export class DemoSource implements Source<DemoChunk> {
     const rng = new PythonRandom(this.#seed);
     const rows = this.#rows === 0 ? Infinity : this.#rows;
     const periodMs = this.#rate === 0 ? 0 : 1000 / this.#rate;
+    let i = Math.min(this.#start, rows);
+    for (let k = 0; k < i; k++) rng.random();
+    const first0 = i; // pacing starts with the first point yielded
     const start = this.#now();
-    let i = 0;
     while (i < rows && !signal.aborted) {
       let n = Math.min(this.#chunkSize, rows - i);
       if (periodMs > 0) {
-        const due = Math.floor((this.#now() - start) / periodMs) + 1; // points 0..due-1 are due
+        const due = first0 + Math.floor((this.#now() - start) / periodMs) + 1; // points ..due-1 are due
         if (due <= i) {
-          await this.#sleep(start + i * periodMs - this.#now(), signal);
+          await this.#sleep(start + (i - first0) * periodMs - this.#now(), signal);
           continue;
         }
         n = Math.min(n, due - i);
@@ -201,5 +216,18 @@ export class DemoSource implements Source<DemoChunk> {
         origin: (k) => ({ source: "demo", location: `point ${first + k}` }),
       };
     }
+  }
+
+  /**
+   * Where to resume after the batch: the index of the next point, `{ next }`.
+   *
+   * @example
+   * ```ts
+   * source.position({ time, spans: [{ chunk, start: 0, end: 5 }] }); // { next: chunk.first + 5 }
+   * ```
+   */
+  position(batch: CommittedBatch<DemoChunk>): { next: number } {
+    const last = batch.spans[batch.spans.length - 1];
+    return { next: last.chunk.first + last.end };
   }
 }

@@ -144,4 +144,20 @@ export interface Source<C extends PointChunk = PointChunk> {
   committed?(batch: CommittedBatch<C>): void | Promise<void>;
   /** Releases resources (connections, files); called once when the pipeline ends, also after errors. */
   close?(): void | Promise<void>;
+  /**
+   * Whether this source may retract points (diff -1). Default true. Read once, when the first chunk
+   * arrives: only then does the pipeline keep the multiset of added points that catches retractions of
+   * points that are not there (16 or more bytes per point). A source that says false must never yield
+   * diff -1.
+   */
+  readonly retractions?: boolean;
+  /**
+   * Where to resume after `batch`, for a checkpoint (`--state DIR`): a JSON value (plain objects,
+   * arrays, strings, finite numbers, booleans, null) from which the source, reopened after a crash,
+   * starts exactly at the first record after the batch (for a file: the byte offset after the batch's
+   * last record and the header; for Kafka: the next offset of every partition and each partition's
+   * header). Called once per batch, in batch order, after the batch's output is written and before
+   * {@linkcode Source.committed}. A source without it cannot be used with `--state`.
+   */
+  position?(batch: CommittedBatch<C>): unknown;
 }
