@@ -26,9 +26,13 @@ export class CommitClock {
   readonly #now: () => number;
   #last = -Infinity;
 
-  /** `now` gives the wall clock in epoch milliseconds (default `Date.now`). */
-  constructor(options: { now?: () => number } = {}) {
+  /**
+   * `now` gives the wall clock in epoch milliseconds (default `Date.now`); `last`, the last time handed
+   * out before (a resumed run's), so that times keep increasing across restarts.
+   */
+  constructor(options: { now?: () => number; last?: number } = {}) {
     this.#now = options.now ?? Date.now;
+    if (options.last !== undefined) this.#last = options.last;
   }
 
   /** The last time handed out (`-Infinity` before the first). */

@@ -29,21 +29,30 @@ export class CsvWriter {
   readonly #name: string;
   #text: string;
   #closed = false;
+  #bytes = 0;
 
-  /** `name` says in messages which output failed (e.g. the path). */
+  /**
+   * `name` says in messages which output failed (e.g. the path). With `append`, the stream continues
+   * a file that already has its header (a run resumed by `--state`): the header is not written again.
+   */
   constructor(
     stream: WritableStream<Uint8Array>,
     header: readonly string[],
-    options: { name?: string } = {},
+    options: { name?: string; append?: boolean } = {},
   ) {
     this.#writer = stream.getWriter();
-    this.#text = `${header.join(",")}\n`;
+    this.#text = options.append ? "" : `${header.join(",")}\n`;
     this.#name = options.name ?? "output";
   }
 
   /** Characters buffered and not yet written. */
   get pending(): number {
     return this.#text.length;
+  }
+
+  /** Bytes written to the stream so far (by writes that resolved), the header included. */
+  get bytesWritten(): number {
+    return this.#bytes;
   }
 
   /**
@@ -72,6 +81,7 @@ export class CsvWriter {
     this.#text = "";
     try {
       await this.#writer.write(bytes);
+      this.#bytes += bytes.length;
     } catch (error) {
       throw new Error(`cannot write ${this.#name}: ${error instanceof Error ? error.message : error}`, {
         cause: error,

@@ -52,9 +52,17 @@ export class DeadLetterLog implements RejectSink {
   readonly #out: CsvWriter;
   #count = 0;
 
-  /** `name` says in messages which output failed. */
-  constructor(stream: WritableStream<Uint8Array>, options: { name?: string } = {}) {
+  /**
+   * `name` says in messages which output failed; `append`: the file already has its header (a run
+   * resumed by `--state`).
+   */
+  constructor(stream: WritableStream<Uint8Array>, options: { name?: string; append?: boolean } = {}) {
     this.#out = new CsvWriter(stream, DEAD_LETTER_HEADER, options);
+  }
+
+  /** Bytes written to the stream so far (see {@linkcode CsvWriter.bytesWritten}). */
+  get bytesWritten(): number {
+    return this.#out.bytesWritten;
   }
 
   /** Records written (or buffered) so far. */

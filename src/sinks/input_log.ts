@@ -39,9 +39,17 @@ const FLUSH_CHARS = 1 << 20;
 export class InputLog implements Sink {
   readonly #out: CsvWriter;
 
-  /** `name` says in messages which output failed. */
-  constructor(stream: WritableStream<Uint8Array>, options: { name?: string } = {}) {
+  /**
+   * `name` says in messages which output failed; `append`: the file already has its header (a run
+   * resumed by `--state`).
+   */
+  constructor(stream: WritableStream<Uint8Array>, options: { name?: string; append?: boolean } = {}) {
     this.#out = new CsvWriter(stream, INPUT_HEADER, options);
+  }
+
+  /** Bytes written to the stream so far (see {@linkcode CsvWriter.bytesWritten}). */
+  get bytesWritten(): number {
+    return this.#out.bytesWritten;
   }
 
   /**

@@ -41,9 +41,22 @@ export class ResultLog implements Sink {
   readonly #out: CsvWriter;
   #line: Line | undefined;
 
-  /** `name` says in messages which output failed. */
-  constructor(stream: WritableStream<Uint8Array>, options: { name?: string } = {}) {
+  /**
+   * `name` says in messages which output failed. A run resumed by `--state` passes `append` (the file
+   * already has its header) and `line`, the line last written with diff 1, which the next change
+   * retracts.
+   */
+  constructor(
+    stream: WritableStream<Uint8Array>,
+    options: { name?: string; append?: boolean; line?: Line } = {},
+  ) {
     this.#out = new CsvWriter(stream, RESULT_HEADER, options);
+    this.#line = options.line && { a: options.line.a, b: options.line.b };
+  }
+
+  /** Bytes written to the stream so far (see {@linkcode CsvWriter.bytesWritten}). */
+  get bytesWritten(): number {
+    return this.#out.bytesWritten;
   }
 
   /** The line last written (with diff 1), if any. */
