@@ -39,7 +39,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import {
   createKafka,
   describeConnection,
@@ -179,6 +179,65 @@ export function preview(text: string): string {
   return showField(text);
 }
 
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`)); // exact up to 1e22
+
+/**
+ * Reads `text[a, b)` as a decimal number when that is exact with one multiplication or division:
+ * at most 15 significant digits and a power of ten up to 10^22 (Clinger's fast path; the result is
+ * then the correctly rounded double, as `Number` gives). Returns NaN for anything else (more digits,
+ * spaces, "NaN", hexadecimal...): then call `Number` on the slice.
+ *
+ * @example
+ * ```ts
+ * exactDecimal("x=-12.5e1", 2, 9); // -125
+ * exactDecimal("0.06888437030500963", 0, 19); // NaN: 16 significant digits
+ * ```
+ */
+export function exactDecimal(text: string, a: number, b: number): number {
+  let i = a;
+  let c = text.charCodeAt(i);
+  const negative = c === 45; // -
+  if (negative || c === 43) c = text.charCodeAt(++i); // - or +
+  let m = 0;
+  let digits = 0;
+  let scale = 0;
+  let any = false;
+  while (i < b && c >= 48 && c <= 57) {
+    if ((m !== 0 || c !== 48) && ++digits > 15) return NaN;
+    m = m * 10 + (c - 48);
+    any = true;
+    c = text.charCodeAt(++i);
+  }
+  if (i < b && c === 46) { // .
+    c = text.charCodeAt(++i);
+    while (i < b && c >= 48 && c <= 57) {
+      if ((m !== 0 || c !== 48) && ++digits > 15) return NaN;
+      m = m * 10 + (c - 48);
+      scale--;
+      any = true;
+      c = text.charCodeAt(++i);
+    }
+  }
+  if (!any) return NaN;
+  if (i < b && (c === 101 || c === 69)) { // e or E
+    c = text.charCodeAt(++i);
+    const negativeExponent = c === 45;
+    if (negativeExponent || c === 43) c = text.charCodeAt(++i);
+    let e = 0;
+    let expDigits = 0;
+    while (i < b && c >= 48 && c <= 57) {
+      if (e < 1000) e = e * 10 + (c - 48);
+      expDigits++;
+      c = text.charCodeAt(++i);
+    }
+    if (expDigits === 0) return NaN;
+    scale += negativeExponent ? -e : e;
+  }
+  if (i !== b || scale < -22 || scale > 22) return NaN;
+  const v = scale >= 0 ? m * POWERS_OF_TEN[scale] : m / POWERS_OF_TEN[-scale];
+  return negative ? -v : v;
+}
+
 /**
  * Parses message texts into points. After a call that returns true, `x` and `y` hold the point;
  * after false, `rejected` says why the message is not one (a reason code of `./rejection.ts` and a
@@ -199,6 +258,8 @@ export class PointParser {
   /** Why the last message was not a point. */
   rejected: SourceReject = { reason: "bad_csv", detail: "" };
   readonly #columns: Columns;
+  #exactX = true;
+  #exactY = true;
 
   /** `columns` names the fields, in JSON and in messages. */
   constructor(columns: Columns) {
@@ -244,6 +305,49 @@ export class PointParser {
   }
 
   /**
+   * Like `pair`, on two ranges of one string: `text[xa, xb)` and `text[ya, yb)`. Without slicing in
+   * the common case (see {@linkcode exactDecimal}).
+   *
+   * @example
+   * ```ts
+   * parser.ranges("3,4.5", 0, 1, 2, 5); // true: parser.x = 3, parser.y = 4.5
+   * ```
+   */
+  ranges(text: string, xa: number, xb: number, ya: number, yb: number): boolean {
+    let x = this.#exactX ? exactDecimal(text, xa, xb) : NaN;
+    if (x !== x) {
+      this.#exactX = false; // (the values of a column tend to look alike: stop trying for now)
+      const parsed = parseNumberField(text.slice(xa, xb), this.#columns.x);
+      if (typeof parsed !== "number") return this.#reject(parsed);
+      x = parsed;
+    }
+    let y = this.#exactY ? exactDecimal(text, ya, yb) : NaN;
+    if (y !== y) {
+      this.#exactY = false;
+      const parsed = parseNumberField(text.slice(ya, yb), this.#columns.y);
+      if (typeof parsed !== "number") return this.#reject(parsed);
+      y = parsed;
+    }
+    this.x = x;
+    this.y = y;
+    return true;
+  }
+
+  /**
+   * Tries {@linkcode exactDecimal} again for both columns in `ranges` (after a miss, `ranges` goes
+   * straight to `Number` until this is called; the source calls it once per fetched batch).
+   *
+   * @example
+   * ```ts
+   * parser.retryExact();
+   * ```
+   */
+  retryExact(): void {
+    this.#exactX = true;
+    this.#exactY = true;
+  }
+
+  /**
    * Parses a JSON object with numeric fields named by the columns.
    *
    * @example
@@ -284,24 +388,6 @@ export class PointParser {
 function jsonProblem(name: string, value: unknown): string {
   if (value === undefined) return `no field "${name}"`;
   return `${name} is ${showField(JSON.stringify(value) ?? String(value))}, not a number`;
-}
-
-/** The bytes spanned by the values of a batch (all in one fetch response), as one latin1 string. */
-function batchRegion(
-  messages: readonly KafkaMessage[],
-): { text: string; buffer: ArrayBufferLike; base: number } | undefined {
-  let buffer: ArrayBufferLike | undefined;
-  let lo = Infinity;
-  let hi = -1;
-  for (const { value } of messages) {
-    if (value === null) continue;
-    buffer ??= value.buffer;
-    if (value.buffer !== buffer) continue;
-    if (value.byteOffset < lo) lo = value.byteOffset;
-    if (value.byteOffset + value.length > hi) hi = value.byteOffset + value.length;
-  }
-  if (buffer === undefined || hi < 0) return undefined;
-  return { text: Buffer.from(buffer, lo, hi - lo).toString("latin1"), buffer, base: lo };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -729,21 +815,36 @@ export class KafkaSource implements Source<KafkaChunk> {
     const n = messages.length;
     const xs = new Float64Array(n);
     const ys = new Float64Array(n);
-    const index = new Int32Array(n); // the message of each point (offsets are converted lazily)
+    const index = new Int32Array(n); // the message of each point, for its offset
+    const starts = new Int32Array(n); // and where its bytes are in the fetched buffer
+    const lengths = new Int32Array(n);
+    let elsewhere: Map<number, Uint8Array> | undefined; // (or a copy, if they are in another buffer)
     let count = 0;
     // Messages before `next` were read before (a rebalance restarts at the committed offset).
     let first = 0;
     while (first < n && Number(messages[first].offset) < state.next) first++;
+    // Offsets are kept as numbers, not by holding kafkajs's messages (which would then outlive the
+    // young generation of the garbage collector): one per batch when they are consecutive.
+    const firstOffset = Number(messages[0].offset);
+    let offsets: Float64Array | undefined;
+    if (Number(messages[n - 1].offset) - firstOffset !== n - 1) {
+      offsets = new Float64Array(n);
+      for (let k = 0; k < n; k++) offsets[k] = Number(messages[k].offset);
+    }
     let last = -1;
     // Messages that are not points keep their slot (NaN) and are listed here, for the pipeline.
     let rejects: Map<number, SourceReject> | undefined;
     const maxBytes = this.#maxRecordBytes;
-    // CSV data rows are read from one latin1 string of the whole fetched region (one native call per
-    // batch, not one per message). Bytes map 1:1 to characters, and UTF-8 never uses the bytes of "," and
-    // '"' inside a character, so fields split where they should; numbers are ASCII.
-    const region = csv ? batchRegion(messages) : undefined;
-    const text = region?.text ?? "";
-    const simple = region !== undefined && text.indexOf('"') < 0;
+    // CSV data rows are read from one latin1 string of the fetched bytes (one native call per batch, not
+    // one per message; bytes map 1:1 to characters, so a value's bytes are its characters).
+    let buffer: ArrayBufferLike | undefined;
+    let text = "";
+    let base = 0;
+    let lastValue: Uint8Array | null = null;
+    for (let k = n - 1; k >= first && lastValue === null; k--) lastValue = messages[k].value;
+    const maxMessages = this.#maxMessages;
+    let read = this.#read;
+    parser.retryExact();
     let stop = false;
     let complete = true;
     for (let k = first; k < n; k++) {
@@ -753,23 +854,23 @@ export class KafkaSource implements Source<KafkaChunk> {
         break;
       }
       last = k;
-      this.#read++;
+      read++;
       const value = m.value;
+      const length = value === null ? 0 : value.length;
       const layout = state.layout;
       let ok: boolean;
-      if (value !== null && value.length > maxBytes) {
+      if (length > maxBytes) {
         ok = false;
         parser.rejected = {
           reason: "too_large",
-          detail:
-            `the message has ${value.length} bytes, more than the limit of ${maxBytes} (--max-record-bytes)`,
-          raw: value.slice(0, TOO_LARGE_RAW_BYTES),
+          detail: `the message has ${length} bytes, more than the limit of ${maxBytes} (--max-record-bytes)`,
+          raw: value!.slice(0, TOO_LARGE_RAW_BYTES),
         };
         if (csv && layout === undefined) {
           this.#readHeader(state, `(${parser.rejected.detail})`, Number(m.offset));
           return;
         }
-      } else if ((value === null || value.length === 0) && (!csv || layout !== undefined)) {
+      } else if (length === 0 && (!csv || layout !== undefined)) {
         ok = false;
         parser.rejected = { reason: "empty_field", detail: "the message is empty" };
       } else if (!csv) {
@@ -778,18 +879,30 @@ export class KafkaSource implements Source<KafkaChunk> {
         this.#readHeader(state, value === null ? "" : value.toString(), Number(m.offset));
         if (this.#stopped) return;
         ok = false;
-      } else if (simple && layout.width === 2 && value !== null && value.buffer === region!.buffer) {
-        const a = value.byteOffset - region!.base;
-        const b = a + value.length;
+      } else if (layout.width === 2) {
+        // The common case: two fields, one comma. A quote, a non-ASCII character or anything unusual
+        // makes a field not a number, and the message is then parsed again properly.
+        const bytes = value!;
+        const offset = bytes.byteOffset;
+        if (bytes.buffer !== buffer) {
+          buffer = bytes.buffer;
+          base = offset;
+          const end = lastValue!.buffer === buffer
+            ? lastValue!.byteOffset + lastValue!.length
+            : buffer.byteLength;
+          text = Buffer.from(buffer, base, Math.max(end, offset + length) - base).toString("latin1");
+        }
+        const a = offset - base;
+        const b = a + length;
         const comma = text.indexOf(",", a);
         const second = comma < 0 || comma >= b ? -1 : text.indexOf(",", comma + 1);
+        ok = false;
         if (comma >= 0 && comma < b && (second < 0 || second >= b)) {
-          const first = text.slice(a, comma);
-          const rest = text.slice(comma + 1, b);
-          ok = layout.x === 0 ? parser.pair(first, rest) : parser.pair(rest, first);
-        } else {
-          ok = parser.csv(value.toString(), layout);
+          ok = layout.x === 0
+            ? parser.ranges(text, a, comma, comma + 1, b)
+            : parser.ranges(text, comma + 1, b, a, comma);
         }
+        if (!ok) ok = parser.csv(bytes.toString(), layout);
       } else {
         ok = parser.csv(value === null ? "" : value.toString(), layout);
       }
@@ -797,28 +910,42 @@ export class KafkaSource implements Source<KafkaChunk> {
         xs[count] = parser.x;
         ys[count] = parser.y;
         index[count] = k;
+        // Where its bytes are, should the pipeline reject the point (NaN, out of range) and need them.
+        const bytes = value!;
+        if (bytes.buffer === lastValue!.buffer) {
+          starts[count] = bytes.byteOffset;
+          lengths[count] = bytes.length;
+        } else {
+          (elsewhere ??= new Map()).set(count, bytes.slice());
+        }
         count++;
       } else if (layout !== undefined || !csv) {
         xs[count] = NaN;
         ys[count] = NaN;
         index[count] = k;
-        (rejects ??= new Map()).set(count, parser.rejected);
+        const why = parser.rejected;
+        (rejects ??= new Map()).set(
+          count,
+          why.raw ? why : { ...why, raw: value === null ? "" : value.slice() },
+        );
         count++;
       }
-      if (this.#read >= this.#maxMessages) {
+      if (read >= maxMessages) {
         stop = true;
         complete = false;
         break;
       }
     }
+    this.#read = read;
     if (last >= 0) state.next = Number(messages[last].offset) + 1;
     // Transaction markers after the last message: nothing more to read up to the batch's end.
     if (complete) state.next = Math.max(state.next, Number(batch.lastOffset()) + 1);
 
     if (count > 0) {
       const topic = this.#topic;
-      const offset = (i: number) => Number(messages[index[i]].offset);
+      const offset = offsets ? (i: number) => offsets[index[i]] : (i: number) => firstOffset + index[i];
       const diff = new Float64Array(count).fill(1);
+      const fetched = lastValue!.buffer;
       if (rejects) { for (const i of rejects.keys()) diff[i] = NaN; }
       const chunk: KafkaChunk = {
         x: xs.subarray(0, count),
@@ -827,15 +954,16 @@ export class KafkaSource implements Source<KafkaChunk> {
         partition,
         offset,
         next: state.next,
-        where: (i) => `${topic} partition ${partition} offset ${messages[index[i]].offset}`,
+        where: (i) => `${topic} partition ${partition} offset ${offset(i)}`,
         origin: (i): RecordOrigin => ({
           source: "kafka",
-          location: `topic ${topic} partition ${partition} offset ${messages[index[i]].offset}`,
+          location: `topic ${topic} partition ${partition} offset ${offset(i)}`,
           topic,
           partition,
-          offset: messages[index[i]].offset,
+          offset: String(offset(i)),
         }),
-        raw: (i) => rejects?.get(i)?.raw ?? messages[index[i]].value ?? "",
+        raw: (i) =>
+          rejects?.get(i)?.raw ?? elsewhere?.get(i) ?? new Uint8Array(fetched, starts[i], lengths[i]),
         ...(rejects ? { rejects } : {}),
       };
       state.pushed = state.next;
