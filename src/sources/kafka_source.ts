@@ -512,6 +512,8 @@ export const KAFKA_FETCH_DEFAULTS = {
  */
 export class KafkaSource implements Source<KafkaChunk> {
   readonly name: string;
+  /** Messages only add points (the pipeline then keeps no multiset of them). */
+  readonly retractions = false;
   readonly #connection: KafkaConnection;
   readonly #topic: string;
   readonly #consumer: Consumer;
