@@ -64,8 +64,11 @@ export interface Host {
   writeStderr(text: string): void;
   /** Whether standard error is a terminal. */
   readonly stderrIsTerminal: boolean;
-  /** Opens a file for reading; rejects with a message naming the path if it cannot. */
-  openRead(path: string): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Opens a file for reading, from byte `options.start` (default 0); rejects with a message naming the
+   * path if it cannot.
+   */
+  openRead(path: string, options?: { start?: number }): Promise<ReadableStream<Uint8Array>>;
   /** Creates or truncates a file for writing; rejects with a message naming the path if it cannot. */
   openWrite(path: string): Promise<WritableStream<Uint8Array>>;
   /** The bytes of `build/streamreg.wasm`; rejects with "…not found: run `npm run build:wasm`" if missing. */
@@ -81,6 +84,43 @@ export interface Host {
   identify?(path: string): Promise<FileIdentity | undefined>;
   /** Identifies standard input when it is a regular file (`< data.csv`), else undefined. */
   identifyStdin?(): Promise<FileIdentity | undefined>;
+  /** Durable file operations for `--state DIR` (crash and restart); without them `--state` is refused. */
+  readonly files?: StateFiles;
+}
+
+/**
+ * The file operations behind `--state DIR`: atomic replacement, fsync, cutting a file back, appending.
+ * Every method rejects with a message naming the path when it fails.
+ *
+ * @example
+ * ```ts
+ * await host.files!.writeAtomic("state/checkpoint.json", bytes); // temp file, fsync, rename, fsync dir
+ * ```
+ */
+export interface StateFiles {
+  /** Creates the directory (and its parents) if it does not exist. */
+  makeDir(path: string): Promise<void>;
+  /** The names of the entries of a directory. */
+  list(dir: string): Promise<string[]>;
+  /** The file's bytes, or undefined if it does not exist. */
+  read(path: string): Promise<Uint8Array | undefined>;
+  /** The file's size in bytes, or undefined if it does not exist. */
+  size(path: string): Promise<number | undefined>;
+  /**
+   * Replaces the file atomically: writes `path` + ".tmp", fsyncs it, renames it over `path`, then
+   * fsyncs the directory, so a crash leaves either the old content or the new one.
+   */
+  writeAtomic(path: string, bytes: Uint8Array): Promise<void>;
+  /** Appends bytes to the file (creating it), then fsyncs it. */
+  append(path: string, bytes: Uint8Array): Promise<void>;
+  /** Cuts the file to `length` bytes and fsyncs it. */
+  truncate(path: string, length: number): Promise<void>;
+  /** Flushes the file's written data to the disk (fsync). */
+  sync(path: string): Promise<void>;
+  /** Opens the file for writing at its end (creating it): each write reaches the OS before it resolves. */
+  openAppend(path: string): Promise<WritableStream<Uint8Array>>;
+  /** Deletes the file; nothing happens if it does not exist. */
+  remove(path: string): Promise<void>;
 }
 
 /**

@@ -17,6 +17,7 @@ import process from "node:process";
 import { isatty } from "node:tty";
 import { fileURLToPath } from "node:url";
 import { BrokenPipeError, type FileIdentity, type Host, type StopSignal } from "../cli/host.ts";
+import { nodeStateFiles } from "./state_files.ts";
 
 /**
  * Where the release build of the core is, relative to this file.
@@ -75,10 +76,10 @@ export function bunHost(args: readonly string[] = Bun.argv.slice(2)): Host {
       process.stderr.write(text);
     },
     stderrIsTerminal: isatty(2),
-    async openRead(path) {
+    async openRead(path, options) {
       try {
         if ((await stat(path)).isDirectory()) throw Object.assign(new Error(path), { code: "EISDIR" });
-        return Bun.file(path).stream();
+        return options?.start ? Bun.file(path).slice(options.start).stream() : Bun.file(path).stream();
       } catch (error) {
         throw new Error(`cannot read "${path}": ${reason(error)}`, { cause: error });
       }
@@ -120,6 +121,7 @@ export function bunHost(args: readonly string[] = Bun.argv.slice(2)): Host {
         }
       }
     },
+    files: nodeStateFiles(),
     identifyStdin() {
       try {
         const info = fstatSync(0);

@@ -13,6 +13,7 @@
 import { fstatSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { BrokenPipeError, type FileIdentity, type Host, type StopSignal } from "../cli/host.ts";
+import { nodeStateFiles } from "./state_files.ts";
 
 /**
  * Where the release build of the core is, relative to this file.
@@ -71,13 +72,14 @@ export function denoHost(args: readonly string[] = Deno.args): Host {
       for (let off = 0; off < bytes.length;) off += Deno.stderr.writeSync(bytes.subarray(off));
     },
     stderrIsTerminal: Deno.stderr.isTerminal(),
-    async openRead(path) {
+    async openRead(path, options) {
       try {
         const file = await Deno.open(path, { read: true });
         if ((await file.stat()).isDirectory) {
           file.close();
           throw new Deno.errors.IsADirectory(path);
         }
+        if (options?.start) await file.seek(options.start, Deno.SeekMode.Start);
         return file.readable;
       } catch (error) {
         throw new Error(`cannot read "${path}": ${reason(error)}`, { cause: error });
@@ -122,6 +124,7 @@ export function denoHost(args: readonly string[] = Deno.args): Host {
         }
       }
     },
+    files: nodeStateFiles(),
     identifyStdin() {
       try {
         const info = fstatSync(0); // (Deno.stdin has no stat)
