@@ -91,6 +91,11 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
     default: String(DEFAULT_MAX_RECORD_BYTES),
     help: "reject records (lines, messages) longer than N bytes as too_large",
   },
+  {
+    name: "state",
+    value: "DIR",
+    help: "checkpoint after every batch in DIR; a restart goes on from there (see Crash and restart)",
+  },
   { name: "verbose", help: "show progress on stderr even when it is not a terminal" },
   { name: "help", short: "h", help: "show this help and exit" },
 ];
@@ -128,6 +133,10 @@ export interface CliOptions {
   maxRecordBytes?: number;
   /** The local files the source reads ("-" for stdin): no output may overwrite them. */
   inputFiles?: readonly string[];
+  /** `--state DIR`: checkpoint after every batch there, and resume from it. */
+  state?: string;
+  /** The chosen source's flag values (defaults applied), e.g. for the settings a checkpoint keeps. */
+  sourceValues?: FlagValues;
 }
 
 /**
@@ -270,6 +279,23 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
   if (onError !== "skip" && onError !== "fail") {
     throw new UsageError(`--on-error: expected skip or fail, got "${onError}"`);
   }
+  const state = values.state === undefined ? undefined : String(values.state);
+  if (state !== undefined) {
+    if (state === "") throw new UsageError(`--state: expected a directory, got ""`);
+    for (
+      const [flag, path] of [["--output", output], ["--input-log", inputLog], ["--dead-letter", deadLetter]]
+    ) {
+      if (path !== "-") continue;
+      throw new UsageError(
+        `--state needs file outputs: ${flag} - (stdout) cannot be cut back after a crash; give a path`,
+      );
+    }
+    if (source.state === undefined) {
+      throw new UsageError(`--state: --source ${source.name} cannot resume after a restart yet`);
+    }
+    const refused = source.state.refuse?.(sourceValues as FlagValues);
+    if (refused !== undefined) throw new UsageError(`--state: ${refused}`);
+  }
   return {
     help: false,
     verbose: values.verbose === true,
@@ -290,5 +316,7 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
       { min: 1, integer: true },
     ),
     inputFiles,
+    ...(state !== undefined ? { state } : {}),
+    sourceValues: sourceValues as FlagValues,
   };
 }

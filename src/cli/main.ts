@@ -28,6 +28,9 @@ import { findOverwrite } from "./overwrite_check.ts";
 import { Progress } from "./progress.ts";
 import { RejectReporter } from "./reject_reporter.ts";
 import { SOURCES, type SourceSpec } from "./source_specs.ts";
+import { type OpenedState, openState } from "./state_setup.ts";
+import type { OutputLength } from "../state/checkpoint.ts";
+import { PointValidator } from "../validate/point_validator.ts";
 
 /** How many refused points are reported one by one before only counting them. */
 const REFUSED_SHOWN = 10;
@@ -104,6 +107,12 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
   let source: Source | undefined;
   const sinks: Sink[] = [];
   let deadLetter: DeadLetterLog | undefined;
+  let state: OpenedState | undefined;
+  /** The output files and their lengths so far (for --state checkpoints). */
+  const outputs: { flag: string; path: string; base: number; sink: { readonly bytesWritten: number } }[] = [];
+  const lengths = (): OutputLength[] =>
+    outputs.map(({ flag, path, base, sink }) => ({ flag, path, length: base + sink.bytesWritten }));
+  let finished = false;
   let code = 0;
   const fail = (error: unknown) => {
     if (isBrokenPipe(error)) {
@@ -117,20 +126,63 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
   };
   try {
     const core = await RegressionCore.load(await host.readWasm());
+    if (cli.state !== undefined) state = await openState(host, cli, core, (line) => progress.info(line));
+    const resumed = state?.store.resumed;
     source = await cli.openSource(host, controller.signal, {
       verbose: cli.verbose,
       message: (line) => progress.message(line),
       maxRecordBytes: cli.maxRecordBytes,
+      ...(resumed ? { resume: resumed.source } : {}),
     });
-    const open = async (path: string) => (path === "-" ? host.stdout() : await host.openWrite(path));
+    // A resumed run appends to its outputs, cut back to their lengths at the checkpoint.
+    const base = (flag: string) => resumed?.outputs.find((o) => o.flag === flag)?.length ?? 0;
+    const open = async (path: string) =>
+      path === "-"
+        ? host.stdout()
+        : resumed
+        ? await host.files!.openAppend(path)
+        : await host.openWrite(path);
     const name = (path: string) => (path === "-" ? "stdout" : path);
-    sinks.push(new ResultLog(await open(cli.output), { name: name(cli.output) }));
+    const options = (flag: string, path: string) => ({ name: name(path), append: base(flag) > 0 });
+    const result = new ResultLog(await open(cli.output), {
+      ...options("--output", cli.output),
+      line: resumed?.line,
+    });
+    sinks.push(result);
+    outputs.push({ flag: "--output", path: cli.output, base: base("--output"), sink: result });
     if (cli.inputLog !== undefined) {
-      sinks.push(new InputLog(await open(cli.inputLog), { name: name(cli.inputLog) }));
+      const input = new InputLog(await open(cli.inputLog), options("--input-log", cli.inputLog));
+      sinks.push(input);
+      outputs.push({ flag: "--input-log", path: cli.inputLog, base: base("--input-log"), sink: input });
     }
     if (cli.deadLetter !== undefined) {
-      deadLetter = new DeadLetterLog(await open(cli.deadLetter), { name: name(cli.deadLetter) });
+      deadLetter = new DeadLetterLog(await open(cli.deadLetter), options("--dead-letter", cli.deadLetter));
+      outputs.push({
+        flag: "--dead-letter",
+        path: cli.deadLetter,
+        base: base("--dead-letter"),
+        sink: deadLetter,
+      });
       await deadLetter.flush(); // the header: the file exists (and is empty of records) from the start
+    }
+    const store = state?.store;
+    const opened = source;
+    const validator = state && new PointValidator({
+      source: opened.name,
+      retractions: () => opened.retractions ?? true,
+      counts: state.counts,
+    });
+    if (store && !resumed) {
+      // The first checkpoint: a restart before the first batch starts afresh over these outputs.
+      const totals = { points: 0, refused: 0, rejected: 0, batches: 0, changes: 0, count: 0 };
+      await store.save({
+        time: undefined,
+        line: undefined,
+        totals,
+        core: core.snapshot(),
+        source: undefined,
+        outputs: lengths(),
+      });
     }
     const logs = [cli.output, cli.inputLog].filter((p) => p !== undefined).map((p) => name(p!)).join(" and ");
     progress.info(`streamreg: ${source.name} → ${logs} (${host.runtime})`);
@@ -150,12 +202,31 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       onRefused: (where, reason) => {
         if (++refused <= REFUSED_SHOWN) progress.message(`streamreg: skipped ${where}: ${reason}`);
       },
+      ...(store && validator
+        ? {
+          validator,
+          resume: resumed && { time: resumed.time, line: resumed.line, totals: resumed.totals },
+          checkpoint: async (batch, update, stats) => {
+            const { points, refused, rejected, batches, changes, count } = stats;
+            await store.save({
+              time: batch.time,
+              line: update.line,
+              totals: { points, refused, rejected, batches, changes, count },
+              core: core.snapshot(),
+              source: opened.position!(batch),
+              outputs: lengths(),
+              points: validator.tracking ? { counts: validator.counts, runs: update.points } : undefined,
+            });
+          },
+        }
+        : {}),
     }).catch((error) => {
       fail(error);
       return undefined;
     });
     reporter.finish();
     if (stats) {
+      finished = true;
       progress.finish(stats);
       if (refused > REFUSED_SHOWN) {
         progress.message(
@@ -168,6 +239,8 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
   } finally {
     for (const sink of sinks) await sink.close().catch(fail);
     await deadLetter?.close().catch(fail);
+    // Ended cleanly: nothing was written after the last checkpoint, and the outputs are final.
+    if (state && finished && code === 0) await state.store.complete(lengths()).catch(fail);
     await Promise.resolve(source?.close?.()).catch(fail);
     stopListening();
   }

@@ -93,7 +93,11 @@ export interface PipelineOptions {
    * before the source's `committed` hook: the place to persist a checkpoint (`--state`). The batch's
    * records, and no record after them, have been through the validator.
    */
-  checkpoint?: (batch: CommittedBatch<PointChunk>, update: BatchUpdate, stats: PipelineStats) => Promise<void>;
+  checkpoint?: (
+    batch: CommittedBatch<PointChunk>,
+    update: BatchUpdate,
+    stats: PipelineStats,
+  ) => Promise<void>;
   /** Where a run resumed from a checkpoint starts: the last commit time, the current line, the totals. */
   resume?: PipelineResume;
 }

@@ -39,6 +39,13 @@ export interface OpenContext {
    * more than this of one record. Absent: `DEFAULT_MAX_RECORD_BYTES` (1 MiB).
    */
   readonly maxRecordBytes?: number;
+  /**
+   * `--state`, restarting: the position the source returned (`Source.position`) after the last batch
+   * of the checkpoint. The source must start exactly at the first record after it, or throw an Error
+   * saying why it cannot (the input changed...). Absent: start from the beginning (also with `--state`,
+   * on a fresh run; a resumable source must then still implement `Source.position`).
+   */
+  readonly resume?: unknown;
 }
 
 /**
@@ -87,6 +94,32 @@ export interface SourceSpec {
    * the opener. Throws {@linkcode UsageError} for a bad value.
    */
   configure(values: FlagValues): OpenSource;
+  /**
+   * Support of `--state DIR` (crash and restart); absent: the source cannot resume and `--state` is
+   * refused. A resumable source implements `Source.position` and starts from `OpenContext.resume`.
+   */
+  readonly state?: StateSupport;
+}
+
+/**
+ * How a source takes part in `--state DIR`.
+ *
+ * @example
+ * ```ts
+ * const state: StateSupport = {
+ *   refuse: (values) => (values.input === "-" ? "stdin cannot be read again after a restart" : undefined),
+ *   settings: (values) => ({ "--x": String(values.x) }),
+ * };
+ * ```
+ */
+export interface StateSupport {
+  /** Why `--state` cannot work with these flag values (a usage error, exit 2), or undefined. */
+  refuse?(values: FlagValues): string | undefined;
+  /**
+   * The settings a checkpoint is bound to, by flag (a restart with other values is refused); default:
+   * every flag of the source. Input files are compared by their resolved paths in any case.
+   */
+  settings?(values: FlagValues): Record<string, string | number | boolean | null>;
 }
 
 const text = (values: FlagValues, name: string): string => String(values[name]);
@@ -132,6 +165,15 @@ export const demoSpec: SourceSpec = {
     },
   ],
   example: "--rows 0 --rate 20 --slope 2 --noise 0.5",
+  state: {
+    // The pace and the length may change from run to run: the points are the same.
+    settings: (values) => ({
+      "--slope": text(values, "slope"),
+      "--intercept": text(values, "intercept"),
+      "--noise": text(values, "noise"),
+      "--seed": text(values, "seed"),
+    }),
+  },
   configure(values) {
     const options = {
       rows: numberFlag("rows", text(values, "rows"), { min: 0, integer: true }),
@@ -141,7 +183,13 @@ export const demoSpec: SourceSpec = {
       noise: numberFlag("noise", text(values, "noise"), { min: 0 }),
       seed: numberFlag("seed", text(values, "seed"), { integer: true }),
     };
-    return () => Promise.resolve(new DemoSource(options));
+    return (_host, _signal, context) => {
+      const resume = context?.resume as { next?: unknown } | undefined;
+      if (resume !== undefined && !(Number.isSafeInteger(resume?.next) && (resume.next as number) >= 0)) {
+        return Promise.reject(new Error(`not a demo stream position: ${JSON.stringify(resume)}`));
+      }
+      return Promise.resolve(new DemoSource({ ...options, start: resume?.next as number | undefined }));
+    };
   },
 };
 
@@ -163,6 +211,17 @@ export const csvSpec: SourceSpec = {
     { name: "diff", value: "COLUMN", default: "diff", help: "column holding the weight, if present" },
   ],
   example: "--input points.csv --x time --y price",
+  state: {
+    refuse: (values) =>
+      values.input === "-"
+        ? "stdin cannot be read again after a restart: give the CSV file with --input PATH"
+        : undefined,
+    settings: (values) => ({
+      "--x": text(values, "x"),
+      "--y": text(values, "y"),
+      "--diff": text(values, "diff"),
+    }),
+  },
   configure(values) {
     const input = values.input;
     if (typeof input !== "string" || input === "") {
@@ -175,7 +234,12 @@ export const csvSpec: SourceSpec = {
     return async (host, _signal, context) => {
       const options = { ...columns, maxRecordBytes: context?.maxRecordBytes };
       if (input === "-") return new CsvSource(host.stdin(), { name: "stdin", ...options });
-      return new CsvSource(await host.openRead(input), { name: input, ...options });
+      if (context?.resume === undefined) {
+        return new CsvSource(await host.openRead(input), { name: input, ...options });
+      }
+      const resume = CsvSource.checkPosition(context.resume);
+      const stream = await host.openRead(input, { start: CsvSource.startByte(resume) });
+      return new CsvSource(stream, { name: input, ...options, resume });
     };
   },
   inputFiles: (values) => (typeof values.input === "string" && values.input !== "" ? [values.input] : []),

@@ -187,7 +187,8 @@ export class CsvSource implements Source<CsvChunk> {
   static checkPosition(value: unknown): CsvPosition {
     const p = value as Partial<CsvPosition> | null;
     const ok = typeof p === "object" && p !== null && Number.isSafeInteger(p.offset) && p.offset! >= 0 &&
-      Number.isSafeInteger(p.line) && p.line! >= 1 && typeof p.header === "string" && typeof p.lf === "boolean";
+      Number.isSafeInteger(p.line) && p.line! >= 1 && typeof p.header === "string" &&
+      typeof p.lf === "boolean";
     if (!ok) throw new Error(`not a CSV position (offset, line, header, lf): ${JSON.stringify(value)}`);
     return p as CsvPosition;
   }
@@ -210,7 +211,12 @@ export class CsvSource implements Source<CsvChunk> {
     const last = batch.spans[batch.spans.length - 1];
     const reader = this.#reader!;
     const offset = last.chunk.ends[last.end - 1];
-    return { offset, line: last.chunk.lines[last.end - 1], header: reader.header!, lf: offset !== reader.endWithoutLf };
+    return {
+      offset,
+      line: last.chunk.lines[last.end - 1],
+      header: reader.header!,
+      lf: offset !== reader.endWithoutLf,
+    };
   }
 
   /**
@@ -287,7 +293,12 @@ class LineReader {
   /** A too-large line being skipped: its number, length so far and first bytes. */
   #skipping: { line: number; length: number; head: Uint8Array; last: number } | undefined;
 
-  constructor(name: string, names: { x: string; y: string; diff: string }, max: number, resume?: CsvPosition) {
+  constructor(
+    name: string,
+    names: { x: string; y: string; diff: string },
+    max: number,
+    resume?: CsvPosition,
+  ) {
     this.#name = name;
     this.#names = names;
     this.#max = max;

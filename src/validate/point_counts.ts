@@ -187,11 +187,17 @@ export class PointCounts {
    * ```
    */
   addTriples(triples: Float64Array): void {
-    if (triples.length % 3 !== 0) throw new RangeError(`${triples.length} values are not (x, y, count) triples`);
+    if (triples.length % 3 !== 0) {
+      throw new RangeError(`${triples.length} values are not (x, y, count) triples`);
+    }
     for (let k = 0; k < triples.length; k += 3) {
       const count = triples[k + 2];
-      if (!Number.isSafeInteger(count) || count < 1 || Number.isNaN(triples[k]) || Number.isNaN(triples[k + 1])) {
-        throw new RangeError(`triple ${k / 3} is not a point with a count ≥ 1: ${triples.subarray(k, k + 3)}`);
+      if (
+        !Number.isSafeInteger(count) || count < 1 || Number.isNaN(triples[k]) || Number.isNaN(triples[k + 1])
+      ) {
+        throw new RangeError(
+          `triple ${k / 3} is not a point with a count ≥ 1: ${triples.subarray(k, k + 3)}`,
+        );
       }
     }
     for (let k = 0; k < triples.length; k += 3) {
