@@ -844,6 +844,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     let base = 0;
     let lastValue: Uint8Array | null = null;
     for (let k = n - 1; k >= first && lastValue === null; k--) lastValue = messages[k].value;
+    const fetched = lastValue?.buffer;
     const maxMessages = this.#maxMessages;
     let read = this.#read;
     parser.retryExact();
@@ -859,6 +860,8 @@ export class KafkaSource implements Source<KafkaChunk> {
       read++;
       const value = m.value;
       const length = value === null ? 0 : value.length;
+      const where = value === null ? undefined : value.buffer;
+      const at = value === null ? 0 : value.byteOffset;
       const layout = state.layout;
       let ok: boolean;
       if (length > maxBytes) {
@@ -884,17 +887,13 @@ export class KafkaSource implements Source<KafkaChunk> {
       } else if (layout.width === 2) {
         // The common case: two fields, one comma. A quote, a non-ASCII character or anything unusual
         // makes a field not a number, and the message is then parsed again properly.
-        const bytes = value!;
-        const offset = bytes.byteOffset;
-        if (bytes.buffer !== buffer) {
-          buffer = bytes.buffer;
-          base = offset;
-          const end = lastValue!.buffer === buffer
-            ? lastValue!.byteOffset + lastValue!.length
-            : buffer.byteLength;
-          text = Buffer.from(buffer, base, Math.max(end, offset + length) - base).toString("latin1");
+        if (where !== buffer) {
+          buffer = where!;
+          base = at;
+          const end = fetched === buffer ? lastValue!.byteOffset + lastValue!.length : buffer.byteLength;
+          text = Buffer.from(buffer, base, Math.max(end, at + length) - base).toString("latin1");
         }
-        const a = offset - base;
+        const a = at - base;
         const b = a + length;
         const comma = text.indexOf(",", a);
         const second = comma < 0 || comma >= b ? -1 : text.indexOf(",", comma + 1);
@@ -904,7 +903,7 @@ export class KafkaSource implements Source<KafkaChunk> {
             ? parser.ranges(text, a, comma, comma + 1, b)
             : parser.ranges(text, comma + 1, b, a, comma);
         }
-        if (!ok) ok = parser.csv(bytes.toString(), layout);
+        if (!ok) ok = parser.csv(value!.toString(), layout);
       } else {
         ok = parser.csv(value === null ? "" : value.toString(), layout);
       }
@@ -913,12 +912,11 @@ export class KafkaSource implements Source<KafkaChunk> {
         ys[count] = parser.y;
         index[count] = k;
         // Where its bytes are, should the pipeline reject the point (NaN, out of range) and need them.
-        const bytes = value!;
-        if (bytes.buffer === lastValue!.buffer) {
-          starts[count] = bytes.byteOffset;
-          lengths[count] = bytes.length;
+        if (where === fetched) {
+          starts[count] = at;
+          lengths[count] = length;
         } else {
-          (elsewhere ??= new Map()).set(count, bytes.slice());
+          (elsewhere ??= new Map()).set(count, value!.slice());
         }
         count++;
       } else if (layout !== undefined || !csv) {
@@ -947,7 +945,6 @@ export class KafkaSource implements Source<KafkaChunk> {
       const topic = this.#topic;
       const offset = offsets ? (i: number) => offsets[index[i]] : (i: number) => firstOffset + index[i];
       const diff = new Float64Array(count).fill(1);
-      const fetched = lastValue!.buffer;
       if (rejects) { for (const i of rejects.keys()) diff[i] = NaN; }
       const chunk: KafkaChunk = {
         x: xs.subarray(0, count),
@@ -965,7 +962,7 @@ export class KafkaSource implements Source<KafkaChunk> {
           offset: String(offset(i)),
         }),
         raw: (i) =>
-          rejects?.get(i)?.raw ?? elsewhere?.get(i) ?? new Uint8Array(fetched, starts[i], lengths[i]),
+          rejects?.get(i)?.raw ?? elsewhere?.get(i) ?? new Uint8Array(fetched!, starts[i], lengths[i]),
         ...(rejects ? { rejects } : {}),
       };
       state.pushed = state.next;
