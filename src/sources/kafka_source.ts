@@ -387,7 +387,9 @@ export class PointParser {
 
 function jsonProblem(name: string, value: unknown): string {
   if (value === undefined) return `no field "${name}"`;
-  return `${name} is ${showField(JSON.stringify(value) ?? String(value))}, not a number`;
+  if (typeof value === "string") return `${name} is the string ${showField(value)}, not a number`;
+  const json = JSON.stringify(value) ?? String(value);
+  return `${name} is ${json.length > 40 ? `${json.slice(0, 40)}…` : json}, not a number`;
 }
 
 // ---------------------------------------------------------------------------------------------------
