@@ -1,0 +1,458 @@
+/**
+ * Crash and restart (`--state DIR`) through the real CLI, under Deno and Bun whichever runtime runs the
+ * tests: SIGKILLs at random (seeded) moments while 100 000 points stream from a CSV file (and from the
+ * demo stream), each followed by a restart, end with outputs identical to an uninterrupted run's (times
+ * aside); a corrupt, truncated or mismatching state is refused with a clear message, never reset.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { appendFile, mkdir, mkdtemp, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { test } from "./harness.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const DENO = join(ROOT, "node_modules/deno/deno");
+const BUN = join(ROOT, "node_modules/.bin/bun");
+
+type Runner = "deno" | "bun";
+const RUNNERS: Runner[] = ["deno", "bun"];
+
+function start(runner: Runner, args: string[], cwd: string): ChildProcess {
+  const [exe, pre] = runner === "deno"
+    ? [DENO, ["run", "-A", join(ROOT, "src/runtime/deno_main.ts")]]
+    : [BUN, ["run", join(ROOT, "src/runtime/bun_main.ts")]];
+  return spawn(exe, [...pre, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" }, stdio: "pipe" });
+}
+
+interface Result {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+function collect(child: ChildProcess): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin!.end();
+  });
+}
+
+const run = (runner: Runner, args: string[], cwd: string) => collect(start(runner, args, cwd));
+
+/** A seeded generator of numbers in [0, 1) (mulberry32). */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const size = async (path: string) => (await stat(path).catch(() => undefined))?.size ?? 0;
+const exists = (path: string) => stat(path).then(() => true, () => false);
+
+/**
+ * 100 000 records: points with a diff column, 1 in 97 retracting an earlier point, and bad lines
+ * (not a number; the retraction of a point never added), so that the multiset of points, the dead
+ * letters and the retractions all cross restarts.
+ */
+function pointsCsv(records: number): string {
+  const next = random(42);
+  const held: string[] = [];
+  const lines = ["x,y,diff"];
+  for (let i = 0; i < records; i++) {
+    if (i % 97 === 5 && held.length > 60) lines.push(`${held.splice(held.length - 50, 1)[0]},-1`);
+    else if (i % 1000 === 7) lines.push("oops,1,1");
+    else if (i % 1500 === 8) lines.push("123456,7,-1");
+    else {
+      const point = `${i / 7},${2 * i + next()}`;
+      held.push(point);
+      lines.push(`${point},1`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** A change log without its time column (the third). */
+const withoutTime = (csv: string) =>
+  csv.split("\n").map((l) => l.split(",").filter((_, i) => i !== 2).join(",")).join("\n");
+
+/** Commit times only grow (result log: strictly from batch to batch; input log: never back). */
+function checkTimes(csv: string, strict: boolean): void {
+  let last = -Infinity;
+  let lastDiff = "";
+  for (const line of csv.trim().split("\n").slice(1)) {
+    const [, , time, diff] = line.split(",");
+    const t = Number(time);
+    const sameBatch = strict && lastDiff === "-1" && diff === "1";
+    assert.ok(sameBatch ? t === last : strict ? t > last : t >= last, `time ${t} after ${last}: ${line}`);
+    last = t;
+    lastDiff = diff;
+  }
+}
+
+interface Outputs {
+  result: string;
+  input: string;
+  dead?: string;
+}
+
+async function readOutputs(dir: string, dead: boolean): Promise<Outputs> {
+  return {
+    result: await readFile(join(dir, "out.csv"), "utf8"),
+    input: await readFile(join(dir, "in.csv"), "utf8"),
+    ...(dead ? { dead: await readFile(join(dir, "dead.csv"), "utf8") } : {}),
+  };
+}
+
+function assertSameOutputs(got: Outputs, expected: Outputs, what: string): void {
+  assert.equal(withoutTime(got.result), withoutTime(expected.result), `${what}: result log`);
+  assert.equal(withoutTime(got.input), withoutTime(expected.input), `${what}: input log`);
+  assert.equal(got.dead, expected.dead, `${what}: dead letters`);
+  checkTimes(got.result, true);
+  checkTimes(got.input, false);
+}
+
+/**
+ * Runs `args` with `--state` in `dir`, SIGKILLing it `kills` times at random moments and restarting
+ * it, then lets it finish. About one kill in four comes at a random time after the start (during
+ * start-up or resumption as often as not); the others once the input log has grown past a random
+ * point of what is left, plus a random delay, so that every kill lands mid-stream. Returns the
+ * number of kills that hit a running process.
+ */
+async function crashAndRestart(
+  runner: Runner,
+  args: string[],
+  dir: string,
+  options: { kills: number; seed: number; finalInputBytes: number },
+): Promise<number> {
+  const next = random(options.seed);
+  const log = join(dir, "in.csv");
+  let killed = 0;
+  for (let k = 0; k < options.kills; k++) {
+    const child = start(runner, args, dir);
+    const done = collect(child);
+    let exited = false;
+    done.then(() => (exited = true));
+    if (k % 4 === 0) {
+      await sleep(20 + next() * 400);
+    } else {
+      const from = await size(log);
+      const left = Math.max(0, options.finalInputBytes - from);
+      const target = from + left * (0.15 + 0.5 * next()) / (options.kills - k + 1);
+      const deadline = Date.now() + 20_000;
+      while (!exited && (await size(log)) < target && Date.now() < deadline) await sleep(2);
+      await sleep(next() * 15);
+    }
+    if (!exited) process.kill(child.pid!, "SIGKILL");
+    const result = await done;
+    if (result.signal === "SIGKILL") killed++;
+    else assert.equal(result.code, 0, `${runner}: run ${k} ended by itself: ${result.stderr}`);
+  }
+  const last = await run(runner, args, dir);
+  assert.equal(last.code, 0, `${runner}: the last restart: ${last.stderr}`);
+  return killed;
+}
+
+test(
+  "crash and restart: SIGKILLs at random moments while 100 000 CSV points stream, then restarts, give the uninterrupted run's outputs",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-"));
+    const csv = pointsCsv(100_000);
+    await writeFile(join(dir, "points.csv"), csv);
+    const args = (sub: string) => [
+      "--source",
+      "csv",
+      "--input",
+      "../points.csv",
+      "--commit-rows",
+      "500",
+      "--commit-ms",
+      "1e9",
+      "--output",
+      "out.csv",
+      "--input-log",
+      "in.csv",
+      "--dead-letter",
+      "dead.csv",
+      ...(sub === "ref" ? [] : ["--state", "state"]),
+    ];
+    for (const [r, runner] of RUNNERS.entries()) {
+      const ref = join(dir, `${runner}-ref`);
+      const crash = join(dir, `${runner}-crash`);
+      for (const d of [ref, crash]) await mkdir(d);
+      const uninterrupted = await run(runner, args("ref"), ref);
+      assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+      const expected = await readOutputs(ref, true);
+      assert.ok(expected.input.length > 2_000_000 && expected.dead!.split("\n").length > 100);
+
+      const killed = await crashAndRestart(runner, args("crash"), crash, {
+        kills: 13,
+        seed: 1000 + r,
+        finalInputBytes: expected.input.length,
+      });
+      assert.ok(killed >= 10, `${runner}: ${killed} SIGKILLs hit a running process`);
+      assertSameOutputs(await readOutputs(crash, true), expected, `${runner} after ${killed} SIGKILLs`);
+
+      // The run is complete: a restart has nothing to add and changes nothing.
+      const again = await run(runner, args("crash"), crash);
+      assert.equal(again.code, 0, again.stderr);
+      assertSameOutputs(await readOutputs(crash, true), expected, `${runner}, restarted once complete`);
+    }
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 120_000 },
+);
+
+test(
+  "crash and restart: the demo stream (100 000 points) resumes at its next point after SIGKILLs",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-demo-"));
+    const args = (state: boolean) => [
+      "--rows",
+      "100000",
+      "--rate",
+      "0",
+      "--seed",
+      "5",
+      "--slope",
+      "-3",
+      "--commit-rows",
+      "700",
+      "--commit-ms",
+      "1e9",
+      "--output",
+      "out.csv",
+      "--input-log",
+      "in.csv",
+      ...(state ? ["--state", "state"] : []),
+    ];
+    for (const [r, runner] of RUNNERS.entries()) {
+      const ref = await mkdtemp(join(dir, `${runner}-ref-`));
+      const crash = await mkdtemp(join(dir, `${runner}-crash-`));
+      const uninterrupted = await run(runner, args(false), ref);
+      assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+      const expected = await readOutputs(ref, false);
+      const killed = await crashAndRestart(runner, args(true), crash, {
+        kills: 5,
+        seed: 2000 + r,
+        finalInputBytes: expected.input.length,
+      });
+      assert.ok(killed >= 3, `${runner}: ${killed} SIGKILLs hit a running process`);
+      assertSameOutputs(await readOutputs(crash, false), expected, `${runner} after ${killed} SIGKILLs`);
+      const state = await readFile(join(crash, "state/checkpoint.json"), "utf8");
+      assert.match(state, /"source":\{"next":100000\}/);
+      assert.match(state, /"points":null/, "the demo stream never retracts: no multiset is kept");
+    }
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 120_000 },
+);
+
+test(
+  "crash and restart: SIGTERM finishes the open batch and persists it; the restart goes on from there",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-term-"));
+    await writeFile(join(dir, "points.csv"), pointsCsv(60_000));
+    const args = (state: boolean) => [
+      "--source",
+      "csv",
+      "--input",
+      "points.csv",
+      "--commit-rows",
+      "200",
+      "--output",
+      "out.csv",
+      "--input-log",
+      "in.csv",
+      "--dead-letter",
+      "dead.csv",
+      ...(state ? ["--state", "state"] : []),
+    ];
+    for (const runner of RUNNERS) {
+      await rm(join(dir, "state"), { recursive: true, force: true });
+      const uninterrupted = await run(runner, args(false), dir);
+      assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+      const expected = await readOutputs(dir, true);
+
+      const child = start(runner, args(true), dir);
+      const done = collect(child);
+      let exited = false;
+      done.then(() => (exited = true));
+      await rm(join(dir, "in.csv"), { force: true });
+      while (!exited && (await size(join(dir, "in.csv"))) < 200_000) await sleep(2);
+      assert.ok(!exited, `${runner}: the run ended before SIGTERM`);
+      process.kill(child.pid!, "SIGTERM");
+      const stopped = await done;
+      assert.equal(stopped.code, 0, `${runner}: ${JSON.stringify(stopped)}`);
+      const checkpoint = await readFile(join(dir, "state/checkpoint.json"), "utf8");
+      assert.match(checkpoint, /"complete":true/, "ended cleanly");
+      const cut = await readOutputs(dir, true);
+      assert.ok(cut.input.length < expected.input.length, "stopped mid-way");
+      assert.ok(
+        checkpoint.includes(`"flag":"--input-log","path":"in.csv","length":${Buffer.byteLength(cut.input)}`),
+      );
+
+      const resumed = await run(runner, args(true), dir);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      const got = await readOutputs(dir, true);
+      // The early batch moved the later batch boundaries: the points are the same, and so is the last line.
+      assert.equal(withoutTime(got.input), withoutTime(expected.input));
+      assert.equal(got.dead, expected.dead);
+      const lastLine = (csv: string) => csv.trim().split("\n").at(-1)!.split(",").slice(0, 2).join(",");
+      assert.equal(lastLine(got.result), lastLine(expected.result));
+      checkTimes(got.result, true);
+      checkTimes(got.input, false);
+    }
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 60_000 },
+);
+
+test(
+  "crash and restart: a corrupt, truncated or mismatching state is refused with a clear message, never reset",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-badstate-"));
+    await writeFile(join(dir, "points.csv"), pointsCsv(3000));
+    const args = (...more: string[]) => [
+      "--source",
+      "csv",
+      "--input",
+      "points.csv",
+      "--commit-rows",
+      "100",
+      "--output",
+      "out.csv",
+      "--input-log",
+      "in.csv",
+      "--state",
+      "state",
+      ...more,
+    ];
+    const checkpoint = join(dir, "state/checkpoint.json");
+    const remedy = /(delete the state directory|use another --state directory)/;
+    for (const runner of RUNNERS) {
+      await rm(join(dir, "state"), { recursive: true, force: true });
+      const first = await run(runner, args(), dir);
+      assert.equal(first.code, 0, first.stderr);
+      const good = await readFile(checkpoint);
+      const outputs = await readOutputs(dir, false);
+      const unchanged = async (what: string) => {
+        assert.deepEqual(await readOutputs(dir, false), outputs, `${runner} ${what}: outputs untouched`);
+        await writeFile(checkpoint, good);
+      };
+      const refused = async (what: string, pattern: RegExp, more: string[] = []) => {
+        const r = await run(runner, args(...more), dir);
+        assert.equal(r.code, 1, `${runner} ${what}: ${r.stderr}`);
+        assert.match(r.stderr, pattern, `${runner} ${what}`);
+        assert.match(r.stderr, remedy, `${runner} ${what}`);
+        assert.equal(r.stderr.trim().split("\n").length, 1, `${runner} ${what}: one line: ${r.stderr}`);
+        await unchanged(what);
+      };
+
+      const flipped = Uint8Array.from(good);
+      flipped[good.length - 40] ^= 0x04;
+      await writeFile(checkpoint, flipped);
+      await refused(
+        "flipped byte",
+        /^streamreg: checkpoint state\/checkpoint\.json is corrupt \(its checksum does not match/,
+      );
+
+      await writeFile(checkpoint, good.subarray(0, good.length - 100));
+      await refused(
+        "truncated body",
+        /^streamreg: checkpoint state\/checkpoint\.json is truncated \(its content has \d+ of \d+ bytes\)/,
+      );
+      await writeFile(checkpoint, good.subarray(0, 12));
+      await refused("truncated header", /^streamreg: checkpoint state\/checkpoint\.json is truncated/);
+      await writeFile(checkpoint, new Uint8Array(0));
+      await refused("empty", /^streamreg: checkpoint state\/checkpoint\.json is empty \(truncated\)/);
+      await writeFile(checkpoint, "x,y\n1,2\n");
+      await refused("not a checkpoint", /^streamreg: state\/checkpoint\.json is not a streamreg checkpoint/);
+
+      await refused(
+        "other output",
+        /^streamreg: the state in state belongs to a run with --output ".*out\.csv", but this run has --output ".*other\.csv"/,
+        [
+          "--output",
+          "other.csv",
+        ],
+      );
+      await refused("other column", /belongs to a run with --y "y", but this run has --y "x"/, ["--y", "x"]);
+
+      // Outputs: shorter or missing is an error; longer after a complete run too (never cut back).
+      await truncate(join(dir, "in.csv"), outputs.input.length - 10);
+      const short = await run(runner, args(), dir);
+      assert.equal(short.code, 1);
+      assert.match(
+        short.stderr,
+        /^streamreg: --input-log in\.csv has \d+ bytes, fewer than the \d+ that the checkpoint/,
+      );
+      await writeFile(join(dir, "in.csv"), outputs.input);
+      await rm(join(dir, "out.csv"));
+      const missing = await run(runner, args(), dir);
+      assert.equal(missing.code, 1);
+      assert.match(
+        missing.stderr,
+        /^streamreg: --output out\.csv is missing, but the checkpoint .* says it has \d+ bytes/,
+      );
+      await writeFile(join(dir, "out.csv"), outputs.result);
+      await appendFile(join(dir, "out.csv"), "1,2,3,1\n");
+      const longer = await run(runner, args(), dir);
+      assert.equal(longer.code, 1);
+      assert.match(longer.stderr, /a complete output is never cut back/);
+      assert.equal(await readFile(join(dir, "out.csv"), "utf8"), outputs.result + "1,2,3,1\n");
+      await writeFile(join(dir, "out.csv"), outputs.result);
+
+      // A state still usable after all that: the run goes on, and a CSV file that grew is read on.
+      await appendFile(join(dir, "points.csv"), "1e6,3,1\n1e6,3,-1\n2e6,5,1\n");
+      const grown = await run(runner, args(), dir);
+      assert.equal(grown.code, 0, grown.stderr);
+      const after = await readOutputs(dir, false);
+      assert.equal(after.input.slice(0, outputs.input.length), outputs.input);
+      assert.deepEqual(
+        withoutTime(after.input.slice(outputs.input.length)).trim().split("\n"),
+        ["1000000,3,1", "1000000,3,-1", "2000000,5,1"],
+      );
+      // A changed input file is noticed.
+      await writeFile(join(dir, "points.csv"), "x,y\n1,2\n");
+      const changed = await run(runner, args(), dir);
+      assert.equal(changed.code, 1);
+      assert.match(
+        changed.stderr,
+        /^streamreg: points\.csv does not match the checkpoint: line \d+ should end at byte \d+/,
+      );
+      await writeFile(join(dir, "points.csv"), pointsCsv(3000));
+    }
+
+    // Usage errors (exit 2): no stdin input, no stdout outputs.
+    for (const runner of RUNNERS) {
+      const stdin = await run(runner, ["--source", "csv", "--input", "-", "--state", "s"], dir);
+      assert.equal(stdin.code, 2);
+      assert.equal(
+        stdin.stderr,
+        "streamreg: --state: stdin cannot be read again after a restart: give the CSV file with --input PATH\n",
+      );
+      const stdout = await run(runner, ["--output", "-", "--no-input-log", "--state", "s"], dir);
+      assert.equal(stdout.code, 2);
+      assert.match(
+        stdout.stderr,
+        /^streamreg: --state needs file outputs: --output - \(stdout\) cannot be cut back/,
+      );
+      assert.ok(!(await exists(join(dir, "s"))));
+    }
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 60_000 },
+);
