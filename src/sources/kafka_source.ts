@@ -1030,6 +1030,9 @@ export class KafkaSource implements Source<KafkaChunk> {
   /** Stops reading; the pipeline gets the chunks already pushed, then the end. */
   #finish(): void {
     if (this.#stopped) return;
+    if (this.#read === 0) {
+      this.#message(`streamreg: no message to read in "${this.#topic}" up to its end offsets (--exit-at-end)`);
+    }
     this.#stopped = true;
     this.#pause();
     this.#queue.end();

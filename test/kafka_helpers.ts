@@ -1,0 +1,234 @@
+/**
+ * Shared by the Kafka integration tests: the running test broker (from `client.env` in its state dir;
+ * a clear error, so the tests fail rather than skip, when it is not running), unique topic names, a
+ * kafkajs admin/producer for setting up topics, and the CLI runners as subprocesses.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { Kafka, logLevel } from "kafkajs";
+import { parseProperties } from "../src/kafka/config.ts";
+import { silenceTimeoutWarnings } from "../src/kafka/connection.ts";
+import { runtimeName } from "./harness.ts";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const STATE_DIR = process.env.STREAMREG_KAFKA_STATE_DIR || join(ROOT, ".cache/kafka/run");
+
+/** Connection details of the test broker. */
+export interface Broker {
+  plaintext: string;
+  saslSsl: string;
+  ca: string;
+  user: string;
+  password: string;
+}
+
+let cached: Broker | undefined;
+
+/** The running test broker; throws (so that the test fails) when it is not running. */
+export function broker(): Broker {
+  if (cached) return cached;
+  const howTo = "start it with `bash scripts/kafka/start.sh` (or set STREAMREG_KAFKA_STATE_DIR)";
+  const envFile = join(STATE_DIR, "client.env");
+  const pidFile = join(STATE_DIR, "kafka.pid");
+  if (!existsSync(envFile) || !existsSync(pidFile)) {
+    throw new Error(`Kafka test broker not running: no ${envFile} or ${pidFile}; ${howTo}`);
+  }
+  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  try {
+    process.kill(pid, 0);
+  } catch {
+    throw new Error(`Kafka test broker not running: pid ${pid} from ${pidFile} is gone; ${howTo}`);
+  }
+  const env = parseProperties(readFileSync(envFile, "utf8"));
+  const need = (k: string) => {
+    if (!env[k]) throw new Error(`${envFile} lacks ${k}; restart the broker with scripts/kafka/start.sh`);
+    return env[k];
+  };
+  cached = {
+    plaintext: need("KAFKA_PLAINTEXT_BOOTSTRAP_SERVERS"),
+    saslSsl: need("KAFKA_SASL_SSL_BOOTSTRAP_SERVERS"),
+    ca: need("KAFKA_SSL_CA_LOCATION"),
+    user: need("KAFKA_SASL_USERNAME"),
+    password: need("KAFKA_SASL_PASSWORD"),
+  };
+  return cached;
+}
+
+/** A topic or group name no other test (or earlier run) uses. */
+export const unique = (tag: string): string =>
+  `streamreg-kt-${tag}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+
+function kafka(): Kafka {
+  silenceTimeoutWarnings();
+  return new Kafka({
+    clientId: "streamreg-test",
+    brokers: [broker().plaintext],
+    connectionTimeout: 3000,
+    retry: { retries: 2, initialRetryTime: 200 },
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+/** Creates a topic (PLAINTEXT listener). */
+export async function createTopic(topic: string, partitions = 1): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Sends messages as they are (null: a message without a value) to one partition. */
+export async function send(topic: string, values: (string | null)[], partition = 0): Promise<void> {
+  const producer = kafka().producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: values.map((value) => ({ value, partition })) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** The group's committed offset of each partition of the topic (-1: none). */
+export async function committedOffsets(group: string, topic: string): Promise<number[]> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return t.partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The messages of partition 0 with their timestamps (ms), read with a throwaway group. */
+export async function readAll(topic: string, count: number): Promise<{ value: string; timestamp: number }[]> {
+  const consumer = kafka().consumer({ groupId: unique("read"), maxWaitTimeInMs: 200 });
+  const got: { value: string; timestamp: number }[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${count} messages`)), 15_000);
+      consumer.run({
+        eachMessage: ({ message }) => {
+          got.push({ value: String(message.value), timestamp: Number(message.timestamp) });
+          if (got.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
+}
+
+export type Runtime = "deno" | "bun";
+/** The runtime running the tests: its runners are the ones tested (the other runtime's tests cover theirs). */
+export const CURRENT: Runtime = runtimeName;
+/** The other runtime, for cross-runtime checks. */
+export const OTHER: Runtime = runtimeName === "deno" ? "bun" : "deno";
+
+const DENO = join(ROOT, "node_modules/deno/deno");
+const BUN = join(ROOT, "node_modules/.bin/bun");
+
+/** The `regress` command of a runtime. */
+export function regress(runtime: Runtime): [string, string[]] {
+  return runtime === "deno"
+    ? [DENO, ["run", "-A", join(ROOT, "src/runtime/deno_main.ts")]]
+    : [BUN, ["run", join(ROOT, "src/runtime/bun_main.ts")]];
+}
+
+/** `scripts/produce.ts` under a runtime. */
+export function produce(runtime: Runtime): [string, string[]] {
+  return runtime === "deno"
+    ? [DENO, ["run", "-A", join(ROOT, "scripts/produce.ts")]]
+    : [BUN, ["run", join(ROOT, "scripts/produce.ts")]];
+}
+
+/** What a subprocess did. */
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Options of {@linkcode run}. */
+export interface RunOptions {
+  /** Environment variables on top of this process's, without its KAFKA_* ones. */
+  env?: Record<string, string>;
+  cwd?: string;
+  stdin?: string;
+  /** Send SIGINT once this (polled every 100 ms) is true. */
+  interruptWhen?: () => Promise<boolean>;
+  /** Kill the process after this long (default 45 s): the test then fails on its exit code. */
+  timeoutMs?: number;
+}
+
+/** Runs a command to its end. */
+export function run(command: [string, string[]], args: string[], options: RunOptions = {}): Promise<Ran> {
+  const [exe, pre] = command;
+  const env: Record<string, string> = { NO_COLOR: "1" };
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith("KAFKA_") && v !== undefined) env[k] = v;
+  }
+  Object.assign(env, options.env);
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(exe, [...pre, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    const timer = setTimeout(() => process.kill(child.pid!, "SIGKILL"), options.timeoutMs ?? 45_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: performance.now() - t0 });
+    });
+    child.stdin!.end(options.stdin ?? "");
+    if (options.interruptWhen) {
+      const when = options.interruptWhen;
+      const poll = async () => {
+        if (child.exitCode !== null) return;
+        if (await when().catch(() => false)) process.kill(child.pid!, "SIGINT");
+        else setTimeout(poll, 100);
+      };
+      setTimeout(poll, 100);
+    }
+  });
+}
+
+/** Asserts exit code 0, showing stderr otherwise. */
+export function ok(r: Ran, what: string): void {
+  assert.equal(r.code, 0, `${what}: exit ${r.code}\n${r.stderr}`);
+}
+
+/** The data rows of a CSV text (header dropped) as arrays of fields. */
+export function rows(csv: string): string[][] {
+  return csv.trim().split("\n").slice(1).filter((l) => l !== "").map((l) => l.split(","));
+}
+
+/** The tutorial's ten points, as text, from the shared test data. */
+export function seedPoints(): string[][] {
+  return rows(readFileSync(join(ROOT, "../shared/data/seed_points.csv"), "utf8"));
+}
+
+/** The exact line of all ten tutorial points. */
+export const SEED_LINE = ["0.025649728471302445", "0.9958341214647296"];
