@@ -1,0 +1,97 @@
+/**
+ * `KafkaSource` in process against the real test broker: offsets are committed only after a batch's
+ * output is written, several partitions each with their own header, `--exit-at-end` over all of them.
+ * Fails (does not skip) when the broker is not running.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { RegressionCore } from "../src/core/regression_core.ts";
+import { runPipeline } from "../src/cli/pipeline.ts";
+import { parseConnectionFlags, resolveConnection } from "../src/kafka/connection.ts";
+import type { BatchUpdate, Sink } from "../src/sinks/sink.ts";
+import { KafkaSource, type KafkaSourceOptions } from "../src/sources/kafka_source.ts";
+import { test } from "./harness.ts";
+import { broker, committedOffsets, createTopic, ROOT, send, unique } from "./kafka_helpers.ts";
+
+const core = async () => await RegressionCore.load(await readFile(join(ROOT, "build/streamreg.wasm")));
+
+async function open(
+  topic: string,
+  group: string,
+  options: Partial<KafkaSourceOptions> = {},
+): Promise<KafkaSource> {
+  const connection = await resolveConnection(
+    parseConnectionFlags({ brokers: broker().plaintext, topic, group }, { group: true }),
+    { env: () => undefined, readText: (p) => readFile(p, "utf8") },
+  );
+  return await KafkaSource.open({ connection, exitAtEnd: true, ...options });
+}
+
+test("kafka source: a batch's offsets are committed only after every sink has written it", async () => {
+  const topic = unique("commit");
+  const group = unique("g");
+  await createTopic(topic);
+  await send(topic, ["x,y", ...Array.from({ length: 9 }, (_, i) => `${i},${2 * i}`)]);
+  const seen: { points: number; committed: number }[] = [];
+  const sink: Sink = {
+    async write(update: BatchUpdate) {
+      seen.push({ points: update.accepted, committed: (await committedOffsets(group, topic))[0] });
+    },
+    close: () => Promise.resolve(),
+  };
+  const source = await open(topic, group);
+  try {
+    const stats = await runPipeline(source, await core(), [sink], { commitRows: 3, commitMs: 60_000 });
+    assert.equal(stats.points, 9);
+    assert.deepEqual(stats.line, { a: 0, b: 2 });
+  } finally {
+    await source.close();
+  }
+  assert.deepEqual(seen.map((s) => s.points), [3, 3, 3]);
+  // While batch k (points 3k..3k+2, at offsets 3k+1..3k+3) is being written, nothing of it is committed.
+  seen.forEach(({ committed }, k) => assert.ok(committed <= 3 * k + 1, `batch ${k}: committed ${committed}`));
+  assert.deepEqual(await committedOffsets(group, topic), [10]);
+}, { timeoutMs: 30_000 });
+
+test("kafka source: every partition has its own header; --exit-at-end waits for all of them", async () => {
+  const topic = unique("partitions");
+  const group = unique("g");
+  await createTopic(topic, 4);
+  await send(topic, ["x,y", "0,1", "1,3"], 0);
+  await send(topic, ["y,x", "5,2"], 1); // another column order
+  await send(topic, ["x,y", "3,7", "4,9", "x,y"], 2); // a later header is a data row: rejected
+  // partition 3 stays empty
+  const rejected: string[] = [];
+  const source = await open(topic, group);
+  try {
+    const stats = await runPipeline(source, await core(), [], {
+      rejectSinks: [{
+        reject: (r) => void rejected.push(`${r.origin.partition}@${r.origin.offset} ${r.reason}`),
+      }],
+    });
+    assert.equal(stats.points, 5);
+    assert.deepEqual(stats.line, { a: 1, b: 2 });
+  } finally {
+    await source.close();
+  }
+  assert.deepEqual(rejected, ["2@3 not_a_number"]);
+  assert.deepEqual(await committedOffsets(group, topic), [3, 2, 4, -1]);
+}, { timeoutMs: 30_000 });
+
+test("kafka source: --max-messages stops inside a batch and commits exactly up to there", async () => {
+  const topic = unique("max");
+  const group = unique("g");
+  await createTopic(topic);
+  await send(topic, ["x,y", "0,0", "1,1", "2,4", "3,9"]);
+  const source = await open(topic, group, { exitAtEnd: false, maxMessages: 3 });
+  try {
+    const stats = await runPipeline(source, await core(), []);
+    assert.equal(stats.points, 2);
+    assert.equal(stats.ended, "source");
+  } finally {
+    await source.close();
+  }
+  assert.deepEqual(await committedOffsets(group, topic), [3]);
+}, { timeoutMs: 30_000 });
