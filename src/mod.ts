@@ -46,7 +46,13 @@ export {
 } from "./validate/point_validator.ts";
 export { PointCounts } from "./validate/point_counts.ts";
 export { DEMO_DEFAULTS, type DemoChunk, type DemoOptions, DemoSource, demoY } from "./sources/demo_source.ts";
-export { type CsvChunk, CsvSource, type CsvSourceOptions, parseNumber } from "./sources/csv_source.ts";
+export {
+  type CsvChunk,
+  type CsvPosition,
+  CsvSource,
+  type CsvSourceOptions,
+  parseNumber,
+} from "./sources/csv_source.ts";
 export { PythonRandom } from "./sources/python_random.ts";
 export { ChunkQueue } from "./sources/chunk_queue.ts";
 export { ChunkBuilder, type ChunkColumns } from "./sources/chunk_builder.ts";
@@ -65,13 +71,35 @@ export {
   DEFAULT_COMMIT_MS,
   DEFAULT_COMMIT_ROWS,
   type PipelineOptions,
+  type PipelineResume,
   type PipelineStats,
   runPipeline,
 } from "./cli/pipeline.ts";
+export {
+  type Checkpoint,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type OutputLength,
+  type PointsRef,
+  type Settings,
+  StateError,
+  type StateFileRef,
+  type Totals,
+} from "./state/checkpoint.ts";
+export { type BatchState, CHECKPOINT_FILE, StateStore } from "./state/state_store.ts";
+export { type OpenedState, openState, runSettings } from "./cli/state_setup.ts";
 export { applyBatch, type ApplyOptions, type CoreResult, type LineModel } from "./cli/core_stage.ts";
 export { main, type MainOptions } from "./cli/main.ts";
 export { RejectReporter, type RejectReporterOptions } from "./cli/reject_reporter.ts";
 export { findOverwrite, type NamedPath } from "./cli/overwrite_check.ts";
-export type { FileIdentity, Host, StopSignal } from "./cli/host.ts";
-export { csvSpec, demoSpec, type OpenSource, SOURCES, type SourceSpec } from "./cli/source_specs.ts";
+export type { FileIdentity, Host, StateFiles, StopSignal } from "./cli/host.ts";
+export {
+  csvSpec,
+  demoSpec,
+  type OpenContext,
+  type OpenSource,
+  SOURCES,
+  type SourceSpec,
+  type StateSupport,
+} from "./cli/source_specs.ts";
 export { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./cli/flags.ts";

@@ -94,7 +94,7 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
   {
     name: "state",
     value: "DIR",
-    help: "checkpoint after every batch in DIR; a restart goes on from there (see Crash and restart)",
+    help: "checkpoint each batch in DIR; run again to resume there (see Crash and restart)",
   },
   { name: "verbose", help: "show progress on stderr even when it is not a terminal" },
   { name: "help", short: "h", help: "show this help and exit" },

@@ -146,6 +146,8 @@ export interface PipelineStats {
   elapsedMs: number;
   /** How the run ended: the source's end, or the abort signal. */
   ended: "source" | "signal" | "running";
+  /** Points accepted before this run (a run resumed from a checkpoint), included in `points`. */
+  pointsBefore?: number;
 }
 
 type Event<C> =
@@ -193,6 +195,7 @@ export async function runPipeline<C extends PointChunk>(
     changes: 0,
     count: 0,
     ...resume?.totals,
+    ...(resume?.totals?.points ? { pointsBefore: resume.totals.points } : {}),
     line: resume?.line,
     elapsedMs: 0,
     ended: "running",

@@ -50,12 +50,14 @@ export function statusText(
   stats: Pick<PipelineStats, "points" | "batches" | "elapsedMs" | "line"> & {
     refused?: number;
     rejected?: number;
+    pointsBefore?: number;
   },
   color: boolean,
 ): string {
   const bold = (s: string) => (color ? `\x1b[1m${s}\x1b[22m` : s);
   const dim = (s: string) => (color ? `\x1b[2m${s}\x1b[22m` : s);
-  const rate = stats.elapsedMs > 0 ? (stats.points * 1000) / stats.elapsedMs : 0;
+  const points = stats.points - (stats.pointsBefore ?? 0); // this run's (a resumed run's totals start higher)
+  const rate = stats.elapsedMs > 0 ? (points * 1000) / stats.elapsedMs : 0;
   const count = (n: number, one: string, many: string) => `${bold(String(n))} ${n === 1 ? one : many}`;
   const parts = [
     count(stats.points, "point", "points"),
