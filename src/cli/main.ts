@@ -134,6 +134,9 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       maxRecordBytes: cli.maxRecordBytes,
       ...(resumed ? { resume: resumed.source } : {}),
     });
+    if (state && typeof source.position !== "function") {
+      throw new Error(`--state: ${source.name} cannot tell where to resume (it has no position method)`);
+    }
     // A resumed run appends to its outputs, cut back to their lengths at the checkpoint.
     const base = (flag: string) => resumed?.outputs.find((o) => o.flag === flag)?.length ?? 0;
     const open = async (path: string) =>
