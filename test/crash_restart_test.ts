@@ -127,8 +127,8 @@ function assertSameOutputs(got: Outputs, expected: Outputs, what: string): void 
 /**
  * Runs `args` with `--state` in `dir`, SIGKILLing it `kills` times at random moments and restarting
  * it, then lets it finish. About one kill in four comes at a random time after the start (during
- * start-up or resumption as often as not); the others once the input log has grown past a random
- * point of what is left, plus a random delay, so that every kill lands mid-stream. Returns the
+ * start-up or resumption, within 250 ms); the others once the input log has grown past a random
+ * point of what is left, plus a random delay (up to 15 ms), so that every kill lands mid-stream. Returns the
  * number of kills that hit a running process.
  */
 async function crashAndRestart(
@@ -146,7 +146,7 @@ async function crashAndRestart(
     let exited = false;
     done.then(() => (exited = true));
     if (k % 4 === 0) {
-      await sleep(20 + next() * 400);
+      await sleep(20 + next() * 230);
     } else {
       const from = await size(log);
       const left = Math.max(0, options.finalInputBytes - from);
