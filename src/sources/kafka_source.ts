@@ -23,6 +23,12 @@
  * Commits run in the background, one at a time; `close` waits for the last. Each fetched kafkajs batch becomes one chunk, pushed through a
  * {@linkcode ChunkQueue} so that a slow pipeline slows fetching down.
  *
+ * **Resuming** (`--state`): {@linkcode KafkaSource.position} says, after a batch, where every partition
+ * goes on (the offset after its last message written) and its CSV header; reopened with that as
+ * `resume`, the reader starts each partition there, whatever the group's committed offsets (which lag
+ * behind the checkpoint after a crash between the two) or `start` say, and needs no header message. A
+ * checkpoint the topic no longer matches (offsets past the end, or expired) stops the run with a message.
+ *
  * **Stopping**: `exitAtEnd` stops once every assigned partition has reached the end offset it had when
  * the reader started (kcat's `-e`); `maxMessages` after that many messages (every message counts, the
  * CSV header and skipped ones too). The pipeline then writes the open batch, which commits its offsets,
@@ -458,6 +464,46 @@ export interface KafkaSourceOptions {
   readonly signal?: AbortSignal;
   /** Consumer fetch sizes (for benchmarks): bytes per partition and per fetch. */
   readonly fetch?: { maxBytesPerPartition?: number; maxBytes?: number; maxWaitTimeInMs?: number };
+  /**
+   * Resume after a checkpoint (`--state`): start each partition it names at its `next` offset (over
+   * the group's committed offsets and `start`), with its CSV header. See {@linkcode KafkaSource.position}.
+   */
+  readonly resume?: KafkaPosition;
+}
+
+/**
+ * Where a reader stands after a batch ({@linkcode KafkaSource.position}): what a checkpoint keeps.
+ *
+ * @example
+ * ```ts
+ * const position: KafkaPosition = { topic: "points", partitions: [{ partition: 0, next: 1234, header: "x,y" }] };
+ * ```
+ */
+export interface KafkaPosition {
+  /** The topic. */
+  readonly topic: string;
+  /** Every partition this reader knows where to resume, by partition number. */
+  readonly partitions: readonly KafkaPartitionPosition[];
+}
+
+/**
+ * One partition of a {@linkcode KafkaPosition}.
+ *
+ * @example
+ * ```ts
+ * const p: KafkaPartitionPosition = { partition: 2, next: 17, header: "y,x" };
+ * ```
+ */
+export interface KafkaPartitionPosition {
+  /** The partition. */
+  readonly partition: number;
+  /** The offset of the first message after the batch: where reading goes on. */
+  readonly next: number;
+  /**
+   * CSV without `--csv-header`: the partition's header, once read (it is before `next`, so the
+   * resumed reader does not read it again). Absent: the header has not been read yet.
+   */
+  readonly header?: string;
 }
 
 interface PartitionState {
@@ -474,6 +520,12 @@ interface PartitionState {
   probe: boolean;
   /** The CSV header's layout, once known. */
   layout: CsvLayout | undefined;
+  /** The CSV header's text, once read (not for --csv-header). */
+  header: string | undefined;
+  /** The offset of the header message (-1: before every offset of this run, e.g. from a checkpoint). */
+  headerAt: number;
+  /** Where this reader started on the partition (-1: decided by the group, for partitions seen later). */
+  start: number;
   /** `next` of the last chunk with points handed to the pipeline (-1: none). */
   pushed: number;
   /** The offset to commit: after the last message whose batch was written (-1: none yet). */
@@ -482,6 +534,41 @@ interface PartitionState {
   sent: number;
   /** `next` after a fetched batch without points that no pushed chunk covers (-1: none). */
   empty: number;
+}
+
+/** What to do about a checkpoint the topic does not match. */
+const RESUME_REMEDY = "restore the topic, or delete the --state directory to start over";
+
+/** Checks that the topic still holds every message a checkpoint goes on from; throws an Error if not. */
+function checkResume(
+  position: KafkaPosition,
+  topic: string,
+  plan: readonly { partition: number; low: number; high: number }[],
+): void {
+  if (position.topic !== topic) {
+    throw new Error(`the checkpoint is of topic "${position.topic}", not "${topic}": ${RESUME_REMEDY}`);
+  }
+  for (const { partition, next } of position.partitions) {
+    const offsets = plan.find((p) => p.partition === partition);
+    if (offsets === undefined) {
+      throw new Error(
+        `the checkpoint goes on from partition ${partition} of topic "${topic}", which has ${plan.length} ` +
+          `partition${plan.length === 1 ? "" : "s"} now (deleted and created again?): ${RESUME_REMEDY}`,
+      );
+    }
+    if (next > offsets.high) {
+      throw new Error(
+        `partition ${partition} of topic "${topic}" ends at offset ${offsets.high}, before offset ${next} where the ` +
+          `checkpoint goes on (the topic was deleted and created again?): ${RESUME_REMEDY}`,
+      );
+    }
+    if (next < offsets.low) {
+      throw new Error(
+        `partition ${partition} of topic "${topic}" starts at offset ${offsets.low} now: the messages from offset ` +
+          `${next}, where the checkpoint goes on, are gone (retention): ${RESUME_REMEDY}`,
+      );
+    }
+  }
 }
 
 /** While the pipeline is busy, heartbeat the group this often. */
@@ -634,18 +721,36 @@ export class KafkaSource implements Source<KafkaChunk> {
       await admin.disconnect().catch(() => {});
     }
 
-    // 2. Where each partition starts.
+    // 2. Where each partition starts: at the checkpoint's offset if resuming, else as the flags say.
     const resetToBeginning = c.settings.fromBeginning ?? true;
     const start = options.start ?? "committed";
+    const resume = new Map((options.resume?.partitions ?? []).map((p) => [p.partition, p]));
+    if (options.resume !== undefined) checkResume(options.resume, c.topic, plan);
     const states: PartitionState[] = plan.map(({ partition, low, high, committed }) => {
       let next: number;
       let why: string;
-      if (start === "beginning") [next, why] = [low, "--from-beginning"];
+      const resumed = resume.get(partition);
+      let partitionLayout = layout;
+      if (resumed !== undefined) {
+        next = resumed.next;
+        why = `the checkpoint${
+          committed >= 0 && committed !== next ? `; group "${c.groupId}" committed ${committed}` : ""
+        }`;
+        if (resumed.header !== undefined && format === "csv" && layout === undefined) {
+          const l = csvLayout(resumed.header, columns);
+          if (typeof l === "string") {
+            throw new Error(
+              `partition ${partition}: the checkpoint's CSV header ${preview(resumed.header)}: ${l}`,
+            );
+          }
+          partitionLayout = l;
+        }
+      } else if (start === "beginning") [next, why] = [low, "--from-beginning"];
       else if (start === "end") [next, why] = [high, "--from-end"];
       else if (committed >= 0 && committed <= high) {
         [next, why] = [Math.max(committed, low), `group "${c.groupId}" committed offset ${committed}`];
       } else [next, why] = resetToBeginning ? [low, "no committed offset: earliest"] : [high, "latest"];
-      const probe = format === "csv" && layout === undefined && next > low &&
+      const probe = format === "csv" && partitionLayout === undefined && next > low &&
         !(options.exitAtEnd && next >= high);
       if (options.verbose) {
         message(
@@ -660,7 +765,10 @@ export class KafkaSource implements Source<KafkaChunk> {
         known: true,
         end: high,
         probe,
-        layout,
+        layout: partitionLayout,
+        header: partitionLayout !== layout ? resumed?.header : undefined,
+        headerAt: -1,
+        start: next,
         pushed: -1,
         committed: -1,
         sent: -1,
@@ -706,25 +814,33 @@ export class KafkaSource implements Source<KafkaChunk> {
       const text = kafkaErrorMessage(event.payload.error, { connection: this.#connection });
       if (event.payload.restart && !this.#stopped) {
         this.#message(`streamreg: ${text}; reconnecting`);
+        this.#joined = false;
+        this.#noticeSlowJoin();
       } else if (!this.#stopped) {
         this.#fail(new Error(text, { cause: event.payload.error }));
       }
     });
-    this.#joinTimer = setTimeout(() => {
-      if (!this.#joined && !this.#stopped) {
-        this.#message(
-          `streamreg: still joining consumer group "${this.#connection.groupId}" after ${
-            JOIN_NOTICE_MS / 1000
-          } s: a previous reader of the group may not have left (it is dropped after session.timeout.ms = ${this.#connection.settings.consumer.sessionTimeout})`,
-        );
-      }
-    }, JOIN_NOTICE_MS);
+    this.#noticeSlowJoin();
     this.#consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.#onBatch(payload),
     }).catch((error) => this.#fail(new Error(kafkaErrorMessage(error, { connection: this.#connection }))));
+  }
+
+  /** Says so if the group is not joined soon: a previous member may hold the partitions. */
+  #noticeSlowJoin(): void {
+    clearTimeout(this.#joinTimer);
+    this.#joinTimer = setTimeout(() => {
+      if (!this.#joined && !this.#stopped) {
+        this.#message(
+          `streamreg: still joining consumer group "${this.#connection.groupId}" after ${
+            JOIN_NOTICE_MS / 1000
+          } s: a previous member of the group may not have left (it is dropped after session.timeout.ms = ${this.#connection.settings.consumer.sessionTimeout})`,
+        );
+      }
+    }, JOIN_NOTICE_MS);
   }
 
   /**
@@ -751,6 +867,9 @@ export class KafkaSource implements Source<KafkaChunk> {
         end: 0,
         probe: false,
         layout: this.#fixedLayout,
+        header: undefined,
+        headerAt: -1,
+        start: -1,
         pushed: -1,
         committed: -1,
         sent: -1,
@@ -1025,13 +1144,17 @@ export class KafkaSource implements Source<KafkaChunk> {
       return;
     }
     state.layout = layout;
+    state.header = text;
+    state.headerAt = offset;
   }
 
   /** Stops reading; the pipeline gets the chunks already pushed, then the end. */
   #finish(): void {
     if (this.#stopped) return;
     if (this.#read === 0) {
-      this.#message(`streamreg: no message to read in "${this.#topic}" up to its end offsets (--exit-at-end)`);
+      this.#message(
+        `streamreg: no message to read in "${this.#topic}" up to its end offsets (--exit-at-end)`,
+      );
     }
     this.#stopped = true;
     this.#pause();
@@ -1063,14 +1186,71 @@ export class KafkaSource implements Source<KafkaChunk> {
    * ```
    */
   committed(batch: CommittedBatch<KafkaChunk>): void {
+    this.#written(batch);
+    // In the background, one commit at a time: the pipeline does not wait for the broker (whose
+    // connection may be busy with a fetch); `close` waits for the last commit.
+    this.#commits = this.#commits.then(() => this.#commit(false));
+  }
+
+  /** Notes, per partition, the offset after the batch's last message (idempotent). */
+  #written(batch: CommittedBatch<KafkaChunk>): void {
     for (const { chunk, end } of batch.spans) {
       const state = this.#state(chunk.partition);
       const next = end === chunk.x.length ? chunk.next : chunk.offset(end - 1) + 1;
       state.committed = Math.max(state.committed, next);
     }
-    // In the background, one commit at a time: the pipeline does not wait for the broker (whose
-    // connection may be busy with a fetch); `close` waits for the last commit.
-    this.#commits = this.#commits.then(() => this.#commit(false));
+  }
+
+  /**
+   * Where to resume after `batch` (`--state`): for every partition, the offset after its last message
+   * written (by this batch or an earlier one; where this reader started if none), and its CSV header if
+   * that is before. Reopened with it as `resume`, the reader goes on exactly after the batch.
+   *
+   * @example
+   * ```ts
+   * source.position(batch); // { topic: "points", partitions: [{ partition: 0, next: 501, header: "x,y" }] }
+   * ```
+   */
+  position(batch: CommittedBatch<KafkaChunk>): KafkaPosition {
+    this.#written(batch);
+    const partitions: KafkaPartitionPosition[] = [];
+    for (const state of [...this.#partitions.values()].sort((p, q) => p.partition - q.partition)) {
+      const next = state.committed >= 0 ? state.committed : state.start;
+      if (next < 0) continue; // (a partition seen later, nothing of it written: the group decides)
+      const header = state.header !== undefined && state.headerAt < next ? state.header : undefined;
+      partitions.push({ partition: state.partition, next, ...(header !== undefined ? { header } : {}) });
+    }
+    return { topic: this.#topic, partitions };
+  }
+
+  /**
+   * Checks a position from a checkpoint (a JSON value); returns it typed, or throws an Error saying
+   * what is wrong.
+   *
+   * @example
+   * ```ts
+   * const resume = KafkaSource.checkPosition(JSON.parse(text));
+   * ```
+   */
+  static checkPosition(value: unknown): KafkaPosition {
+    const p = value as Partial<KafkaPosition> | null;
+    const ok = typeof p === "object" && p !== null && typeof p.topic === "string" &&
+      Array.isArray(p.partitions) &&
+      p.partitions.every((q: Partial<KafkaPartitionPosition> | null) =>
+        typeof q === "object" && q !== null && Number.isSafeInteger(q.partition) && q.partition! >= 0 &&
+        Number.isSafeInteger(q.next) && q.next! >= 0 &&
+        (q.header === undefined || typeof q.header === "string")
+      ) &&
+      new Set(p.partitions.map((q) => q.partition)).size === p.partitions.length;
+    if (!ok) {
+      const json = JSON.stringify(value) ?? String(value);
+      throw new Error(
+        `not a Kafka position (topic, partitions with partition, next, header): ${
+          json.length > 200 ? `${json.slice(0, 200)}…` : json
+        }`,
+      );
+    }
+    return p as KafkaPosition;
   }
 
   /** Commits what is due: points written, and batches without points after them. */
@@ -1124,7 +1304,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     }
     this.#released = true;
     this.#release();
-    await withDeadline(this.#consumer.disconnect(), 10_000, () => "disconnect timed out").catch(() => {});
+    await withDeadline(this.#consumer.disconnect(), 5_000, () => "disconnect timed out").catch(() => {});
     if (failure) throw failure;
   }
 }
