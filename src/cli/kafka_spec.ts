@@ -13,6 +13,7 @@
 import {
   connectionFlags,
   type ConnectionIo,
+  DEFAULT_TOPIC,
   parseConnectionFlags,
   PROPERTY_HELP,
   resolveConnection,
@@ -89,6 +90,17 @@ export const kafkaSpec: SourceSpec = {
   ],
   example: "-b 127.0.0.1:9092 -t linear-regression --exit-at-end --output -",
   inputFiles: (values) => (typeof values.config === "string" ? [values.config] : []),
+  state: {
+    // What the messages mean; not where the brokers are or how to log in (they may change).
+    settings: (values) => ({
+      "--topic": typeof values.topic === "string" ? values.topic : DEFAULT_TOPIC,
+      "--format": text(values, "format"),
+      "--csv-header": typeof values["csv-header"] === "string" ? values["csv-header"] : null,
+      "--x": text(values, "x"),
+      "--y": text(values, "y"),
+    }),
+    bindInputFiles: false, // -F holds connection properties, not data
+  },
   configure(values) {
     const flags = parseConnectionFlags(values, { group: true });
     const format = text(values, "format");
@@ -120,6 +132,7 @@ export const kafkaSpec: SourceSpec = {
       : undefined;
     const exitAtEnd = values["exit-at-end"] === true;
     return async (host, signal, context) => {
+      const resume = context?.resume === undefined ? undefined : KafkaSource.checkPosition(context.resume);
       const message = context?.message ?? ((line: string) => host.writeStderr(`${line}\n`));
       const connection = await resolveConnection(flags, hostIo(host));
       for (const warning of connection.warnings) message(`streamreg: ${warning}`);
@@ -135,6 +148,7 @@ export const kafkaSpec: SourceSpec = {
         ...(context?.maxRecordBytes !== undefined ? { maxRecordBytes: context.maxRecordBytes } : {}),
         verbose: context?.verbose ?? false,
         signal,
+        ...(resume !== undefined ? { resume } : {}),
       });
     };
   },

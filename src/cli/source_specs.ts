@@ -120,6 +120,11 @@ export interface StateSupport {
    * every flag of the source. Input files are compared by their resolved paths in any case.
    */
   settings?(values: FlagValues): Record<string, string | number | boolean | null>;
+  /**
+   * Whether the checkpoint is bound to the resolved paths of `SourceSpec.inputFiles`. Default true;
+   * false when those files are not the data read (the Kafka source's `-F` properties file).
+   */
+  readonly bindInputFiles?: boolean;
 }
 
 const text = (values: FlagValues, name: string): string => String(values[name]);

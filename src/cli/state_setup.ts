@@ -42,7 +42,7 @@ export async function runSettings(host: Host, cli: CliOptions): Promise<Settings
         : value as string | boolean;
     }
   }
-  const inputs = cli.inputFiles ?? [];
+  const inputs = cli.source.state?.bindInputFiles === false ? [] : cli.inputFiles ?? [];
   const settings: Settings = { source: cli.source.name, ...flags };
   for (const [i, path] of inputs.entries()) {
     settings[inputs.length === 1 ? "input" : `input ${i + 1}`] = await resolve(path);
