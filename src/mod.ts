@@ -53,6 +53,31 @@ export {
   type CsvSourceOptions,
   parseNumber,
 } from "./sources/csv_source.ts";
+export {
+  type Columns,
+  csvLayout,
+  type CsvLayout,
+  exactDecimal,
+  KAFKA_FETCH_DEFAULTS,
+  type KafkaChunk,
+  KafkaSource,
+  type KafkaSourceOptions,
+  PointParser,
+  splitCsvRecord,
+  type StartPosition,
+} from "./sources/kafka_source.ts";
+export {
+  connectionFlags,
+  type ConnectionFlags,
+  type ConnectionIo,
+  createKafka,
+  DEFAULT_TOPIC,
+  describeConnection,
+  type KafkaConnection,
+  kafkaErrorMessage,
+  parseConnectionFlags,
+  resolveConnection,
+} from "./kafka/connection.ts";
 export { PythonRandom } from "./sources/python_random.ts";
 export { ChunkQueue } from "./sources/chunk_queue.ts";
 export { ChunkBuilder, type ChunkColumns } from "./sources/chunk_builder.ts";
@@ -102,4 +127,5 @@ export {
   type SourceSpec,
   type StateSupport,
 } from "./cli/source_specs.ts";
+export { kafkaSpec } from "./cli/kafka_spec.ts";
 export { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./cli/flags.ts";
