@@ -272,6 +272,9 @@ export async function runPipeline<C extends PointChunk>(
       // Records are validated one batch's worth at a time, so that when a batch is written, exactly
       // its records (and no later one) have reached the validator's multiset and the reject sinks.
       for (let i = 0, end = chunk.x.length; i < end;) {
+        // SIGINT, SIGTERM: stop at the batch boundary, not at the end of a chunk (a fetched Kafka batch
+        // may hold thousands of batches' worth of records); the records left are read again next time.
+        if (signal.aborted) break;
         let to = Math.min(end, i + batcher.room);
         const found = validator.check(chunk, { from: i, to, stopAtFirst: failFast, mask: masks.get(chunk) });
         if (found) {
@@ -289,6 +292,10 @@ export async function runPipeline<C extends PointChunk>(
         if (batcher.full) await emit();
       }
       if (failure) break;
+      if (signal.aborted) {
+        stats.ended = "signal";
+        break;
+      }
       // Let timers, I/O and signal handlers run even when every promise is already resolved.
       if (performance.now() - lastYield > 50) {
         await new Promise((resolve) => setTimeout(resolve, 0));

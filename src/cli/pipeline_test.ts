@@ -153,6 +153,35 @@ test("runPipeline: on abort, the open batch is written and the run ends", async 
   assert.equal(sink.updates[0].accepted, stats.points);
 });
 
+test("runPipeline: an abort inside a large chunk stops at the next batch boundary, not at the chunk's end", async () => {
+  const controller = new AbortController();
+  const sink = new Recorder();
+  const big = chunkOf(Array.from({ length: 10_000 }, (_, i) => i));
+  const committed: number[] = [];
+  const source: Source = {
+    name: "one big chunk",
+    async *chunks() {
+      yield big;
+    },
+    committed: (batch) => void committed.push(...batch.spans.map((s) => s.end)),
+  };
+  const writes: Sink = {
+    write: async (update) => {
+      await sink.write(update);
+      if (sink.updates.length === 3) controller.abort(); // SIGTERM while the third batch is written
+    },
+    close: () => Promise.resolve(),
+  };
+  const stats = await runPipeline(source, await loadCore(), [writes], {
+    signal: controller.signal,
+    commitMs: 1e9,
+    commitRows: 100,
+  });
+  assert.equal(stats.ended, "signal");
+  assert.equal(stats.points, 300, "three batches, and not the other 9700 points of the chunk");
+  assert.deepEqual(committed, [100, 200, 300], "only what was written is reported");
+});
+
 test("runPipeline: a failing source still gets the points before the failure written, then throws", async () => {
   const sink = new Recorder();
   const source: Source = {
