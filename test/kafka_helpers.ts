@@ -5,6 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -91,6 +92,35 @@ export async function send(topic: string, values: (string | null)[], partition =
   await producer.connect();
   try {
     await producer.send({ topic, messages: values.map((value) => ({ value, partition })) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * Sends many messages (text, bytes, or null for a message without a value) to one partition, in
+ * batches of `batch`, with one producer; waits for every acknowledgement.
+ */
+export async function sendMany(
+  topic: string,
+  values: readonly (string | Uint8Array | null)[],
+  options: { partition?: number; batch?: number } = {},
+): Promise<void> {
+  const producer = kafka().producer();
+  const step = options.batch ?? 5000;
+  await producer.connect();
+  try {
+    for (let i = 0; i < values.length; i += step) {
+      await producer.send({
+        topic,
+        messages: values.slice(i, i + step).map((value) => ({
+          value: value instanceof Uint8Array
+            ? Buffer.from(value.buffer, value.byteOffset, value.length)
+            : value,
+          partition: options.partition ?? 0,
+        })),
+      });
+    }
   } finally {
     await producer.disconnect();
   }
