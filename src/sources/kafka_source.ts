@@ -9,7 +9,9 @@
  * `./rejection.ts`: reported, dead-lettered, or with `--on-error fail` the end of the run): it keeps a slot
  * in its chunk (`rejects`), with its origin (topic, partition, offset) and its bytes. Reasons:
  * `not_a_number`, `empty_field`, `overflow`, `out_of_range`, `missing_column` / `extra_fields` (a field
- * count other than the header's), `bad_csv` (quotes), `bad_json`, `too_large` (`maxRecordBytes`).
+ * count other than the header's), `bad_csv` (quotes), `bad_json`, `invalid_utf8` (bytes that are not
+ * UTF-8), `too_large` (`maxRecordBytes`). JSON numbers are judged as CSV fields are: `1e400` is
+ * `overflow` and `1e-400` `out_of_range`, not Infinity and 0.
  *
  * **Where reading starts**, per partition: the group's committed offset, if any, else the earliest
  * offset (`auto.offset.reset=latest` makes it the end); `--from-beginning` / `--from-end` override
@@ -376,9 +378,32 @@ export class PointParser {
     const y = record[this.#columns.y];
     if (typeof x !== "number") return this.#fail("bad_json", jsonProblem(this.#columns.x, x));
     if (typeof y !== "number") return this.#fail("bad_json", jsonProblem(this.#columns.y, y));
+    if (x === 0 || y === 0 || x - x !== 0 || y - y !== 0) {
+      // A literal that does not fit a double reads as ±Infinity (1e400) or 0 (1e-400): judge the literals
+      // as CSV fields are judged (overflow, out_of_range), so that no message reads as a point it is not.
+      const literals = topLevelLiterals(text);
+      for (const name of [this.#columns.x, this.#columns.y]) {
+        const literal = literals.get(name);
+        if (literal === undefined) continue;
+        const parsed = parseNumberField(literal, name);
+        if (typeof parsed !== "number") return this.#reject(parsed);
+      }
+    }
     this.x = x;
     this.y = y;
     return true;
+  }
+
+  /**
+   * Records that the message is not UTF-8 (`invalid_utf8`); returns false.
+   *
+   * @example
+   * ```ts
+   * const ok = text === undefined ? parser.notUtf8() : parser.csv(text, layout);
+   * ```
+   */
+  notUtf8(): false {
+    return this.#fail("invalid_utf8", "the message is not valid UTF-8");
   }
 
   #fail(reason: RejectReason, detail: string): false {
@@ -389,6 +414,50 @@ export class PointParser {
     this.rejected = why;
     return false;
   }
+}
+
+const fatalUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * A message's text, or undefined if its bytes are not UTF-8 (only a text with U+FFFD, the mark of a
+ * replaced byte, is checked again strictly). A message without a value is "".
+ *
+ * @example
+ * ```ts
+ * messageText(Buffer.from("1,2")); // "1,2"
+ * messageText(Buffer.from([0x31, 0x2c, 0x80])); // undefined
+ * ```
+ */
+export function messageText(value: Uint8Array | null): string | undefined {
+  if (value === null) return "";
+  const text = Buffer.from(value.buffer, value.byteOffset, value.length).toString("utf8");
+  if (text.indexOf("\uFFFD") < 0) return text;
+  try {
+    fatalUtf8.decode(value);
+    return text;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The source text of each top-level member of a JSON object (`{"x": 1e-400}` → x: "1e-400"), where the
+ * runtime tells it (JSON.parse source text access: Deno, Bun); else an empty map.
+ */
+function topLevelLiterals(text: string): Map<string, string> {
+  const found = new Map<unknown, Map<string, string>>();
+  const root = JSON.parse(
+    text,
+    function (this: unknown, key: string, value: unknown, context?: { source?: string }) {
+      if (typeof context?.source === "string") {
+        let members = found.get(this);
+        if (members === undefined) found.set(this, members = new Map());
+        members.set(key, context.source);
+      }
+      return value;
+    },
+  );
+  return found.get(root) ?? new Map();
 }
 
 function jsonProblem(name: string, value: unknown): string {
@@ -1000,7 +1069,8 @@ export class KafkaSource implements Source<KafkaChunk> {
         ok = false;
         parser.rejected = { reason: "empty_field", detail: "the message is empty" };
       } else if (!csv) {
-        ok = parser.json(value === null ? "" : value.toString());
+        const t = messageText(value);
+        ok = t === undefined ? parser.notUtf8() : parser.json(t);
       } else if (layout === undefined) {
         this.#readHeader(state, value === null ? "" : value.toString(), Number(m.offset));
         if (this.#stopped) return;
@@ -1024,9 +1094,13 @@ export class KafkaSource implements Source<KafkaChunk> {
             ? parser.ranges(text, a, comma, comma + 1, b)
             : parser.ranges(text, comma + 1, b, a, comma);
         }
-        if (!ok) ok = parser.csv(value!.toString(), layout);
+        if (!ok) {
+          const t = messageText(value);
+          ok = t === undefined ? parser.notUtf8() : parser.csv(t, layout);
+        }
       } else {
-        ok = parser.csv(value === null ? "" : value.toString(), layout);
+        const t = messageText(value);
+        ok = t === undefined ? parser.notUtf8() : parser.csv(t, layout);
       }
       if (ok) {
         xs[count] = parser.x;

@@ -118,3 +118,35 @@ test("kafka messages: exactDecimal agrees with Number bit for bit whenever it an
   assert.ok(Number.isNaN(exactDecimal("1234567890123456", 0, 16)), "16 significant digits");
   assert.equal(exactDecimal("0.000000000000001234567890123456", 0, 32), NaN);
 });
+
+test("kafka messages: bytes that are not UTF-8 are told apart from a U+FFFD that is there", async () => {
+  const { messageText } = await import("./kafka_source.ts");
+  const bytes = (...b: number[]) => Uint8Array.from(b);
+  assert.equal(messageText(new TextEncoder().encode("1,2")), "1,2");
+  assert.equal(messageText(null), "");
+  assert.equal(messageText(new TextEncoder().encode("1,\uFFFD")), "1,\uFFFD", "a real U+FFFD is UTF-8");
+  assert.equal(messageText(bytes(0x31, 0x2c, 0x80)), undefined);
+  assert.equal(messageText(bytes(0x31, 0x2c, 0xed, 0xa0, 0x80)), undefined, "a surrogate");
+  assert.equal(messageText(bytes(0xc3)), undefined, "a cut sequence");
+  const parser = new PointParser(columns);
+  assert.equal(parser.notUtf8(), false);
+  assert.equal(parser.rejected.reason, "invalid_utf8");
+});
+
+test("kafka messages: JSON literals that do not fit a double are overflow / out_of_range, as in CSV", () => {
+  const parser = new PointParser(columns);
+  const reason = (text: string) => (parser.json(text) ? [parser.x, parser.y] : parser.rejected.reason);
+  assert.equal(reason('{"x": 1e400, "y": 1}'), "overflow");
+  assert.equal(reason('{"x": 1, "y": -1e400}'), "overflow");
+  assert.equal(reason('{"x": 1e-400, "y": 1}'), "out_of_range");
+  assert.deepEqual(reason('{"x": 0, "y": -0.0e5, "note": 1e-400}'), [0, -0]);
+  assert.deepEqual(
+    reason('{"x": 1e-200, "y": 2}'),
+    [1e-200, 2],
+    "(the validator rejects it: out of the core's range)",
+  );
+  assert.equal(reason("[1, 2]"), "bad_json");
+  assert.equal(reason('{"x": "1", "y": 2}'), "bad_json");
+  assert.equal(reason('{"x": 1}'), "bad_json");
+  assert.equal(reason("NaN"), "bad_json");
+});
