@@ -108,6 +108,10 @@ export const PROPERTY_HELP: readonly string[] = [
   "  PEM), enable.ssl.certificate.verification, group.id, session.timeout.ms, client.id, auto.offset.reset.",
   "  A variable is the name upper-cased with dots as underscores (KAFKA_SASL_PASSWORD=...), so no secret",
   "  needs to be on the command line. Flags win over the environment, which wins over the -F file.",
+  "  TLS (ssl, sasl_ssl): the broker's certificate is verified, against ssl.ca.location if set, else the",
+  "  system's CAs; an untrusted certificate fails the run. -X enable.ssl.certificate.verification=false",
+  "  turns verification off (for testing only), and a warning says so on stderr. The password never appears",
+  "  in messages, outputs or the --state directory.",
 ];
 
 /**
