@@ -14,8 +14,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.ts";
+import { type FlagSpec, type FlagValues, numberFlag, parseFlags, UsageError } from "./flags.ts";
 import { DEFAULT_MAX_RECORD_BYTES } from "../sources/rejection.ts";
 import { DEFAULT_COMMIT_MS, DEFAULT_COMMIT_ROWS } from "./pipeline.ts";
 import type { OpenSource, SourceSpec } from "./source_specs.ts";
@@ -171,49 +170,7 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
       owners.set(flag.name, [...(shared ?? []), source]);
     }
   }
-  const config: Record<string, { type: "string" | "boolean"; short?: string }> = {};
-  for (const flag of specs.values()) {
-    config[flag.name] = {
-      type: flag.value ? "string" : "boolean",
-      ...(flag.short ? { short: flag.short } : {}),
-    };
-  }
-  const { tokens } = parseArgs({
-    args: [...args],
-    options: config,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
-
-  const values: Record<string, string | boolean | string[]> = {};
-  const given: string[] = [];
-  for (const token of tokens) {
-    if (token.kind === "option-terminator") continue;
-    if (token.kind === "positional") {
-      throw new UsageError(`unexpected argument "${token.value}": flags start with -- (see --help)`);
-    }
-    const spec = specs.get(token.name);
-    const known = spec !== undefined &&
-      (token.rawName === `--${spec.name}` ||
-        (spec.short !== undefined && token.rawName === `-${spec.short}`));
-    if (!known) throw new UsageError(`unknown flag ${token.rawName}: see --help for the flags`);
-    if (spec.value) {
-      if (token.value === undefined) {
-        throw new UsageError(`${token.rawName} needs a value: ${token.rawName} ${spec.value}`);
-      }
-      const before = values[spec.name];
-      values[spec.name] = spec.repeatable
-        ? [...(Array.isArray(before) ? before : []), token.value]
-        : token.value;
-    } else {
-      if (token.value !== undefined) {
-        throw new UsageError(`${token.rawName} takes no value, got "${token.value}"`);
-      }
-      values[spec.name] = true;
-    }
-    given.push(spec.name);
-  }
+  const { values, given } = parseFlags(args, specs);
   const help = values.help === true;
   const sourceName = typeof values.source === "string" ? values.source : sources[0].name;
   const source = sources.find((s) => s.name === sourceName);

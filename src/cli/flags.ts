@@ -10,6 +10,8 @@
  * @module
  */
 
+import { parseArgs } from "node:util";
+
 /**
  * One flag: `--name VALUE` (string) or `--name` (boolean, when `value` is absent).
  *
@@ -89,4 +91,53 @@ export function numberFlag(
     (options.above === undefined || value > options.above);
   if (!ok) throw new UsageError(`--${name}: expected ${kind}${bound}, got "${text}"`);
   return value;
+}
+
+/**
+ * Reads `args` against the flag specs with `node:util` `parseArgs` (its tokens), strictly: a positional
+ * argument, an unknown flag, a missing value or a value given to a switch throws {@linkcode UsageError}.
+ * Returns the values by flag name (repeatable flags as arrays) and the flag names in the order given.
+ *
+ * @example
+ * ```ts
+ * const specs = new Map([["rate", { name: "rate", value: "N", default: "1", help: "points per second" }]]);
+ * parseFlags(["--rate", "0"], specs).values.rate; // "0"
+ * ```
+ */
+export function parseFlags(
+  args: readonly string[],
+  specs: ReadonlyMap<string, FlagSpec>,
+): { values: Record<string, string | boolean | string[]>; given: string[] } {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  for (const flag of specs.values()) {
+    options[flag.name] = { type: flag.value ? "string" : "boolean", ...(flag.short ? { short: flag.short } : {}) };
+  }
+  const { tokens } = parseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true });
+  const values: Record<string, string | boolean | string[]> = {};
+  const given: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === "option-terminator") continue;
+    if (token.kind === "positional") {
+      throw new UsageError(`unexpected argument "${token.value}": flags start with -- (see --help)`);
+    }
+    const spec = specs.get(token.name);
+    const known = spec !== undefined &&
+      (token.rawName === `--${spec.name}` ||
+        (spec.short !== undefined && token.rawName === `-${spec.short}`));
+    if (!known) throw new UsageError(`unknown flag ${token.rawName}: see --help for the flags`);
+    if (spec.value) {
+      if (token.value === undefined) {
+        throw new UsageError(`${token.rawName} needs a value: ${token.rawName} ${spec.value}`);
+      }
+      const before = values[spec.name];
+      values[spec.name] = spec.repeatable ? [...(Array.isArray(before) ? before : []), token.value] : token.value;
+    } else {
+      if (token.value !== undefined) {
+        throw new UsageError(`${token.rawName} takes no value, got "${token.value}"`);
+      }
+      values[spec.name] = true;
+    }
+    given.push(spec.name);
+  }
+  return { values, given };
 }

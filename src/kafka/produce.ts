@@ -14,9 +14,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { Producer } from "kafkajs";
-import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "../cli/flags.ts";
+import { type FlagSpec, type FlagValues, numberFlag, parseFlags, UsageError } from "../cli/flags.ts";
 import type { Host } from "../cli/host.ts";
 import { hostIo } from "../cli/kafka_spec.ts";
 import { DEMO_DEFAULTS, DemoSource } from "../sources/demo_source.ts";
@@ -117,41 +116,7 @@ export interface ProduceOptions {
  */
 export function parseProduceArgs(args: readonly string[]): ProduceOptions {
   const specs = new Map(PRODUCE_FLAGS.map((f) => [f.name, f]));
-  const config: Record<string, { type: "string" | "boolean"; short?: string }> = {};
-  for (const f of PRODUCE_FLAGS) {
-    config[f.name] = { type: f.value ? "string" : "boolean", ...(f.short ? { short: f.short } : {}) };
-  }
-  const { tokens } = parseArgs({
-    args: [...args],
-    options: config,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
-  const values: Record<string, string | boolean | string[]> = {};
-  for (const token of tokens) {
-    if (token.kind === "option-terminator") continue;
-    if (token.kind === "positional") throw new UsageError(`unexpected argument "${token.value}": see --help`);
-    const spec = specs.get(token.name);
-    const known = spec !== undefined &&
-      (token.rawName === `--${spec.name}` ||
-        (spec.short !== undefined && token.rawName === `-${spec.short}`));
-    if (!known) throw new UsageError(`unknown flag ${token.rawName}: see --help for the flags`);
-    if (spec.value) {
-      if (token.value === undefined) {
-        throw new UsageError(`${token.rawName} needs a value: ${token.rawName} ${spec.value}`);
-      }
-      const before = values[spec.name];
-      values[spec.name] = spec.repeatable
-        ? [...(Array.isArray(before) ? before : []), token.value]
-        : token.value;
-    } else {
-      if (token.value !== undefined) {
-        throw new UsageError(`${token.rawName} takes no value, got "${token.value}"`);
-      }
-      values[spec.name] = true;
-    }
-  }
+  const { values } = parseFlags(args, specs);
   const v: FlagValues = values;
   const get = (name: string) => String(v[name] ?? specs.get(name)!.default);
   const format = get("format");
