@@ -2,10 +2,10 @@
 // the order of its terms, on how they were split into batches, or on retractions (adding -t undoes +t).
 //
 // Two stages, after R. M. Neal, "Fast exact summation using small and large superaccumulators" (2015):
-//  1. The "large" stage: one signed 64-bit integer per binary exponent. A term m·2^(e-1075) (53-bit
-//     integer significand m, biased exponent e) is added as ±m into slot e: a few integer operations, no
-//     branch. A 64-bit slot holds at most 1023 such additions safely (|m| < 2^53), so the table is folded
-//     into stage 2 at least every FLUSH_TERMS points.
+//  1. The "large" stage: one 64-bit integer per sign and binary exponent. A term ±m·2^(e-1075) (53-bit
+//     integer significand m, biased exponent e) adds m to the slot named by its top 12 bits (sign and e):
+//     a few integer operations, no branch. A slot holds at most 1023 such additions safely (m < 2^53),
+//     so the table is folded into stage 2 (positive slot minus negative slot) every FLUSH_TERMS points.
 //  2. The "small" stage: a fixed-point integer of LIMBS 32-bit digits (kept in i64 slots, so carries can be
 //     deferred) with its lowest bit worth 2^-BASE_SHIFT. It covers every value a product of two accepted
 //     inputs can produce (see index.ts for the accepted magnitude range).
