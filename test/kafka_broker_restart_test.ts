@@ -10,11 +10,11 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { test } from "./harness.ts";
+import { size, sleep } from "./cli_helpers.ts";
 import {
   broker,
   committedOffsets,
@@ -28,9 +28,6 @@ import {
   sendMany,
   unique,
 } from "./kafka_helpers.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const size = async (path: string) => (await stat(path).catch(() => undefined))?.size ?? 0;
 
 /** Runs a script of scripts/kafka/ with bash; resolves to its exit code and output. */
 function kafkaScript(name: "start.sh" | "stop.sh"): Promise<{ code: number | null; output: string }> {

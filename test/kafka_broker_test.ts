@@ -10,60 +10,14 @@
  */
 import { test } from "./harness.ts";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Kafka, logLevel } from "kafkajs";
-import { parseProperties, toKafkaJsConfig } from "../src/kafka/config.ts";
+import { toKafkaJsConfig } from "../src/kafka/config.ts";
+import { type Broker, broker } from "./kafka_helpers.ts";
 
-const STATE_DIR = process.env.STREAMREG_KAFKA_STATE_DIR ||
-  fileURLToPath(new URL("../.cache/kafka/run", import.meta.url));
 const readFile = (p: string) => readFileSync(p, "utf8");
 const TEST_TIMEOUT_MS = 25_000;
-
-interface Broker {
-  plaintext: string;
-  saslSsl: string;
-  ca: string;
-  user: string;
-  password: string;
-}
-
-let brokerInfo: Broker | undefined;
-
-/** Connection details of the running broker; throws a clear error when it is not running. */
-function broker(): Broker {
-  if (brokerInfo) return brokerInfo;
-  const howTo = "start it with `bash scripts/kafka/start.sh` (or set STREAMREG_KAFKA_STATE_DIR)";
-  const envFile = join(STATE_DIR, "client.env");
-  if (!existsSync(envFile)) {
-    throw new Error(`Kafka test broker not running: ${envFile} does not exist; ${howTo}`);
-  }
-  const pidFile = join(STATE_DIR, "kafka.pid");
-  if (!existsSync(pidFile)) {
-    throw new Error(`Kafka test broker not running: no ${pidFile}; ${howTo}`);
-  }
-  const pid = Number(readFileSync(pidFile, "utf8").trim());
-  try {
-    process.kill(pid, 0);
-  } catch {
-    throw new Error(`Kafka test broker not running: pid ${pid} from ${pidFile} is gone; ${howTo}`);
-  }
-  const env = parseProperties(readFileSync(envFile, "utf8"));
-  const need = (k: string) => {
-    if (!env[k]) throw new Error(`${envFile} lacks ${k}; restart the broker with scripts/kafka/start.sh`);
-    return env[k];
-  };
-  brokerInfo = {
-    plaintext: need("KAFKA_PLAINTEXT_BOOTSTRAP_SERVERS"),
-    saslSsl: need("KAFKA_SASL_SSL_BOOTSTRAP_SERVERS"),
-    ca: need("KAFKA_SSL_CA_LOCATION"),
-    user: need("KAFKA_SASL_USERNAME"),
-    password: need("KAFKA_SASL_PASSWORD"),
-  };
-  return brokerInfo;
-}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
