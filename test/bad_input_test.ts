@@ -16,6 +16,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { unescapeRaw } from "../src/sources/rejection.ts";
+import { seededGenerator } from "./cli_helpers.ts";
 import { test } from "./harness.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -59,20 +60,7 @@ function run(
 const enc = new TextEncoder();
 const lastLine = (csv: string) => csv.trim().split("\n").at(-1)!.split(",").slice(0, 2).join(",");
 
-/** A seeded generator (mulberry32): the same stream on every run and runtime. */
-function generator(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(list: readonly T[]): T => list[int(list.length)];
-  return { next, int, pick };
-}
+const generator = seededGenerator;
 
 interface Bad {
   /** The line's bytes, without its line end. */

@@ -40,6 +40,26 @@ export function random(seed: number): () => number {
   };
 }
 
+/**
+ * A seeded generator over {@linkcode random}: uniform doubles, integers below n, and a pick from a list.
+ *
+ * @example
+ * ```ts
+ * const g = seededGenerator(7);
+ * g.pick(["a", "b"]);
+ * ```
+ */
+export function seededGenerator(seed: number): {
+  next: () => number;
+  int: (n: number) => number;
+  pick: <T>(list: readonly T[]) => T;
+} {
+  const next = random(seed);
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(list: readonly T[]): T => list[int(list.length)];
+  return { next, int, pick };
+}
+
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, ms));
 

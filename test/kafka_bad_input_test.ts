@@ -17,25 +17,13 @@ import { parse } from "csv-parse/sync";
 import { Kafka, logLevel } from "kafkajs";
 import { silenceTimeoutWarnings } from "../src/kafka/connection.ts";
 import { unescapeRaw } from "../src/sources/rejection.ts";
+import { seededGenerator } from "./cli_helpers.ts";
 import { test } from "./harness.ts";
 import { broker, CURRENT, ok, regress, rows, run, sendMany, unique } from "./kafka_helpers.ts";
 
 const enc = new TextEncoder();
 
-/** A seeded generator (mulberry32): the same stream on every run and runtime. */
-function generator(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(list: readonly T[]): T => list[int(list.length)];
-  return { next, int, pick };
-}
+const generator = seededGenerator;
 type Generator = ReturnType<typeof generator>;
 
 interface Bad {
