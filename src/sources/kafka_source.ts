@@ -839,7 +839,9 @@ export class KafkaSource implements Source<KafkaChunk> {
         headerAt: -1,
         start: next,
         pushed: -1,
-        committed: -1,
+        // Resumed from a checkpoint: everything before `next` is written and persisted, so the group is
+        // owed that offset even if this run reads nothing (a crash may have come before the commit).
+        committed: resumed !== undefined ? next : -1,
         sent: -1,
         empty: -1,
       };
