@@ -4,8 +4,9 @@
 // Two stages, after R. M. Neal, "Fast exact summation using small and large superaccumulators" (2015):
 //  1. The "large" stage: one 64-bit integer per sign and binary exponent. A term ±m·2^(e-1075) (53-bit
 //     integer significand m, biased exponent e) adds m to the slot named by its top 12 bits (sign and e):
-//     a few integer operations, no branch. A slot holds at most 1023 such additions safely (m < 2^53),
-//     so the table is folded into stage 2 (positive slot minus negative slot) every FLUSH_TERMS points.
+//     a few integer operations, no branch. A slot holds 1024 such additions safely (m < 2^53, so the
+//     sum stays below 2^63), so the table is folded into stage 2 (positive slot minus negative slot)
+//     every FLUSH_TERMS points.
 //  2. The "small" stage: a fixed-point integer of LIMBS 32-bit digits (kept in i64 slots, so carries can be
 //     deferred) with its lowest bit worth 2^-BASE_SHIFT. It covers every value a product of two accepted
 //     inputs can produce (see index.ts for the accepted magnitude range).
@@ -20,7 +21,7 @@ export const LIMBS: i32 = 72;
 /** The fixed-point accumulator's lowest bit is 2^-BASE_SHIFT. */
 export const BASE_SHIFT: i32 = 1088;
 /** Points per fold of the slot tables: each point adds at most one term to a given slot. */
-export const FLUSH_TERMS: i32 = 1000;
+export const FLUSH_TERMS: i32 = 1024;
 
 const SLOTS: i32 = 4096; // 2048 exponents × 2 signs
 const EXPONENTS: i32 = 2048;
@@ -100,11 +101,49 @@ export function reserve(points: i32): void {
   const k = bit >> 5;
   const sh = bit & 31;
   const lo = v << sh;
-  const hi = sh == 0 ? v >> 63 : v >> (64 - sh);
+  const hi = (v >> 32) >> (32 - sh); // v >> (64 - sh), and the sign when sh = 0
   const p = acc + (<usize>k << 3);
   store<i64>(p, load<i64>(p) + <i64>(<u64>lo & 0xffff_ffff));
   store<i64>(p + 8, load<i64>(p + 8) + <i64>(<u64>lo >> 32));
   store<i64>(p + 16, load<i64>(p + 16) + hi);
+}
+
+/** Statistics whose fixed-point digits took addExact terms since the last fold (bit s for statistic s). */
+let dirty: i32 = 0;
+
+/**
+ * Adds the double t exactly to statistic s's fixed-point accumulator, bypassing the slot table: for the
+ * block kernel's few, already summed terms. t must be 0 or a normal double; fold() propagates the carries.
+ */
+// @ts-ignore: decorator
+@inline export function addExact(s: i32, t: f64): void {
+  const bits = reinterpret<u64>(t);
+  const e = <i32>(bits >> 52) & 0x7ff;
+  const neg = <i64>bits >> 63; // 0 or -1
+  // ±(significand), or 0 for ±0 (e = 0), with no branch.
+  const m = <i64>((bits & FRAC) | IMPLICIT) & -<i64>(e != 0);
+  // m·2^(e-1075) in the accumulator's unit 2^-BASE_SHIFT: shift left by e - 1075 + BASE_SHIFT.
+  addShifted(fixedPtr(s), (m ^ neg) - neg, e - 1075 + BASE_SHIFT);
+  dirty |= 1 << s;
+}
+
+const SPLIT: f64 = 134217729.0; // 2^27 + 1
+
+/**
+ * Adds the product a·b exactly to statistic s: Dekker's two-product gives a·b = p + e with both doubles
+ * (no fused multiply-add in WASM), and each goes in by addExact. |a|, |b| must stay below 2^995 and the
+ * product's low part above 2^-1022, which the block kernel's anchors and sums do.
+ */
+export function addProduct(s: i32, a: f64, b: f64): void {
+  const p = a * b;
+  let c = SPLIT * a;
+  const ah = c - (c - a);
+  const al = a - ah;
+  c = SPLIT * b;
+  const bh = c - (c - b);
+  const bl = b - bh;
+  addExact(s, p);
+  addExact(s, ((ah * bh - p) + ah * bl + al * bh) + al * bl);
 }
 
 /** Propagates carries so every digit is in [0, 2^32) and the top digit carries the sign. */
@@ -128,7 +167,10 @@ export function fold(): void {
     store<i64>(base + (<usize>EXPONENTS << 3), 0);
     const lo = load<i32>(ranges + (<usize>s << 3));
     const hi = load<i32>(ranges + (<usize>s << 3) + 4);
-    if (lo > hi) continue;
+    if (lo > hi) {
+      if (dirty & (1 << s)) normalize(fixedPtr(s));
+      continue;
+    }
     const acc = fixedPtr(s);
     for (let e = max(lo, 1); e <= hi; e++) {
       const pos = base + (<usize>e << 3);
@@ -144,6 +186,7 @@ export function fold(): void {
   }
   emptyRanges();
   pendingPoints = 0;
+  dirty = 0;
 }
 
 /** Forgets everything. */
@@ -152,4 +195,5 @@ export function clearAll(): void {
   emptyRanges();
   memory.fill(fixed, 0, <usize>(NSTAT * LIMBS * 8));
   pendingPoints = 0;
+  dirty = 0;
 }
