@@ -27,7 +27,7 @@
 
 import { addExact, addProduct } from "./exact_sum";
 import { inW, inX, inY, MAX_BITS } from "./input_buffer";
-import { countPoints, ingestOne } from "./scalar_path";
+import { countPoints, ingestOne, ingestPair } from "./scalar_path";
 
 /** Points per block: the most that keeps every level sum below 2^53 of its quantum. */
 export const BLOCK: i32 = 1024;
@@ -40,6 +40,8 @@ const MINUS_INF_V = f64x2.splat(-Infinity);
 const MAX_ACCEPTED: f64 = reinterpret<f64>(MAX_BITS);
 // The lowest plain t: keeps q2 ≥ 2^-440, so a value the cut takes is 0 or at least the smallest accepted.
 const MIN_TOP: i32 = -377;
+// x0, y0, CX0, CX1, CX2, CY0, CY1, CY2 of the current block, as f64x2.
+const constants: usize = memory.data(8 * 16, 16);
 // The lowest anchor exponent: keeps every quantum and product of quanta a normal double.
 const MIN_ANCHOR: i32 = -300;
 
@@ -106,12 +108,18 @@ function plan(lo: f64, hi: f64): bool {
 @inline function cutLoop(start: i32, pairsEnd: i32, sign: f64, weighted: bool, ax: bool, ay: bool): void {
   const signed = weighted || sign != 1.0;
   const signV = f64x2.splat(sign);
-  const X0 = f64x2.splat(anchorX), Y0 = f64x2.splat(anchorY);
+  // The block's constants go through memory and are loaded where used: a load is one operand, whereas
+  // TurboFan would recompute them inside the loop, and they would take registers the sums need.
   const tx = topX, ty = topY;
+  v128.store(constants, f64x2.splat(anchorX));
+  v128.store(constants, f64x2.splat(anchorY), 16);
   // (v + C) - C rounds v to a multiple of ulp(C): C = 1.5·2^(q + 52) rounds to a multiple of 2^q.
-  const CX0 = f64x2.splat(1.5 * pow2(tx + 31)), CX1 = f64x2.splat(1.5 * pow2(tx + 10));
-  const CY0 = f64x2.splat(1.5 * pow2(ty + 31)), CY1 = f64x2.splat(1.5 * pow2(ty + 10));
-  const CX2 = f64x2.splat(ax ? 0 : 1.5 * pow2(tx - 11)), CY2 = f64x2.splat(ay ? 0 : 1.5 * pow2(ty - 11));
+  v128.store(constants, f64x2.splat(1.5 * pow2(tx + 31)), 32);
+  v128.store(constants, f64x2.splat(1.5 * pow2(tx + 10)), 48);
+  v128.store(constants, f64x2.splat(ax ? 0 : 1.5 * pow2(tx - 11)), 64);
+  v128.store(constants, f64x2.splat(1.5 * pow2(ty + 31)), 80);
+  v128.store(constants, f64x2.splat(1.5 * pow2(ty + 10)), 96);
+  v128.store(constants, f64x2.splat(ay ? 0 : 1.5 * pow2(ty - 11)), 112);
 
   let sx0 = ZERO_V, sx1 = ZERO_V, sy0 = ZERO_V, sy1 = ZERO_V, net = ZERO_V;
   let xx0 = ZERO_V, xx1 = ZERO_V, xx2 = ZERO_V, xx3 = ZERO_V, xx4 = ZERO_V;
@@ -123,6 +131,9 @@ function plan(lo: f64, hi: f64): bool {
     const X = v128.load(inX + off);
     const Y = v128.load(inY + off);
     const W = weighted ? v128.load(inW + off) : signV;
+    const X0 = v128.load(constants), Y0 = v128.load(constants, 16);
+    const CX0 = v128.load(constants, 32), CX1 = v128.load(constants, 48), CX2 = v128.load(constants, 64);
+    const CY0 = v128.load(constants, 80), CY1 = v128.load(constants, 96), CY2 = v128.load(constants, 112);
     // x - x0 = a0 + a1 (+ a2), exactly when ok says so.
     const dx = ax ? f64x2.sub(X, X0) : X;
     const a0 = f64x2.sub(f64x2.add(dx, CX0), CX0);
@@ -148,9 +159,8 @@ function plan(lo: f64, hi: f64): bool {
     }
     let ok = v128.and(okx, oky);
     if (weighted) ok = v128.and(ok, v128.or(f64x2.eq(W, ONE_V), f64x2.eq(W, MINUS_ONE_V)));
-    if (!i64x2.all_true(ok)) {
-      ingestOne(load<f64>(inX + off), load<f64>(inY + off), weighted ? load<f64>(inW + off) : sign);
-      ingestOne(load<f64>(inX + off + 8), load<f64>(inY + off + 8), weighted ? load<f64>(inW + off + 8) : sign);
+    if (i64x2.bitmask(ok) != 3) {
+      ingestPair(i, sign, weighted);
       continue;
     }
     net = f64x2.add(net, W);
@@ -260,10 +270,7 @@ function plan(lo: f64, hi: f64): bool {
 
   // Pass 2: cut, multiply, add; or the scalar path for the whole block.
   if (!cut) {
-    for (let i = start; i < pairsEnd; i++) {
-      const off = <usize>i << 3;
-      ingestOne(load<f64>(inX + off), load<f64>(inY + off), weighted ? load<f64>(inW + off) : sign);
-    }
+    for (let i = start; i < pairsEnd; i += 2) ingestPair(i, sign, weighted);
   } else if (anchoredX) {
     if (anchoredY) cutLoop(start, pairsEnd, sign, weighted, true, true);
     else cutLoop(start, pairsEnd, sign, weighted, true, false);
