@@ -2,6 +2,7 @@
 // lies too close to a rounding boundary to decide, an exact comparison with the boundary.
 
 import { bigApprox, bigBuffer, bigCmp, bigFromU64, bigMul, bigShl, pow2 } from "./bignum";
+import { productError } from "./two_product";
 
 const approxA: usize = memory.data(16, 8);
 const approxB: usize = memory.data(16, 8);
@@ -9,7 +10,6 @@ const bigM: usize = bigBuffer();
 const bigT: usize = bigBuffer();
 const bigU: usize = bigBuffer();
 
-const SPLIT: f64 = 134217729.0; // 2^27 + 1, Dekker's splitter
 
 /** x·2^k, exact whenever the result is a normal double. */
 function scale(x: f64, k: i32): f64 {
@@ -53,13 +53,7 @@ export function divideRounded(a: usize, b: usize): f64 {
   // Double-double division: qh + ql ≈ (ah + al) / (bh + bl) with relative error about 2^-100.
   const qh = ah / bh;
   const p = qh * bh;
-  let c = SPLIT * qh;
-  const qhh = c - (c - qh);
-  const qhl = qh - qhh;
-  c = SPLIT * bh;
-  const bhh = c - (c - bh);
-  const bhl = bh - bhh;
-  const pe = ((qhh * bhh - p) + qhh * bhl + qhl * bhh) + qhl * bhl; // qh·bh = p + pe exactly
+  const pe = productError(qh, bh, p); // qh·bh = p + pe exactly
   const r = (((ah - p) - pe) + al) - qh * bl;
   const ql = r / bh;
 

@@ -10,9 +10,13 @@
 //  2. The "small" stage: a fixed-point integer of LIMBS 32-bit digits (kept in i64 slots, so carries can be
 //     deferred) with its lowest bit worth 2^-BASE_SHIFT. It covers every value a product of two accepted
 //     inputs can produce (see index.ts for the accepted magnitude range).
+// The scalar path (scalar_path.ts) adds its terms to stage 1. The block kernel (split_block.ts) adds a
+// few already exact block sums per 1024 points straight to stage 2 (addExact, addProduct).
 //
 // Each statistic (Σx, Σy, Σx², Σxy, Σy², and later the entries of XᵀX and Xᵀy) has a slot table and a
 // fixed-point accumulator; statistics are numbered, so adding more explanatory variables adds statistics.
+
+import { productError } from "./two_product";
 
 /** Number of statistics kept (Σx, Σy, Σx², Σxy, Σy²). */
 export const NSTAT: i32 = 5;
@@ -127,23 +131,15 @@ let dirty: i32 = 0;
   dirty |= 1 << s;
 }
 
-const SPLIT: f64 = 134217729.0; // 2^27 + 1
-
 /**
- * Adds the product a·b exactly to statistic s: Dekker's two-product gives a·b = p + e with both doubles
- * (no fused multiply-add in WASM), and each goes in by addExact. |a|, |b| must stay below 2^995 and the
- * product's low part above 2^-1022, which the block kernel's anchors and sums do.
+ * Adds the product a·b exactly to statistic s: a·b = p + e with both doubles (two_product.ts), and each
+ * goes in by addExact. |a|, |b| must stay below 2^995 and e above 2^-1022, which the block kernel's
+ * anchors and sums do.
  */
 export function addProduct(s: i32, a: f64, b: f64): void {
   const p = a * b;
-  let c = SPLIT * a;
-  const ah = c - (c - a);
-  const al = a - ah;
-  c = SPLIT * b;
-  const bh = c - (c - b);
-  const bl = b - bh;
   addExact(s, p);
-  addExact(s, ((ah * bh - p) + ah * bl + al * bh) + al * bl);
+  addExact(s, productError(a, b, p));
 }
 
 /** Propagates carries so every digit is in [0, 2^32) and the top digit carries the sign. */

@@ -7,8 +7,7 @@
 
 import { addTerm, addTermPair, widenRange } from "./exact_sum";
 import { acceptable, inW, inX, inY, MAX_BITS, MIN_BITS } from "./input_buffer";
-
-const SPLIT: f64 = 134217729.0; // 2^27 + 1
+import { productError, SPLIT } from "./two_product";
 
 let netCount: i64 = 0;
 let refusedCount: i64 = 0;
@@ -47,22 +46,14 @@ export function ingestOne(x: f64, y: f64, w: f64): bool {
   const ax = abs(x), ay = abs(y);
   if (ax != 0) { minX = min(minX, ax); maxX = max(maxX, ax); }
   if (ay != 0) { minY = min(minY, ay); maxY = max(maxY, ay); }
-  // Dekker splits: x = xh + xl, y = yh + yl with 26-bit halves, so each partial product is exact.
-  let c = SPLIT * x;
-  const xh = c - (c - x);
-  const xl = x - xh;
-  c = SPLIT * y;
-  const yh = c - (c - y);
-  const yl = y - yh;
+  // w·x·x = pxx + exx, w·x·y = pxy + exy, w·y·y = pyy + eyy, all exactly (w = ±1, so x·w is exact).
   const xw = x * w, yw = y * w;
-  const xwh = xh * w, xwl = xl * w, ywh = yh * w, ywl = yl * w;
-  // w·x·x = pxx + exx, w·x·y = pxy + exy, w·y·y = pyy + eyy, all exactly.
   const pxx = xw * x;
-  const exx = ((xwh * xh - pxx) + xwh * xl + xwl * xh) + xwl * xl;
+  const exx = productError(xw, x, pxx);
   const pxy = xw * y;
-  const exy = ((xwh * yh - pxy) + xwh * yl + xwl * yh) + xwl * yl;
+  const exy = productError(xw, y, pxy);
   const pyy = yw * y;
-  const eyy = ((ywh * yh - pyy) + ywh * yl + ywl * yh) + ywl * yl;
+  const eyy = productError(yw, y, pyy);
   addTerm(0, xw);
   addTerm(1, yw);
   addTerm(2, pxx);
