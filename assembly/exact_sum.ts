@@ -99,6 +99,11 @@ export function reserve(points: i32): void {
   pendingPoints += points;
 }
 
+/** Whether reserve(points) would fold first (the caller records its slot ranges before that). */
+export function reserveFolds(points: i32): bool {
+  return pendingPoints + points > FLUSH_TERMS;
+}
+
 /** Adds the 64-bit signed integer v, shifted left by `bit` bits, to a fixed-point accumulator. */
 // @ts-ignore: decorator
 @inline function addShifted(acc: usize, v: i64, bit: i32): void {
@@ -114,6 +119,10 @@ export function reserve(points: i32): void {
 
 /** Statistics whose fixed-point digits took addExact terms since the last fold (bit s for statistic s). */
 let dirty: i32 = 0;
+/** addExact terms since the digits were last normalized. */
+let directTerms: i32 = 0;
+// A term adds less than 2^32 to each of three digits, so 2^24 terms keep every digit below 2^57.
+const DIRECT_TERMS_MAX: i32 = 1 << 24;
 
 /**
  * Adds the double t exactly to statistic s's fixed-point accumulator, bypassing the slot table: for the
@@ -129,6 +138,15 @@ let dirty: i32 = 0;
   // m·2^(e-1075) in the accumulator's unit 2^-BASE_SHIFT: shift left by e - 1075 + BASE_SHIFT.
   addShifted(fixedPtr(s), (m ^ neg) - neg, e - 1075 + BASE_SHIFT);
   dirty |= 1 << s;
+  directTerms++;
+}
+
+/** Propagates the carries of addExact terms when enough have come: call now and then, e.g. per block. */
+export function settleExact(): void {
+  if (directTerms < DIRECT_TERMS_MAX) return;
+  for (let s = 0; s < NSTAT; s++) if (dirty & (1 << s)) normalize(fixedPtr(s));
+  dirty = 0;
+  directTerms = 0;
 }
 
 /**
@@ -183,6 +201,7 @@ export function fold(): void {
   emptyRanges();
   pendingPoints = 0;
   dirty = 0;
+  directTerms = 0;
 }
 
 /** Forgets everything. */
@@ -192,4 +211,5 @@ export function clearAll(): void {
   memory.fill(fixed, 0, <usize>(NSTAT * LIMBS * 8));
   pendingPoints = 0;
   dirty = 0;
+  directTerms = 0;
 }

@@ -11,7 +11,7 @@
 //   min_magnitude(), max_magnitude() the accepted range of |x| and |y| (besides 0)
 // See README.md, "The WASM ABI".
 
-import { LIMBS, NSTAT, clearAll, fixedPtr, fold, normalize, reserve } from "./exact_sum";
+import { LIMBS, NSTAT, clearAll, fixedPtr, fold, normalize } from "./exact_sum";
 import { fitLine, lastIntercept, lastSlope, statistic } from "./closed_form";
 import { CAPACITY, MAX_BITS, MIN_BITS, inX } from "./input_buffer";
 import { BLOCK, ingestBlock } from "./split_block";
@@ -50,9 +50,8 @@ export function max_magnitude(): f64 {
   const before = refusedPoints();
   for (let start = 0; start < n; start += BLOCK) {
     const end = min(n, start + BLOCK);
-    reserve(end - start); // the scalar path adds at most one term per point to a slot
     ingestBlock(start, end, sign, weighted);
-    recordRanges();
+    recordRanges(); // so that a fold (fit, sum, save_state) scans every slot the scalar path wrote
   }
   return n - <i32>(refusedPoints() - before);
 }

@@ -5,7 +5,7 @@
 //
 // Also keeps the net point count and the refused count, which both paths update.
 
-import { addTerm, addTermPair, widenRange } from "./exact_sum";
+import { addTerm, addTermPair, reserve, reserveFolds, widenRange } from "./exact_sum";
 import { acceptable, inW, inX, inY, MAX_BITS, MIN_BITS } from "./input_buffer";
 import { productError, SPLIT } from "./two_product";
 
@@ -37,12 +37,19 @@ export function setCounts(net: i64, refused: i64): void {
 // every term this path wrote, so a fold scans only slots that can be non-zero.
 let minX: f64 = Infinity, maxX: f64 = 0, minY: f64 = Infinity, maxY: f64 = 0;
 
+/** Makes room in the slot tables for k more points (each adds at most one term to a slot). */
+function room(k: i32): void {
+  if (reserveFolds(k)) recordRanges(); // the fold must see the ranges of the terms already written
+  reserve(k);
+}
+
 /** Adds the point (x, y) with weight w (±1) exactly; refuses it (and counts that) when x, y or w is not accepted. */
 export function ingestOne(x: f64, y: f64, w: f64): bool {
   if (!(acceptable(x) && acceptable(y) && (w == 1.0 || w == -1.0))) {
     refusedCount++;
     return false;
   }
+  room(1);
   const ax = abs(x), ay = abs(y);
   if (ax != 0) { minX = min(minX, ax); maxX = max(maxX, ax); }
   if (ay != 0) { minY = min(minY, ay); maxY = max(maxY, ay); }
@@ -100,9 +107,10 @@ export function ingestPair(i: i32, sign: f64, weighted: bool): void {
     ingestOne(f64x2.extract_lane(X, 1), f64x2.extract_lane(Y, 1), f64x2.extract_lane(W, 1));
     return;
   }
-  // The extremes of the non-zero magnitudes, for recordRanges (pmin/pmax: no NaN here).
-  const lx = f64x2.pmin(v128.bitselect(INF_V, ax, zx), f64x2.pmax(ax, ZERO_V));
-  const ly = f64x2.pmin(v128.bitselect(INF_V, ay, zy), f64x2.pmax(ay, ZERO_V));
+  room(2);
+  // The extremes of the non-zero magnitudes, for recordRanges (a zero lane counts as +Inf for the least).
+  const lx = v128.bitselect(INF_V, ax, zx);
+  const ly = v128.bitselect(INF_V, ay, zy);
   minX = min(minX, min(f64x2.extract_lane(lx, 0), f64x2.extract_lane(lx, 1)));
   maxX = max(maxX, max(f64x2.extract_lane(ax, 0), f64x2.extract_lane(ax, 1)));
   minY = min(minY, min(f64x2.extract_lane(ly, 0), f64x2.extract_lane(ly, 1)));

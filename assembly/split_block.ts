@@ -25,7 +25,7 @@
 //
 // Binaryen's fast-math must not fold (v + C) - C into v: the tests on the release build check it.
 
-import { addExact, addProduct } from "./exact_sum";
+import { addExact, addProduct, settleExact } from "./exact_sum";
 import { inW, inX, inY, MAX_BITS } from "./input_buffer";
 import { countPoints, ingestOne, ingestPair } from "./scalar_path";
 
@@ -237,6 +237,7 @@ function plan(lo: f64, hi: f64): bool {
     addProduct(3, y0, sxb);
   }
   if (ax && ay) addExact(3, x0 * y0 * n);
+  settleExact();
 }
 
 /**
