@@ -122,6 +122,7 @@ function plan(lo: f64, hi: f64): bool {
   v128.store(constants, f64x2.splat(ay ? 0 : 1.5 * pow2(ty - 11)), 112);
 
   let sx0 = ZERO_V, sx1 = ZERO_V, sy0 = ZERO_V, sy1 = ZERO_V, net = ZERO_V;
+  let taken = 0; // points taken, when they all have weight `sign`
   let xx0 = ZERO_V, xx1 = ZERO_V, xx2 = ZERO_V, xx3 = ZERO_V, xx4 = ZERO_V;
   let xy0 = ZERO_V, xy1 = ZERO_V, xy2 = ZERO_V, xy3 = ZERO_V, xy4 = ZERO_V;
   let yy0 = ZERO_V, yy1 = ZERO_V, yy2 = ZERO_V, yy3 = ZERO_V, yy4 = ZERO_V;
@@ -163,7 +164,8 @@ function plan(lo: f64, hi: f64): bool {
       ingestPair(i, sign, weighted);
       continue;
     }
-    net = f64x2.add(net, W);
+    if (weighted) net = f64x2.add(net, W);
+    else taken += 2;
     // w·a_i, w·b_i: negation is exact and the cuts are symmetric.
     const wa0 = signed ? f64x2.mul(a0, W) : a0;
     const wa1 = signed ? f64x2.mul(a1, W) : a1;
@@ -206,7 +208,7 @@ function plan(lo: f64, hi: f64): bool {
   }
 
   // Into the accumulators. Statistics: 0 Σwx, 1 Σwy, 2 Σwx², 3 Σwxy, 4 Σwy².
-  const n = lanes(net);
+  const n = weighted ? lanes(net) : sign * <f64>taken;
   countPoints(<i64>n);
   const x0 = anchorX, y0 = anchorY;
   const sxa = lanes(sx0), sxb = lanes(sx1), sya = lanes(sy0), syb = lanes(sy1);
