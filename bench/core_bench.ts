@@ -92,7 +92,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log(`usage: core_bench [--points N] [--rounds R] [--shape ${SHAPES.map((s) => s.name).join("|")}|all]`);
+  console.log(
+    `usage: core_bench [--points N] [--rounds R] [--shape ${SHAPES.map((s) => s.name).join("|")}|all]`,
+  );
   process.exit(0);
 }
 const n = Number(values.points), rounds = Number(values.rounds);
@@ -131,7 +133,9 @@ for (const shape of shapes) {
   const wasmRate = n / (median(wasmTimes) / 1000), naiveRate = n / (median(naiveTimes) / 1000);
   const rate = (v: number) => `${(v / 1e6).toFixed(1)} M points/s`.padEnd(20);
   console.log(
-    `${shape.name.padEnd(11)}${rate(wasmRate)}${rate(naiveRate)}${(naiveRate / wasmRate).toFixed(2).padStart(6)}x     ${shape.path}`,
+    `${shape.name.padEnd(11)}${rate(wasmRate)}${rate(naiveRate)}${
+      (naiveRate / wasmRate).toFixed(2).padStart(6)
+    }x     ${shape.path}`,
   );
 }
 if (Number.isNaN(sink)) console.log("");
