@@ -59,13 +59,6 @@ let pendingPoints: i32 = 0;
   store<i64>(slot, load<i64>(slot) + <i64>((bits & FRAC) | IMPLICIT));
 }
 
-/** Adds both lanes of the f64x2 t exactly to statistic s. */
-// @ts-ignore: decorator
-@inline export function addTermPair(s: i32, t: v128): void {
-  addTerm(s, f64x2.extract_lane(t, 0));
-  addTerm(s, f64x2.extract_lane(t, 1));
-}
-
 /**
  * Widens statistic s's slot range to [lo, hi] (clamped to the table). The caller derives the range from
  * the exponents of the inputs, so a fold scans only slots that can be non-zero.

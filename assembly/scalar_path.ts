@@ -5,9 +5,9 @@
 //
 // Also keeps the net point count and the refused count, which both paths update.
 
-import { addTerm, addTermPair, reserve, reserveFolds, widenRange } from "./exact_sum";
-import { acceptable, inW, inX, inY, MAX_BITS, MIN_BITS } from "./input_buffer";
-import { productError, SPLIT } from "./two_product";
+import { addTerm, reserve, reserveFolds, widenRange } from "./exact_sum";
+import { acceptable } from "./input_buffer";
+import { productError } from "./two_product";
 
 let netCount: i64 = 0;
 let refusedCount: i64 = 0;
@@ -71,74 +71,6 @@ export function ingestOne(x: f64, y: f64, w: f64): bool {
   addTerm(4, eyy);
   netCount += <i64>w;
   return true;
-}
-
-const MIN_V = f64x2.splat(reinterpret<f64>(MIN_BITS));
-const MAX_V = f64x2.splat(reinterpret<f64>(MAX_BITS));
-const ZERO_V = f64x2.splat(0);
-const ONE_V = f64x2.splat(1.0);
-const MINUS_ONE_V = f64x2.splat(-1.0);
-const SPLIT_V = f64x2.splat(SPLIT);
-const INF_V = f64x2.splat(Infinity);
-
-/** Lanes where |v| (given as a and its zero mask) is 0 or within [2^-440, 2^440]; NaN compares false. */
-// @ts-ignore: decorator
-@inline function acceptablePair(a: v128, zero: v128): v128 {
-  return v128.and(f64x2.le(a, MAX_V), v128.or(f64x2.ge(a, MIN_V), zero));
-}
-
-/**
- * Points i and i + 1 of the input buffer (i even) the way ingestOne takes them, with weight `sign` or,
- * when `weighted`, w[i]: both at once in SIMD lanes when both are accepted, else one at a time so that
- * the bad one is refused.
- */
-export function ingestPair(i: i32, sign: f64, weighted: bool): void {
-  const off = <usize>i << 3;
-  const X = v128.load(inX + off), Y = v128.load(inY + off);
-  const W = weighted ? v128.load(inW + off) : f64x2.splat(sign);
-  const ax = f64x2.abs(X), ay = f64x2.abs(Y);
-  const zx = f64x2.eq(ax, ZERO_V), zy = f64x2.eq(ay, ZERO_V);
-  const ok = v128.and(
-    v128.and(acceptablePair(ax, zx), acceptablePair(ay, zy)),
-    v128.or(f64x2.eq(W, ONE_V), f64x2.eq(W, MINUS_ONE_V)),
-  );
-  if (i64x2.bitmask(ok) != 3) {
-    ingestOne(f64x2.extract_lane(X, 0), f64x2.extract_lane(Y, 0), f64x2.extract_lane(W, 0));
-    ingestOne(f64x2.extract_lane(X, 1), f64x2.extract_lane(Y, 1), f64x2.extract_lane(W, 1));
-    return;
-  }
-  room(2);
-  // The extremes of the non-zero magnitudes, for recordRanges (a zero lane counts as +Inf for the least).
-  const lx = v128.bitselect(INF_V, ax, zx);
-  const ly = v128.bitselect(INF_V, ay, zy);
-  minX = min(minX, min(f64x2.extract_lane(lx, 0), f64x2.extract_lane(lx, 1)));
-  maxX = max(maxX, max(f64x2.extract_lane(ax, 0), f64x2.extract_lane(ax, 1)));
-  minY = min(minY, min(f64x2.extract_lane(ly, 0), f64x2.extract_lane(ly, 1)));
-  maxY = max(maxY, max(f64x2.extract_lane(ay, 0), f64x2.extract_lane(ay, 1)));
-  let C = f64x2.mul(SPLIT_V, X);
-  const XH = f64x2.sub(C, f64x2.sub(C, X));
-  const XL = f64x2.sub(X, XH);
-  C = f64x2.mul(SPLIT_V, Y);
-  const YH = f64x2.sub(C, f64x2.sub(C, Y));
-  const YL = f64x2.sub(Y, YH);
-  const XW = f64x2.mul(X, W), YW = f64x2.mul(Y, W);
-  const XWH = f64x2.mul(XH, W), XWL = f64x2.mul(XL, W);
-  const YWH = f64x2.mul(YH, W), YWL = f64x2.mul(YL, W);
-  const PXX = f64x2.mul(XW, X);
-  const EXX = f64x2.add(f64x2.add(f64x2.add(f64x2.sub(f64x2.mul(XWH, XH), PXX), f64x2.mul(XWH, XL)), f64x2.mul(XWL, XH)), f64x2.mul(XWL, XL));
-  const PXY = f64x2.mul(XW, Y);
-  const EXY = f64x2.add(f64x2.add(f64x2.add(f64x2.sub(f64x2.mul(XWH, YH), PXY), f64x2.mul(XWH, YL)), f64x2.mul(XWL, YH)), f64x2.mul(XWL, YL));
-  const PYY = f64x2.mul(YW, Y);
-  const EYY = f64x2.add(f64x2.add(f64x2.add(f64x2.sub(f64x2.mul(YWH, YH), PYY), f64x2.mul(YWH, YL)), f64x2.mul(YWL, YH)), f64x2.mul(YWL, YL));
-  addTermPair(0, XW);
-  addTermPair(1, YW);
-  addTermPair(2, PXX);
-  addTermPair(2, EXX);
-  addTermPair(3, PXY);
-  addTermPair(3, EXY);
-  addTermPair(4, PYY);
-  addTermPair(4, EYY);
-  netCount += <i64>(f64x2.extract_lane(W, 0) + f64x2.extract_lane(W, 1));
 }
 
 /** Biased exponent of a positive finite double. */

@@ -27,7 +27,7 @@
 
 import { addExact, addProduct, settleExact } from "./exact_sum";
 import { inW, inX, inY, MAX_BITS } from "./input_buffer";
-import { countPoints, ingestOne, ingestPair } from "./scalar_path";
+import { countPoints, ingestOne } from "./scalar_path";
 
 /** Points per block: the most that keeps every level sum below 2^53 of its quantum. */
 export const BLOCK: i32 = 1024;
@@ -161,7 +161,8 @@ function plan(lo: f64, hi: f64): bool {
     let ok = v128.and(okx, oky);
     if (weighted) ok = v128.and(ok, v128.or(f64x2.eq(W, ONE_V), f64x2.eq(W, MINUS_ONE_V)));
     if (i64x2.bitmask(ok) != 3) {
-      ingestPair(i, sign, weighted);
+      ingestOne(load<f64>(inX + off), load<f64>(inY + off), weighted ? load<f64>(inW + off) : sign);
+      ingestOne(load<f64>(inX + off + 8), load<f64>(inY + off + 8), weighted ? load<f64>(inW + off + 8) : sign);
       continue;
     }
     if (weighted) net = f64x2.add(net, W);
@@ -273,7 +274,10 @@ function plan(lo: f64, hi: f64): bool {
 
   // Pass 2: cut, multiply, add; or the scalar path for the whole block.
   if (!cut) {
-    for (let i = start; i < pairsEnd; i += 2) ingestPair(i, sign, weighted);
+    for (let i = start; i < pairsEnd; i++) {
+      const off = <usize>i << 3;
+      ingestOne(load<f64>(inX + off), load<f64>(inY + off), weighted ? load<f64>(inW + off) : sign);
+    }
   } else if (anchoredX) {
     if (anchoredY) cutLoop(start, pairsEnd, sign, weighted, true, true);
     else cutLoop(start, pairsEnd, sign, weighted, true, false);

@@ -2,7 +2,7 @@
 // found by splitting each factor into two 26-bit halves (Veltkamp) whose partial products are exact.
 
 /** 2^27 + 1: multiplying by it and subtracting splits a double into two halves of at most 26 bits. */
-export const SPLIT: f64 = 134217729.0;
+const SPLIT: f64 = 134217729.0;
 
 /**
  * The rounding error of p = fl(a·b): a·b = p + productError(a, b, p) exactly, provided nothing overflows
