@@ -40,8 +40,8 @@ const MINUS_INF_V = f64x2.splat(-Infinity);
 const MAX_ACCEPTED: f64 = reinterpret<f64>(MAX_BITS);
 // The lowest plain t: keeps q2 ≥ 2^-440, so a value the cut takes is 0 or at least the smallest accepted.
 const MIN_TOP: i32 = -377;
-// x0, y0, CX0, CX1, CX2, CY0, CY1, CY2 of the current block, as f64x2.
-const constants: usize = memory.data(8 * 16, 16);
+// x0, y0, CX0, CX1, CX2, CY0, CY1, CY2, limit x, limit y of the current block, as f64x2.
+const constants: usize = memory.data(10 * 16, 16);
 // The lowest anchor exponent: keeps every quantum and product of quanta a normal double.
 const MIN_ANCHOR: i32 = -300;
 
@@ -57,19 +57,31 @@ const MIN_ANCHOR: i32 = -300;
   return <i32>(reinterpret<u64>(v) >> 52) - 1023;
 }
 
-// One coordinate's cut for the current block: anchor v0 (0 when plain), top t, and whether it is anchored.
-let anchorX: f64 = 0, topX: i32 = 0, anchoredX: bool = false;
-let anchorY: f64 = 0, topY: i32 = 0, anchoredY: bool = false;
+// One coordinate's cut for the current block: anchor v0 (0 when plain), top t, the largest |v| a plain
+// cut takes (below 2^t), and whether it is anchored.
+let anchorX: f64 = 0, topX: i32 = 0, limitX: f64 = 0, anchoredX: bool = false;
+let anchorY: f64 = 0, topY: i32 = 0, limitY: f64 = 0, anchoredY: bool = false;
+
+// A plain cut whose top comes from the block's largest |v| leaves the values more than 2^10 below it to
+// the scalar path. When the largest is more than 2^CLIP_GAP above the largest of a sample, it is taken
+// for an outlier: the top comes from the sample instead (2^CLIP_ROOM above it) and the values above the
+// limit go to the scalar path, one pair each, instead of every small value of the block.
+const CLIP_GAP: i32 = 8;
+const CLIP_ROOM: i32 = 2;
+/** Values sampled per coordinate and block to find outliers. */
+const SAMPLES: i32 = 16;
 
 /**
- * Chooses the cut of one coordinate from the block's least and greatest values (NaN ignored). Returns
- * false when the block holds ±Inf or a magnitude above 2^440 (or only NaN): then the scalar path takes it.
- * Sets planAnchor, planTop and planAnchored.
+ * Chooses the cut of one coordinate from the block's least and greatest values and the largest
+ * accepted-looking |v| of a sample (NaN ignored). Returns false when no cut can take any value (only NaN,
+ * or ±Inf or a magnitude above 2^440 with no sampled value to go by): then the scalar path takes the
+ * block. Sets planAnchor, planTop, planLimit and planAnchored.
  */
-let planAnchor: f64 = 0, planTop: i32 = 0, planAnchored: bool = false;
-function plan(lo: f64, hi: f64): bool {
-  if (!(lo >= -MAX_ACCEPTED && hi <= MAX_ACCEPTED && lo <= hi)) return false;
-  if (lo > 0 || hi < 0) {
+let planAnchor: f64 = 0, planTop: i32 = 0, planLimit: f64 = 0, planAnchored: bool = false;
+function plan(lo: f64, hi: f64, sampled: f64): bool {
+  if (!(lo <= hi)) return false; // only NaN
+  const bounded = lo >= -MAX_ACCEPTED && hi <= MAX_ACCEPTED;
+  if (bounded && (lo > 0 || hi < 0)) {
     // All of one sign: try the anchor, the middle with its significand cut to 21 bits.
     const mid = 0.5 * lo + 0.5 * hi;
     const v0 = reinterpret<f64>(reinterpret<u64>(mid) & 0xffff_ffff_0000_0000);
@@ -83,15 +95,38 @@ function plan(lo: f64, hi: f64): bool {
     if (e0 >= MIN_ANCHOR && t <= e0 - 11) {
       planAnchor = v0;
       planTop = t;
+      planLimit = 0; // unused: every v of the block is within 2^t of v0
       planAnchored = true;
       return true;
     }
   }
-  const m = max(abs(lo), abs(hi));
+  const m = max(abs(lo), abs(hi)); // +Inf when not bounded
+  let t: i32;
+  if (sampled > 0 && (!bounded || exponentOf(m) - exponentOf(sampled) > CLIP_GAP)) {
+    t = exponentOf(sampled) + 1 + CLIP_ROOM; // clipped
+  } else if (bounded) {
+    t = m == 0 ? MIN_TOP : exponentOf(m) + 1;
+  } else {
+    return false;
+  }
+  t = max(t, MIN_TOP);
   planAnchor = 0;
-  planTop = m == 0 ? MIN_TOP : max(exponentOf(m) + 1, MIN_TOP);
+  planTop = t;
+  // The largest double below 2^t, and never above the largest accepted magnitude.
+  planLimit = min(pow2(t) - pow2(t - 53), MAX_ACCEPTED);
   planAnchored = false;
   return true;
+}
+
+/** The largest |v| ≤ 2^440 (NaN, ±Inf and larger ignored) among SAMPLES values of [start, end) of v[]. */
+function sampleMax(v: usize, start: i32, end: i32): f64 {
+  let m: f64 = 0;
+  const n = end - start;
+  for (let k = 0; k < SAMPLES; k++) {
+    const a = abs(load<f64>(v + (<usize>(start + (k * n) / SAMPLES) << 3)));
+    if (a > m && a <= MAX_ACCEPTED) m = a;
+  }
+  return m;
 }
 
 /** Both lanes of an accumulator added (exact: each level sum of the whole block is below 2^53 quanta). */
@@ -120,6 +155,8 @@ function plan(lo: f64, hi: f64): bool {
   v128.store(constants, f64x2.splat(1.5 * pow2(ty + 31)), 80);
   v128.store(constants, f64x2.splat(1.5 * pow2(ty + 10)), 96);
   v128.store(constants, f64x2.splat(ay ? 0 : 1.5 * pow2(ty - 11)), 112);
+  v128.store(constants, f64x2.splat(limitX), 128);
+  v128.store(constants, f64x2.splat(limitY), 144);
 
   let sx0 = ZERO_V, sx1 = ZERO_V, sy0 = ZERO_V, sy1 = ZERO_V, net = ZERO_V;
   let taken = 0; // points taken, when they all have weight `sign`
@@ -145,7 +182,8 @@ function plan(lo: f64, hi: f64): bool {
     } else {
       a1 = f64x2.sub(f64x2.add(rx, CX1), CX1);
       a2 = f64x2.sub(rx, a1);
-      okx = f64x2.eq(f64x2.sub(f64x2.add(a2, CX2), CX2), a2);
+      // a2 is a multiple of q2, and |x| ≤ the limit (so below 2^tx, and neither NaN nor ±Inf).
+      okx = v128.and(f64x2.eq(f64x2.sub(f64x2.add(a2, CX2), CX2), a2), f64x2.le(f64x2.abs(X), v128.load(constants, 128)));
     }
     const dy = ay ? f64x2.sub(Y, Y0) : Y;
     const b0 = f64x2.sub(f64x2.add(dy, CY0), CY0);
@@ -156,7 +194,7 @@ function plan(lo: f64, hi: f64): bool {
     } else {
       b1 = f64x2.sub(f64x2.add(ry, CY1), CY1);
       b2 = f64x2.sub(ry, b1);
-      oky = f64x2.eq(f64x2.sub(f64x2.add(b2, CY2), CY2), b2);
+      oky = v128.and(f64x2.eq(f64x2.sub(f64x2.add(b2, CY2), CY2), b2), f64x2.le(f64x2.abs(Y), v128.load(constants, 144)));
     }
     let ok = v128.and(okx, oky);
     if (weighted) ok = v128.and(ok, v128.or(f64x2.eq(W, ONE_V), f64x2.eq(W, MINUS_ONE_V)));
@@ -264,13 +302,15 @@ function plan(lo: f64, hi: f64): bool {
   let cut = plan(
     min(f64x2.extract_lane(loX, 0), f64x2.extract_lane(loX, 1)),
     max(f64x2.extract_lane(hiX, 0), f64x2.extract_lane(hiX, 1)),
+    sampleMax(inX, start, pairsEnd),
   );
-  anchorX = planAnchor; topX = planTop; anchoredX = planAnchored;
+  anchorX = planAnchor; topX = planTop; limitX = planLimit; anchoredX = planAnchored;
   cut = cut && plan(
     min(f64x2.extract_lane(loY, 0), f64x2.extract_lane(loY, 1)),
     max(f64x2.extract_lane(hiY, 0), f64x2.extract_lane(hiY, 1)),
+    sampleMax(inY, start, pairsEnd),
   );
-  anchorY = planAnchor; topY = planTop; anchoredY = planAnchored;
+  anchorY = planAnchor; topY = planTop; limitY = planLimit; anchoredY = planAnchored;
 
   // Pass 2: cut, multiply, add; or the scalar path for the whole block.
   if (!cut) {

@@ -76,6 +76,15 @@ const SHAPES: { name: string; path: string; point: (i: number, r: () => number) 
     },
   },
   {
+    name: "outliers",
+    path: "centered, and x = 1e6 at every 1000th point: plain, clipped below the outliers",
+    point: (i, r) => {
+      const g = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+      const x = g();
+      return [i % 1000 === 7 ? 1e6 : x, 0.5 * x + g()];
+    },
+  },
+  {
     name: "logspread",
     path: "|x|, |y| log-uniform over 1e-6..1e6: worst case, most pairs scalar",
     point: (_, r) => [10 ** (12 * r() - 6), 10 ** (12 * r() - 6)],

@@ -126,7 +126,7 @@ function sprinkle(r: Rng, p: Points, rate: number, values: readonly number[]): P
 
 /** Values far below a block max of ~1e3 (the pair falls back to the scalar path) or refused (too small). */
 const TINY = [1e-9, -1e-9, 2 ** -440, -(2 ** -440), 4e-133, 1e-200, -(2 ** -441), 5e-324, 0, -0];
-/** Refused values: NaN, ±Inf and magnitudes above 2^440 (the last three make their block scalar). */
+/** Refused values: NaN, ±Inf and magnitudes above 2^440 (the last five make their block's cut clipped). */
 const BAD = [NaN, Infinity, -Infinity, 1e200, -1e200, 2 ** 440 * (1 + 2 ** -52)];
 /** Tiny values with few significant bits: multiples of 2^-440, which the plain cut at its lowest top takes. */
 const FEW_BIT_TINY = [2 ** -440, -(2 ** -440), 3 * 2 ** -440, 2 ** -439, -(2 ** -400), 2 ** -378, 0];
@@ -157,6 +157,10 @@ const shapes: Record<string, Shape> = {
     build(n, () => r.sign() * r.full(r.int(880) - 440), () => r.sign() * r.full(r.int(880) - 440)),
   /** Values near 1e3 with a few far below the block max (pair fallback) or too small (refused). */
   tinyAmongLarge: (r, n) => sprinkle(r, shapes.wide(r, n), 0.03, TINY),
+  /** Plain values near 1 with rare outliers up to 1e9 (a clipped cut: outliers go to the scalar path). */
+  outliers: (r, n) => sprinkle(r, shapes.centered(r, n), 0.002, [1e6, -1e6, 3e9, 2 ** 40, -(2 ** 20)]),
+  /** Normal-like values around 0 (plain; values near 0 fall back by pair). */
+  centered: (r, n) => build(n, () => (r.next() + r.next() + r.next() - 1.5) * 2, () => (r.next() - 0.5) * 3),
   /** Plain data with NaN, ±Inf and values above 2^440 here and there. */
   badValues: (r, n) => sprinkle(r, shapes.wide(r, n), 0.01, BAD),
   /** Anchored data with a few NaN: pair fallback inside an anchored block. */
@@ -377,9 +381,9 @@ for (const [label, bytes] of BUILDS) {
     data.x[BLOCK + 100] = NaN; // plain block
     data.y[BLOCK + 301] = NaN;
     data.x[BLOCK + 500] = data.y[BLOCK + 500] = NaN;
-    data.x[2 * BLOCK + 2] = Infinity; // the whole block goes scalar
+    data.x[2 * BLOCK + 2] = Infinity; // the block's cut comes from a sample, clipped
     data.y[2 * BLOCK + 7] = -Infinity;
-    data.x[3 * BLOCK + 8] = 1e200; // also a whole scalar block
+    data.x[3 * BLOCK + 8] = 1e200; // clipped too
     data.y[3 * BLOCK + 9] = -1e200;
     await exercise(bytes, data, "NaN, ±Inf and 1e200 at even and odd positions");
     await exercise(bytes, shapes.badValues(r, 6000), "bad values at random places");
@@ -391,6 +395,43 @@ for (const [label, bytes] of BUILDS) {
     lone.y[333] = 3;
     const blocks = concat(build(BLOCK, nan, nan), build(BLOCK, nan, (i) => i), lone, shapes.epoch(r, BLOCK));
     await exercise(bytes, blocks, "blocks of NaN only");
+  });
+
+  test(`block kernel (${label}): outliers far above their block (clipped cut) and ±Inf are exact`, async () => {
+    const r = new Rng(12n);
+    // The kernel samples 16 values per block (every 64th of a full block) to spot an outlier; one on a
+    // sampled position sets the cut from the block max instead, one elsewhere makes the cut clipped.
+    for (const at of [7, 333, 0, 64, 1023]) {
+      const data = shapes.centered(r, 2 * BLOCK);
+      data.x[at] = 1e6;
+      data.y[BLOCK + at] = -3e9;
+      data.x[BLOCK + ((at + 5) % BLOCK)] = data.y[BLOCK + ((at + 5) % BLOCK)] = 2 ** 40;
+      await exercise(bytes, data, `outliers near position ${at}`);
+    }
+    await exercise(bytes, shapes.outliers(r, 9000), "outliers at random places");
+    // Values just under and over the clip limit: samples in [0.5, 1) (exponent -1) and the 2^40 outlier
+    // make the cut clipped, with the limit the largest double below 2^(-1 + 1 + 2) = 4.
+    const limit = 4 * (1 - 2 ** -53);
+    const edges = build(BLOCK, () => 0.5 + r.next() * 0.5, () => 0.5 + r.next() * 0.5);
+    [limit, -limit, 4, -4, 4 * (1 + 2 ** -52), 2 ** 40].forEach((v, k) => {
+      edges.x[3 + 2 * k] = v;
+      edges.y[200 + 2 * k + 1] = v;
+    });
+    await exercise(bytes, edges, "values at the clip limit");
+    // ±Inf with accepted values near the top of the range: the limit never passes 2^440, so values
+    // above it are refused, 2^440 itself is taken.
+    const top = build(BLOCK, () => 2 ** 438 * (1 + r.next()), () => -(2 ** 437) * (1 + r.next()));
+    top.x[5] = Infinity;
+    top.y[6] = -Infinity;
+    [2 ** 440, -(2 ** 440), 2 ** 440 * (1 + 2 ** -52), 1.5 * 2 ** 440, 1e300].forEach((v, k) => {
+      top.x[101 + 2 * k] = v;
+      top.y[300 + 2 * k] = v;
+    });
+    await exercise(bytes, top, "±Inf and values around 2^440");
+    // ±Inf where every sampled value is 0: no cut can be chosen, the block goes scalar.
+    const zeros = build(BLOCK, (i) => i % 64 === 0 ? 0 : (i % 7) - 3, () => r.next());
+    zeros.x[9] = -Infinity;
+    await exercise(bytes, zeros, "±Inf with zeros on the sampled positions");
   });
 
   test(`block kernel (${label}): boundaries, block max a power of two or one ulp below it`, async () => {
