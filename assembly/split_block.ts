@@ -2,10 +2,12 @@
 //
 // Each coordinate v of a block (x, and y the same way with its own settings) is first moved by a block
 // constant v0 and then cut at fixed binary places, v - v0 = p0 + p1 [+ p2], where p_i is a multiple of
-// q_i = 2^(t-21(i+1)) and 2^t is a power of two above every |v - v0| of the block. Round-to-nearest cuts
+// q_i = 2^(t-21(i+1)) and 2^t is a power of two above every |v - v0| the cut takes. Round-to-nearest cuts
 // leave |p0| ≤ 2^21·q0 and |p1|, |p2| ≤ 2^20 of their quanta. Two ways to choose v0, t and the pieces:
 //   - plain (v0 = 0, three pieces): 2^t above the block's largest |v|; v is taken when it is a multiple of
-//     q2, that is any v within 2^10 of the block's largest |v| (or 0), or with few significant bits;
+//     q2, that is any v within 2^10 of the block's largest |v| (or 0), or with few significant bits.
+//     When the largest |v| is an outlier (far above a sample of the block) or ±Inf, t comes from the
+//     sample instead (clipped) and the values above the limit, below 2^t, go to the scalar path;
 //   - anchored (two pieces): when the block's values all lie within about 2^-11 of each other relative
 //     to their size (timestamps, prices), v0 is their middle cut to 21 significant bits and 2^t bounds
 //     |v - v0|; every v is then taken (v - v0 is exact by Sterbenz's lemma and a multiple of q1).
@@ -18,10 +20,11 @@
 // (exact_sum.ts addExact) together with the anchor terms: for w·x·y, say,
 //   Σ w·x·y = x0·y0·Σw + x0·Σ w·(y - y0) + y0·Σ w·(x - x0) + Σ w·(x - x0)·(y - y0),
 // each product done exactly. A pair holding a point that a cut cannot take exactly (NaN, a value too
-// small for the pieces) or with a weight other than ±1 goes to the scalar path (scalar_path.ts), which
-// is exact for every accepted point and refuses the others. Both paths end in the same exact sums, so
-// the path a point takes changes no bit of any result; a block holding ±Inf or a value above 2^440 goes
-// through the scalar path whole.
+// small for the pieces, or above a clipped cut's limit) or with a weight other than ±1 goes to the
+// scalar path (scalar_path.ts), which is exact for every accepted point and refuses the others. Both
+// paths end in the same exact sums, so the path a point takes changes no bit of any result; a block of
+// NaN only, or holding ±Inf or a value above 2^440 with zeros at every sampled place, goes through the
+// scalar path whole.
 //
 // Binaryen's fast-math must not fold (v + C) - C into v: the tests on the release build check it.
 
@@ -73,15 +76,17 @@ const SAMPLES: i32 = 16;
 
 /**
  * Chooses the cut of one coordinate from the block's least and greatest values and the largest
- * accepted-looking |v| of a sample (NaN ignored). Returns false when no cut can take any value (only NaN,
+ * accepted-looking |v| of a sample (NaN ignored); anchored only when `anchor` allows it. Returns false when no cut can take any value (only NaN,
  * or ±Inf or a magnitude above 2^440 with no sampled value to go by): then the scalar path takes the
- * block. Sets planAnchor, planTop, planLimit and planAnchored.
+ * block. Sets planAnchor, planTop, planLimit, planAnchored and planClipped.
  */
 let planAnchor: f64 = 0, planTop: i32 = 0, planLimit: f64 = 0, planAnchored: bool = false;
-function plan(lo: f64, hi: f64, sampled: f64): bool {
+let planClipped: bool = false;
+function plan(lo: f64, hi: f64, sampled: f64, anchor: bool): bool {
   if (!(lo <= hi)) return false; // only NaN
   const bounded = lo >= -MAX_ACCEPTED && hi <= MAX_ACCEPTED;
-  if (bounded && (lo > 0 || hi < 0)) {
+  planClipped = false;
+  if (anchor && bounded && (lo > 0 || hi < 0)) {
     // All of one sign: try the anchor, the middle with its significand cut to 21 bits.
     const mid = 0.5 * lo + 0.5 * hi;
     const v0 = reinterpret<f64>(reinterpret<u64>(mid) & 0xffff_ffff_0000_0000);
@@ -103,7 +108,8 @@ function plan(lo: f64, hi: f64, sampled: f64): bool {
   const m = max(abs(lo), abs(hi)); // +Inf when not bounded
   let t: i32;
   if (sampled > 0 && (!bounded || exponentOf(m) - exponentOf(sampled) > CLIP_GAP)) {
-    t = exponentOf(sampled) + 1 + CLIP_ROOM; // clipped
+    t = exponentOf(sampled) + 1 + CLIP_ROOM;
+    planClipped = true;
   } else if (bounded) {
     t = m == 0 ? MIN_TOP : exponentOf(m) + 1;
   } else {
@@ -140,7 +146,15 @@ function sampleMax(v: usize, start: i32, end: i32): f64 {
  * export so that each is specialised. Returns nothing; moves its sums into the accumulators.
  */
 // @ts-ignore: decorator
-@inline function cutLoop(start: i32, pairsEnd: i32, sign: f64, weighted: bool, ax: bool, ay: bool): void {
+@inline function cutLoop(
+  start: i32,
+  pairsEnd: i32,
+  sign: f64,
+  weighted: bool,
+  ax: bool,
+  ay: bool,
+  clipped: bool,
+): void {
   const signed = weighted || sign != 1.0;
   const signV = f64x2.splat(sign);
   // The block's constants go through memory and are loaded where used: a load is one operand, whereas
@@ -183,7 +197,9 @@ function sampleMax(v: usize, start: i32, end: i32): f64 {
       a1 = f64x2.sub(f64x2.add(rx, CX1), CX1);
       a2 = f64x2.sub(rx, a1);
       // a2 is a multiple of q2, and |x| ≤ the limit (so below 2^tx, and neither NaN nor ±Inf).
-      okx = v128.and(f64x2.eq(f64x2.sub(f64x2.add(a2, CX2), CX2), a2), f64x2.le(f64x2.abs(X), v128.load(constants, 128)));
+      okx = f64x2.eq(f64x2.sub(f64x2.add(a2, CX2), CX2), a2); // a2 is a multiple of q2
+      // A clipped cut also needs |x| ≤ its limit (below 2^tx, and neither NaN nor ±Inf).
+      if (clipped) okx = v128.and(okx, f64x2.le(f64x2.abs(X), v128.load(constants, 128)));
     }
     const dy = ay ? f64x2.sub(Y, Y0) : Y;
     const b0 = f64x2.sub(f64x2.add(dy, CY0), CY0);
@@ -194,7 +210,8 @@ function sampleMax(v: usize, start: i32, end: i32): f64 {
     } else {
       b1 = f64x2.sub(f64x2.add(ry, CY1), CY1);
       b2 = f64x2.sub(ry, b1);
-      oky = v128.and(f64x2.eq(f64x2.sub(f64x2.add(b2, CY2), CY2), b2), f64x2.le(f64x2.abs(Y), v128.load(constants, 144)));
+      oky = f64x2.eq(f64x2.sub(f64x2.add(b2, CY2), CY2), b2);
+      if (clipped) oky = v128.and(oky, f64x2.le(f64x2.abs(Y), v128.load(constants, 144)));
     }
     let ok = v128.and(okx, oky);
     if (weighted) ok = v128.and(ok, v128.or(f64x2.eq(W, ONE_V), f64x2.eq(W, MINUS_ONE_V)));
@@ -299,18 +316,26 @@ function sampleMax(v: usize, start: i32, end: i32): f64 {
     loY = f64x2.pmin(loY, Y);
     hiY = f64x2.pmax(hiY, Y);
   }
-  let cut = plan(
-    min(f64x2.extract_lane(loX, 0), f64x2.extract_lane(loX, 1)),
-    max(f64x2.extract_lane(hiX, 0), f64x2.extract_lane(hiX, 1)),
-    sampleMax(inX, start, pairsEnd),
-  );
+  const lx = min(f64x2.extract_lane(loX, 0), f64x2.extract_lane(loX, 1));
+  const hx = max(f64x2.extract_lane(hiX, 0), f64x2.extract_lane(hiX, 1));
+  const ly = min(f64x2.extract_lane(loY, 0), f64x2.extract_lane(loY, 1));
+  const hy = max(f64x2.extract_lane(hiY, 0), f64x2.extract_lane(hiY, 1));
+  const sx = sampleMax(inX, start, pairsEnd), sy = sampleMax(inY, start, pairsEnd);
+  let cut = plan(lx, hx, sx, true);
   anchorX = planAnchor; topX = planTop; limitX = planLimit; anchoredX = planAnchored;
-  cut = cut && plan(
-    min(f64x2.extract_lane(loY, 0), f64x2.extract_lane(loY, 1)),
-    max(f64x2.extract_lane(hiY, 0), f64x2.extract_lane(hiY, 1)),
-    sampleMax(inY, start, pairsEnd),
-  );
+  let clipped = planClipped;
+  cut = cut && plan(ly, hy, sy, true);
   anchorY = planAnchor; topY = planTop; limitY = planLimit; anchoredY = planAnchored;
+  clipped = clipped || planClipped;
+  // A clipped cut has its own loop, plain in both coordinates: re-plan an anchored one as plain.
+  if (cut && clipped && anchoredX) {
+    plan(lx, hx, sx, false);
+    anchorX = planAnchor; topX = planTop; limitX = planLimit; anchoredX = false;
+  }
+  if (cut && clipped && anchoredY) {
+    plan(ly, hy, sy, false);
+    anchorY = planAnchor; topY = planTop; limitY = planLimit; anchoredY = false;
+  }
 
   // Pass 2: cut, multiply, add; or the scalar path for the whole block.
   if (!cut) {
@@ -318,12 +343,14 @@ function sampleMax(v: usize, start: i32, end: i32): f64 {
       const off = <usize>i << 3;
       ingestOne(load<f64>(inX + off), load<f64>(inY + off), weighted ? load<f64>(inW + off) : sign);
     }
+  } else if (clipped) {
+    cutLoop(start, pairsEnd, sign, weighted, false, false, true);
   } else if (anchoredX) {
-    if (anchoredY) cutLoop(start, pairsEnd, sign, weighted, true, true);
-    else cutLoop(start, pairsEnd, sign, weighted, true, false);
+    if (anchoredY) cutLoop(start, pairsEnd, sign, weighted, true, true, false);
+    else cutLoop(start, pairsEnd, sign, weighted, true, false, false);
   } else {
-    if (anchoredY) cutLoop(start, pairsEnd, sign, weighted, false, true);
-    else cutLoop(start, pairsEnd, sign, weighted, false, false);
+    if (anchoredY) cutLoop(start, pairsEnd, sign, weighted, false, true, false);
+    else cutLoop(start, pairsEnd, sign, weighted, false, false, false);
   }
   if (pairsEnd < end) {
     const off = <usize>pairsEnd << 3;
