@@ -133,7 +133,9 @@ test(
     }
     const last = await collect(start(args(group, true), crash));
     assert.equal(last.code, 0, `the last restart: ${last.stderr}`);
-    assert.ok(killed >= 10, `${killed} SIGKILLs hit a running process`);
+    // An early kill (within 1.5 s of the start) can come after a run with little left to read, under a
+    // new group that joins at once, has ended by itself; most kills must land.
+    assert.ok(killed >= kills - 2, `${killed} of ${kills} SIGKILLs hit a running process`);
     const got = await readAll(crash);
     assert.ok(got.input.length === final, "the runs got to the end");
     assertSameOutputs(got, expected, `after ${killed} SIGKILLs`);

@@ -91,7 +91,7 @@ test("parseCli usage errors name the flag, on one line", () => {
   usage(["--output", ""], /^--output: expected a path or -/);
 });
 
-test("parseCli: a flag shared by sources (--x of csv and kafka), and a repeatable flag (-X)", async () => {
+test("parseCli: a flag shared by sources (--x of csv and kafka), and a repeatable flag (-X)", () => {
   const seen: FlagValues[] = [];
   const spec = (name: string, flags: FlagSpec[]): SourceSpec => ({
     name,
