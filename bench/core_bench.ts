@@ -48,6 +48,13 @@ function uniform(seed: number): () => number {
   };
 }
 
+/** x normal, y = 0.5·x + normal noise (Box–Muller). */
+function centered(r: () => number): [number, number] {
+  const normal = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const x = normal();
+  return [x, 0.5 * x + normal()];
+}
+
 /** The shapes of data: name, what the block kernel does with it, and a generator of (x, y). */
 const SHAPES: { name: string; path: string; point: (i: number, r: () => number) => [number, number] }[] = [
   {
@@ -69,19 +76,14 @@ const SHAPES: { name: string; path: string; point: (i: number, r: () => number) 
   {
     name: "centered",
     path: "x, y normal around 0: plain; values near 0 go to the scalar path",
-    point: (_, r) => {
-      const g = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-      const x = g();
-      return [x, 0.5 * x + g()];
-    },
+    point: (_, r) => centered(r),
   },
   {
     name: "outliers",
     path: "centered, and x = 1e6 at every 1000th point: plain, clipped below the outliers",
     point: (i, r) => {
-      const g = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-      const x = g();
-      return [i % 1000 === 7 ? 1e6 : x, 0.5 * x + g()];
+      const [x, y] = centered(r);
+      return [i % 1000 === 7 ? 1e6 : x, y];
     },
   },
   {
