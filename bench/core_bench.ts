@@ -130,7 +130,11 @@ for (const shape of shapes) {
   const x = new Float64Array(n), y = new Float64Array(n);
   for (let i = 0; i < n; i++) [x[i], y[i]] = shape.point(i, r);
   const wasmTimes: number[] = [], naiveTimes: number[] = [];
-  for (let k = 0; k < rounds; k++) {
+  // Untimed rounds first, at least two and 4·10⁶ points: both engines compile hot code in tiers (WASM:
+  // baseline, then optimised), and the optimised code comes after enough has run.
+  const warmup = Math.max(2, Math.ceil(4e6 / n));
+  for (let k = -warmup; k < rounds; k++) {
+    if (k === 0) wasmTimes.length = naiveTimes.length = 0;
     let t0 = performance.now();
     core.reset();
     core.add(x, y);
