@@ -6,7 +6,7 @@
 //     integer significand m, biased exponent e) adds m to the slot named by its top 12 bits (sign and e):
 //     a few integer operations, no branch. A slot holds 1024 such additions safely (m < 2^53, so the
 //     sum stays below 2^63), so the table is folded into stage 2 (positive slot minus negative slot)
-//     every FLUSH_TERMS points.
+//     at the latest every FLUSH_TERMS points it takes.
 //  2. The "small" stage: a fixed-point integer of LIMBS 32-bit digits (kept in i64 slots, so carries can be
 //     deferred) with its lowest bit worth 2^-BASE_SHIFT. It covers every value a product of two accepted
 //     inputs can produce (see index.ts for the accepted magnitude range).
@@ -118,18 +118,18 @@ let directTerms: i32 = 0;
 const DIRECT_TERMS_MAX: i32 = 1 << 24;
 
 /**
- * Adds the double t exactly to statistic s's fixed-point accumulator, bypassing the slot table: for the
- * block kernel's few, already summed terms. t must be 0 or a normal double; fold() propagates the carries.
+ * Adds the finite double t exactly to statistic s's fixed-point accumulator, bypassing the slot table:
+ * for the block kernel's few, already summed terms. fold() or settleExact() propagates the carries.
  */
 // @ts-ignore: decorator
 @inline export function addExact(s: i32, t: f64): void {
   const bits = reinterpret<u64>(t);
   const e = <i32>(bits >> 52) & 0x7ff;
   const neg = <i64>bits >> 63; // 0 or -1
-  // ±(significand), or 0 for ±0 (e = 0), with no branch.
-  const m = <i64>((bits & FRAC) | IMPLICIT) & -<i64>(e != 0);
-  // m·2^(e-1075) in the accumulator's unit 2^-BASE_SHIFT: shift left by e - 1075 + BASE_SHIFT.
-  addShifted(fixedPtr(s), (m ^ neg) - neg, e - 1075 + BASE_SHIFT);
+  // The significand, with its implicit bit unless t is 0 or subnormal (e = 0), without a branch.
+  const m = <i64>((bits & FRAC) | (IMPLICIT & -<u64>(e != 0)));
+  // ±m·2^(max(e,1)-1075) in the accumulator's unit 2^-BASE_SHIFT: shift left by that exponent + BASE_SHIFT.
+  addShifted(fixedPtr(s), (m ^ neg) - neg, max(e, 1) - 1075 + BASE_SHIFT);
   dirty |= 1 << s;
   directTerms++;
 }
