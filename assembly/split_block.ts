@@ -142,8 +142,9 @@ function sampleMax(v: usize, start: i32, end: i32): f64 {
 }
 
 /**
- * The pair loop for one combination of cuts (ax: x anchored, ay: y anchored), inlined four times per
- * export so that each is specialised. Returns nothing; moves its sums into the accumulators.
+ * The pair loop for one combination of cuts (ax: x anchored, ay: y anchored; clipped: both plain, with
+ * their limits checked), inlined once per combination in each export, so that each is specialised.
+ * Moves its sums into the accumulators.
  */
 // @ts-ignore: decorator
 @inline function cutLoop(
