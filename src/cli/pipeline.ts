@@ -230,12 +230,6 @@ export async function runPipeline<C extends PointChunk>(
     options.onBatch?.(update, stats);
   };
 
-  let onAbort = () => {};
-  const aborted = new Promise<Event<C>>((resolve) => {
-    onAbort = () => resolve({ kind: "abort" });
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
   const iterator = source.chunks(signal)[Symbol.asyncIterator]();
   const pull = (): Promise<Event<C>> =>
     iterator.next().then(
@@ -248,7 +242,7 @@ export async function runPipeline<C extends PointChunk>(
 
   try {
     for (;;) {
-      const event = await next(pending, aborted, batcher.deadline, monotonic);
+      const event = await next(pending, signal, batcher.deadline, monotonic);
       if (event.kind === "abort") {
         stats.ended = "signal";
         break;
@@ -303,7 +297,6 @@ export async function runPipeline<C extends PointChunk>(
       }
     }
   } finally {
-    signal.removeEventListener("abort", onAbort);
     // Stopped early (signal, bad record, or a core or sink error): tell the source; do not wait for it.
     if (stats.ended !== "source" && !failure?.fromSource) iterator.return?.().catch(() => {});
   }
@@ -314,21 +307,33 @@ export async function runPipeline<C extends PointChunk>(
   return stats;
 }
 
-/** The first of: the pending chunk, the abort, the batch deadline. */
+/**
+ * The first of: the pending chunk, the abort, the batch deadline.
+ *
+ * Nothing here outlives the call: the abort listener and the timer are removed when it returns. (Racing
+ * each read against one promise that stays pending for the whole run attached a reaction to it per
+ * chunk, and each reaction kept its chunk alive until the run ended: memory grew with every point.)
+ */
 async function next<C>(
   pending: Promise<Event<C>>,
-  aborted: Promise<Event<C>>,
+  signal: AbortSignal,
   deadline: number,
   monotonic: () => number,
 ): Promise<Event<C>> {
-  if (deadline === Infinity) return await Promise.race([aborted, pending]);
+  if (signal.aborted) return { kind: "abort" };
+  let onAbort = () => {};
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const tick = new Promise<Event<C>>((resolve) => {
-    timer = setTimeout(() => resolve({ kind: "tick" }), Math.max(0, deadline - monotonic()));
+  const stop = new Promise<Event<C>>((resolve) => {
+    onAbort = () => resolve({ kind: "abort" });
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (deadline !== Infinity) {
+      timer = setTimeout(() => resolve({ kind: "tick" }), Math.max(0, deadline - monotonic()));
+    }
   });
   try {
-    return await Promise.race([aborted, pending, tick]);
+    return await Promise.race([stop, pending]);
   } finally {
+    signal.removeEventListener("abort", onAbort);
     clearTimeout(timer);
   }
 }
