@@ -34,6 +34,11 @@ import { PointValidator } from "../validate/point_validator.ts";
 
 /** How many refused points are reported one by one before only counting them. */
 const REFUSED_SHOWN = 10;
+/**
+ * A second SIGINT or SIGTERM within this many milliseconds of the first is the same stop request (a
+ * wrapper such as `deno task` forwarding the terminal's signal); a later one exits without flushing.
+ */
+const SAME_STOP_MS = 1000;
 
 /**
  * Options of {@linkcode main}.
@@ -93,15 +98,20 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     color: noColor === undefined || noColor === "",
   });
   const controller = new AbortController();
-  let stops = 0;
+  let firstStop: number | undefined;
   const stopListening = host.onSignal((signal) => {
-    stops++;
-    if (stops > 1) {
-      host.writeStderr(`\nstreamreg: second ${signal}: exiting without flushing\n`);
-      host.exit(1);
+    const now = performance.now();
+    if (firstStop === undefined) {
+      firstStop = now;
+      progress.info(`streamreg: ${signal}: writing the open batch and closing the files`);
+      controller.abort();
+      return;
     }
-    progress.info(`streamreg: ${signal}: writing the open batch and closing the files`);
-    controller.abort();
+    // A terminal's Ctrl-C reaches the whole process group, and `deno task` / `bun run` / `npx` forward
+    // it once more: a second signal so soon after the first is the same request.
+    if (now - firstStop < SAME_STOP_MS) return;
+    host.writeStderr(`\nstreamreg: second ${signal}: exiting without flushing\n`);
+    host.exit(1);
   });
 
   let source: Source | undefined;
@@ -128,12 +138,19 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     const core = await RegressionCore.load(await host.readWasm());
     if (cli.state !== undefined) state = await openState(host, cli, core, (line) => progress.info(line));
     const resumed = state?.store.resumed;
-    source = await cli.openSource(host, controller.signal, {
-      verbose: cli.verbose,
-      message: (line) => progress.message(line),
-      maxRecordBytes: cli.maxRecordBytes,
-      ...(resumed ? { resume: resumed.source } : {}),
-    });
+    try {
+      source = await cli.openSource(host, controller.signal, {
+        verbose: cli.verbose,
+        message: (line) => progress.message(line),
+        maxRecordBytes: cli.maxRecordBytes,
+        ...(resumed ? { resume: resumed.source } : {}),
+      });
+    } catch (error) {
+      // SIGINT or SIGTERM while connecting: a stop as asked for, with nothing read yet.
+      if (!controller.signal.aborted) throw error;
+      progress.info("streamreg: stopped before reading anything");
+      return code;
+    }
     if (state && typeof source.position !== "function") {
       throw new Error(`--state: ${source.name} cannot tell where to resume (it has no position method)`);
     }
