@@ -78,14 +78,14 @@ const readCsv = async (path: string) =>
   (await readFile(path, "utf8")).trim().split("\n").map((l) => l.split(","));
 
 async function seedPoints(): Promise<string[][]> {
-  return (await readFile(new URL("../../shared/data/seed_points.csv", import.meta.url), "utf8")).trim().split(
+  return (await readFile(new URL("./fixtures/seed_points.csv", import.meta.url), "utf8")).trim().split(
     "\n",
   )
     .slice(1).map((l) => l.split(","));
 }
 
 async function expectedLines(): Promise<number[][]> {
-  return (await readFile(new URL("../../shared/data/seed_expected_exact.csv", import.meta.url), "utf8"))
+  return (await readFile(new URL("./fixtures/seed_expected_exact.csv", import.meta.url), "utf8"))
     .trim()
     .split("\n").slice(1).map((l) => l.split(",").slice(1).map(Number));
 }
