@@ -3,12 +3,13 @@
  * Every test runs both runners, whichever runtime runs the tests.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { appendFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { execFileSync, spawn } from "node:child_process";
+import { appendFile, cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { size } from "./cli_helpers.ts";
 import { test } from "./harness.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -503,5 +504,141 @@ test("cli: `deno task regress` and `bun run regress` run the runners", async () 
   for (const r of [viaDeno, viaBun]) {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^a,b,time,diff\n0\.025649728471302445,0\.9958341214647296,\d+,1\n$/);
+  }
+});
+
+/** The regress command through the package scripts, as a user of a clone runs it. */
+function runTask(runner: Runner, args: string[]): Promise<Result> {
+  return runner === "deno"
+    ? spawnCollect(DENO, ["task", "-q", "regress", ...args], {})
+    : spawnCollect(BUN, ["run", "--silent", "regress", ...args], {});
+}
+
+const ONE_BATCH = /^a,b,time,diff\n0\.025649728471302445,0\.9958341214647296,\d+,1\n$/;
+
+test("cli: /dev/stdout, /dev/fd/1 and /proc/self/fd/1 as --output write into the stdout pipe (runners and tasks)", async () => {
+  for (const runner of RUNNERS) {
+    for (const path of ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]) {
+      const args = ["--rate", "0", "--output", path, "--no-input-log"];
+      const runs = [["runner", await run(runner, args)], ["task", await runTask(runner, args)]] as const;
+      for (const [how, r] of runs) {
+        assert.equal(r.code, 0, `${runner} ${how} ${path}: ${r.stderr}`);
+        assert.equal(r.stderr, "", `${runner} ${how} ${path}`);
+        assert.match(r.stdout, ONE_BATCH, `${runner} ${how} ${path}`);
+      }
+    }
+    // The input log on /dev/stdout, the result log in a file.
+    const dir = await tempDir();
+    try {
+      const args = ["--rate", "0", "--output", join(dir, "out.csv"), "--input-log", "/dev/stdout"];
+      const r = await runTask(runner, args);
+      assert.equal(r.code, 0, `${runner}: ${r.stderr}`);
+      const points = (await seedPoints()).map(([x, y]) => `${x},${y}`);
+      const logged = r.stdout.trim().split("\n").map((l) => l.split(",").slice(0, 2).join(","));
+      assert.deepEqual(logged, ["x,y", ...points]);
+      assert.match(await readFile(join(dir, "out.csv"), "utf8"), ONE_BATCH);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test("cli: with --state, outputs that are not regular files are refused up front (exit 2, nothing written)", async () => {
+  const cases: [string[], string][] = [
+    [
+      ["--output", "/dev/stdout"],
+      "streamreg: --state needs file outputs: --output /dev/stdout (stdout) cannot be cut back after a crash; " +
+      "give a file path, or run without --state\n",
+    ],
+    [
+      ["--output", "/proc/self/fd/1"],
+      "streamreg: --state needs file outputs: --output /proc/self/fd/1 (stdout) cannot be cut back after a " +
+      "crash; give a file path, or run without --state\n",
+    ],
+    [
+      ["--output", "/dev/null"],
+      'streamreg: --state needs regular files as outputs: --output "/dev/null" is a character device, which ' +
+      "cannot be cut back after a crash; give a file path, or run without --state\n",
+    ],
+  ];
+  for (const runner of RUNNERS) {
+    for (const [output, message] of cases) {
+      const dir = await tempDir();
+      try {
+        const state = join(dir, "state");
+        const args = ["--rate", "0", ...output, "--no-input-log", "--state", state];
+        for (const r of [await run(runner, args), await runTask(runner, args)]) {
+          assert.equal(r.code, 2, `${runner} ${output.join(" ")}: ${r.stderr}`);
+          assert.equal(r.stderr, message);
+          assert.equal(r.stdout, "", "not even the header");
+          assert.equal(await stat(state).catch(() => undefined), undefined, "no state directory");
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    // Likewise the input log: a named pipe, then /dev/null.
+    const dir = await tempDir();
+    try {
+      const fifo = join(dir, "fifo");
+      execFileSync("mkfifo", [fifo]);
+      for (const [path, kind] of [[fifo, "pipe"], ["/dev/null", "character device"]]) {
+        const state = ["--state", join(dir, "state")];
+        const r = await run(runner, [
+          "--rate",
+          "0",
+          "--output",
+          join(dir, "out.csv"),
+          "--input-log",
+          path,
+          ...state,
+        ]);
+        assert.equal(r.code, 2, `${runner} ${path}: ${r.stderr}`);
+        assert.equal(
+          r.stderr,
+          `streamreg: --state needs regular files as outputs: --input-log "${path}" is a ${kind}, which cannot be ` +
+            "cut back after a crash; give a file path, or run without --state\n",
+        );
+        assert.equal(await size(join(dir, "out.csv")), 0, "nothing written");
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test("cli: --output /dev/null --input-log /dev/null runs (the same-file check is for regular files)", async () => {
+  for (const runner of RUNNERS) {
+    const r = await run(runner, ["--rate", "0", "--output", "/dev/null", "--input-log", "/dev/null"]);
+    assert.equal(r.code, 0, `${runner}: ${r.stderr}`);
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "");
+    const dir = await tempDir();
+    try {
+      const same = await run(runner, ["--rate", "0", "--output", "same.csv", "--input-log", "./same.csv"], {
+        cwd: dir,
+      });
+      assert.equal(same.code, 2);
+      assert.match(
+        same.stderr,
+        /^streamreg: --output "same\.csv" and --input-log "\.\/same\.csv" are the same file/,
+      );
+      assert.equal(await size(join(dir, "same.csv")), 0, "not created");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test("cli: an output path that cannot be written is named, with no advice about Deno's permission flags", async () => {
+  for (const runner of RUNNERS) {
+    // /dev/full: ENOSPC, or (deno task regress) a device file Deno's sandbox does not open.
+    const args = ["--rate", "0", "--output", "/dev/full", "--no-input-log"];
+    for (const r of [await run(runner, args), await runTask(runner, args)]) {
+      assert.equal(r.code, 1, `${runner}: ${r.stderr}`);
+      assert.match(r.stderr, /^streamreg: cannot write "?\/dev\/full"?: /, runner);
+      assert.doesNotMatch(r.stderr, /--allow|run again with/i, runner);
+      assert.equal(r.stderr.trim().split("\n").length, 1, "one line");
+    }
   }
 });
