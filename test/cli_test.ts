@@ -4,9 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { size } from "./cli_helpers.ts";
@@ -29,6 +30,8 @@ interface RunOptions {
   cwd?: string;
   stdin?: string;
   root?: string;
+  /** The child's environment (default this process's), NO_COLOR=1 added. */
+  env?: Record<string, string | undefined>;
   /** Send this signal once `when` (polled every 50 ms) is true. */
   stop?: { signal: "SIGINT" | "SIGTERM"; when: () => Promise<boolean> };
 }
@@ -48,7 +51,7 @@ function spawnCollect(exe: string, args: string[], options: RunOptions): Promise
   return new Promise((resolve, reject) => {
     const child = spawn(exe, args, {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...(options.env ?? process.env), NO_COLOR: "1" },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -640,5 +643,23 @@ test("cli: an output path that cannot be written is named, with no advice about 
       assert.doesNotMatch(r.stderr, /--allow|run again with/i, runner);
       assert.equal(r.stderr.trim().split("\n").length, 1, "one line");
     }
+  }
+});
+
+test("cli: the README's stdout examples under Running work with only Node and npm on PATH", async () => {
+  const readme = await readFile(join(ROOT, "README.md"), "utf8");
+  const block = readme.split("\n## Running\n")[1].split("```sh\n")[1].split("\n```")[0];
+  const lines = block.split("\n").map((l) => l.replace(/\s+#.*$/, ""));
+  const commands = lines.filter((l) => l.includes("--output -"));
+  assert.ok(commands.length > 0, block);
+  // A clone after `npm ci`: Deno and Bun are in node_modules only.
+  const bare = (process.env.PATH ?? "").split(delimiter)
+    .filter((dir) => dir !== "" && !existsSync(join(dir, "deno")) && !existsSync(join(dir, "bun")));
+  assert.ok(bare.some((dir) => existsSync(join(dir, "npm"))), "npm on PATH");
+  const env = { ...process.env, PATH: bare.join(delimiter), npm_config_update_notifier: "false" };
+  for (const line of commands) {
+    const r = await spawnCollect("sh", ["-c", line], { env });
+    assert.equal(r.code, 0, `${line}: ${r.stderr}`);
+    assert.match(r.stdout, ONE_BATCH, line);
   }
 });
