@@ -117,7 +117,7 @@ export { applyBatch, type ApplyOptions, type CoreResult, type LineModel } from "
 export { main, type MainOptions } from "./cli/main.ts";
 export { RejectReporter, type RejectReporterOptions } from "./cli/reject_reporter.ts";
 export { findOverwrite, type NamedPath } from "./cli/overwrite_check.ts";
-export type { FileIdentity, Host, StateFiles, StopSignal } from "./cli/host.ts";
+export type { FileIdentity, FileKind, Host, StateFiles, StopSignal } from "./cli/host.ts";
 export {
   csvSpec,
   demoSpec,

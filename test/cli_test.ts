@@ -3,12 +3,14 @@
  * Every test runs both runners, whichever runtime runs the tests.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { appendFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { appendFile, cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { size } from "./cli_helpers.ts";
 import { test } from "./harness.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -28,6 +30,8 @@ interface RunOptions {
   cwd?: string;
   stdin?: string;
   root?: string;
+  /** The child's environment (default this process's), NO_COLOR=1 added. */
+  env?: Record<string, string | undefined>;
   /** Send this signal once `when` (polled every 50 ms) is true. */
   stop?: { signal: "SIGINT" | "SIGTERM"; when: () => Promise<boolean> };
 }
@@ -47,7 +51,7 @@ function spawnCollect(exe: string, args: string[], options: RunOptions): Promise
   return new Promise((resolve, reject) => {
     const child = spawn(exe, args, {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...(options.env ?? process.env), NO_COLOR: "1" },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -78,14 +82,14 @@ const readCsv = async (path: string) =>
   (await readFile(path, "utf8")).trim().split("\n").map((l) => l.split(","));
 
 async function seedPoints(): Promise<string[][]> {
-  return (await readFile(new URL("../../shared/data/seed_points.csv", import.meta.url), "utf8")).trim().split(
+  return (await readFile(new URL("./fixtures/seed_points.csv", import.meta.url), "utf8")).trim().split(
     "\n",
   )
     .slice(1).map((l) => l.split(","));
 }
 
 async function expectedLines(): Promise<number[][]> {
-  return (await readFile(new URL("../../shared/data/seed_expected_exact.csv", import.meta.url), "utf8"))
+  return (await readFile(new URL("./fixtures/seed_expected_exact.csv", import.meta.url), "utf8"))
     .trim()
     .split("\n").slice(1).map((l) => l.split(",").slice(1).map(Number));
 }
@@ -503,5 +507,159 @@ test("cli: `deno task regress` and `bun run regress` run the runners", async () 
   for (const r of [viaDeno, viaBun]) {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^a,b,time,diff\n0\.025649728471302445,0\.9958341214647296,\d+,1\n$/);
+  }
+});
+
+/** The regress command through the package scripts, as a user of a clone runs it. */
+function runTask(runner: Runner, args: string[]): Promise<Result> {
+  return runner === "deno"
+    ? spawnCollect(DENO, ["task", "-q", "regress", ...args], {})
+    : spawnCollect(BUN, ["run", "--silent", "regress", ...args], {});
+}
+
+const ONE_BATCH = /^a,b,time,diff\n0\.025649728471302445,0\.9958341214647296,\d+,1\n$/;
+
+test("cli: /dev/stdout, /dev/fd/1 and /proc/self/fd/1 as --output write into the stdout pipe (runners and tasks)", async () => {
+  for (const runner of RUNNERS) {
+    for (const path of ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]) {
+      const args = ["--rate", "0", "--output", path, "--no-input-log"];
+      const runs = [["runner", await run(runner, args)], ["task", await runTask(runner, args)]] as const;
+      for (const [how, r] of runs) {
+        assert.equal(r.code, 0, `${runner} ${how} ${path}: ${r.stderr}`);
+        assert.equal(r.stderr, "", `${runner} ${how} ${path}`);
+        assert.match(r.stdout, ONE_BATCH, `${runner} ${how} ${path}`);
+      }
+    }
+    // The input log on /dev/stdout, the result log in a file.
+    const dir = await tempDir();
+    try {
+      const args = ["--rate", "0", "--output", join(dir, "out.csv"), "--input-log", "/dev/stdout"];
+      const r = await runTask(runner, args);
+      assert.equal(r.code, 0, `${runner}: ${r.stderr}`);
+      const points = (await seedPoints()).map(([x, y]) => `${x},${y}`);
+      const logged = r.stdout.trim().split("\n").map((l) => l.split(",").slice(0, 2).join(","));
+      assert.deepEqual(logged, ["x,y", ...points]);
+      assert.match(await readFile(join(dir, "out.csv"), "utf8"), ONE_BATCH);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test("cli: with --state, outputs that are not regular files are refused up front (exit 2, nothing written)", async () => {
+  const cases: [string[], string][] = [
+    [
+      ["--output", "/dev/stdout"],
+      "streamreg: --state needs file outputs: --output /dev/stdout (stdout) cannot be cut back after a crash; " +
+      "give a file path, or run without --state\n",
+    ],
+    [
+      ["--output", "/proc/self/fd/1"],
+      "streamreg: --state needs file outputs: --output /proc/self/fd/1 (stdout) cannot be cut back after a " +
+      "crash; give a file path, or run without --state\n",
+    ],
+    [
+      ["--output", "/dev/null"],
+      'streamreg: --state needs regular files as outputs: --output "/dev/null" is a character device, which ' +
+      "cannot be cut back after a crash; give a file path, or run without --state\n",
+    ],
+  ];
+  for (const runner of RUNNERS) {
+    for (const [output, message] of cases) {
+      const dir = await tempDir();
+      try {
+        const state = join(dir, "state");
+        const args = ["--rate", "0", ...output, "--no-input-log", "--state", state];
+        for (const r of [await run(runner, args), await runTask(runner, args)]) {
+          assert.equal(r.code, 2, `${runner} ${output.join(" ")}: ${r.stderr}`);
+          assert.equal(r.stderr, message);
+          assert.equal(r.stdout, "", "not even the header");
+          assert.equal(await stat(state).catch(() => undefined), undefined, "no state directory");
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    // Likewise the input log: a named pipe, then /dev/null.
+    const dir = await tempDir();
+    try {
+      const fifo = join(dir, "fifo");
+      execFileSync("mkfifo", [fifo]);
+      for (const [path, kind] of [[fifo, "pipe"], ["/dev/null", "character device"]]) {
+        const state = ["--state", join(dir, "state")];
+        const r = await run(runner, [
+          "--rate",
+          "0",
+          "--output",
+          join(dir, "out.csv"),
+          "--input-log",
+          path,
+          ...state,
+        ]);
+        assert.equal(r.code, 2, `${runner} ${path}: ${r.stderr}`);
+        assert.equal(
+          r.stderr,
+          `streamreg: --state needs regular files as outputs: --input-log "${path}" is a ${kind}, which cannot be ` +
+            "cut back after a crash; give a file path, or run without --state\n",
+        );
+        assert.equal(await size(join(dir, "out.csv")), 0, "nothing written");
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test("cli: --output /dev/null --input-log /dev/null runs (the same-file check is for regular files)", async () => {
+  for (const runner of RUNNERS) {
+    const r = await run(runner, ["--rate", "0", "--output", "/dev/null", "--input-log", "/dev/null"]);
+    assert.equal(r.code, 0, `${runner}: ${r.stderr}`);
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "");
+    const dir = await tempDir();
+    try {
+      const same = await run(runner, ["--rate", "0", "--output", "same.csv", "--input-log", "./same.csv"], {
+        cwd: dir,
+      });
+      assert.equal(same.code, 2);
+      assert.match(
+        same.stderr,
+        /^streamreg: --output "same\.csv" and --input-log "\.\/same\.csv" are the same file/,
+      );
+      assert.equal(await size(join(dir, "same.csv")), 0, "not created");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test("cli: an output path that cannot be written is named, with no advice about Deno's permission flags", async () => {
+  for (const runner of RUNNERS) {
+    // /dev/full: ENOSPC, or (deno task regress) a device file Deno's sandbox does not open.
+    const args = ["--rate", "0", "--output", "/dev/full", "--no-input-log"];
+    for (const r of [await run(runner, args), await runTask(runner, args)]) {
+      assert.equal(r.code, 1, `${runner}: ${r.stderr}`);
+      assert.match(r.stderr, /^streamreg: cannot write "?\/dev\/full"?: /, runner);
+      assert.doesNotMatch(r.stderr, /--allow|run again with/i, runner);
+      assert.equal(r.stderr.trim().split("\n").length, 1, "one line");
+    }
+  }
+});
+
+test("cli: the README's stdout examples under Running work with only Node and npm on PATH", async () => {
+  const readme = await readFile(join(ROOT, "README.md"), "utf8");
+  const block = readme.split("\n## Running\n")[1].split("```sh\n")[1].split("\n```")[0];
+  const lines = block.split("\n").map((l) => l.replace(/\s+#.*$/, ""));
+  const commands = lines.filter((l) => l.includes("--output -"));
+  assert.ok(commands.length > 0, block);
+  // A clone after `npm ci`: Deno and Bun are in node_modules only.
+  const bare = (process.env.PATH ?? "").split(delimiter)
+    .filter((dir) => dir !== "" && !existsSync(join(dir, "deno")) && !existsSync(join(dir, "bun")));
+  assert.ok(bare.some((dir) => existsSync(join(dir, "npm"))), "npm on PATH");
+  const env = { ...process.env, PATH: bare.join(delimiter), npm_config_update_notifier: "false" };
+  for (const line of commands) {
+    const r = await spawnCollect("sh", ["-c", line], { env });
+    assert.equal(r.code, 0, `${line}: ${r.stderr}`);
+    assert.match(r.stdout, ONE_BATCH, line);
   }
 });

@@ -255,9 +255,9 @@ export function rows(csv: string): string[][] {
   return csv.trim().split("\n").slice(1).filter((l) => l !== "").map((l) => l.split(","));
 }
 
-/** The tutorial's ten points, as text, from the shared test data. */
+/** The tutorial's ten points, as text, from test/fixtures. */
 export function seedPoints(): string[][] {
-  return rows(readFileSync(join(ROOT, "../shared/data/seed_points.csv"), "utf8"));
+  return rows(readFileSync(join(ROOT, "test/fixtures/seed_points.csv"), "utf8"));
 }
 
 /** The exact line of all ten tutorial points. */

@@ -39,6 +39,31 @@ export const DEFAULT_OUTPUT = "regression_output_stream.csv";
 export const DEFAULT_INPUT_LOG = "regression_input.csv";
 
 /**
+ * The output paths that name the process's own standard output. They are written to stdout as `-` is
+ * (as gawk does with these names) rather than opened: Deno's sandbox refuses to open them, and a pipe
+ * cannot be cut back, so `--state` refuses them as it refuses `-`.
+ *
+ * @example
+ * ```ts
+ * STDOUT_PATHS.includes("/dev/stdout"); // true
+ * ```
+ */
+export const STDOUT_PATHS: readonly string[] = ["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"];
+
+/**
+ * True if the output path is standard output: `-` or one of {@linkcode STDOUT_PATHS}.
+ *
+ * @example
+ * ```ts
+ * isStdout("/dev/stdout"); // true
+ * isStdout("out.csv"); // false
+ * ```
+ */
+export function isStdout(path: string): boolean {
+  return STDOUT_PATHS.includes(path);
+}
+
+/**
  * The flags every source accepts.
  *
  * @example
@@ -215,21 +240,23 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     inputLog = undefined;
   }
   if (inputLog === "") throw new UsageError(`--input-log: expected a path or -, got ""`);
-  if (inputLog !== undefined && inputLog === output) {
+  // Two outputs that are the same regular file are refused by findOverwrite (overwrite_check.ts), which
+  // compares files, not spellings: `--output /dev/null --input-log /dev/null` is fine.
+  /** "(-)" or "(-, /dev/stdout)": how the two flags named stdout. */
+  const spelled = (p: string, q: string) => `(${p === q ? p : `${p}, ${q}`})`;
+  if (inputLog !== undefined && isStdout(inputLog) && isStdout(output)) {
     throw new UsageError(
-      output === "-"
-        ? "--output and --input-log cannot both be stdout (-): send one to a file or use --no-input-log"
-        : `--output and --input-log are both "${output}": give them different paths`,
+      `--output and --input-log cannot both be stdout ${
+        spelled(output, inputLog)
+      }: send one to a file or use --no-input-log`,
     );
   }
   const deadLetter = values["dead-letter"] === undefined ? undefined : String(values["dead-letter"]);
   if (deadLetter === "") throw new UsageError(`--dead-letter: expected a path or -, got ""`);
   for (const [flag, path] of [["--output", output], ["--input-log", inputLog]] as const) {
-    if (deadLetter === undefined || path !== deadLetter) continue;
+    if (deadLetter === undefined || path === undefined || !isStdout(path) || !isStdout(deadLetter)) continue;
     throw new UsageError(
-      path === "-"
-        ? `${flag} and --dead-letter cannot both be stdout (-): send one to a file`
-        : `${flag} and --dead-letter are both "${path}": give them different paths`,
+      `${flag} and --dead-letter cannot both be stdout ${spelled(path, deadLetter)}: send one to a file`,
     );
   }
   const onError = String(values["on-error"] ?? "skip");
@@ -242,9 +269,10 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     for (
       const [flag, path] of [["--output", output], ["--input-log", inputLog], ["--dead-letter", deadLetter]]
     ) {
-      if (path !== "-") continue;
+      if (path === undefined || !isStdout(path)) continue;
       throw new UsageError(
-        `--state needs file outputs: ${flag} - (stdout) cannot be cut back after a crash; give a path`,
+        `--state needs file outputs: ${flag} ${path} (stdout) cannot be cut back after a crash; ` +
+          "give a file path, or run without --state",
       );
     }
     if (source.state === undefined) {

@@ -86,7 +86,18 @@ test("parseCli usage errors name the flag, on one line", () => {
   usage(["--source", "csv", "--input", "a", "-b", "h:1"], /^--brokers applies to --source kafka only/);
   usage(["--source", "csv", "--input", "a.csv", "--x", ""], /^--x: expected a column name/);
   usage(["--output", "-", "--input-log", "-"], /cannot both be stdout/);
-  usage(["--output", "same.csv", "--input-log", "same.csv"], /are both "same\.csv"/);
+  usage(
+    ["--output", "/dev/stdout", "--input-log", "-"],
+    /^--output and --input-log cannot both be stdout \(\/dev\/stdout, -\)/,
+  );
+  usage(
+    ["--input-log", "/proc/self/fd/1", "--output", "x.csv", "--dead-letter", "/dev/fd/1"],
+    /cannot both be stdout/,
+  );
+  usage(
+    ["--output", "/dev/stdout", "--state", "s"],
+    /^--state needs file outputs: --output \/dev\/stdout \(stdout\)/,
+  );
   usage(["--input-log", "a.csv", "--no-input-log"], /contradict each other/);
   usage(["--output", ""], /^--output: expected a path or -/);
 });

@@ -70,7 +70,7 @@ test("applyBatch skips refused points exactly, reports where and why, and keeps 
 });
 
 test("applyBatch: batch boundaries do not change the line (exact core)", async () => {
-  const text = await readFile(new URL("../../../shared/data/seed_points.csv", import.meta.url), "utf8");
+  const text = await readFile(new URL("../../test/fixtures/seed_points.csv", import.meta.url), "utf8");
   const rows = text.trim().split("\n").slice(1).map((l) => l.split(",").map(Number));
   const c = chunk(rows.map((r) => r[0]), rows.map((r) => r[1]));
   const whole = applyBatch(await loadCore(), [{ chunk: c, start: 0, end: 10 }]);

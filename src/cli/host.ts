@@ -23,16 +23,29 @@
 export type StopSignal = "SIGINT" | "SIGTERM";
 
 /**
- * What tells whether two paths are the same file: the resolved real path (symbolic links followed; for
- * a file that does not exist yet, that of its directory joined with its name) and, for an existing
- * file, its device and inode numbers (which also catch hard links).
+ * What an existing path is: a regular file, or something that is not (a directory, a pipe, a socket, a
+ * device such as `/dev/null`).
  *
  * @example
  * ```ts
- * const id: FileIdentity = { realPath: "/data/points.csv", dev: 2049, ino: 1234567 };
+ * const kind: FileKind = "character device"; // /dev/null
+ * ```
+ */
+export type FileKind = "file" | "directory" | "pipe" | "socket" | "character device" | "block device";
+
+/**
+ * What tells whether two paths are the same file: the resolved real path (symbolic links followed; for
+ * a file that does not exist yet, that of its directory joined with its name) and, for an existing
+ * file, its device and inode numbers (which also catch hard links) and its kind.
+ *
+ * @example
+ * ```ts
+ * const id: FileIdentity = { realPath: "/data/points.csv", dev: 2049, ino: 1234567, kind: "file" };
  * ```
  */
 export interface FileIdentity {
+  /** What the existing file is (symbolic links followed); absent when it does not exist yet. */
+  readonly kind?: FileKind;
   /** The resolved absolute path, if known. */
   readonly realPath?: string;
   /** Device number of an existing file. */

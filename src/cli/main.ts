@@ -2,7 +2,8 @@
  * The `regress` command, runtime-agnostic: parses flags, loads the core, opens the source and the
  * change logs, runs the pipeline and maps the outcome to an exit code (0 done, 1 failure, 2 usage).
  * Bad records are rejected (reported on stderr, rate-limited, and written to `--dead-letter PATH`), or
- * with `--on-error fail` stop the run with exit code 1. An output that is the input file exits with 2.
+ * with `--on-error fail` stop the run with exit code 1. An output that is the input file exits with 2, and
+ * so does, with `--state`, an output that is not a regular file (`/dev/null`, a pipe).
  * The Deno and Bun entry points (`src/runtime/*_main.ts`) only build a {@linkcode Host} and call it.
  *
  * @example
@@ -19,7 +20,7 @@ import { DeadLetterLog } from "../sinks/dead_letter.ts";
 import { InputLog } from "../sinks/input_log.ts";
 import { ResultLog } from "../sinks/result_log.ts";
 import type { Sink } from "../sinks/sink.ts";
-import { parseCli } from "./args.ts";
+import { isStdout, parseCli } from "./args.ts";
 import { UsageError } from "./flags.ts";
 import { helpText } from "./help.ts";
 import { type Host, isBrokenPipe } from "./host.ts";
@@ -28,7 +29,7 @@ import { findOverwrite } from "./overwrite_check.ts";
 import { Progress } from "./progress.ts";
 import { RejectReporter } from "./reject_reporter.ts";
 import { SOURCES, type SourceSpec } from "./source_specs.ts";
-import { type OpenedState, openState } from "./state_setup.ts";
+import { type OpenedState, openState, stateOutputProblem } from "./state_setup.ts";
 import type { OutputLength } from "../state/checkpoint.ts";
 import { PointValidator } from "../validate/point_validator.ts";
 
@@ -81,13 +82,15 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     await out.close();
     return 0;
   }
-  const overwrite = await findOverwrite(host, cli.inputFiles ?? [], [
+  const outputPaths = [
     { flag: "--output", path: cli.output },
     ...(cli.inputLog !== undefined ? [{ flag: "--input-log", path: cli.inputLog }] : []),
     ...(cli.deadLetter !== undefined ? [{ flag: "--dead-letter", path: cli.deadLetter }] : []),
-  ]);
-  if (overwrite !== undefined) {
-    host.writeStderr(`streamreg: ${overwrite}\n`);
+  ];
+  const refused = await findOverwrite(host, cli.inputFiles ?? [], outputPaths) ??
+    (cli.state !== undefined ? await stateOutputProblem(host, outputPaths) : undefined);
+  if (refused !== undefined) {
+    host.writeStderr(`streamreg: ${refused}\n`);
     return 2;
   }
 
@@ -157,7 +160,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     // A resumed run appends to its outputs, cut back to their lengths at the checkpoint.
     const base = (flag: string) => resumed?.outputs.find((o) => o.flag === flag)?.length ?? 0;
     const open = async (path: string) =>
-      path === "-"
+      isStdout(path) // "-", and /dev/stdout without opening it (Deno's sandbox would refuse)
         ? host.stdout()
         : resumed
         ? await host.files!.openAppend(path)

@@ -4,6 +4,8 @@
  * compared by their resolved real paths (symbolic links followed, `./a` = `a`) and, for existing files,
  * by device and inode (hard links); an input on standard input (`< data.csv`) is compared by inode. Two
  * outputs that are the same file are refused too. The CLI exits with code 2 before opening anything.
+ * Only regular files (and paths that do not exist yet) are compared: writing twice to `/dev/null`, or to
+ * a pipe, destroys nothing; outputs on standard output (`-`, `/dev/stdout`) are checked by `parseCli`.
  *
  * @example
  * ```ts
@@ -15,6 +17,7 @@
  */
 
 import { resolve } from "node:path";
+import { isStdout } from "./args.ts";
 import type { FileIdentity, Host } from "./host.ts";
 
 /**
@@ -28,12 +31,13 @@ import type { FileIdentity, Host } from "./host.ts";
 export interface NamedPath {
   /** The flag, for the message: "--output". */
   readonly flag: string;
-  /** The path as given; "-" (stdout) is never a file here. */
+  /** The path as given; "-" and the other names of stdout (`/dev/stdout`) are never files here. */
   readonly path: string;
 }
 
 function same(p: FileIdentity | undefined, q: FileIdentity | undefined): boolean {
   if (p === undefined || q === undefined) return false;
+  if ((p.kind ?? "file") !== "file" || (q.kind ?? "file") !== "file") return false; // a device, a pipe
   if (p.realPath !== undefined && p.realPath === q.realPath) return true;
   return !!p.ino && !!q.ino && p.dev === q.dev && p.ino === q.ino;
 }
@@ -61,7 +65,7 @@ export async function findOverwrite(
     })),
   );
   const files = await Promise.all(
-    outputs.filter((o) => o.path !== "-").map(async (o) => ({ ...o, id: await identify(o.path) })),
+    outputs.filter((o) => !isStdout(o.path)).map(async (o) => ({ ...o, id: await identify(o.path) })),
   );
   /** How the two are the same, when the paths as given differ. */
   const how = (p: { path: string; id?: FileIdentity }, q: { path: string; id?: FileIdentity }) => {

@@ -14,7 +14,7 @@ const loadCore = async () =>
 
 async function expectedPrefixes(): Promise<{ a: number; b: number }[]> {
   const text = await readFile(
-    new URL("../../../shared/data/seed_expected_exact.csv", import.meta.url),
+    new URL("../../test/fixtures/seed_expected_exact.csv", import.meta.url),
     "utf8",
   );
   return text.trim().split("\n").slice(1).map((l) => l.split(",").map(Number)).map(([, a, b]) => ({ a, b }));

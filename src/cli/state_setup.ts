@@ -54,6 +54,31 @@ export async function runSettings(host: Host, cli: CliOptions): Promise<Settings
 }
 
 /**
+ * Says which output `--state` cannot keep, or undefined if none: a checkpoint records each output's
+ * length, fsyncs it and cuts it back on a restart, which only a regular file allows (a device such as
+ * `/dev/null`, a pipe or a socket has no length to go back to). Outputs on stdout (`-`, `/dev/stdout`)
+ * are refused by `parseCli` already; a path that does not exist yet will be a regular file.
+ *
+ * @example
+ * ```ts
+ * await stateOutputProblem(host, [{ flag: "--output", path: "/dev/null" }]);
+ * // '--state needs regular files as outputs: --output "/dev/null" is a character device, ...'
+ * ```
+ */
+export async function stateOutputProblem(
+  host: Pick<Host, "identify">,
+  outputs: readonly { readonly flag: string; readonly path: string }[],
+): Promise<string | undefined> {
+  for (const { flag, path } of outputs) {
+    const kind = (await host.identify?.(path))?.kind;
+    if (kind === undefined || kind === "file") continue;
+    return `--state needs regular files as outputs: ${flag} "${path}" is a ${kind}, which cannot be cut back ` +
+      `after a crash; give a file path, or run without --state`;
+  }
+  return undefined;
+}
+
+/**
  * An opened state directory, with what the run resumes from.
  *
  * @example

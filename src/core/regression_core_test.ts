@@ -10,7 +10,7 @@ const load = (bytes: Uint8Array = release) => RegressionCore.load(bytes);
 const f64 = (v: number[]) => new Float64Array(v);
 
 async function readCsv(name: string): Promise<number[][]> {
-  const text = await readFile(new URL(`../../../shared/data/${name}`, import.meta.url), "utf8");
+  const text = await readFile(new URL(`../../test/fixtures/${name}`, import.meta.url), "utf8");
   return text.trim().split("\n").slice(1).map((line) => line.split(",").map(Number));
 }
 

@@ -16,7 +16,13 @@ import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { isatty } from "node:tty";
 import { fileURLToPath } from "node:url";
-import { BrokenPipeError, type FileIdentity, type Host, type StopSignal } from "../cli/host.ts";
+import {
+  BrokenPipeError,
+  type FileIdentity,
+  type FileKind,
+  type Host,
+  type StopSignal,
+} from "../cli/host.ts";
 import { nodeStateFiles } from "./state_files.ts";
 
 /**
@@ -134,5 +140,14 @@ export function bunHost(args: readonly string[] = Bun.argv.slice(2)): Host {
 }
 
 function fileId(info: Stats): FileIdentity {
-  return info.ino ? { dev: info.dev, ino: info.ino } : {};
+  return { kind: fileKind(info), ...(info.ino ? { dev: info.dev, ino: info.ino } : {}) };
+}
+
+function fileKind(info: Stats): FileKind {
+  if (info.isFile()) return "file";
+  if (info.isDirectory()) return "directory";
+  if (info.isFIFO()) return "pipe";
+  if (info.isSocket()) return "socket";
+  if (info.isBlockDevice()) return "block device";
+  return "character device";
 }

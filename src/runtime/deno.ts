@@ -12,7 +12,13 @@
 
 import { fstatSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { BrokenPipeError, type FileIdentity, type Host, type StopSignal } from "../cli/host.ts";
+import {
+  BrokenPipeError,
+  type FileIdentity,
+  type FileKind,
+  type Host,
+  type StopSignal,
+} from "../cli/host.ts";
 import { nodeStateFiles } from "./state_files.ts";
 
 /**
@@ -25,10 +31,21 @@ import { nodeStateFiles } from "./state_files.ts";
  */
 export const WASM_URL: URL = new URL("../../build/streamreg.wasm", import.meta.url);
 
-function reason(error: unknown): string {
+/**
+ * Why opening `path` failed, for a message that names it. Deno's sandbox refuses device and system files
+ * (under /dev, /proc, /sys) but a few such as /dev/null unless the process has every permission, which
+ * `deno task regress` does not grant: that is said about the path, not as advice to change the flags.
+ */
+function reason(error: unknown, path?: string, use?: string): string {
   if (error instanceof Deno.errors.NotFound) return "no such file or directory";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.IsADirectory) return "it is a directory";
+  if (
+    error instanceof Deno.errors.NotCapable && path !== undefined &&
+    /^\/(dev|proc|sys)(\/|$)/.test(resolve(path))
+  ) {
+    return `it is a device or system file, which streamreg under Deno does not open; ${use ?? "use a file"}`;
+  }
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -82,14 +99,20 @@ export function denoHost(args: readonly string[] = Deno.args): Host {
         if (options?.start) await file.seek(options.start, Deno.SeekMode.Start);
         return file.readable;
       } catch (error) {
-        throw new Error(`cannot read "${path}": ${reason(error)}`, { cause: error });
+        const why = reason(error, path, "read a regular file, or - for stdin");
+        throw new Error(`cannot read "${path}": ${why}`, { cause: error });
       }
     },
     async openWrite(path) {
       try {
         return directStream(await Deno.open(path, { write: true, create: true, truncate: true }));
       } catch (error) {
-        throw new Error(`cannot write "${path}": ${reason(error)}`, { cause: error });
+        const why = reason(
+          error,
+          path,
+          "write to a regular file or /dev/null, or to - or /dev/stdout for stdout",
+        );
+        throw new Error(`cannot write "${path}": ${why}`, { cause: error });
       }
     },
     async readWasm() {
@@ -137,5 +160,14 @@ export function denoHost(args: readonly string[] = Deno.args): Host {
 }
 
 function fileId(info: Deno.FileInfo): FileIdentity {
-  return info.ino ? { dev: info.dev, ino: info.ino } : {};
+  return { kind: fileKind(info), ...(info.ino ? { dev: info.dev, ino: info.ino } : {}) };
+}
+
+function fileKind(info: Deno.FileInfo): FileKind {
+  if (info.isFile) return "file";
+  if (info.isDirectory) return "directory";
+  if (info.isFifo) return "pipe";
+  if (info.isSocket) return "socket";
+  if (info.isBlockDevice) return "block device";
+  return "character device";
 }

@@ -16,7 +16,7 @@ import (
 )
 
 func rows(t *testing.T, name string) [][]float64 {
-	f, err := os.Open(filepath.Join("..", "..", "..", "shared", "data", name))
+	f, err := os.Open(filepath.Join("..", "fixtures", name))
 	if err != nil {
 		t.Fatal(err)
 	}

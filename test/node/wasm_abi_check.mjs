@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 
 const root = new URL("../../", import.meta.url);
 const csv = (name) =>
-  readFileSync(new URL(`../shared/data/${name}`, root), "utf8").trim().split("\n").slice(1)
+  readFileSync(new URL(`test/fixtures/${name}`, root), "utf8").trim().split("\n").slice(1)
     .map((line) => line.split(",").map(Number));
 
 test("streamreg.wasm loads with WebAssembly.instantiate(bytes, {}) and fits the seed table", async () => {

@@ -10,7 +10,7 @@ import unittest
 import wasmtime
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data"
+DATA = ROOT / "test" / "fixtures"
 
 
 def rows(name):
