@@ -35,6 +35,10 @@
  * behind the checkpoint after a crash between the two) or `start` say, and needs no header message. A
  * checkpoint the topic no longer matches (offsets past the end, or expired) stops the run with a message.
  *
+ * **Compressed messages** kafkajs cannot read (snappy, LZ4, zstd; see `../kafka/unsupported_compression.ts`)
+ * end the reading at the first of them, with an error naming its partition and offset, after the
+ * messages before it: the pipeline writes and commits those, so a later run goes on from there.
+ *
  * **Stopping**: `exitAtEnd` stops once every assigned partition has reached the end offset it had when
  * the reader started (kcat's `-e`); `maxMessages` after that many messages (every message counts, the
  * CSV header and skipped ones too). The pipeline then writes the open batch, which commits its offsets,
@@ -60,6 +64,7 @@ import {
   SETUP_DEADLINE_MS,
   withDeadline,
 } from "../kafka/connection.ts";
+import { markUnsupportedCompression, unsupportedCompression } from "../kafka/unsupported_compression.ts";
 import { ChunkQueue } from "./chunk_queue.ts";
 import {
   DEFAULT_MAX_RECORD_BYTES,
@@ -766,6 +771,7 @@ export class KafkaSource implements Source<KafkaChunk> {
       layout = l;
     }
     const message = options.message ?? (() => {});
+    markUnsupportedCompression();
     const kafka = options.kafka ??
       createKafka(c, options.verbose ? { log: (line) => message(`streamreg: ${line}`) } : {});
     const describe = (error: unknown) =>
@@ -1172,11 +1178,20 @@ export class KafkaSource implements Source<KafkaChunk> {
     parser.retryExact();
     let stop = false;
     let complete = true;
+    let unsupported: { codec: string; offset: number } | undefined;
     for (let k = first; k < n; k++) {
       const m = messages[k];
       if ((k & 255) === 255 && isStale()) {
         complete = false;
         break;
+      }
+      if (m.value === null && m.key !== null) {
+        const codec = unsupportedCompression(m.key);
+        if (codec !== undefined) {
+          unsupported = { codec, offset: Number(m.offset) };
+          complete = false;
+          break;
+        }
       }
       last = k;
       read++;
@@ -1297,6 +1312,19 @@ export class KafkaSource implements Source<KafkaChunk> {
       await this.#push(chunk, heartbeat);
     } else {
       state.empty = state.next;
+    }
+    if (unsupported !== undefined) {
+      // After the chunk: the pipeline writes and commits what was read before, then stops.
+      const { codec, offset } = unsupported;
+      this.#fail(
+        new Error(
+          `${this.#topic} partition ${partition} offset ${offset}: the messages from here on are compressed with ${codec}, ` +
+            `which streamreg cannot read (its Kafka client, kafkajs, reads uncompressed and gzip messages only): ` +
+            `produce them uncompressed or with gzip (compression.type); the points before offset ${offset} are ` +
+            `written and committed, so the next run goes on from there`,
+        ),
+      );
+      return;
     }
     if (stop || this.#caughtUp()) {
       this.#finish();

@@ -1,0 +1,144 @@
+/**
+ * A fatal error in the middle of a Kafka stream, against the real test broker: messages compressed
+ * with snappy (which kafkajs cannot read) after plain ones. The run writes and commits the points read
+ * before them, then exits 1 naming the problem; a run after that goes on from there (and stops at the
+ * same place, the cause being still there). Fails (does not skip) when the broker is not running.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from "kafkajs";
+import { test } from "./harness.ts";
+import {
+  broker,
+  committedOffsets,
+  createTopic,
+  CURRENT,
+  regress,
+  rows,
+  run,
+  sendMany,
+  unique,
+} from "./kafka_helpers.ts";
+
+const PLAIN = 5000;
+const SNAPPY = 5000;
+
+/** Unsigned LEB128. */
+function uvarint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+/**
+ * Snappy as the Java client writes it (xerial framing: a magic header, then length-prefixed raw snappy
+ * blocks), with every block made of literals only: valid snappy, just not smaller.
+ */
+function snappyFramed(data: Buffer): Buffer {
+  const parts: Buffer[] = [
+    Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0, 0, 0, 0, 1, 0, 0, 0, 1]),
+  ];
+  for (let at = 0; at < data.length; at += 32 * 1024) {
+    const block = data.subarray(at, at + 32 * 1024);
+    const raw = Buffer.concat([
+      Buffer.from(uvarint(block.length)),
+      Buffer.from([61 << 2, (block.length - 1) & 0xff, (block.length - 1) >> 8]), // literal, 2-byte length
+      block,
+    ]);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(raw.length);
+    parts.push(size, raw);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Produces `values` to partition 0 in one snappy-compressed batch. */
+async function sendSnappy(topic: string, values: string[]): Promise<void> {
+  const codecs = CompressionCodecs as unknown as Record<number, () => unknown>;
+  const before = codecs[CompressionTypes.Snappy];
+  codecs[CompressionTypes.Snappy] = () => ({
+    compress: (encoder: { buffer: Buffer }) => Promise.resolve(snappyFramed(encoder.buffer)),
+    decompress: () => Promise.reject(new Error("not used")),
+  });
+  const producer = new Kafka({
+    clientId: "streamreg-test",
+    brokers: [broker().plaintext],
+    logLevel: logLevel.NOTHING,
+  })
+    .producer();
+  try {
+    await producer.connect();
+    await producer.send({
+      topic,
+      compression: CompressionTypes.Snappy,
+      messages: values.map((value) => ({ value, partition: 0 })),
+    });
+  } finally {
+    codecs[CompressionTypes.Snappy] = before;
+    await producer.disconnect();
+  }
+}
+
+test(
+  `kafka fatal (${CURRENT}): 5000 plain messages, then snappy ones: the plain ones are written and committed, exit 1`,
+  async () => {
+    const topic = unique("snappy");
+    const group = unique("g");
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-fatal-"));
+    await createTopic(topic);
+    await sendMany(topic, ["x,y", ...Array.from({ length: PLAIN }, (_, i) => `${i},${2 * i + 1}`)]);
+    await sendSnappy(topic, Array.from({ length: SNAPPY }, (_, i) => `${PLAIN + i},0`));
+
+    const read = (name: string) =>
+      run(regress(CURRENT), [
+        "--source",
+        "kafka",
+        "-b",
+        broker().plaintext,
+        "-t",
+        topic,
+        "-G",
+        group,
+        "--exit-at-end",
+        "--output",
+        join(dir, `${name}.out.csv`),
+        "--input-log",
+        join(dir, `${name}.in.csv`),
+      ]);
+    const first = await read("first");
+    assert.equal(first.code, 1, `exit 1\n${first.stderr}`);
+    const points = rows(await readFile(join(dir, "first.in.csv"), "utf8")).map((r) =>
+      r.slice(0, 2).join(",")
+    );
+    assert.deepEqual(
+      points,
+      Array.from({ length: PLAIN }, (_, i) => `${i},${2 * i + 1}`),
+      "the plain points",
+    );
+    assert.equal(rows(await readFile(join(dir, "first.out.csv"), "utf8")).length > 0, true, "lines written");
+    assert.deepEqual(
+      await committedOffsets(group, topic),
+      [PLAIN + 1],
+      "committed up to the snappy messages",
+    );
+    assert.match(first.stderr, new RegExp(`partition 0 offset ${PLAIN + 1}: .*compressed with snappy`));
+    assert.match(first.stderr, /produce them uncompressed or with gzip/);
+
+    // The next run goes on from there: nothing read again, the same stop.
+    const second = await read("second");
+    assert.equal(second.code, 1, `exit 1\n${second.stderr}`);
+    assert.match(second.stderr, new RegExp(`partition 0 offset ${PLAIN + 1}: .*compressed with snappy`));
+    assert.deepEqual(rows(await readFile(join(dir, "second.in.csv"), "utf8")), []);
+    assert.deepEqual(await committedOffsets(group, topic), [PLAIN + 1]);
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 90_000 },
+);
