@@ -11,6 +11,13 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from "kafkajs";
+import { runPipeline } from "../src/cli/pipeline.ts";
+import { RegressionCore } from "../src/core/regression_core.ts";
+import { parseConnectionFlags, resolveConnection } from "../src/kafka/connection.ts";
+import type { BatchUpdate } from "../src/sinks/sink.ts";
+import { type KafkaChunk, KafkaSource } from "../src/sources/kafka_source.ts";
+import type { Source } from "../src/sources/source.ts";
+import { sleep } from "./cli_helpers.ts";
 import { test } from "./harness.ts";
 import {
   broker,
@@ -18,6 +25,7 @@ import {
   createTopic,
   CURRENT,
   regress,
+  ROOT,
   rows,
   run,
   sendMany,
@@ -66,7 +74,8 @@ async function sendSnappy(topic: string, values: string[]): Promise<void> {
   const before = codecs[CompressionTypes.Snappy];
   codecs[CompressionTypes.Snappy] = () => ({
     compress: (encoder: { buffer: Buffer }) => Promise.resolve(snappyFramed(encoder.buffer)),
-    decompress: () => Promise.reject(new Error("not used")),
+    decompress: (compressed: Buffer) =>
+      (before() as { decompress: (b: Buffer) => Promise<Buffer> }).decompress(compressed),
   });
   const producer = new Kafka({
     clientId: "streamreg-test",
@@ -141,4 +150,69 @@ test(
     await rm(dir, { recursive: true });
   },
   { timeoutMs: 90_000 },
+);
+
+test(
+  `kafka fatal (${CURRENT}): after the consumer crashed for good, the batch written after the error is still committed`,
+  async () => {
+    const topic = unique("crash");
+    const group = unique("g");
+    await createTopic(topic);
+    await sendMany(topic, ["x,y", ...Array.from({ length: 100 }, (_, i) => `${i},${i}`)]);
+    const connection = await resolveConnection(
+      parseConnectionFlags({ brokers: broker().plaintext, topic, group }, { group: true }),
+      { env: () => undefined, readText: (p) => readFile(p, "utf8") },
+    );
+    const source = await KafkaSource.open({ connection });
+    const codecs = CompressionCodecs as unknown as Record<number, () => unknown>;
+    const marking = codecs[CompressionTypes.Snappy];
+    // The points reach the pipeline, which keeps them in its open batch (a long window).
+    let arrived = 0;
+    const counting: Source<KafkaChunk> = {
+      name: source.name,
+      retractions: false,
+      chunks: (signal) => ({
+        async *[Symbol.asyncIterator]() {
+          for await (const chunk of source.chunks(signal)) {
+            arrived += chunk.x.length;
+            yield chunk;
+          }
+        },
+      }),
+      committed: (batch) => source.committed(batch),
+    };
+    const written: number[] = [];
+    const sink = {
+      write: (update: BatchUpdate) => {
+        for (const run of update.points) written.push(...run.x);
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    };
+    const core = await RegressionCore.load(await readFile(join(ROOT, "build/streamreg.wasm")));
+    const running = runPipeline(counting, core, [sink], { commitMs: 60_000, commitRows: 0 }).then(
+      () => new Error("the pipeline ended without an error"),
+      (error: Error) => error,
+    );
+    try {
+      for (let i = 0; arrived < 100 && i < 200; i++) await sleep(50);
+      assert.equal(arrived, 100, "the plain points reached the pipeline");
+      // Then a batch that fails the consumer's fetch, as kafkajs's own snappy codec does: a fatal error.
+      codecs[CompressionTypes.Snappy] = () => {
+        // (by that name, kafkajs gives up at once, as with its own codec; other errors are retried)
+        throw Object.assign(new Error("Snappy compression not implemented"), {
+          name: "KafkaJSNotImplemented",
+        });
+      };
+      await sendSnappy(topic, ["100,100"]);
+      const error = await running;
+      assert.match(error.message, /Snappy compression not implemented/);
+      assert.equal(written.length, 100, "the open batch is written after the error");
+    } finally {
+      codecs[CompressionTypes.Snappy] = marking;
+      await source.close();
+    }
+    assert.deepEqual(await committedOffsets(group, topic), [101], "and committed, without the consumer");
+  },
+  { timeoutMs: 60_000 },
 );

@@ -714,6 +714,8 @@ export class KafkaSource implements Source<KafkaChunk> {
   #joins = 0;
   #joined = false;
   #crashed = false;
+  /** The consumer crashed for good (it has left the group): commits go through an admin client. */
+  #dead = false;
   #stopped = false;
   #closed = false;
   #read = 0;
@@ -916,6 +918,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     });
     consumer.on(consumer.events.CRASH, (event) => {
       this.#crashed = true;
+      if (!event.payload.restart) this.#dead = true;
       const text = kafkaErrorMessage(event.payload.error, { connection: this.#connection });
       if (event.payload.restart && !this.#stopped) {
         this.#message(`streamreg: ${text}; reconnecting`);
@@ -1504,8 +1507,9 @@ export class KafkaSource implements Source<KafkaChunk> {
     }
     if (due.length === 0) return;
     try {
-      if (this.#crashed) throw new Error("the consumer is reconnecting");
-      await this.#consumer.commitOffsets(due);
+      if (this.#dead) await this.#commitWithoutConsumer(due);
+      else if (this.#crashed) throw new Error("the consumer is reconnecting");
+      else await this.#consumer.commitOffsets(due);
       for (const { partition, offset } of due) this.#state(partition).sent = Number(offset);
     } catch (error) {
       const text = error instanceof Error && error.message === "the consumer is reconnecting"
@@ -1514,6 +1518,25 @@ export class KafkaSource implements Source<KafkaChunk> {
       const what = `could not commit the offsets of group "${this.#connection.groupId}": ${text}`;
       if (final) throw new Error(`${what}: the next run will read the last messages again`);
       if (++this.#commitFailures <= 3) this.#message(`streamreg: ${what}; retrying with the next batch`);
+    }
+  }
+
+  /**
+   * Commits offsets for a consumer that crashed for good (a fatal error: it has left the group), so that
+   * the batch the pipeline writes after the error is committed too. The broker accepts it only while the
+   * group has no other member.
+   */
+  async #commitWithoutConsumer(due: { partition: number; offset: string }[]): Promise<void> {
+    const admin = this.#kafka.admin();
+    try {
+      await admin.connect();
+      await admin.setOffsets({
+        groupId: this.#connection.groupId,
+        topic: this.#topic,
+        partitions: due.map(({ partition, offset }) => ({ partition, offset })),
+      });
+    } finally {
+      await admin.disconnect().catch(() => {});
     }
   }
 
