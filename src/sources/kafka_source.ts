@@ -1012,14 +1012,9 @@ export class KafkaSource implements Source<KafkaChunk> {
         this.#seek(state);
         continue;
       }
-      // Newly assigned: another reader may have read and committed it meanwhile. What this reader did
-      // with the partition before is not committed any more (see `#written`).
-      state.tenure++;
-      state.pushed = -1;
-      state.committed = -1;
-      state.sent = -1;
-      state.empty = -1;
+      // Newly assigned: another reader may have read and committed it meanwhile.
       if (first && state.forced) {
+        this.#newTenure(state);
         // The start decided when opening: the checkpoint's offset, --from-beginning, --from-end.
         // Resumed from a checkpoint: everything before `next` is written and persisted, so the group is
         // owed that offset even if this run reads nothing (a crash may have come before the commit).
@@ -1051,6 +1046,18 @@ export class KafkaSource implements Source<KafkaChunk> {
     if (this.#caughtUp()) this.#finish();
   }
 
+  /**
+   * Starts a new assignment of the partition to this reader: what it did with the partition before is
+   * not committed any more (see `#written`).
+   */
+  #newTenure(state: PartitionState): void {
+    state.tenure++;
+    state.pushed = -1;
+    state.committed = -1;
+    state.sent = -1;
+    state.empty = -1;
+  }
+
   /** Seeks to where the partition goes on (its first message first, if that is the header to read). */
   #seek(state: PartitionState): void {
     const offset = state.probe ? state.low : state.next;
@@ -1060,7 +1067,9 @@ export class KafkaSource implements Source<KafkaChunk> {
   /**
    * Starts newly assigned (paused) partitions at the group's committed offsets, as read now (not when
    * the reader started: another reader of the group may have committed since), or a checkpoint's offset
-   * if later, else as `auto.offset.reset` says; then resumes them.
+   * if later, else as `auto.offset.reset` says; then resumes them. A partition this reader held before
+   * and of which nobody has committed anything since this reader's last commit (its own member from
+   * before a broker outage held it meanwhile, say) goes on where this reader is instead.
    */
   async #lookUpStarts(states: PartitionState[], join: number): Promise<void> {
     const admin = this.#kafka.admin();
@@ -1084,6 +1093,12 @@ export class KafkaSource implements Source<KafkaChunk> {
     for (const state of states) {
       const range = offsets.get(state.partition);
       if (range === undefined) continue;
+      if (state.tenure > 0 && (committed.get(state.partition) ?? -1) === state.sent) {
+        state.pending = false;
+        this.#seek(state);
+        continue;
+      }
+      this.#newTenure(state);
       state.low = range.low;
       if (!state.known) state.end = range.high;
       // The checkpoint's offset, for a partition that it names and another reader held until now: the
@@ -1499,6 +1514,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     const due: { topic: string; partition: number; offset: string }[] = [];
     // Only partitions assigned to this reader now: another reader may have gone on with the others.
     for (const state of this.#assigned.map((p) => this.#state(p))) {
+      if (state.pending) continue; // (its start is being decided: the group's offset may be ahead)
       // Batches without points may be committed once every chunk before them has been.
       if (state.empty > state.committed && state.committed >= state.pushed) state.committed = state.empty;
       if (state.committed >= 0 && state.committed !== state.sent) {
