@@ -18,10 +18,14 @@
  * committed offsets. A reader that starts past a partition's first message without `--csv-header`
  * (a restarted reader, `--from-end`) first reads that one message as the header, then seeks back to its
  * start; if that message is not a header naming x and y, the run stops with a message saying to pass
- * `--csv-header`.
+ * `--csv-header`. That is for the first assignment; a partition newly assigned after a rebalance (another
+ * reader of the group stopped or joined) starts at the group's committed offset as it is then (or a
+ * checkpoint's, if later, for a partition the checkpoint names), and one held across a rejoin goes on
+ * where this reader is.
  *
  * **Offsets** are committed (the next offset per partition) only in {@linkcode KafkaSource.committed},
- * that is after the batch's change-log rows are written (and its rejected messages dead-lettered).
+ * that is after the batch's change-log rows are written (and its rejected messages dead-lettered), and
+ * only for partitions assigned to this reader now and read in their current assignment.
  * Commits run in the background, one at a time; `close` waits for the last. Each fetched kafkajs batch becomes one chunk, pushed through a
  * {@linkcode ChunkQueue} so that a slow pipeline slows fetching down.
  *
@@ -30,6 +34,10 @@
  * `resume`, the reader starts each partition there, whatever the group's committed offsets (which lag
  * behind the checkpoint after a crash between the two) or `start` say, and needs no header message. A
  * checkpoint the topic no longer matches (offsets past the end, or expired) stops the run with a message.
+ *
+ * **Compressed messages** kafkajs cannot read (snappy, LZ4, zstd; see `../kafka/unsupported_compression.ts`)
+ * end the reading at the first of them, with an error naming its partition and offset, after the
+ * messages before it: the pipeline writes and commits those, so a later run goes on from there.
  *
  * **Stopping**: `exitAtEnd` stops once every assigned partition has reached the end offset it had when
  * the reader started (kcat's `-e`); `maxMessages` after that many messages (every message counts, the
@@ -56,6 +64,7 @@ import {
   SETUP_DEADLINE_MS,
   withDeadline,
 } from "../kafka/connection.ts";
+import { markUnsupportedCompression, unsupportedCompression } from "../kafka/unsupported_compression.ts";
 import { ChunkQueue } from "./chunk_queue.ts";
 import {
   DEFAULT_MAX_RECORD_BYTES,
@@ -485,6 +494,11 @@ export interface KafkaChunk extends PointChunk {
   offset(i: number): number;
   /** The offset after the last message read for this chunk (messages that were not points included). */
   readonly next: number;
+  /**
+   * Which assignment of the partition to this reader the chunk was read in (it grows each time the
+   * partition is newly assigned): a chunk of an earlier one is written but not committed.
+   */
+  readonly tenure: number;
 }
 
 /**
@@ -583,6 +597,12 @@ interface PartitionState {
   next: number;
   /** Whether `next` was decided by this reader (false for partitions that appeared later). */
   known: boolean;
+  /** Where the first assignment starts was decided at the start (a checkpoint, --from-beginning/-end). */
+  forced: boolean;
+  /** Counts the assignments of the partition to this reader (0: never assigned yet). */
+  tenure: number;
+  /** Newly assigned, paused: its start (the group's committed offset) is being looked up. */
+  pending: boolean;
   /** The end offset at the start (for exitAtEnd). */
   end: number;
   /** The header is the partition's first message, before `next`: read it first, then seek to `next`. */
@@ -674,7 +694,9 @@ export class KafkaSource implements Source<KafkaChunk> {
   readonly retractions = false;
   readonly #connection: KafkaConnection;
   readonly #topic: string;
+  readonly #kafka: Kafka;
   readonly #consumer: Consumer;
+  readonly #verbose: boolean;
   readonly #format: "csv" | "json";
   readonly #columns: Columns;
   readonly #fixedLayout: CsvLayout | undefined;
@@ -685,9 +707,15 @@ export class KafkaSource implements Source<KafkaChunk> {
   readonly #queue = new ChunkQueue<KafkaChunk>({ limit: 1 });
   readonly #parser: PointParser;
   readonly #partitions = new Map<number, PartitionState>();
+  /** The partitions a checkpoint named (`resume`), with their offsets, until this reader loses them. */
+  readonly #resumed: Map<number, number>;
   #assigned: number[] = [];
+  /** Joins of the group so far (a lookup of start offsets for an earlier one is dropped). */
+  #joins = 0;
   #joined = false;
   #crashed = false;
+  /** The consumer crashed for good (it has left the group): commits go through an admin client. */
+  #dead = false;
   #stopped = false;
   #closed = false;
   #read = 0;
@@ -699,13 +727,17 @@ export class KafkaSource implements Source<KafkaChunk> {
 
   private constructor(
     options: KafkaSourceOptions,
+    kafka: Kafka,
     consumer: Consumer,
     partitions: PartitionState[],
     layout: CsvLayout | undefined,
   ) {
     this.#connection = options.connection;
     this.#topic = options.connection.topic;
+    this.#kafka = kafka;
     this.#consumer = consumer;
+    this.#verbose = options.verbose ?? false;
+    this.#resumed = new Map((options.resume?.partitions ?? []).map((p) => [p.partition, p.next]));
     this.#format = options.format ?? "csv";
     this.#columns = options.columns ?? { x: "x", y: "y" };
     this.#fixedLayout = layout;
@@ -741,6 +773,7 @@ export class KafkaSource implements Source<KafkaChunk> {
       layout = l;
     }
     const message = options.message ?? (() => {});
+    markUnsupportedCompression();
     const kafka = options.kafka ??
       createKafka(c, options.verbose ? { log: (line) => message(`streamreg: ${line}`) } : {});
     const describe = (error: unknown) =>
@@ -832,6 +865,9 @@ export class KafkaSource implements Source<KafkaChunk> {
         low,
         next,
         known: true,
+        forced: resumed !== undefined || start !== "committed",
+        tenure: 0,
+        pending: false,
         end: high,
         probe,
         layout: partitionLayout,
@@ -863,7 +899,7 @@ export class KafkaSource implements Source<KafkaChunk> {
       await consumer.disconnect().catch(() => {});
       throw error;
     }
-    const source = new KafkaSource(options, consumer, states, layout);
+    const source = new KafkaSource(options, kafka, consumer, states, layout);
     source.#start();
     return source;
   }
@@ -875,13 +911,14 @@ export class KafkaSource implements Source<KafkaChunk> {
       // A batch of transaction markers or aborted messages only: nothing to read up to its end.
       const { partition, batchSize, firstOffset, lastOffset } = event.payload;
       const state = this.#partitions.get(partition);
-      if (batchSize === 0 && state && !state.probe && Number(firstOffset) <= state.next) {
+      if (batchSize === 0 && state && !state.probe && !state.pending && Number(firstOffset) <= state.next) {
         state.next = Math.max(state.next, Number(lastOffset) + 1);
         if (this.#caughtUp()) this.#finish();
       }
     });
     consumer.on(consumer.events.CRASH, (event) => {
       this.#crashed = true;
+      if (!event.payload.restart) this.#dead = true;
       const text = kafkaErrorMessage(event.payload.error, { connection: this.#connection });
       if (event.payload.restart && !this.#stopped) {
         this.#message(`streamreg: ${text}; reconnecting`);
@@ -935,6 +972,9 @@ export class KafkaSource implements Source<KafkaChunk> {
         low: 0,
         next: 0,
         known: false,
+        forced: false,
+        tenure: 0,
+        pending: false,
         end: 0,
         probe: false,
         layout: this.#fixedLayout,
@@ -956,14 +996,33 @@ export class KafkaSource implements Source<KafkaChunk> {
     this.#crashed = false;
     clearTimeout(this.#joinTimer);
     if (this.#stopped) return;
+    const first = this.#joins++ === 0;
+    const previous = new Set(this.#assigned);
     this.#assigned = [...(assignment[this.#topic] ?? [])];
-    // Every (re)join starts each partition where this reader is, not at the group's committed offset:
-    // points already handed to the pipeline are not read twice.
+    // A partition lost is not the checkpoint's any more: whoever read it next committed its offsets.
+    for (const partition of previous) {
+      if (!this.#assigned.includes(partition)) this.#resumed.delete(partition);
+    }
+    const lookUp: PartitionState[] = [];
     for (const partition of this.#assigned) {
       const state = this.#state(partition);
-      const offset = state.probe ? state.low : state.known ? state.next : undefined;
-      if (offset !== undefined) {
-        this.#consumer.seek({ topic: this.#topic, partition, offset: String(offset) });
+      if (previous.has(partition) && !state.pending) {
+        // Held before this rejoin too (a broker outage, another reader joining or leaving): go on where
+        // this reader is, so that points already handed to the pipeline are not read twice.
+        this.#seek(state);
+        continue;
+      }
+      // Newly assigned: another reader may have read and committed it meanwhile.
+      if (first && state.forced) {
+        this.#newTenure(state);
+        // The start decided when opening: the checkpoint's offset, --from-beginning, --from-end.
+        // Resumed from a checkpoint: everything before `next` is written and persisted, so the group is
+        // owed that offset even if this run reads nothing (a crash may have come before the commit).
+        if (this.#resumed.has(partition)) state.committed = state.next;
+        this.#seek(state);
+      } else {
+        state.pending = true;
+        lookUp.push(state);
       }
     }
     if (this.#assigned.length === 0) {
@@ -971,6 +1030,101 @@ export class KafkaSource implements Source<KafkaChunk> {
         `streamreg: no partition of "${this.#topic}" is assigned to this reader: other readers of group "${this.#connection.groupId}" hold them all`,
       );
     }
+    if (lookUp.length > 0) {
+      const partitions = lookUp.map((state) => state.partition);
+      this.#consumer.pause([{ topic: this.#topic, partitions }]);
+      this.#lookUpStarts(lookUp, this.#joins).catch((error) =>
+        this.#fail(
+          new Error(
+            `could not read the committed offsets of group "${this.#connection.groupId}" for partition${
+              partitions.length === 1 ? "" : "s"
+            } ${partitions.join(", ")}: ${kafkaErrorMessage(error, { connection: this.#connection })}`,
+          ),
+        )
+      );
+    }
+    if (this.#caughtUp()) this.#finish();
+  }
+
+  /**
+   * Starts a new assignment of the partition to this reader: what it did with the partition before is
+   * not committed any more (see `#written`).
+   */
+  #newTenure(state: PartitionState): void {
+    state.tenure++;
+    state.pushed = -1;
+    state.committed = -1;
+    state.sent = -1;
+    state.empty = -1;
+  }
+
+  /** Seeks to where the partition goes on (its first message first, if that is the header to read). */
+  #seek(state: PartitionState): void {
+    const offset = state.probe ? state.low : state.next;
+    this.#consumer.seek({ topic: this.#topic, partition: state.partition, offset: String(offset) });
+  }
+
+  /**
+   * Starts newly assigned (paused) partitions at the group's committed offsets, as read now (not when
+   * the reader started: another reader of the group may have committed since), or a checkpoint's offset
+   * if later, else as `auto.offset.reset` says; then resumes them. A partition this reader held before
+   * and of which nobody has committed anything since this reader's last commit (its own member from
+   * before a broker outage held it meanwhile, say) goes on where this reader is instead.
+   */
+  async #lookUpStarts(states: PartitionState[], join: number): Promise<void> {
+    const admin = this.#kafka.admin();
+    let committed: Map<number, number>;
+    let offsets: Map<number, { low: number; high: number }>;
+    try {
+      await admin.connect();
+      const [group] = await admin.fetchOffsets({ groupId: this.#connection.groupId, topics: [this.#topic] });
+      committed = new Map((group?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      offsets = new Map(
+        (await admin.fetchTopicOffsets(this.#topic)).map((o) => [
+          o.partition,
+          { low: Number(o.low), high: Number(o.high) },
+        ]),
+      );
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    if (join !== this.#joins || this.#stopped) return; // a later join decides
+    const resetToBeginning = this.#connection.settings.fromBeginning ?? true;
+    for (const state of states) {
+      const range = offsets.get(state.partition);
+      if (range === undefined) continue;
+      if (state.tenure > 0 && (committed.get(state.partition) ?? -1) === state.sent) {
+        state.pending = false;
+        this.#seek(state);
+        continue;
+      }
+      this.#newTenure(state);
+      state.low = range.low;
+      if (!state.known) state.end = range.high;
+      // The checkpoint's offset, for a partition that it names and another reader held until now: the
+      // group's committed offset may lag behind it (a crash between checkpoint and commit).
+      const c = Math.max(committed.get(state.partition) ?? -1, this.#resumed.get(state.partition) ?? -1);
+      const next = c >= 0 && c <= range.high
+        ? Math.max(c, range.low)
+        : resetToBeginning
+        ? range.low
+        : range.high;
+      state.next = next;
+      state.start = next;
+      state.known = true;
+      state.probe = this.#format === "csv" && state.layout === undefined && next > state.low &&
+        !(this.#exitAtEnd && next >= state.end);
+      state.pending = false;
+      if (this.#verbose) {
+        this.#message(
+          `streamreg: partition ${state.partition} assigned: reading from ${next} (${
+            c >= 0 ? `group "${this.#connection.groupId}" committed offset ${c}` : "no committed offset"
+          })` + (state.probe ? `, header from offset ${state.low}` : ""),
+        );
+      }
+      this.#seek(state);
+    }
+    this.#consumer.resume([{ topic: this.#topic, partitions: states.map((state) => state.partition) }]);
     if (this.#caughtUp()) this.#finish();
   }
 
@@ -978,7 +1132,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     if (!this.#exitAtEnd || !this.#joined) return false;
     return this.#assigned.every((p) => {
       const state = this.#state(p);
-      return state.next >= state.end;
+      return !state.pending && state.next >= state.end;
     });
   }
 
@@ -987,7 +1141,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     const partition = batch.partition;
     const state = this.#state(partition);
     const messages = batch.messages;
-    if (messages.length === 0) return;
+    if (messages.length === 0 || state.pending) return; // (pending: paused, and sought to its start later)
 
     if (state.probe) {
       const first = messages[0];
@@ -1042,11 +1196,20 @@ export class KafkaSource implements Source<KafkaChunk> {
     parser.retryExact();
     let stop = false;
     let complete = true;
+    let unsupported: { codec: string; offset: number } | undefined;
     for (let k = first; k < n; k++) {
       const m = messages[k];
       if ((k & 255) === 255 && isStale()) {
         complete = false;
         break;
+      }
+      if (m.value === null && m.key !== null) {
+        const codec = unsupportedCompression(m.key);
+        if (codec !== undefined) {
+          unsupported = { codec, offset: Number(m.offset) };
+          complete = false;
+          break;
+        }
       }
       last = k;
       read++;
@@ -1150,6 +1313,7 @@ export class KafkaSource implements Source<KafkaChunk> {
         partition,
         offset,
         next: state.next,
+        tenure: state.tenure,
         where: (i) => `${topic} partition ${partition} offset ${offset(i)}`,
         origin: (i): RecordOrigin => ({
           source: "kafka",
@@ -1166,6 +1330,19 @@ export class KafkaSource implements Source<KafkaChunk> {
       await this.#push(chunk, heartbeat);
     } else {
       state.empty = state.next;
+    }
+    if (unsupported !== undefined) {
+      // After the chunk: the pipeline writes and commits what was read before, then stops.
+      const { codec, offset } = unsupported;
+      this.#fail(
+        new Error(
+          `${this.#topic} partition ${partition} offset ${offset}: the messages from here on are compressed with ${codec}, ` +
+            `which streamreg cannot read (its Kafka client, kafkajs, reads uncompressed and gzip messages only): ` +
+            `produce them uncompressed or with gzip (compression.type); the points before offset ${offset} are ` +
+            `written and committed, so the next run goes on from there`,
+        ),
+      );
+      return;
     }
     if (stop || this.#caughtUp()) {
       this.#finish();
@@ -1272,15 +1449,17 @@ export class KafkaSource implements Source<KafkaChunk> {
   #written(batch: CommittedBatch<KafkaChunk>): void {
     for (const { chunk, end } of batch.spans) {
       const state = this.#state(chunk.partition);
+      // Read before the partition was revoked (and maybe read by another reader since): not committed.
+      if (chunk.tenure !== state.tenure) continue;
       const next = end === chunk.x.length ? chunk.next : chunk.offset(end - 1) + 1;
       state.committed = Math.max(state.committed, next);
     }
   }
 
   /**
-   * Where to resume after `batch` (`--state`): for every partition, the offset after its last message
-   * written (by this batch or an earlier one; where this reader started if none), and its CSV header if
-   * that is before. Reopened with it as `resume`, the reader goes on exactly after the batch.
+   * Where to resume after `batch` (`--state`): for every partition assigned to this reader, the offset
+   * after its last message written (by this batch or an earlier one; where this reader started on it if
+   * none), and its CSV header if that is before. Reopened with it as `resume`, the reader goes on exactly after the batch.
    *
    * @example
    * ```ts
@@ -1290,7 +1469,8 @@ export class KafkaSource implements Source<KafkaChunk> {
   position(batch: CommittedBatch<KafkaChunk>): KafkaPosition {
     this.#written(batch);
     const partitions: KafkaPartitionPosition[] = [];
-    for (const state of [...this.#partitions.values()].sort((p, q) => p.partition - q.partition)) {
+    const assigned = this.#assigned.map((p) => this.#state(p)).filter((state) => !state.pending);
+    for (const state of assigned.sort((p, q) => p.partition - q.partition)) {
       const next = state.committed >= 0 ? state.committed : state.start;
       if (next < 0) continue; // (a partition seen later, nothing of it written: the group decides)
       const header = state.header !== undefined && state.headerAt < next ? state.header : undefined;
@@ -1332,7 +1512,9 @@ export class KafkaSource implements Source<KafkaChunk> {
   /** Commits what is due: points written, and batches without points after them. */
   async #commit(final: boolean): Promise<void> {
     const due: { topic: string; partition: number; offset: string }[] = [];
-    for (const state of this.#partitions.values()) {
+    // Only partitions assigned to this reader now: another reader may have gone on with the others.
+    for (const state of this.#assigned.map((p) => this.#state(p))) {
+      if (state.pending) continue; // (its start is being decided: the group's offset may be ahead)
       // Batches without points may be committed once every chunk before them has been.
       if (state.empty > state.committed && state.committed >= state.pushed) state.committed = state.empty;
       if (state.committed >= 0 && state.committed !== state.sent) {
@@ -1341,8 +1523,9 @@ export class KafkaSource implements Source<KafkaChunk> {
     }
     if (due.length === 0) return;
     try {
-      if (this.#crashed) throw new Error("the consumer is reconnecting");
-      await this.#consumer.commitOffsets(due);
+      if (this.#dead) await this.#commitWithoutConsumer(due);
+      else if (this.#crashed) throw new Error("the consumer is reconnecting");
+      else await this.#consumer.commitOffsets(due);
       for (const { partition, offset } of due) this.#state(partition).sent = Number(offset);
     } catch (error) {
       const text = error instanceof Error && error.message === "the consumer is reconnecting"
@@ -1351,6 +1534,25 @@ export class KafkaSource implements Source<KafkaChunk> {
       const what = `could not commit the offsets of group "${this.#connection.groupId}": ${text}`;
       if (final) throw new Error(`${what}: the next run will read the last messages again`);
       if (++this.#commitFailures <= 3) this.#message(`streamreg: ${what}; retrying with the next batch`);
+    }
+  }
+
+  /**
+   * Commits offsets for a consumer that crashed for good (a fatal error: it has left the group), so that
+   * the batch the pipeline writes after the error is committed too. The broker accepts it only while the
+   * group has no other member.
+   */
+  async #commitWithoutConsumer(due: { partition: number; offset: string }[]): Promise<void> {
+    const admin = this.#kafka.admin();
+    try {
+      await admin.connect();
+      await admin.setOffsets({
+        groupId: this.#connection.groupId,
+        topic: this.#topic,
+        partitions: due.map(({ partition, offset }) => ({ partition, offset })),
+      });
+    } finally {
+      await admin.disconnect().catch(() => {});
     }
   }
 

@@ -1,0 +1,218 @@
+/**
+ * A fatal error in the middle of a Kafka stream, against the real test broker: messages compressed
+ * with snappy (which kafkajs cannot read) after plain ones. The run writes and commits the points read
+ * before them, then exits 1 naming the problem; a run after that goes on from there (and stops at the
+ * same place, the cause being still there). Fails (does not skip) when the broker is not running.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from "kafkajs";
+import { runPipeline } from "../src/cli/pipeline.ts";
+import { RegressionCore } from "../src/core/regression_core.ts";
+import { parseConnectionFlags, resolveConnection } from "../src/kafka/connection.ts";
+import type { BatchUpdate } from "../src/sinks/sink.ts";
+import { type KafkaChunk, KafkaSource } from "../src/sources/kafka_source.ts";
+import type { Source } from "../src/sources/source.ts";
+import { sleep } from "./cli_helpers.ts";
+import { test } from "./harness.ts";
+import {
+  broker,
+  committedOffsets,
+  createTopic,
+  CURRENT,
+  regress,
+  ROOT,
+  rows,
+  run,
+  sendMany,
+  unique,
+} from "./kafka_helpers.ts";
+
+const PLAIN = 5000;
+const SNAPPY = 5000;
+
+/** Unsigned LEB128. */
+function uvarint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+/**
+ * Snappy as the Java client writes it (xerial framing: a magic header, then length-prefixed raw snappy
+ * blocks), with every block made of literals only: valid snappy, just not smaller.
+ */
+function snappyFramed(data: Buffer): Buffer {
+  const parts: Buffer[] = [
+    Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0, 0, 0, 0, 1, 0, 0, 0, 1]),
+  ];
+  for (let at = 0; at < data.length; at += 32 * 1024) {
+    const block = data.subarray(at, at + 32 * 1024);
+    const raw = Buffer.concat([
+      Buffer.from(uvarint(block.length)),
+      Buffer.from([61 << 2, (block.length - 1) & 0xff, (block.length - 1) >> 8]), // literal, 2-byte length
+      block,
+    ]);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(raw.length);
+    parts.push(size, raw);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Produces `values` to partition 0 in one snappy-compressed batch. */
+async function sendSnappy(topic: string, values: string[]): Promise<void> {
+  const codecs = CompressionCodecs as unknown as Record<number, () => unknown>;
+  const before = codecs[CompressionTypes.Snappy];
+  codecs[CompressionTypes.Snappy] = () => ({
+    compress: (encoder: { buffer: Buffer }) => Promise.resolve(snappyFramed(encoder.buffer)),
+    decompress: (compressed: Buffer) =>
+      (before() as { decompress: (b: Buffer) => Promise<Buffer> }).decompress(compressed),
+  });
+  const producer = new Kafka({
+    clientId: "streamreg-test",
+    brokers: [broker().plaintext],
+    logLevel: logLevel.NOTHING,
+  })
+    .producer();
+  try {
+    await producer.connect();
+    await producer.send({
+      topic,
+      compression: CompressionTypes.Snappy,
+      messages: values.map((value) => ({ value, partition: 0 })),
+    });
+  } finally {
+    codecs[CompressionTypes.Snappy] = before;
+    await producer.disconnect();
+  }
+}
+
+test(
+  `kafka fatal (${CURRENT}): 5000 plain messages, then snappy ones: the plain ones are written and committed, exit 1`,
+  async () => {
+    const topic = unique("snappy");
+    const group = unique("g");
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-fatal-"));
+    await createTopic(topic);
+    await sendMany(topic, ["x,y", ...Array.from({ length: PLAIN }, (_, i) => `${i},${2 * i + 1}`)]);
+    await sendSnappy(topic, Array.from({ length: SNAPPY }, (_, i) => `${PLAIN + i},0`));
+
+    const read = (name: string) =>
+      run(regress(CURRENT), [
+        "--source",
+        "kafka",
+        "-b",
+        broker().plaintext,
+        "-t",
+        topic,
+        "-G",
+        group,
+        "--exit-at-end",
+        "--output",
+        join(dir, `${name}.out.csv`),
+        "--input-log",
+        join(dir, `${name}.in.csv`),
+      ]);
+    const first = await read("first");
+    assert.equal(first.code, 1, `exit 1\n${first.stderr}`);
+    const points = rows(await readFile(join(dir, "first.in.csv"), "utf8")).map((r) =>
+      r.slice(0, 2).join(",")
+    );
+    assert.deepEqual(
+      points,
+      Array.from({ length: PLAIN }, (_, i) => `${i},${2 * i + 1}`),
+      "the plain points",
+    );
+    assert.equal(rows(await readFile(join(dir, "first.out.csv"), "utf8")).length > 0, true, "lines written");
+    assert.deepEqual(
+      await committedOffsets(group, topic),
+      [PLAIN + 1],
+      "committed up to the snappy messages",
+    );
+    assert.match(first.stderr, new RegExp(`partition 0 offset ${PLAIN + 1}: .*compressed with snappy`));
+    assert.match(first.stderr, /produce them uncompressed or with gzip/);
+
+    // The next run goes on from there: nothing read again, the same stop.
+    const second = await read("second");
+    assert.equal(second.code, 1, `exit 1\n${second.stderr}`);
+    assert.match(second.stderr, new RegExp(`partition 0 offset ${PLAIN + 1}: .*compressed with snappy`));
+    assert.deepEqual(rows(await readFile(join(dir, "second.in.csv"), "utf8")), []);
+    assert.deepEqual(await committedOffsets(group, topic), [PLAIN + 1]);
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 90_000 },
+);
+
+test(
+  `kafka fatal (${CURRENT}): after the consumer crashed for good, the batch written after the error is still committed`,
+  async () => {
+    const topic = unique("crash");
+    const group = unique("g");
+    await createTopic(topic);
+    await sendMany(topic, ["x,y", ...Array.from({ length: 100 }, (_, i) => `${i},${i}`)]);
+    const connection = await resolveConnection(
+      parseConnectionFlags({ brokers: broker().plaintext, topic, group }, { group: true }),
+      { env: () => undefined, readText: (p) => readFile(p, "utf8") },
+    );
+    const source = await KafkaSource.open({ connection });
+    const codecs = CompressionCodecs as unknown as Record<number, () => unknown>;
+    const marking = codecs[CompressionTypes.Snappy];
+    // The points reach the pipeline, which keeps them in its open batch (a long window).
+    let arrived = 0;
+    const counting: Source<KafkaChunk> = {
+      name: source.name,
+      retractions: false,
+      chunks: (signal) => ({
+        async *[Symbol.asyncIterator]() {
+          for await (const chunk of source.chunks(signal)) {
+            arrived += chunk.x.length;
+            yield chunk;
+          }
+        },
+      }),
+      committed: (batch) => source.committed(batch),
+    };
+    const written: number[] = [];
+    const sink = {
+      write: (update: BatchUpdate) => {
+        for (const run of update.points) written.push(...run.x);
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    };
+    const core = await RegressionCore.load(await readFile(join(ROOT, "build/streamreg.wasm")));
+    const running = runPipeline(counting, core, [sink], { commitMs: 60_000, commitRows: 0 }).then(
+      () => new Error("the pipeline ended without an error"),
+      (error: Error) => error,
+    );
+    try {
+      for (let i = 0; arrived < 100 && i < 200; i++) await sleep(50);
+      assert.equal(arrived, 100, "the plain points reached the pipeline");
+      // Then a batch that fails the consumer's fetch, as kafkajs's own snappy codec does: a fatal error.
+      codecs[CompressionTypes.Snappy] = () => {
+        // (by that name, kafkajs gives up at once, as with its own codec; other errors are retried)
+        throw Object.assign(new Error("Snappy compression not implemented"), {
+          name: "KafkaJSNotImplemented",
+        });
+      };
+      await sendSnappy(topic, ["100,100"]);
+      const error = await running;
+      assert.match(error.message, /Snappy compression not implemented/);
+      assert.equal(written.length, 100, "the open batch is written after the error");
+    } finally {
+      codecs[CompressionTypes.Snappy] = marking;
+      await source.close();
+    }
+    assert.deepEqual(await committedOffsets(group, topic), [101], "and committed, without the consumer");
+  },
+  { timeoutMs: 60_000 },
+);
