@@ -21,7 +21,8 @@ function flagLines(flags: readonly FlagSpec[]): string[] {
   );
   const width = Math.max(24, ...left.map((l) => l.length + 2));
   return flags.map((f, i) => {
-    const suffix = f.default !== undefined ? ` (default: ${f.default})` : "";
+    const also = f.aliases?.length ? ` (also ${f.aliases.map((a) => `--${a}`).join(", ")})` : "";
+    const suffix = `${also}${f.default !== undefined ? ` (default: ${f.default})` : ""}`;
     return `  ${left[i].padEnd(width)}${f.help}${suffix}`;
   });
 }
