@@ -24,6 +24,8 @@
  * @module
  */
 
+import { createPrivateKey } from "node:crypto";
+
 /**
  * Every property this module understands, in the order shown in error messages.
  * `sasl.mechanisms` is librdkafka's canonical spelling and an alias of `sasl.mechanism`.
@@ -686,6 +688,25 @@ export function toKafkaJsConfig(
       ssl.cert = pem("ssl.certificate.location", certLocation, /-----BEGIN CERTIFICATE-----/, "certificate");
       ssl.key = pem("ssl.key.location", keyLocation, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, "private key");
       if (keyPassword !== undefined && keyPassword !== "") ssl.passphrase = keyPassword;
+      // Checked here: a TLS library given a key it cannot decrypt may fail with a bare "bad decrypt", or
+      // (Deno) send no certificate at all, which the broker reports as a bad certificate.
+      try {
+        createPrivateKey({
+          key: ssl.key,
+          ...(ssl.passphrase !== undefined ? { passphrase: ssl.passphrase } : {}),
+        });
+      } catch {
+        const encrypted = /ENCRYPTED/.test(ssl.key);
+        throw new Error(
+          !encrypted
+            ? `Kafka ${where("ssl.key.location")}: "${keyLocation}" holds no private key that can be read`
+            : ssl.passphrase === undefined
+            ? `Kafka ${where("ssl.key.location")}: the key in "${keyLocation}" is encrypted: set ${
+              where("ssl.key.password")
+            }`
+            : `Kafka ${where("ssl.key.password")} does not decrypt the key in "${keyLocation}"`,
+        );
+      }
     } else if (keyPassword !== undefined && keyPassword !== "") {
       warnings.push("ignoring ssl.key.password: no ssl.key.location is set");
     }

@@ -1,5 +1,6 @@
 import { test } from "../../test/harness.ts";
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import {
   checkProperty,
   KafkaPropertyError,
@@ -13,8 +14,14 @@ import {
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const SECRET = "pa55-W0rd-do-not-leak";
-const KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
-const ENCRYPTED_KEY = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIF\n-----END ENCRYPTED PRIVATE KEY-----\n";
+const key = (encoding: { cipher?: string; passphrase?: string }) =>
+  generateKeyPairSync("ec", {
+    namedCurve: "prime256v1",
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem", ...encoding },
+  }).privateKey as string;
+const KEY = key({});
+const ENCRYPTED_KEY = key({ cipher: "aes-256-cbc", passphrase: SECRET });
 const files: Record<string, string> = {
   "/ca.pem": PEM,
   "/not-a-cert.txt": "hello",
@@ -384,6 +391,20 @@ test("kafka config: mutual TLS: client certificate, key and key password; both o
         { readFile },
       ),
     /ssl\.certificate\.location .*cannot read "\/nope\.pem"/,
+  );
+  // A key that cannot be decrypted is found before connecting (Deno would send no certificate at all).
+  const encrypted = {
+    ...base,
+    "ssl.certificate.location": "/client.pem",
+    "ssl.key.location": "/client-enc.key",
+  };
+  throwsWith(
+    () => toKafkaJsConfig({ ...encrypted, "ssl.key.password": `${SECRET}-wrong` }, { readFile }),
+    /^Kafka property ssl\.key\.password \(env KAFKA_SSL_KEY_PASSWORD\) does not decrypt the key in "\/client-enc\.key"$/,
+  );
+  throwsWith(
+    () => toKafkaJsConfig(encrypted, { readFile }),
+    /the key in "\/client-enc\.key" is encrypted: set property ssl\.key\.password \(env KAFKA_SSL_KEY_PASSWORD\)$/,
   );
   // The key password is a secret: redacted, and never shown in an error.
   assert.deepEqual(redactProperties({ "ssl.key.password": SECRET }), { "ssl.key.password": "***" });

@@ -505,6 +505,13 @@ export function kafkaErrorMessage(error: unknown, context: ErrorContext): string
   if (hasKafkaError(error, "KafkaJSSASLAuthenticationError")) {
     message = `authentication failed at ${at} for user "${c.username ?? ""}" (${c.mechanism ?? "SASL"}): ` +
       "check sasl.username, sasl.password and sasl.mechanism";
+  } else if (/bad.?certificate|certificate.?required|unknown.?ca\b/i.test(text)) {
+    // The broker's alert: it did not accept the client's certificate (mutual TLS), or got none.
+    message = c.settings.kafka.ssl?.cert
+      ? `TLS handshake with ${at} failed: the broker refused the client certificate (${text}): ` +
+        "is ssl.certificate.location signed by a CA the broker trusts?"
+      : `TLS handshake with ${at} failed: the broker asks for a client certificate (${text}): ` +
+        "set ssl.certificate.location and ssl.key.location";
   } else if (TLS_CERT_CODES.has(String(root?.code)) || /certificate|self.signed/i.test(text)) {
     message = `TLS handshake with ${at} failed: ${text}: ` +
       "set ssl.ca.location to the CA certificate (PEM) that signed the broker's certificate";

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { test } from "../../test/harness.ts";
 import { UsageError } from "../cli/flags.ts";
 import {
@@ -309,7 +310,11 @@ test("kafka settings: configuration mistakes found when resolving are usage erro
 });
 
 test("kafka settings: the client certificate and key are read through the host (issue 13.6)", async () => {
-  const KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n";
+  const KEY = generateKeyPairSync("ec", {
+    namedCurve: "prime256v1",
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem", cipher: "aes-128-cbc", passphrase: SECRET },
+  }).privateKey as string;
   const c = await resolveConnection(
     parseConnectionFlags({
       brokers: "h:9095",
