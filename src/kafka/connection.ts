@@ -523,6 +523,16 @@ export function kafkaErrorMessage(error: unknown, context: ErrorContext): string
     message = `cannot connect to Kafka at ${at}: unknown host (check -b)`;
   } else if (/Connection timeout|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i.test(text)) {
     message = `cannot connect to Kafka at ${at}: no answer (${text}) (check -b and the network)`;
+  } else if (
+    c.settings.kafka.ssl && !c.settings.kafka.ssl.cert &&
+    (hasKafkaError(error, "KafkaJSConnectionClosedError") ||
+      /^(Not connected|write after end)$|ECONNRESET|EPIPE/i.test(text) ||
+      ["ECONNRESET", "EPIPE", "ERR_STREAM_WRITE_AFTER_END"].includes(String(root?.code)))
+  ) {
+    // With TLS 1.3 the broker's refusal of a missing client certificate comes after the handshake, as a
+    // closed connection (kafkajs then says "Not connected", Deno's TLS socket also "write after end").
+    message = `Kafka at ${at} closed the TLS connection (${text}): if the listener requires a client ` +
+      "certificate, set ssl.certificate.location and ssl.key.location; else check security.protocol";
   } else if (hasKafkaError(error, "KafkaJSConnectionClosedError")) {
     message =
       `Kafka at ${at} closed the connection: does security.protocol=${c.protocol} match the listener?`;
