@@ -524,7 +524,7 @@ export function kafkaErrorMessage(error: unknown, context: ErrorContext): string
   } else if (/Connection timeout|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i.test(text)) {
     message = `cannot connect to Kafka at ${at}: no answer (${text}) (check -b and the network)`;
   } else if (
-    c.settings.kafka.ssl && !c.settings.kafka.ssl.cert &&
+    c.protocol === "ssl" && !c.settings.kafka.ssl?.cert &&
     (hasKafkaError(error, "KafkaJSConnectionClosedError") ||
       /^(Not connected|write after end)$|ECONNRESET|EPIPE/i.test(text) ||
       ["ECONNRESET", "EPIPE", "ERR_STREAM_WRITE_AFTER_END"].includes(String(root?.code)))
