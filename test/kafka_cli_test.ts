@@ -25,6 +25,7 @@ import {
   SEED_LINE,
   seedPoints,
   send,
+  sendTransactions,
   unique,
 } from "./kafka_helpers.ts";
 
@@ -445,6 +446,221 @@ test(
       usage.stderr,
       /^streamreg: -X: unknown Kafka property "sasl.pasword" \(did you mean "sasl.password"\?\)/,
     );
+  },
+  TIMEOUT,
+);
+
+test(
+  `kafka cli (${CURRENT}): configuration mistakes exit 2 as for -X: -F, KAFKA_*, bad values, a flag given twice (issue 13.5)`,
+  async () => {
+    const b = broker();
+    const topic = unique("usage");
+    await createTopic(topic);
+    const dir = await tempDir();
+    const file = async (name: string, lines: string[]) => {
+      const path = join(dir, name);
+      await writeFile(path, lines.join("\n") + "\n");
+      return path;
+    };
+    const unknown = await file("unknown.properties", [
+      `bootstrap.servers=${b.plaintext}`,
+      "bootstrap.server=x:1",
+    ]);
+    const badValue = await file("bad.properties", [
+      `bootstrap.servers=${b.plaintext}`,
+      "session.timeout.ms=abc",
+    ]);
+    const kafka = ["--source", "kafka", "-t", topic, "-G", unique("g"), "-e", "--output", "-"];
+    const cases: [string, string[], Record<string, string>, RegExp][] = [
+      [
+        "-F unknown property",
+        [...kafka, "-F", unknown],
+        {},
+        /^streamreg: -F .*unknown\.properties: unknown Kafka property "bootstrap\.server" \(did you mean "bootstrap\.servers"\?\)/,
+      ],
+      [
+        "-F invalid value",
+        [...kafka, "-F", badValue],
+        {},
+        /^streamreg: -F .*bad\.properties: invalid value "abc" for Kafka property session\.timeout\.ms/,
+      ],
+      [
+        "-X invalid value",
+        [...kafka, "-b", b.plaintext, "-X", "session.timeout.ms=abc"],
+        {},
+        /^streamreg: -X: invalid value "abc" for Kafka property session\.timeout\.ms: expected an integer number of milliseconds from 1000 to 3600000\n$/,
+      ],
+      [
+        "KAFKA_* invalid value",
+        [...kafka, "-b", b.plaintext],
+        { KAFKA_SESSION_TIMEOUT_MS: "abc" },
+        /^streamreg: environment KAFKA_SESSION_TIMEOUT_MS: invalid value "abc" for Kafka property session\.timeout\.ms/,
+      ],
+      ["no broker", kafka, {}, /^streamreg: no Kafka broker given: pass -b HOST:PORT/],
+      [
+        "--topic twice",
+        ["--source", "kafka", "-b", b.plaintext, "--topic", "a", "--topic", "b", "-e"],
+        {},
+        /^streamreg: --topic is given twice \("a" and "b"\): give it once\n$/,
+      ],
+      [
+        "-X group.instance.id",
+        [...kafka, "-b", b.plaintext, "-X", "group.instance.id=r1"],
+        {},
+        /^streamreg: -X: Kafka property "group\.instance\.id" is known but unsupported: kafkajs 2\.2\.4 has no static group membership/,
+      ],
+    ];
+    for (const [what, args, env, message] of cases) {
+      const r = await run(regress(CURRENT), args, { env });
+      assert.equal(r.code, 2, `${what}: exit ${r.code}\n${r.stderr}`);
+      assert.match(r.stderr, message, what);
+      assert.equal(r.stdout, "", what);
+    }
+    // The producer too.
+    const produced = await run(produce(CURRENT), ["-t", topic, "-F", unknown]);
+    assert.equal(produced.code, 2, produced.stderr);
+    assert.match(produced.stderr, /^produce: -F .*: unknown Kafka property "bootstrap\.server"/);
+    const twice = await run(produce(CURRENT), [
+      "-b",
+      b.plaintext,
+      "-t",
+      topic,
+      "--count",
+      "1",
+      "--count",
+      "2",
+    ]);
+    assert.equal(twice.code, 2, twice.stderr);
+    assert.match(twice.stderr, /^produce: --count is given twice/);
+    // An unreadable -F file is a failure of the run, not a usage error.
+    const missing = await run(regress(CURRENT), [...kafka, "-F", join(dir, "missing.properties")]);
+    assert.equal(missing.code, 1, missing.stderr);
+    await rm(dir, { recursive: true });
+  },
+  TIMEOUT,
+);
+
+test(
+  `kafka cli (${CURRENT}): kcat's -b=HOST:PORT, -e, -c N, -o beginning|end|stored, -q and --bootstrap-server (issue 13.5, 13.7)`,
+  async () => {
+    const b = broker();
+    const topic = unique("kcat");
+    const group = unique("g");
+    await createTopic(topic);
+    await send(topic, ["x,y", ...Array.from({ length: 10 }, (_, i) => `${i},${2 * i + 1}`)]);
+    const dir = await tempDir();
+    const out = join(dir, "out.csv");
+    // The accepted points (the input change log) on stdout, the fitted line in out.csv.
+    const kcat = (...args: string[]) =>
+      run(regress(CURRENT), ["--source", "kafka", "-t", topic, "--output", out, "--input-log", "-", ...args]);
+    const points = (csv: string) => rows(csv).map((r) => r.slice(0, 2).join(","));
+    const fitted = async () => lastLine(await readFile(out, "utf8"));
+
+    // -b=HOST:PORT, -c 6: the header and the first 5 points.
+    const first = await kcat(`-b=${b.plaintext}`, "-G", group, "-c", "6");
+    ok(first, "-b= -c 6");
+    assert.deepEqual(points(first.stdout), ["0,1", "1,3", "2,5", "3,7", "4,9"]);
+    assert.deepEqual(await committedOffsets(group, topic), [6]);
+    // -o stored (the default): goes on at the group's offsets; -e stops at the end.
+    const stored = await kcat(
+      "--bootstrap-server",
+      b.plaintext,
+      "-G",
+      group,
+      "-o",
+      "stored",
+      "-e",
+      "--verbose",
+    );
+    ok(stored, "-o stored -e");
+    assert.match(stored.stderr, /reading from 6 \(group ".*" committed offset 6\)/);
+    assert.deepEqual(points(stored.stdout), ["5,11", "6,13", "7,15", "8,17", "9,19"]);
+    assert.deepEqual(await committedOffsets(group, topic), [11]);
+    // -o beginning: all 10 points again: the exact line y = 1 + 2x.
+    const beginning = await kcat("-b", b.plaintext, "-G", group, "-o", "beginning", "-e");
+    ok(beginning, "-o beginning -e");
+    assert.equal(points(beginning.stdout).length, 10);
+    assert.deepEqual(await fitted(), ["1", "2"]);
+    // -o end -e: nothing to read.
+    const end = await kcat("-b", b.plaintext, "-G", unique("g"), "-o", "end", "-e", "--verbose");
+    ok(end, "-o end -e");
+    assert.deepEqual(points(end.stdout), []);
+    assert.match(end.stderr, /reading from 11 \(--from-end\)/);
+    // -q with the others (its effect on a terminal's status line is tested in src/cli/main_test.ts).
+    const quiet = await kcat("-b", b.plaintext, "-G", unique("g"), "-o", "beginning", "-e", "-c", "3", "-q");
+    ok(quiet, "-q");
+    assert.equal(quiet.stderr, "");
+    assert.deepEqual(points(quiet.stdout), ["0,1", "1,3"]);
+    // -o with a contradicting flag, or a kcat offset we do not support: usage errors.
+    const contradiction = await kcat("-b", b.plaintext, "-o", "end", "--from-beginning");
+    assert.equal(contradiction.code, 2);
+    assert.match(contradiction.stderr, /^streamreg: --from-beginning and -o end contradict each other/);
+    const numeric = await kcat("-b", b.plaintext, "-o", "5");
+    assert.equal(numeric.code, 2);
+    assert.match(numeric.stderr, /^streamreg: -o: expected beginning, end or stored, got "5"/);
+    await rm(dir, { recursive: true });
+  },
+  TIMEOUT,
+);
+
+test(
+  `kafka cli (${CURRENT}): isolation.level reads a transactional topic: read_committed skips aborted points (issue 13.6)`,
+  async () => {
+    const b = broker();
+    const topic = unique("tx");
+    await createTopic(topic);
+    // Committed: the header and y = 1 + 2x; aborted: points far off that line.
+    await sendTransactions(topic, [
+      { values: ["x,y", "0,1", "1,3"], commit: true },
+      { values: ["2,100", "3,-100"], commit: false },
+      { values: ["2,5", "3,7"], commit: true },
+    ]);
+    const read = (...args: string[]) =>
+      run(regress(CURRENT), [
+        "--source",
+        "kafka",
+        "-b",
+        b.plaintext,
+        "-t",
+        topic,
+        "-G",
+        unique("g"),
+        "-e",
+        "--output",
+        "-",
+        "--no-input-log",
+        ...args,
+      ]);
+    // Small fetches and a short wait still read everything (fetch.max.bytes, max.partition.fetch.bytes,
+    // fetch.wait.max.ms), with a request timeout of our own.
+    const fetch = [
+      "-X",
+      "fetch.max.bytes=1024",
+      "-X",
+      "max.partition.fetch.bytes=128",
+      "-X",
+      "fetch.wait.max.ms=10",
+      "-X",
+      "socket.timeout.ms=20000",
+    ];
+    const committed = await read("-X", "isolation.level=read_committed", ...fetch);
+    ok(committed, "read_committed");
+    assert.deepEqual(lastLine(committed.stdout), ["1", "2"]);
+    const byDefault = await read();
+    ok(byDefault, "the default");
+    assert.deepEqual(lastLine(byDefault.stdout), ["1", "2"]);
+    const uncommitted = await read("-X", "isolation.level=read_uncommitted");
+    ok(uncommitted, "read_uncommitted");
+    assert.notDeepEqual(lastLine(uncommitted.stdout), ["1", "2"]);
+    // All six points, the aborted ones too: least squares over them.
+    const xs = [0, 1, 2, 3, 2, 3];
+    const ys = [1, 3, 100, -100, 5, 7];
+    const mean = (v: number[]) => v.reduce((s, t) => s + t, 0) / v.length;
+    const [mx, my] = [mean(xs), mean(ys)];
+    const slope = xs.reduce((s, x, i) => s + (x - mx) * (ys[i] - my), 0) /
+      xs.reduce((s, x) => s + (x - mx) ** 2, 0);
+    const [a, b2] = lastLine(uncommitted.stdout)!.map(Number);
+    assert.ok(Math.abs(b2 - slope) < 1e-9 && Math.abs(a - (my - slope * mx)) < 1e-9, `${a} ${b2}`);
   },
   TIMEOUT,
 );

@@ -60,6 +60,48 @@ export function broker(): Broker {
   return cached;
 }
 
+/** The broker's SSL listener, which requires a client certificate (mutual TLS). */
+export interface MutualTlsBroker {
+  /** host:port of the SSL listener. */
+  ssl: string;
+  /** The CA that signed the broker's and the client's certificates (PEM). */
+  ca: string;
+  /** The client's certificate (PEM). */
+  certificate: string;
+  /** Its key, unencrypted (PEM). */
+  key: string;
+  /** The same key, encrypted (PEM). */
+  encryptedKey: string;
+  /** The password of `encryptedKey`. */
+  keyPassword: string;
+}
+
+/**
+ * The test broker's mutual-TLS listener; throws (so that the test fails) when the broker was started by
+ * a `scripts/kafka/start.sh` older than that listener.
+ */
+export function mutualTlsBroker(): MutualTlsBroker {
+  const b = broker();
+  const envFile = join(STATE_DIR, "client.env");
+  const env = parseProperties(readFileSync(envFile, "utf8"));
+  const need = (k: string) => {
+    if (!env[k]) {
+      throw new Error(
+        `${envFile} lacks ${k}: the broker has no mutual-TLS listener yet; restart it with scripts/kafka/start.sh`,
+      );
+    }
+    return env[k];
+  };
+  return {
+    ssl: need("KAFKA_SSL_BOOTSTRAP_SERVERS"),
+    ca: b.ca,
+    certificate: need("KAFKA_SSL_CERTIFICATE_LOCATION"),
+    key: need("KAFKA_SSL_KEY_LOCATION"),
+    encryptedKey: need("STREAMREG_KAFKA_SSL_ENCRYPTED_KEY_LOCATION"),
+    keyPassword: need("STREAMREG_KAFKA_SSL_KEY_PASSWORD"),
+  };
+}
+
 /** A topic or group name no other test (or earlier run) uses. */
 export const unique = (tag: string): string =>
   `streamreg-kt-${tag}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
@@ -120,6 +162,31 @@ export async function sendMany(
           partition: options.partition ?? 0,
         })),
       });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * Sends each group of messages to partition 0 in a transaction of its own, committed or aborted as it
+ * says (a transactional producer, PLAINTEXT listener).
+ */
+export async function sendTransactions(
+  topic: string,
+  transactions: readonly { values: readonly string[]; commit: boolean }[],
+): Promise<void> {
+  const producer = kafka().producer({
+    transactionalId: unique("tx"),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  try {
+    for (const { values, commit } of transactions) {
+      const transaction = await producer.transaction();
+      await transaction.send({ topic, messages: values.map((value) => ({ value, partition: 0 })) });
+      await (commit ? transaction.commit() : transaction.abort());
     }
   } finally {
     await producer.disconnect();

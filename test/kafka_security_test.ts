@@ -4,7 +4,8 @@
  * message) and turning that off takes an explicit property and prints a warning; the SASL password never
  * appears in anything a run writes — stdout, stderr (also with --verbose, also when authentication fails),
  * the change logs, the dead-letter file, the state directory — whether it comes from KAFKA_SASL_PASSWORD,
- * from -X or from a -F file.
+ * from -X or from a -F file. Mutual TLS: the broker's SSL listener requires a client certificate, given
+ * with ssl.certificate.location and ssl.key.location (and ssl.key.password for an encrypted key).
  * @module
  */
 import assert from "node:assert/strict";
@@ -17,8 +18,11 @@ import {
   broker,
   createTopic,
   CURRENT,
+  mutualTlsBroker,
   ok,
+  OTHER,
   produce,
+  readAll,
   regress,
   rows,
   run,
@@ -283,4 +287,177 @@ test(
     await rm(secrets, { recursive: true });
   },
   { timeoutMs: 120_000 },
+);
+
+test(
+  `kafka security (${CURRENT}): mutual TLS against a listener that requires client certificates (issue 13.6)`,
+  async () => {
+    const m = mutualTlsBroker();
+    const topic = await pointsTopic("mtls");
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-kafka-mtls-"));
+    const tls = ["-X", "security.protocol=ssl", "-X", `ssl.ca.location=${m.ca}`];
+    const client = ["-X", `ssl.certificate.location=${m.certificate}`, "-X", `ssl.key.location=${m.key}`];
+    const read = (args: string[], env: Record<string, string> = {}) =>
+      run(regress(CURRENT), [
+        "--source",
+        "kafka",
+        "-b",
+        m.ssl,
+        "-t",
+        topic,
+        "-G",
+        unique("g"),
+        "-e",
+        "--output",
+        "-",
+        "--no-input-log",
+        ...args,
+      ], { env });
+    const line = (csv: string) => rows(csv).at(-1)?.slice(0, 2);
+
+    // The unencrypted key.
+    const plain = await read([...tls, ...client]);
+    ok(plain, "mutual TLS with the key");
+    assert.deepEqual(line(plain.stdout), ["-1", "3"]);
+
+    // The encrypted key, its password from -F, from KAFKA_SSL_KEY_PASSWORD and from -X.
+    const file = join(dir, "mtls.properties");
+    await writeFile(
+      file,
+      [
+        `bootstrap.servers=${m.ssl}`,
+        "security.protocol=SSL",
+        `ssl.ca.location=${m.ca}`,
+        `ssl.certificate.location=${m.certificate}`,
+        `ssl.key.location=${m.encryptedKey}`,
+        `ssl.key.password=${m.keyPassword}`,
+        "ssl.endpoint.identification.algorithm=https",
+      ].join("\n") + "\n",
+    );
+    const encrypted = [
+      "-X",
+      `ssl.certificate.location=${m.certificate}`,
+      "-X",
+      `ssl.key.location=${m.encryptedKey}`,
+    ];
+    const runs = [
+      ["-F", await read(["-F", file, "--verbose"])],
+      ["env", await read([...tls, ...encrypted], { KAFKA_SSL_KEY_PASSWORD: m.keyPassword })],
+      ["-X", await read([...tls, ...encrypted, "-X", `ssl.key.password=${m.keyPassword}`])],
+    ] as const;
+    for (const [how, r] of runs) {
+      ok(r, `mutual TLS with the encrypted key, password by ${how}`);
+      assert.deepEqual(line(r.stdout), ["-1", "3"], how);
+    }
+
+    // ssl.endpoint.identification.algorithm=none still connects, with a warning.
+    const none = await read([...tls, ...client, "-X", "ssl.endpoint.identification.algorithm=none"]);
+    ok(none, "ssl.endpoint.identification.algorithm=none");
+    assert.deepEqual(line(none.stdout), ["-1", "3"]);
+    assert.match(
+      none.stderr,
+      /streamreg: ssl\.endpoint\.identification\.algorithm=none: the broker's certificate may name any host/,
+    );
+
+    // scripts/produce.ts (the other runtime's) over mutual TLS too.
+    const produced = await run(produce(OTHER), [
+      "-b",
+      m.ssl,
+      "-t",
+      topic,
+      "--count",
+      "3",
+      "--rate",
+      "0",
+      ...tls,
+      ...client,
+    ]);
+    ok(produced, "produce.ts over mutual TLS");
+    assert.equal((await readAll(topic, 29)).length, 29);
+
+    // No client certificate: the broker refuses the handshake; the message says what to set.
+    const without = await read(tls);
+    assert.equal(without.code, 1, without.stderr);
+    assert.match(
+      without.stderr,
+      // The refusal is an alert in the handshake (TLS 1.2) or a closed connection right after it (TLS 1.3).
+      /^streamreg: (TLS handshake with 127\.0\.0\.1:\d+ failed: the broker asks for a client certificate \(.*\): set ssl\.certificate\.location and ssl\.key\.location|Kafka at 127\.0\.0\.1:\d+ closed the TLS connection \(.*\): if the listener requires a client certificate, set ssl\.certificate\.location and ssl\.key\.location; else check security\.protocol)\n$/,
+    );
+    // A wrong key password, or none: said before connecting (exit 1), never showing the password.
+    const wrong = await read([...tls, ...encrypted, "-X", `ssl.key.password=${m.keyPassword}x`]);
+    assert.equal(wrong.code, 1, wrong.stderr);
+    assert.equal(
+      wrong.stderr,
+      `streamreg: Kafka property ssl.key.password (env KAFKA_SSL_KEY_PASSWORD) does not decrypt the key in "${m.encryptedKey}"\n`,
+    );
+    const missing = await read([...tls, ...encrypted]);
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(missing.stderr, /the key in ".*" is encrypted: set property ssl\.key\.password/);
+    // Half a client certificate is a usage error.
+    const half = await read([...tls, "-X", `ssl.certificate.location=${m.certificate}`]);
+    assert.equal(half.code, 2, half.stderr);
+    assert.match(
+      half.stderr,
+      /^streamreg: Kafka property ssl\.certificate\.location needs property ssl\.key\.location/,
+    );
+    for (const r of [plain, ...runs.map(([, r]) => r), none, without, wrong, missing, half]) {
+      assert.ok(
+        !r.stdout.includes(m.keyPassword) && !r.stderr.includes(m.keyPassword),
+        "the key password leaks",
+      );
+    }
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 120_000 },
+);
+
+test(
+  `kafka security (${CURRENT}): -X debug=all shows kafkajs's debug log on stderr, without the password (issue 13.6)`,
+  async () => {
+    const b = broker();
+    const topic = await pointsTopic("debug");
+    const r = await run(regress(CURRENT), [
+      ...saslArgs(topic, [
+        "-X",
+        "sasl.mechanism=SCRAM-SHA-256",
+        "-X",
+        `sasl.username=${b.user}`,
+        "-X",
+        `ssl.ca.location=${b.ca}`,
+      ]),
+      "-G",
+      unique("g"),
+      "-e",
+      "--output",
+      "-",
+      "--no-input-log",
+      "-X",
+      "debug=all",
+    ], { env: { KAFKA_SASL_PASSWORD: b.password, KAFKA_DEBUG: "y" } });
+    ok(r, "debug=all");
+    assert.deepEqual(rows(r.stdout).at(-1)?.slice(0, 2), ["-1", "3"]);
+    assert.match(r.stderr, /^streamreg: kafkajs debug \[\w+\]: /m);
+    assert.ok(r.stderr.split("\n").filter((l) => l.includes("kafkajs debug")).length > 10, r.stderr);
+    assert.ok(!r.stderr.includes(b.password) && !r.stdout.includes(b.password));
+    // Without it (and KAFKA_DEBUG, Kafka's JVM debugger switch, is no property): no debug log.
+    const quiet = await run(regress(CURRENT), [
+      ...saslArgs(topic, [
+        "-X",
+        "sasl.mechanism=SCRAM-SHA-256",
+        "-X",
+        `sasl.username=${b.user}`,
+        "-X",
+        `ssl.ca.location=${b.ca}`,
+      ]),
+      "-G",
+      unique("g"),
+      "-e",
+      "--output",
+      "-",
+      "--no-input-log",
+    ], { env: { KAFKA_SASL_PASSWORD: b.password, KAFKA_DEBUG: "y" } });
+    ok(quiet, "without debug");
+    assert.doesNotMatch(quiet.stderr, /kafkajs debug/);
+  },
+  { timeoutMs: 60_000 },
 );

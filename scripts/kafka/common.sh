@@ -11,6 +11,7 @@
 #   KAFKA_PLAINTEXT_PORT   PLAINTEXT listener port (default 39092)
 #   KAFKA_SASL_SSL_PORT    SASL_SSL listener port (default 39093)
 #   KAFKA_CONTROLLER_PORT  KRaft controller listener port (default 39094)
+#   KAFKA_SSL_PORT         SSL listener port, client certificates required (mutual TLS) (default 39095)
 #   KAFKA_HEAP_OPTS        JVM heap flags (default "-Xms128m -Xmx512m")
 #   KAFKA_READY_TIMEOUT    seconds to wait for the broker to answer (default 90)
 
@@ -24,6 +25,7 @@ KAFKA_STATE_DIR=${KAFKA_STATE_DIR:-$KAFKA_CACHE_DIR/run}
 KAFKA_PLAINTEXT_PORT=${KAFKA_PLAINTEXT_PORT:-39092}
 KAFKA_SASL_SSL_PORT=${KAFKA_SASL_SSL_PORT:-39093}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-39094}
+KAFKA_SSL_PORT=${KAFKA_SSL_PORT:-39095}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}
 KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-90}
 KAFKA_SASL_USER=streamreg

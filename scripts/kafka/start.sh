@@ -6,7 +6,8 @@
 #   bash scripts/kafka/stop.sh [--clean] # stop; --clean also deletes the data
 #
 # Listeners: PLAINTEXT (no auth), SASL_SSL (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN; self-signed CA in
-# ca.pem), CONTROLLER (KRaft). Connection details are written to $KAFKA_STATE_DIR/client.env.
+# ca.pem), SSL (mutual TLS: a client certificate signed by that CA is required; one is made in tls/),
+# CONTROLLER (KRaft). Connection details are written to $KAFKA_STATE_DIR/client.env.
 # Settings come from environment variables, see scripts/kafka/common.sh.
 set -euo pipefail
 # shellcheck source=scripts/kafka/common.sh
@@ -19,12 +20,15 @@ elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }
 KAFKA_MAJOR=${KAFKA_VERSION%%.*}
 command -v java >/dev/null || kafka_die "java not found (Kafka $KAFKA_VERSION needs Java 17+)"
 command -v keytool >/dev/null || kafka_die "keytool not found (comes with the JDK)"
+command -v openssl >/dev/null || kafka_die "openssl not found (needed to write the client's private key as PEM)"
 
 print_connection_info() {
   cat <<EOF
 Kafka $KAFKA_VERSION broker running (pid $(cat "$KAFKA_PID_FILE")), state dir $KAFKA_STATE_DIR
   PLAINTEXT bootstrap : 127.0.0.1:$KAFKA_PLAINTEXT_PORT   (no auth)
   SASL_SSL bootstrap  : 127.0.0.1:$KAFKA_SASL_SSL_PORT   (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN)
+  SSL bootstrap       : 127.0.0.1:$KAFKA_SSL_PORT   (mutual TLS: client certificate required)
+  client certificate  : $KAFKA_STATE_DIR/tls/client.pem, key $KAFKA_STATE_DIR/tls/client.key
   CA certificate (PEM): $KAFKA_STATE_DIR/ca.pem
   SASL user           : $KAFKA_SASL_USER
   SASL password file  : $KAFKA_STATE_DIR/sasl_password
@@ -51,15 +55,15 @@ port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null
   fi
 }
-ports=("$KAFKA_PLAINTEXT_PORT" "$KAFKA_SASL_SSL_PORT" "$KAFKA_CONTROLLER_PORT")
+ports=("$KAFKA_PLAINTEXT_PORT" "$KAFKA_SASL_SSL_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SSL_PORT")
 for p in "${ports[@]}"; do
   [[ $p =~ ^[0-9]+$ ]] && ((p > 0 && p < 65536)) || kafka_die "invalid port '$p'"
 done
-[[ $(printf '%s\n' "${ports[@]}" | sort -u | wc -l) -eq 3 ]] ||
-  kafka_die "ports must differ: PLAINTEXT=$KAFKA_PLAINTEXT_PORT SASL_SSL=$KAFKA_SASL_SSL_PORT CONTROLLER=$KAFKA_CONTROLLER_PORT"
+[[ $(printf '%s\n' "${ports[@]}" | sort -u | wc -l) -eq 4 ]] ||
+  kafka_die "ports must differ: PLAINTEXT=$KAFKA_PLAINTEXT_PORT SASL_SSL=$KAFKA_SASL_SSL_PORT CONTROLLER=$KAFKA_CONTROLLER_PORT SSL=$KAFKA_SSL_PORT"
 for p in "${ports[@]}"; do
   if port_in_use "$p"; then
-    kafka_die "port $p on 127.0.0.1 is already in use (another broker?); free it or set KAFKA_PLAINTEXT_PORT / KAFKA_SASL_SSL_PORT / KAFKA_CONTROLLER_PORT"
+    kafka_die "port $p on 127.0.0.1 is already in use (another broker?); free it or set KAFKA_PLAINTEXT_PORT / KAFKA_SASL_SSL_PORT / KAFKA_CONTROLLER_PORT / KAFKA_SSL_PORT"
   fi
 done
 
@@ -141,11 +145,12 @@ chmod 600 "$KAFKA_STATE_DIR/sasl_password" "$TLS_DIR/keystore_password"
 SASL_PASSWORD=$(cat "$KAFKA_STATE_DIR/sasl_password")
 KS_PASSWORD=$(cat "$TLS_DIR/keystore_password")
 
+kt() { keytool "$@" -storetype PKCS12 -storepass "$KS_PASSWORD" >>"$TLS_DIR/keytool.log" 2>&1 ||
+  { cat "$TLS_DIR/keytool.log" >&2; kafka_die "keytool $1 failed"; }; }
+
 if [[ ! -s $TLS_DIR/broker.p12 || ! -s $KAFKA_STATE_DIR/ca.pem ]]; then
   kafka_log "generating a self-signed CA and the broker certificate (SAN IP:127.0.0.1, DNS:localhost)"
   rm -f "$TLS_DIR"/ca.p12 "$TLS_DIR"/broker.p12 "$TLS_DIR"/broker.csr "$TLS_DIR"/broker.crt "$KAFKA_STATE_DIR/ca.pem"
-  kt() { keytool "$@" -storetype PKCS12 -storepass "$KS_PASSWORD" >>"$TLS_DIR/keytool.log" 2>&1 ||
-    { cat "$TLS_DIR/keytool.log" >&2; kafka_die "keytool $1 failed"; }; }
   kt -genkeypair -alias ca -keyalg RSA -keysize 2048 -validity 3650 -dname "CN=streamreg test CA" \
     -ext bc:c=ca:true -ext ku:c=keyCertSign,cRLSign -keystore "$TLS_DIR/ca.p12"
   kt -exportcert -rfc -alias ca -keystore "$TLS_DIR/ca.p12" -file "$KAFKA_STATE_DIR/ca.pem"
@@ -158,21 +163,41 @@ if [[ ! -s $TLS_DIR/broker.p12 || ! -s $KAFKA_STATE_DIR/ca.pem ]]; then
   kt -importcert -noprompt -alias ca -file "$KAFKA_STATE_DIR/ca.pem" -keystore "$TLS_DIR/broker.p12"
   kt -importcert -noprompt -alias broker -file "$TLS_DIR/broker.crt" -keystore "$TLS_DIR/broker.p12"
   chmod 644 "$KAFKA_STATE_DIR/ca.pem"
+  rm -f "$TLS_DIR"/truststore.p12 "$TLS_DIR"/client.pem # signed by the CA before: made again below
 fi
+
+# Mutual TLS (the SSL listener): the broker trusts client certificates signed by the CA; the client's
+# key is written by openssl (keytool cannot export a private key), once as plain PEM and once encrypted
+# with a password (ssl.key.password).
+if [[ ! -s $TLS_DIR/truststore.p12 || ! -s $TLS_DIR/client.pem || ! -s $TLS_DIR/client-encrypted.key ]]; then
+  kafka_log "generating a client certificate for mutual TLS (CN=streamreg-client), signed by the CA"
+  rm -f "$TLS_DIR"/truststore.p12 "$TLS_DIR"/client.{pem,key,csr} "$TLS_DIR"/client-encrypted.key
+  kt -importcert -noprompt -alias ca -file "$KAFKA_STATE_DIR/ca.pem" -keystore "$TLS_DIR/truststore.p12"
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$TLS_DIR/client.key" -subj "/CN=streamreg-client" \
+    -out "$TLS_DIR/client.csr" >>"$TLS_DIR/openssl.log" 2>&1 || kafka_die "openssl req failed (log: $TLS_DIR/openssl.log)"
+  kt -gencert -alias ca -keystore "$TLS_DIR/ca.p12" -infile "$TLS_DIR/client.csr" -outfile "$TLS_DIR/client.pem" \
+    -rfc -validity 3650 -ext ku:c=digitalSignature,keyEncipherment -ext eku=clientAuth
+  [[ -s $TLS_DIR/client_key_password ]] || random_hex 18 >"$TLS_DIR/client_key_password"
+  openssl pkcs8 -topk8 -v2 aes-256-cbc -in "$TLS_DIR/client.key" -out "$TLS_DIR/client-encrypted.key" \
+    -passout "file:$TLS_DIR/client_key_password" >>"$TLS_DIR/openssl.log" 2>&1 ||
+    kafka_die "openssl pkcs8 failed (log: $TLS_DIR/openssl.log)"
+  rm -f "$TLS_DIR/client.csr"
+fi
+CLIENT_KEY_PASSWORD=$(cat "$TLS_DIR/client_key_password")
 
 # --- configuration -------------------------------------------------------------------------------
 mkdir -p "$KAFKA_DATA_DIR" "$KAFKA_STATE_DIR/logs"
 SERVER_PROPS=$KAFKA_STATE_DIR/server.properties
-P=$KAFKA_PLAINTEXT_PORT S=$KAFKA_SASL_SSL_PORT C=$KAFKA_CONTROLLER_PORT
+P=$KAFKA_PLAINTEXT_PORT S=$KAFKA_SASL_SSL_PORT C=$KAFKA_CONTROLLER_PORT M=$KAFKA_SSL_PORT
 cat >"$SERVER_PROPS" <<EOF
 # Generated by scripts/kafka/start.sh (rewritten on every start). Single-node KRaft test broker.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$C
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$P,SASL_SSL://127.0.0.1:$S,CONTROLLER://127.0.0.1:$C
-advertised.listeners=PLAINTEXT://127.0.0.1:$P,SASL_SSL://127.0.0.1:$S
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$P,SASL_SSL://127.0.0.1:$S,CONTROLLER://127.0.0.1:$C,SSL://127.0.0.1:$M
+advertised.listeners=PLAINTEXT://127.0.0.1:$P,SASL_SSL://127.0.0.1:$S,SSL://127.0.0.1:$M
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT,SSL:SSL
 inter.broker.listener.name=PLAINTEXT
 
 sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN
@@ -185,6 +210,11 @@ ssl.keystore.location=$TLS_DIR/broker.p12
 ssl.keystore.password=$KS_PASSWORD
 ssl.key.password=$KS_PASSWORD
 ssl.client.auth=none
+# The SSL listener: mutual TLS, a client certificate signed by the CA is required.
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$TLS_DIR/truststore.p12
+ssl.truststore.password=$KS_PASSWORD
+listener.name.ssl.ssl.client.auth=required
 
 log.dirs=$KAFKA_DATA_DIR
 num.partitions=1
@@ -269,6 +299,14 @@ KAFKA_SASL_MECHANISM=SCRAM-SHA-256
 KAFKA_SASL_USERNAME=$KAFKA_SASL_USER
 KAFKA_SASL_PASSWORD=$SASL_PASSWORD
 KAFKA_SASL_PASSWORD_FILE=$KAFKA_STATE_DIR/sasl_password
+# Mutual TLS: the SSL listener requires a client certificate. For it set
+#   KAFKA_BOOTSTRAP_SERVERS=\$KAFKA_SSL_BOOTSTRAP_SERVERS KAFKA_SECURITY_PROTOCOL=ssl
+# and ssl.certificate.location / ssl.key.location as below (the encrypted key needs ssl.key.password).
+KAFKA_SSL_BOOTSTRAP_SERVERS=127.0.0.1:$M
+KAFKA_SSL_CERTIFICATE_LOCATION=$TLS_DIR/client.pem
+KAFKA_SSL_KEY_LOCATION=$TLS_DIR/client.key
+STREAMREG_KAFKA_SSL_ENCRYPTED_KEY_LOCATION=$TLS_DIR/client-encrypted.key
+STREAMREG_KAFKA_SSL_KEY_PASSWORD=$CLIENT_KEY_PASSWORD
 STREAMREG_KAFKA_VERSION=$KAFKA_VERSION
 EOF
 chmod 600 "$KAFKA_STATE_DIR/client.env"

@@ -121,6 +121,11 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
     help: "checkpoint each batch in DIR; run again to resume there (see Crash and restart)",
   },
   { name: "verbose", help: "show progress on stderr even when it is not a terminal" },
+  {
+    name: "quiet",
+    short: "q",
+    help: "no progress on stderr, not even on a terminal (warnings and errors still are)",
+  },
   { name: "help", short: "h", help: "show this help and exit" },
 ];
 
@@ -137,6 +142,8 @@ export interface CliOptions {
   help: boolean;
   /** Show progress even when stderr is not a terminal. */
   verbose: boolean;
+  /** Show no progress, not even on a terminal (`--quiet`, `-q`). */
+  quiet?: boolean;
   /** The chosen source. */
   source: SourceSpec;
   /** Opens the chosen source with its checked flags. */
@@ -183,7 +190,8 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     owners.set(flag.name, undefined);
   }
   const sameShape = (a: FlagSpec, b: FlagSpec) =>
-    !!a.value === !!b.value && a.short === b.short && !!a.repeatable === !!b.repeatable;
+    !!a.value === !!b.value && a.short === b.short && !!a.repeatable === !!b.repeatable &&
+    String(a.aliases) === String(b.aliases);
   for (const source of sources) {
     for (const flag of source.flags) {
       const other = specs.get(flag.name);
@@ -281,9 +289,13 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     const refused = source.state.refuse?.(sourceValues as FlagValues);
     if (refused !== undefined) throw new UsageError(`--state: ${refused}`);
   }
+  if (values.verbose === true && values.quiet === true) {
+    throw new UsageError("--verbose and --quiet contradict each other: give one of them");
+  }
   return {
     help: false,
     verbose: values.verbose === true,
+    quiet: values.quiet === true,
     source,
     openSource,
     commitMs: numberFlag("commit-ms", String(values["commit-ms"] ?? DEFAULT_COMMIT_MS), { above: 0 }),

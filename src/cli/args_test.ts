@@ -61,7 +61,7 @@ test("--help wins over anything else", () => {
 
 test("parseCli usage errors name the flag, on one line", () => {
   usage(["--bogus"], /^unknown flag --bogus: see --help for the flags$/);
-  usage(["-q"], /^unknown flag -q: see --help/);
+  usage(["-Q"], /^unknown flag -Q: see --help/);
   usage(["-x", "1"], /^unknown flag -x: see --help/);
   usage(["extra"], /^unexpected argument "extra": flags start with --/);
   usage(["--rate"], /^--rate needs a value: --rate N$/);
@@ -131,4 +131,90 @@ test("parseCli: a flag shared by sources (--x of csv and kafka), and a repeatabl
   );
   const clash = [sources[0], spec("three", [{ name: "x", help: "a boolean --x" }])];
   assert.throws(() => parseCli([], clash), /flag --x is defined twice/);
+});
+
+test("parseCli: a flag with a value given twice is a usage error, in any spelling (issue 13.5)", () => {
+  const kafka = ["--source", "kafka"];
+  usage([...kafka, "--topic", "a", "--topic", "b"], /^--topic is given twice \("a" and "b"\): give it once$/);
+  usage(
+    [...kafka, "-t", "a", "--topic", "b"],
+    /^-t and --topic are the same flag, given twice \("a" and "b"\): give it once$/,
+  );
+  usage([...kafka, "-t", "a", "-t", "a"], /^-t is given twice/);
+  usage([...kafka, "-b", "h:1", "--bootstrap-server", "h:2"], /^-b and --bootstrap-server are the same flag/);
+  usage(["--commit-ms", "5", "--commit-ms=6"], /^--commit-ms is given twice \("5" and "6"\)/);
+  usage(["--output", "a.csv", "--output", "b.csv"], /^--output is given twice/);
+  usage([...kafka, "-c", "1", "--max-messages", "2"], /^-c and --max-messages are the same flag/);
+  // Repeatable flags stay repeatable, and a switch given twice is still on.
+  const twice = parse(...kafka, "-X", "client.id=a", "-X", "group.id=g", "--verbose", "--verbose");
+  assert.deepEqual(twice.sourceValues?.property, ["client.id=a", "group.id=g"]);
+  assert.equal(twice.verbose, true);
+});
+
+test("parseCli: -b=HOST:PORT is -b HOST:PORT, as --brokers=HOST:PORT is (issue 13.5)", () => {
+  const kafka = ["--source", "kafka"];
+  assert.equal(parse(...kafka, "-b=h:1").sourceValues?.brokers, "h:1");
+  assert.equal(parse(...kafka, "-bh:1").sourceValues?.brokers, "h:1");
+  assert.equal(parse(...kafka, "--brokers=h:1").sourceValues?.brokers, "h:1");
+  assert.equal(parse(...kafka, "-t=points").sourceValues?.topic, "points");
+  assert.deepEqual(parse(...kafka, "-X=client.id=me").sourceValues?.property, ["client.id=me"]);
+  assert.equal(parse(...kafka, "-c=3").sourceValues?.["max-messages"], "3");
+});
+
+test("parseCli: invalid Kafka property values and unsupported properties are usage errors (issue 13.5, 13.6)", () => {
+  const kafka = ["--source", "kafka", "-b", "h:1"];
+  usage(
+    [...kafka, "-X", "session.timeout.ms=abc"],
+    /^-X: invalid value "abc" for Kafka property session\.timeout\.ms: expected an integer number of milliseconds from 1000 to 3600000$/,
+  );
+  usage(
+    [...kafka, "-X", "security.protocol=tls"],
+    /^-X: invalid value "tls" for Kafka property security\.protocol/,
+  );
+  usage([...kafka, "-X", "isolation.level=committed"], /expected read_committed or read_uncommitted$/);
+  usage([...kafka, "-X", "fetch.wait.max.ms=-1"], /fetch\.wait\.max\.ms: expected an integer/);
+  usage(
+    [...kafka, "-X", "debug=everything"],
+    /for Kafka property debug: expected a comma-separated list of all,/,
+  );
+  usage(
+    [...kafka, "-X", "group.instance.id=reader-1"],
+    /^-X: Kafka property "group\.instance\.id" is known but unsupported: kafkajs 2\.2\.4 has no static group membership/,
+  );
+  usage(
+    [...kafka, "-X", "client.id=a", "-X", "client.id=b"],
+    /^-X client\.id is given twice \("a" and "b"\): give it once$/,
+  );
+  usage(["--source", "kafka", "-b", "h:x"], /^-b: invalid value "h:x" for Kafka property bootstrap\.servers/);
+});
+
+test("parseCli: kcat's -e, -c N, -o and -q, and --bootstrap-server (issue 13.7)", () => {
+  const options = parse(
+    "--source",
+    "kafka",
+    "--bootstrap-server",
+    "h:1",
+    "-e",
+    "-c",
+    "5",
+    "-o",
+    "beginning",
+    "-q",
+  );
+  assert.equal(options.sourceValues?.brokers, "h:1");
+  assert.equal(options.sourceValues?.["exit-at-end"], true);
+  assert.equal(options.sourceValues?.["max-messages"], "5");
+  assert.equal(options.sourceValues?.offset, "beginning");
+  assert.equal(options.quiet, true);
+  assert.equal(parse("--quiet").quiet, true);
+  assert.equal(parse().quiet, false);
+  for (const word of ["beginning", "end", "stored"]) parse("--source", "kafka", "-o", word);
+  parse("--source", "kafka", "-o", "beginning", "--from-beginning"); // the same twice: fine
+  usage(["--source", "kafka", "-o", "-10"], /^-o: expected beginning, end or stored, got "-10"/);
+  usage(["--source", "kafka", "-o", "constructor"], /^-o: expected beginning, end or stored/);
+  usage(["--source", "kafka", "-o", "end", "--from-beginning"], /^--from-beginning and -o end contradict/);
+  usage(["--source", "kafka", "-o", "stored", "--from-end"], /^--from-end and -o stored contradict/);
+  usage(["--source", "kafka", "-c", "0"], /^--max-messages: expected an integer ≥ 1, got "0"$/);
+  usage(["--verbose", "-q"], /^--verbose and --quiet contradict each other/);
+  usage(["-e"], /^--exit-at-end applies to --source kafka only/);
 });

@@ -29,6 +29,8 @@ export interface FlagSpec {
   readonly default?: string;
   /** One-letter alias. */
   readonly short?: string;
+  /** Other long names without dashes (`bootstrap-server` for `--brokers`), e.g. as other tools spell it. */
+  readonly aliases?: readonly string[];
   /** The flag may be given several times (`-X a=1 -X b=2`); its value is then the list of values. */
   readonly repeatable?: boolean;
   /** One line of help. */
@@ -95,13 +97,16 @@ export function numberFlag(
 
 /**
  * Reads `args` against the flag specs with `node:util` `parseArgs` (its tokens), strictly: a positional
- * argument, an unknown flag, a missing value or a value given to a switch throws {@linkcode UsageError}.
- * Returns the values by flag name (repeatable flags as arrays) and the flag names in the order given.
+ * argument, an unknown flag, a missing value, a value given to a switch or a flag with a value given
+ * twice (only repeatable flags may be) throws {@linkcode UsageError}. `-b=VALUE` is `-b VALUE`, as
+ * `--brokers=VALUE` is. Returns the values by flag name (repeatable flags as arrays) and the flag names
+ * in the order given.
  *
  * @example
  * ```ts
  * const specs = new Map([["rate", { name: "rate", value: "N", default: "1", help: "points per second" }]]);
  * parseFlags(["--rate", "0"], specs).values.rate; // "0"
+ * parseFlags(["--rate", "0", "--rate", "1"], specs); // throws: --rate is given twice ...
  * ```
  */
 export function parseFlags(
@@ -109,28 +114,48 @@ export function parseFlags(
   specs: ReadonlyMap<string, FlagSpec>,
 ): { values: Record<string, string | boolean | string[]>; given: string[] } {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  const byName = new Map<string, FlagSpec>();
   for (const flag of specs.values()) {
-    options[flag.name] = { type: flag.value ? "string" : "boolean", ...(flag.short ? { short: flag.short } : {}) };
+    const type = flag.value ? "string" : "boolean";
+    options[flag.name] = { type, ...(flag.short ? { short: flag.short } : {}) };
+    byName.set(flag.name, flag);
+    for (const alias of flag.aliases ?? []) {
+      options[alias] = { type };
+      byName.set(alias, flag);
+    }
   }
   const { tokens } = parseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true });
   const values: Record<string, string | boolean | string[]> = {};
   const given: string[] = [];
+  const spelled = new Map<string, string>(); // how each flag with a value was first written
   for (const token of tokens) {
     if (token.kind === "option-terminator") continue;
     if (token.kind === "positional") {
       throw new UsageError(`unexpected argument "${token.value}": flags start with -- (see --help)`);
     }
-    const spec = specs.get(token.name);
+    const spec = byName.get(token.name);
+    const short = spec?.short !== undefined && token.rawName === `-${spec.short}`;
     const known = spec !== undefined &&
-      (token.rawName === `--${spec.name}` ||
-        (spec.short !== undefined && token.rawName === `-${spec.short}`));
+      (token.rawName === `--${token.name}` || (token.name === spec.name && short));
     if (!known) throw new UsageError(`unknown flag ${token.rawName}: see --help for the flags`);
     if (spec.value) {
-      if (token.value === undefined) {
+      // parseArgs reads -bVALUE as -b with the value VALUE, so -b=VALUE would be "=VALUE".
+      const value = short && token.inlineValue && token.value?.startsWith("=")
+        ? token.value.slice(1)
+        : token.value;
+      if (value === undefined) {
         throw new UsageError(`${token.rawName} needs a value: ${token.rawName} ${spec.value}`);
       }
       const before = values[spec.name];
-      values[spec.name] = spec.repeatable ? [...(Array.isArray(before) ? before : []), token.value] : token.value;
+      if (before !== undefined && !spec.repeatable) {
+        const first = spelled.get(spec.name);
+        const which = first === token.rawName
+          ? `${first} is given twice`
+          : `${first} and ${token.rawName} are the same flag, given twice`;
+        throw new UsageError(`${which} ("${before}" and "${value}"): give it once`);
+      }
+      spelled.set(spec.name, token.rawName);
+      values[spec.name] = spec.repeatable ? [...(Array.isArray(before) ? before : []), value] : value;
     } else {
       if (token.value !== undefined) {
         throw new UsageError(`${token.rawName} takes no value, got "${token.value}"`);

@@ -21,7 +21,8 @@ function flagLines(flags: readonly FlagSpec[]): string[] {
   );
   const width = Math.max(24, ...left.map((l) => l.length + 2));
   return flags.map((f, i) => {
-    const suffix = f.default !== undefined ? ` (default: ${f.default})` : "";
+    const also = f.aliases?.length ? ` (also ${f.aliases.map((a) => `--${a}`).join(", ")})` : "";
+    const suffix = `${also}${f.default !== undefined ? ` (default: ${f.default})` : ""}`;
     return `  ${left[i].padEnd(width)}${f.help}${suffix}`;
   });
 }
@@ -100,8 +101,9 @@ export function helpText(sources: readonly SourceSpec[]): string {
     "                                         restartable after a crash; run the same command again",
     "",
     "Exit codes: 0 done (also after SIGINT or SIGTERM, which close the open batch and flush the files),",
-    "1 failure while running (or a bad record with --on-error fail), 2 bad flags (or an output that is",
-    "the input file: paths are compared after resolving links).",
+    "1 failure while running (or a bad record with --on-error fail), 2 bad flags (also a flag with a value",
+    "given twice, a bad Kafka property in -X, -F or KAFKA_*, or an output that is the input file: paths are",
+    "compared after resolving links).",
   );
   return lines.join("\n") + "\n";
 }

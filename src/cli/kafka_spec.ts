@@ -40,6 +40,13 @@ export function hostIo(host: Host): ConnectionIo {
 
 const text = (values: FlagValues, name: string): string => String(values[name]);
 
+/** kcat's `-o` words: where reading starts. */
+const OFFSETS: Readonly<Record<string, StartPosition>> = {
+  beginning: "beginning",
+  end: "end",
+  stored: "committed",
+};
+
 /**
  * `--source kafka`.
  *
@@ -69,11 +76,19 @@ export const kafkaSpec: SourceSpec = {
     { name: "from-beginning", help: "start at each partition's first message, not at the group's offsets" },
     { name: "from-end", help: "start after the last message: read only new messages" },
     {
+      name: "offset",
+      short: "o",
+      value: "beginning|end|stored",
+      help: "as kcat: --from-beginning, --from-end, or the group's committed offsets (the default)",
+    },
+    {
       name: "exit-at-end",
-      help: "stop once caught up with the end offsets seen at the start (like kcat -e)",
+      short: "e",
+      help: "stop once caught up with the end offsets seen at the start (as kcat -e)",
     },
     {
       name: "max-messages",
+      short: "c",
       value: "N",
       help: "stop after N messages (every message counts: the CSV header and skipped ones too)",
     },
@@ -123,14 +138,23 @@ export const kafkaSpec: SourceSpec = {
         throw new UsageError(`--csv-header "${csvHeader}": ${layout} (name the columns with --x and --y)`);
       }
     }
-    if (values["from-beginning"] === true && values["from-end"] === true) {
-      throw new UsageError("--from-beginning and --from-end contradict each other: give one of them");
+    const starts: [string, StartPosition][] = [];
+    if (values["from-beginning"] === true) starts.push(["--from-beginning", "beginning"]);
+    if (values["from-end"] === true) starts.push(["--from-end", "end"]);
+    if (typeof values.offset === "string") {
+      const offset = Object.hasOwn(OFFSETS, values.offset) ? OFFSETS[values.offset] : undefined;
+      if (offset === undefined) {
+        throw new UsageError(
+          `-o: expected beginning, end or stored, got "${values.offset}" (kcat's numeric and relative offsets are not supported)`,
+        );
+      }
+      starts.push([`-o ${values.offset}`, offset]);
     }
-    const start: StartPosition = values["from-beginning"] === true
-      ? "beginning"
-      : values["from-end"] === true
-      ? "end"
-      : "committed";
+    const conflict = starts.find(([, s]) => s !== starts[0][1]);
+    if (conflict !== undefined) {
+      throw new UsageError(`${starts[0][0]} and ${conflict[0]} contradict each other: give one of them`);
+    }
+    const start: StartPosition = starts[0]?.[1] ?? "committed";
     const maxMessages = typeof values["max-messages"] === "string"
       ? numberFlag("max-messages", values["max-messages"], { min: 1, integer: true })
       : undefined;

@@ -96,7 +96,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
 
   const noColor = host.env("NO_COLOR");
   const progress = new Progress((text) => host.writeStderr(text), {
-    terminal: host.stderrIsTerminal,
+    terminal: host.stderrIsTerminal && !cli.quiet,
     verbose: cli.verbose,
     color: noColor === undefined || noColor === "",
   });
@@ -133,7 +133,8 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       return;
     }
     if (code !== 0) return;
-    code = 1;
+    // A usage error found only once the run starts (a bad value in the -F file or a KAFKA_* variable).
+    code = error instanceof UsageError ? 2 : 1;
     progress.message(`streamreg: ${describe(error)}`);
     if (cli.verbose && error instanceof Error && error.stack) host.writeStderr(`${error.stack}\n`);
   };

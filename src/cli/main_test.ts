@@ -258,3 +258,20 @@ test("main: an output over the input file is refused with exit 2 before anything
   assert.equal(await main(mode.host), 2);
   assert.equal(mode.state.stderr, 'streamreg: --on-error: expected skip or fail, got "ignore"\n');
 });
+
+test("main: -q (--quiet) draws no status line, even on a terminal; messages still show (issue 13.7)", async () => {
+  const quiet = fakeHost(["--rate", "0", "--no-input-log", "-q"], { terminal: true });
+  assert.equal(await main(quiet.host), 0);
+  assert.equal(quiet.state.stderr, "");
+  assert.match(lastLine(quiet.files.get("regression_output_stream.csv")!)!, /^0\.025649728471302445,/);
+  const bad = fakeHost(
+    ["--source", "csv", "--input", "in.csv", "--output", "-", "--no-input-log", "--quiet"],
+    {
+      terminal: true,
+      files: { "in.csv": "x,y\n1,2\noops,3\n2,4\n" },
+    },
+  );
+  assert.equal(await main(bad.host), 0);
+  assert.match(bad.state.stderr, /^streamreg: .*in\.csv.*line 3/m, "a rejected record is still reported");
+  assert.doesNotMatch(bad.state.stderr, /\r\x1b\[2K/, "no status line");
+});

@@ -24,6 +24,8 @@
  * @module
  */
 
+import { createPrivateKey } from "node:crypto";
+
 /**
  * Every property this module understands, in the order shown in error messages.
  * `sasl.mechanisms` is librdkafka's canonical spelling and an alias of `sasl.mechanism`.
@@ -41,18 +43,74 @@ export const KNOWN_PROPERTIES: readonly string[] = Object.freeze([
   "sasl.username",
   "sasl.password",
   "ssl.ca.location",
+  "ssl.certificate.location",
+  "ssl.key.location",
+  "ssl.key.password",
+  "ssl.endpoint.identification.algorithm",
   "enable.ssl.certificate.verification",
   "group.id",
   "session.timeout.ms",
   "client.id",
   "auto.offset.reset",
+  "isolation.level",
+  "fetch.max.bytes",
+  "max.partition.fetch.bytes",
+  "fetch.wait.max.ms",
+  "socket.timeout.ms",
+  "request.timeout.ms",
+  "debug",
 ]);
 
-/** Alternative spellings, mapped to the name used internally. */
-const ALIASES: Readonly<Record<string, string>> = { "sasl.mechanisms": "sasl.mechanism" };
+/**
+ * Properties that are known but that the client (kafkajs 2.2.4) cannot honour, with the reason. They are
+ * refused with that reason rather than as unknown, and rather than silently ignored.
+ *
+ * @example
+ * ```ts
+ * UNSUPPORTED_PROPERTIES["group.instance.id"]; // "kafkajs 2.2.4 has no static group membership ..."
+ * ```
+ */
+export const UNSUPPORTED_PROPERTIES: Readonly<Record<string, string>> = Object.freeze({
+  "group.instance.id":
+    "kafkajs 2.2.4 has no static group membership (KIP-345): its consumer never sends a group instance id, " +
+    "so a restarted reader always rejoins as a new member; leave it out (a restart may then wait up to " +
+    "session.timeout.ms)",
+});
+
+/**
+ * Properties never read from `KAFKA_*` variables: `KAFKA_DEBUG` is what Kafka's own scripts read to start
+ * the JVM debugger, so it is often set for another purpose.
+ */
+const NOT_FROM_ENV: ReadonlySet<string> = new Set(["debug"]);
+
+/**
+ * Alternative spellings, mapped to the name used internally. `socket.timeout.ms` (librdkafka) and
+ * `request.timeout.ms` (the Java client) both set kafkajs' one request timeout.
+ */
+const ALIASES: Readonly<Record<string, string>> = {
+  "sasl.mechanisms": "sasl.mechanism",
+  "socket.timeout.ms": "request.timeout.ms",
+};
 
 /** Properties whose values must never appear in messages. */
-const SECRET_PROPERTIES: ReadonlySet<string> = new Set(["sasl.password"]);
+const SECRET_PROPERTIES: ReadonlySet<string> = new Set(["sasl.password", "ssl.key.password"]);
+
+/**
+ * A Kafka property that is unknown, unsupported, has an invalid value, or is missing while another one
+ * needs it: a mistake of configuration (a usage error), as opposed to a file that cannot be read.
+ *
+ * @example
+ * ```ts
+ * try { toKafkaJsConfig(props); } catch (e) { if (e instanceof KafkaPropertyError) exitCode = 2; }
+ * ```
+ */
+export class KafkaPropertyError extends Error {
+  /** `message` names the property and says what is expected. */
+  constructor(message: string) {
+    super(message);
+    this.name = "KafkaPropertyError";
+  }
+}
 
 /** Default `client.id` and consumer `group.id` when none is configured. */
 export const DEFAULT_CLIENT_ID = "streamreg";
@@ -106,8 +164,9 @@ export function parseProperties(text: string): Record<string, string> {
 /**
  * Reads the Kafka properties set through environment variables: for each known property, the
  * variable `KAFKA_` + its name upper-cased with dots as underscores (`KAFKA_BOOTSTRAP_SERVERS` →
- * `bootstrap.servers`, `KAFKA_SASL_PASSWORD` → `sasl.password`). Other `KAFKA_*` variables (such as
- * `KAFKA_VERSION`) are ignored, and so are empty values.
+ * `bootstrap.servers`, `KAFKA_SASL_PASSWORD` → `sasl.password`), and of the unsupported ones (so that
+ * they are refused, not ignored). Other `KAFKA_*` variables (such as `KAFKA_VERSION`, and `KAFKA_DEBUG`,
+ * which Kafka's scripts use for the JVM debugger) are ignored, and so are empty values.
  *
  * @example
  * ```ts
@@ -117,12 +176,25 @@ export function parseProperties(text: string): Record<string, string> {
  */
 export function propertiesFromEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of KNOWN_PROPERTIES) {
+  for (const name of ENV_PROPERTIES) {
     const value = env[envNameOf(name)];
     if (value !== undefined && value.trim() !== "") out[name] = value.trim();
   }
   return out;
 }
+
+/**
+ * The properties read from `KAFKA_*` variables (see {@linkcode propertiesFromEnv}).
+ *
+ * @example
+ * ```ts
+ * ENV_PROPERTIES.map(envNameOf); // ["KAFKA_BOOTSTRAP_SERVERS", ...]
+ * ```
+ */
+export const ENV_PROPERTIES: readonly string[] = Object.freeze([
+  ...KNOWN_PROPERTIES.filter((name) => !NOT_FROM_ENV.has(name)),
+  ...Object.keys(UNSUPPORTED_PROPERTIES),
+]);
 
 /** The layers merged by {@linkcode mergeProperties}; each is optional. */
 export interface PropertyLayers {
@@ -142,7 +214,7 @@ function canonicalize(layer: Record<string, string | undefined> | undefined, whe
     const name = ALIASES[key] ?? key;
     if (name in out && out[name] !== value) {
       const shown = SECRET_PROPERTIES.has(name) ? "" : ` ("${out[name]}" vs "${value}")`;
-      throw new Error(`${where}: "${key}" and its alias conflict${shown}; set only one`);
+      throw new KafkaPropertyError(`${where}: "${key}" and its alias conflict${shown}; set only one`);
     }
     out[name] = value;
   }
@@ -199,6 +271,14 @@ export interface KafkaJsTls {
   ca?: string[];
   /** Whether to verify the broker certificate (false only with enable.ssl.certificate.verification=false). */
   rejectUnauthorized: boolean;
+  /** The client's certificate (PEM, from ssl.certificate.location), for mutual TLS. */
+  cert?: string;
+  /** The client's private key (PEM, from ssl.key.location), for mutual TLS. */
+  key?: string;
+  /** Decrypts `key` (ssl.key.password). */
+  passphrase?: string;
+  /** With ssl.endpoint.identification.algorithm=none: accepts any host name in the broker's certificate. */
+  checkServerIdentity?: () => undefined;
 }
 
 /** Options for `new Kafka(...)` from kafkajs (structurally a `KafkaConfig`). */
@@ -207,6 +287,8 @@ export interface KafkaJsClientConfig {
   brokers: string[];
   ssl?: KafkaJsTls;
   sasl?: KafkaJsSasl;
+  /** From request.timeout.ms / socket.timeout.ms; absent: the caller's default. */
+  requestTimeout?: number;
 }
 
 /** Options for `kafka.consumer(...)` (structurally a kafkajs `ConsumerConfig`). */
@@ -215,6 +297,14 @@ export interface KafkaJsConsumerConfig {
   sessionTimeout: number;
   /** Kept below a third of the session timeout, as kafkajs requires it to be smaller. */
   heartbeatInterval: number;
+  /** isolation.level=read_uncommitted; absent: read_committed (kafkajs' and librdkafka's default). */
+  readUncommitted?: boolean;
+  /** fetch.max.bytes; absent: the caller's default. */
+  maxBytes?: number;
+  /** max.partition.fetch.bytes; absent: the caller's default. */
+  maxBytesPerPartition?: number;
+  /** fetch.wait.max.ms; absent: the caller's default. */
+  maxWaitTimeInMs?: number;
 }
 
 /** The result of {@linkcode toKafkaJsConfig}. */
@@ -225,13 +315,18 @@ export interface KafkaJsSettings {
   consumer: KafkaJsConsumerConfig;
   /** From auto.offset.reset: true for earliest, false for latest, absent when not set. */
   fromBeginning?: boolean;
+  /** From debug: the librdkafka debug contexts asked for; then kafkajs logs at its debug level. */
+  debug?: string[];
   /** Human-readable notes about settings that were ignored or weaken security. */
   warnings: string[];
 }
 
 /** Options for {@linkcode toKafkaJsConfig}. */
 export interface ToKafkaJsOptions {
-  /** Reads a text file (the PEM at ssl.ca.location); e.g. `(p) => readFileSync(p, "utf8")`. */
+  /**
+   * Reads a text file (the PEM files at ssl.ca.location, ssl.certificate.location, ssl.key.location); e.g.
+   * `(p) => readFileSync(p, "utf8")`.
+   */
   readFile?: (path: string) => string;
   /** Consumer group when group.id is not set (default "streamreg"). */
   defaultGroupId?: string;
@@ -259,7 +354,7 @@ function where(name: string): string {
 
 function badValue(name: string, value: string, expected: string): Error {
   const shown = SECRET_PROPERTIES.has(name) ? "" : ` "${value}"`;
-  return new Error(`invalid value${shown} for Kafka property ${name}: expected ${expected}`);
+  return new KafkaPropertyError(`invalid value${shown} for Kafka property ${name}: expected ${expected}`);
 }
 
 function editDistance(a: string, b: string): number {
@@ -285,10 +380,14 @@ function editDistance(a: string, b: string): number {
  * ```
  */
 export function unknownProperty(name: string): Error {
+  const why = UNSUPPORTED_PROPERTIES[name];
+  if (why !== undefined) {
+    return new KafkaPropertyError(`Kafka property "${name}" is known but unsupported: ${why}`);
+  }
   const best =
     KNOWN_PROPERTIES.map((k) => [k, editDistance(name, k)] as const).sort((x, y) => x[1] - y[1])[0];
   const hint = best && best[1] <= 3 ? ` (did you mean "${best[0]}"?)` : "";
-  return new Error(
+  return new KafkaPropertyError(
     `unknown Kafka property "${name}"${hint}: supported are ${KNOWN_PROPERTIES.join(", ")}`,
   );
 }
@@ -299,7 +398,7 @@ function parseBrokers(value: string): string[] {
   return list.map((entry) => {
     const hostPort = entry.replace(/^[a-z_]+:\/\//i, ""); // librdkafka accepts "PLAINTEXT://host:port"
     if (hostPort.startsWith("[")) {
-      throw new Error(
+      throw new KafkaPropertyError(
         `Kafka property bootstrap.servers: IPv6 literal "${entry}" is not supported by kafkajs; use a host name`,
       );
     }
@@ -316,11 +415,120 @@ function parseBrokers(value: string): string[] {
   });
 }
 
+/** `record[key]` if it is the record's own, so that "constructor" is no known value. */
+function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 function parseBool(name: string, value: string): boolean {
   const v = value.toLowerCase();
   if (v === "true" || v === "1") return true;
   if (v === "false" || v === "0") return false;
   throw badValue(name, value, "true or false");
+}
+
+function parseInteger(name: string, value: string, min: number, max: number, unit: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    throw badValue(name, value, `an integer number of ${unit} from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** librdkafka's debug contexts (`debug=broker,fetch`); kafkajs logs all of them or none. */
+const DEBUG_CONTEXTS = [
+  "all",
+  "generic",
+  "broker",
+  "topic",
+  "metadata",
+  "feature",
+  "queue",
+  "msg",
+  "protocol",
+  "cgrp",
+  "security",
+  "fetch",
+  "interceptor",
+  "plugin",
+  "consumer",
+  "admin",
+  "eos",
+  "mock",
+  "assignor",
+  "conf",
+  "telemetry",
+];
+
+function parseDebug(value: string): string[] {
+  const contexts = value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+  const bad = contexts.find((c) => !DEBUG_CONTEXTS.includes(c));
+  if (contexts.length === 0 || bad !== undefined) {
+    throw badValue("debug", value, `a comma-separated list of ${DEBUG_CONTEXTS.join(", ")}`);
+  }
+  return contexts;
+}
+
+const ISOLATION_LEVELS: Readonly<Record<string, boolean>> = { read_committed: false, read_uncommitted: true };
+const ENDPOINT_IDENTIFICATION: Readonly<Record<string, boolean>> = { https: true, none: false };
+
+/** The checks of single values, by property name (after aliases); each returns the parsed value. */
+const VALUE_CHECKS: Readonly<Record<string, (value: string) => unknown>> = {
+  "bootstrap.servers": (v) => parseBrokers(v),
+  "security.protocol": (v) => {
+    const protocol = v.toLowerCase() as Protocol;
+    if (!PROTOCOLS.includes(protocol)) throw badValue("security.protocol", v, PROTOCOLS.join(", "));
+    return protocol;
+  },
+  "sasl.mechanism": (v) => {
+    const mechanism = own<string>(MECHANISMS, v.toUpperCase()) as KafkaJsSasl["mechanism"] | undefined;
+    if (!mechanism) throw badValue("sasl.mechanism", v, Object.keys(MECHANISMS).join(", "));
+    return mechanism;
+  },
+  "enable.ssl.certificate.verification": (v) => parseBool("enable.ssl.certificate.verification", v),
+  "ssl.endpoint.identification.algorithm": (v) => {
+    const check = own(ENDPOINT_IDENTIFICATION, v.toLowerCase());
+    if (check === undefined) throw badValue("ssl.endpoint.identification.algorithm", v, "https or none");
+    return check;
+  },
+  "session.timeout.ms": (v) => parseInteger("session.timeout.ms", v, 1000, 3_600_000, "milliseconds"),
+  "auto.offset.reset": (v) => {
+    const fromBeginning = own(OFFSET_RESETS, v.toLowerCase());
+    if (fromBeginning === undefined) {
+      throw badValue("auto.offset.reset", v, Object.keys(OFFSET_RESETS).join(", "));
+    }
+    return fromBeginning;
+  },
+  "isolation.level": (v) => {
+    const uncommitted = own(ISOLATION_LEVELS, v.toLowerCase());
+    if (uncommitted === undefined) throw badValue("isolation.level", v, "read_committed or read_uncommitted");
+    return uncommitted;
+  },
+  // librdkafka's ranges.
+  "fetch.max.bytes": (v) => parseInteger("fetch.max.bytes", v, 1, 2_147_483_135, "bytes"),
+  "max.partition.fetch.bytes": (v) => parseInteger("max.partition.fetch.bytes", v, 1, 1_000_000_000, "bytes"),
+  "fetch.wait.max.ms": (v) => parseInteger("fetch.wait.max.ms", v, 0, 300_000, "milliseconds"),
+  "request.timeout.ms": (v) => parseInteger("request.timeout.ms", v, 10, 900_000, "milliseconds"),
+  "debug": (v) => parseDebug(v),
+};
+
+/**
+ * Checks one property: its name (known and supported) and its value on its own (a number in range, one
+ * of the allowed words, host:port entries). What depends on other properties or on files is checked by
+ * {@linkcode toKafkaJsConfig}.
+ *
+ * @throws KafkaPropertyError naming the property and what is expected (never showing a secret value).
+ * @example
+ * ```ts
+ * checkProperty("session.timeout.ms", "6000"); // fine
+ * checkProperty("session.timeout.ms", "abc"); // throws: invalid value "abc" for Kafka property session.timeout.ms: ...
+ * ```
+ */
+export function checkProperty(name: string, value: string): void {
+  if (!KNOWN_PROPERTIES.includes(name)) throw unknownProperty(name);
+  const v = value.trim();
+  if (v === "") return; // an empty value is as if unset
+  VALUE_CHECKS[ALIASES[name] ?? name]?.(v);
 }
 
 /**
@@ -330,13 +538,20 @@ function parseBool(name: string, value: string): boolean {
  * `security.protocol` (plaintext | ssl | sasl_plaintext | sasl_ssl, any case; default plaintext),
  * `sasl.mechanism`/`sasl.mechanisms` (PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512), `sasl.username`,
  * `sasl.password`, `ssl.ca.location` (PEM file, read with `options.readFile`),
+ * `ssl.certificate.location` and `ssl.key.location` (the client's certificate and key, PEM, for mutual
+ * TLS; both or neither), `ssl.key.password` (decrypts the key), `ssl.endpoint.identification.algorithm`
+ * (https, the default: the broker's certificate must name the host; none: any name),
  * `enable.ssl.certificate.verification` (default true; false adds a warning), `group.id`,
- * `session.timeout.ms`, `client.id`, `auto.offset.reset` (earliest | smallest | beginning |
- * latest | largest | end).
+ * `session.timeout.ms`, `client.id`, `auto.offset.reset` (earliest | smallest | beginning | latest |
+ * largest | end), `isolation.level` (read_committed, the default, | read_uncommitted), `fetch.max.bytes`,
+ * `max.partition.fetch.bytes`, `fetch.wait.max.ms`, `request.timeout.ms`/`socket.timeout.ms`, `debug`
+ * (librdkafka contexts; kafkajs then logs everything at its debug level). `group.instance.id` is refused
+ * as known but unsupported ({@linkcode UNSUPPORTED_PROPERTIES}).
  *
- * Error messages name the property and its environment variable but never contain the password.
+ * Error messages name the property and its environment variable but never contain a password.
  *
- * @throws Error on an unknown property, an invalid value, or missing SASL credentials.
+ * @throws KafkaPropertyError on an unknown or unsupported property, an invalid value, or missing SASL
+ * credentials or half of a client certificate; Error when a PEM file cannot be read or holds no PEM.
  * @example
  * ```ts
  * const cfg = toKafkaJsConfig(
@@ -371,34 +586,40 @@ export function toKafkaJsConfig(
     const v = p[name]?.trim();
     return v === undefined || v === "" ? undefined : v;
   };
+  /** The checked value of a property, or undefined when it is not set. */
+  const value = <T>(name: string): T | undefined => {
+    const v = get(name);
+    return v === undefined ? undefined : VALUE_CHECKS[name](v) as T;
+  };
 
   const servers = get("bootstrap.servers");
   if (servers === undefined) {
-    throw new Error(`missing Kafka ${where("bootstrap.servers")}: set it to host:port[,host:port...]`);
+    throw new KafkaPropertyError(
+      `missing Kafka ${where("bootstrap.servers")}: set it to host:port[,host:port...]`,
+    );
   }
   const brokers = parseBrokers(servers);
 
-  const protocolRaw = get("security.protocol") ?? "plaintext";
-  const protocol = protocolRaw.toLowerCase() as Protocol;
-  if (!PROTOCOLS.includes(protocol)) throw badValue("security.protocol", protocolRaw, PROTOCOLS.join(", "));
+  const protocol = value<Protocol>("security.protocol") ?? "plaintext";
   const useSasl = protocol.startsWith("sasl_");
   const useTls = protocol === "ssl" || protocol === "sasl_ssl";
 
   const kafka: KafkaJsClientConfig = { clientId: get("client.id") ?? DEFAULT_CLIENT_ID, brokers };
+  const requestTimeout = value<number>("request.timeout.ms");
+  if (requestTimeout !== undefined) kafka.requestTimeout = requestTimeout;
 
   // --- SASL ---
   const saslSet = ["sasl.mechanism", "sasl.username", "sasl.password"].filter((n) => get(n) !== undefined);
   if (useSasl) {
     const mechRaw = get("sasl.mechanism");
     if (mechRaw === undefined) {
-      throw new Error(
+      throw new KafkaPropertyError(
         `security.protocol=${protocol} needs ${where("sasl.mechanism")}: one of ${
           Object.keys(MECHANISMS).join(", ")
         }`,
       );
     }
-    const mechanism = MECHANISMS[mechRaw.toUpperCase() as keyof typeof MECHANISMS];
-    if (!mechanism) throw badValue("sasl.mechanism", mechRaw, Object.keys(MECHANISMS).join(", "));
+    const mechanism = value<KafkaJsSasl["mechanism"]>("sasl.mechanism")!;
     const username = get("sasl.username");
     const password = p["sasl.password"]; // not trimmed: a password may legitimately have spaces
     const missing = [
@@ -406,7 +627,7 @@ export function toKafkaJsConfig(
       ...(password === undefined || password === "" ? ["sasl.password"] : []),
     ];
     if (missing.length > 0) {
-      throw new Error(
+      throw new KafkaPropertyError(
         `security.protocol=${protocol} with sasl.mechanism=${mechRaw.toUpperCase()} needs credentials: set ${
           missing.map(where).join(" and ")
         }`,
@@ -414,75 +635,124 @@ export function toKafkaJsConfig(
     }
     kafka.sasl = { mechanism, username: username!, password: password! };
   } else if (saslSet.length > 0) {
+    value("sasl.mechanism");
     warnings.push(`ignoring ${saslSet.join(", ")}: security.protocol=${protocol} does not use SASL`);
   }
 
   // --- TLS ---
+  const pem = (name: string, path: string, marker: RegExp, what: string): string => {
+    if (!options.readFile) {
+      throw new Error(`Kafka property ${name} is set but no readFile function was given`);
+    }
+    let text: string;
+    try {
+      text = options.readFile(path);
+    } catch (e) {
+      throw new Error(`Kafka ${where(name)}: cannot read "${path}": ${(e as Error)?.message ?? e}`);
+    }
+    if (!marker.test(text)) {
+      throw new Error(`Kafka ${where(name)}: "${path}" holds no PEM ${what}`);
+    }
+    return text;
+  };
+  const tlsProperties = [
+    "ssl.ca.location",
+    "ssl.certificate.location",
+    "ssl.key.location",
+    "ssl.key.password",
+    "ssl.endpoint.identification.algorithm",
+    "enable.ssl.certificate.verification",
+  ];
   const caLocation = get("ssl.ca.location");
-  const verifyRaw = get("enable.ssl.certificate.verification");
-  const verify = verifyRaw === undefined ? true : parseBool("enable.ssl.certificate.verification", verifyRaw);
+  const verify = value<boolean>("enable.ssl.certificate.verification") ?? true;
+  const checkHostName = value<boolean>("ssl.endpoint.identification.algorithm") ?? true;
+  const certLocation = get("ssl.certificate.location");
+  const keyLocation = get("ssl.key.location");
+  const keyPassword = p["ssl.key.password"]; // not trimmed, like sasl.password
   if (useTls) {
     const ssl: KafkaJsTls = { rejectUnauthorized: verify };
     if (caLocation !== undefined) {
-      if (!options.readFile) {
-        throw new Error("Kafka property ssl.ca.location is set but no readFile function was given");
-      }
-      let pem: string;
-      try {
-        pem = options.readFile(caLocation);
-      } catch (e) {
-        throw new Error(
-          `Kafka ${where("ssl.ca.location")}: cannot read "${caLocation}": ${(e as Error)?.message ?? e}`,
-        );
-      }
-      if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-        throw new Error(
-          `Kafka ${
-            where("ssl.ca.location")
-          }: "${caLocation}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
-        );
-      }
-      ssl.ca = [pem];
+      ssl.ca = [pem("ssl.ca.location", caLocation, /-----BEGIN CERTIFICATE-----/, "certificate")];
     }
+    if ((certLocation === undefined) !== (keyLocation === undefined)) {
+      const [set, unset] = certLocation === undefined
+        ? ["ssl.key.location", "ssl.certificate.location"]
+        : ["ssl.certificate.location", "ssl.key.location"];
+      throw new KafkaPropertyError(
+        `Kafka property ${set} needs ${
+          where(unset)
+        }: a client certificate needs both the certificate and its key`,
+      );
+    }
+    if (certLocation !== undefined && keyLocation !== undefined) {
+      ssl.cert = pem("ssl.certificate.location", certLocation, /-----BEGIN CERTIFICATE-----/, "certificate");
+      ssl.key = pem("ssl.key.location", keyLocation, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, "private key");
+      if (keyPassword !== undefined && keyPassword !== "") ssl.passphrase = keyPassword;
+      // Checked here: a TLS library given a key it cannot decrypt may fail with a bare "bad decrypt", or
+      // (Deno) send no certificate at all, which the broker reports as a bad certificate.
+      try {
+        createPrivateKey({
+          key: ssl.key,
+          ...(ssl.passphrase !== undefined ? { passphrase: ssl.passphrase } : {}),
+        });
+      } catch {
+        const encrypted = /ENCRYPTED/.test(ssl.key);
+        throw new Error(
+          !encrypted
+            ? `Kafka ${where("ssl.key.location")}: "${keyLocation}" holds no private key that can be read`
+            : ssl.passphrase === undefined
+            ? `Kafka ${where("ssl.key.location")}: the key in "${keyLocation}" is encrypted: set ${
+              where("ssl.key.password")
+            }`
+            : `Kafka ${where("ssl.key.password")} does not decrypt the key in "${keyLocation}"`,
+        );
+      }
+    } else if (keyPassword !== undefined && keyPassword !== "") {
+      warnings.push("ignoring ssl.key.password: no ssl.key.location is set");
+    }
+    if (!checkHostName) ssl.checkServerIdentity = () => undefined;
     if (!verify) {
       warnings.push(
         "TLS certificate verification is disabled (enable.ssl.certificate.verification=false): " +
           "the broker's identity is not checked; use only for testing",
       );
+    } else if (!checkHostName) {
+      warnings.push(
+        "ssl.endpoint.identification.algorithm=none: the broker's certificate may name any host " +
+          "(it must still be signed by a trusted CA)",
+      );
     }
     kafka.ssl = ssl;
-  } else if (caLocation !== undefined || verifyRaw !== undefined) {
-    const ignored = [
-      caLocation !== undefined ? "ssl.ca.location" : "",
-      verifyRaw !== undefined ? "enable.ssl.certificate.verification" : "",
-    ]
-      .filter((s) => s !== "");
-    warnings.push(`ignoring ${ignored.join(", ")}: security.protocol=${protocol} does not use TLS`);
+  } else {
+    const ignored = tlsProperties.filter((name) => get(name) !== undefined);
+    if (ignored.length > 0) {
+      warnings.push(`ignoring ${ignored.join(", ")}: security.protocol=${protocol} does not use TLS`);
+    }
   }
 
   // --- consumer ---
-  let sessionTimeout = DEFAULT_SESSION_TIMEOUT_MS;
-  const stRaw = get("session.timeout.ms");
-  if (stRaw !== undefined) {
-    sessionTimeout = Number(stRaw);
-    if (!/^\d+$/.test(stRaw) || sessionTimeout < 1000 || sessionTimeout > 3_600_000) {
-      throw badValue("session.timeout.ms", stRaw, "an integer number of milliseconds from 1000 to 3600000");
-    }
-  }
+  const sessionTimeout = value<number>("session.timeout.ms") ?? DEFAULT_SESSION_TIMEOUT_MS;
   const consumer: KafkaJsConsumerConfig = {
     groupId: get("group.id") ?? options.defaultGroupId ?? DEFAULT_GROUP_ID,
     sessionTimeout,
     heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
   };
+  const readUncommitted = value<boolean>("isolation.level");
+  if (readUncommitted) consumer.readUncommitted = true;
+  const fetch = [
+    ["fetch.max.bytes", "maxBytes"],
+    ["max.partition.fetch.bytes", "maxBytesPerPartition"],
+    ["fetch.wait.max.ms", "maxWaitTimeInMs"],
+  ] as const;
+  for (const [name, option] of fetch) {
+    const n = value<number>(name);
+    if (n !== undefined) consumer[option] = n;
+  }
 
   const result: KafkaJsSettings = { kafka, consumer, warnings };
-  const resetRaw = get("auto.offset.reset");
-  if (resetRaw !== undefined) {
-    const fromBeginning = OFFSET_RESETS[resetRaw.toLowerCase()];
-    if (fromBeginning === undefined) {
-      throw badValue("auto.offset.reset", resetRaw, Object.keys(OFFSET_RESETS).join(", "));
-    }
-    result.fromBeginning = fromBeginning;
-  }
+  const fromBeginning = value<boolean>("auto.offset.reset");
+  if (fromBeginning !== undefined) result.fromBeginning = fromBeginning;
+  const debug = value<string[]>("debug");
+  if (debug !== undefined) result.debug = debug;
   return result;
 }

@@ -1,6 +1,9 @@
 import { test } from "../../test/harness.ts";
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import {
+  checkProperty,
+  KafkaPropertyError,
   KNOWN_PROPERTIES,
   mergeProperties,
   parseProperties,
@@ -11,7 +14,21 @@ import {
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const SECRET = "pa55-W0rd-do-not-leak";
-const files: Record<string, string> = { "/ca.pem": PEM, "/not-a-cert.txt": "hello" };
+const key = (encoding: { cipher?: string; passphrase?: string }) =>
+  generateKeyPairSync("ec", {
+    namedCurve: "prime256v1",
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem", ...encoding },
+  }).privateKey as string;
+const KEY = key({});
+const ENCRYPTED_KEY = key({ cipher: "aes-256-cbc", passphrase: SECRET });
+const files: Record<string, string> = {
+  "/ca.pem": PEM,
+  "/not-a-cert.txt": "hello",
+  "/client.pem": PEM,
+  "/client.key": KEY,
+  "/client-enc.key": ENCRYPTED_KEY,
+};
 const readFile = (path: string): string => {
   if (path in files) return files[path];
   throw new Error(`ENOENT: no such file ${path}`);
@@ -81,11 +98,13 @@ test("kafka config: propertiesFromEnv maps known KAFKA_* variables only", () => 
     "enable.ssl.certificate.verification": "true",
     "session.timeout.ms": "10000",
   });
-  // Every known property has its variable.
+  // Every known property has its variable, but debug: Kafka's scripts read KAFKA_DEBUG for the JVM.
   for (const name of KNOWN_PROPERTIES) {
     const envName = "KAFKA_" + name.toUpperCase().replaceAll(".", "_");
-    assert.deepEqual(propertiesFromEnv({ [envName]: "v" }), { [name]: "v" });
+    assert.deepEqual(propertiesFromEnv({ [envName]: "v" }), name === "debug" ? {} : { [name]: "v" });
   }
+  // An unsupported property is read too, so that it is refused rather than ignored.
+  assert.deepEqual(propertiesFromEnv({ KAFKA_GROUP_INSTANCE_ID: "r1" }), { "group.instance.id": "r1" });
 });
 
 test("kafka config: mergeProperties precedence is flags > env > file, aliases folded", () => {
@@ -316,4 +335,194 @@ test("kafka config: redactProperties hides the password", () => {
     "sasl.password": "***",
     "group.id": "g",
   });
+});
+
+test("kafka config: mutual TLS: client certificate, key and key password; both or neither (issue 13.6)", () => {
+  const base = { "bootstrap.servers": "h:9095", "security.protocol": "ssl", "ssl.ca.location": "/ca.pem" };
+  const mtls = toKafkaJsConfig(
+    {
+      ...base,
+      "ssl.certificate.location": "/client.pem",
+      "ssl.key.location": "/client-enc.key",
+      "ssl.key.password": SECRET,
+    },
+    { readFile },
+  );
+  assert.deepEqual(mtls.kafka.ssl, {
+    ca: [PEM],
+    rejectUnauthorized: true,
+    cert: PEM,
+    key: ENCRYPTED_KEY,
+    passphrase: SECRET,
+  });
+  assert.deepEqual(mtls.warnings, []);
+  const plainKey = toKafkaJsConfig(
+    { ...base, "ssl.certificate.location": "/client.pem", "ssl.key.location": "/client.key" },
+    { readFile },
+  );
+  assert.equal(plainKey.kafka.ssl?.key, KEY);
+  assert.equal(plainKey.kafka.ssl?.passphrase, undefined);
+  const half = (props: Record<string, string>, pattern: RegExp) =>
+    assert.throws(() => toKafkaJsConfig({ ...base, ...props }, { readFile }), (e: unknown) => {
+      assert.ok(e instanceof KafkaPropertyError, String(e));
+      assert.match((e as Error).message, pattern);
+      return true;
+    });
+  half(
+    { "ssl.certificate.location": "/client.pem" },
+    /ssl\.certificate\.location needs property ssl\.key\.location/,
+  );
+  half({ "ssl.key.location": "/client.key" }, /ssl\.key\.location needs property ssl\.certificate\.location/);
+  // A file that is not what it should be is no usage error: it is the file's fault.
+  const wrong = throwsWith(
+    () =>
+      toKafkaJsConfig({
+        ...base,
+        "ssl.certificate.location": "/client.pem",
+        "ssl.key.location": "/client.pem",
+      }, { readFile }),
+    /ssl\.key\.location .*"\/client\.pem" holds no PEM private key/,
+  );
+  assert.ok(wrong);
+  throwsWith(
+    () =>
+      toKafkaJsConfig(
+        { ...base, "ssl.certificate.location": "/nope.pem", "ssl.key.location": "/client.key" },
+        { readFile },
+      ),
+    /ssl\.certificate\.location .*cannot read "\/nope\.pem"/,
+  );
+  // A key that cannot be decrypted is found before connecting (Deno would send no certificate at all).
+  const encrypted = {
+    ...base,
+    "ssl.certificate.location": "/client.pem",
+    "ssl.key.location": "/client-enc.key",
+  };
+  throwsWith(
+    () => toKafkaJsConfig({ ...encrypted, "ssl.key.password": `${SECRET}-wrong` }, { readFile }),
+    /^Kafka property ssl\.key\.password \(env KAFKA_SSL_KEY_PASSWORD\) does not decrypt the key in "\/client-enc\.key"$/,
+  );
+  throwsWith(
+    () => toKafkaJsConfig(encrypted, { readFile }),
+    /the key in "\/client-enc\.key" is encrypted: set property ssl\.key\.password \(env KAFKA_SSL_KEY_PASSWORD\)$/,
+  );
+  // The key password is a secret: redacted, and never shown in an error.
+  assert.deepEqual(redactProperties({ "ssl.key.password": SECRET }), { "ssl.key.password": "***" });
+  // Without TLS, the TLS properties are ignored with a warning.
+  const plain = toKafkaJsConfig(
+    {
+      "bootstrap.servers": "h:1",
+      "ssl.certificate.location": "/client.pem",
+      "ssl.key.location": "/client.key",
+    },
+    { readFile },
+  );
+  assert.equal(plain.kafka.ssl, undefined);
+  assert.deepEqual(plain.warnings, [
+    "ignoring ssl.certificate.location, ssl.key.location: security.protocol=plaintext does not use TLS",
+  ]);
+});
+
+test("kafka config: ssl.endpoint.identification.algorithm=none skips the host-name check only (issue 13.6)", () => {
+  const base = { "bootstrap.servers": "h:9093", "security.protocol": "ssl" };
+  const https = toKafkaJsConfig({ ...base, "ssl.endpoint.identification.algorithm": "https" }, { readFile });
+  assert.deepEqual(https.kafka.ssl, { rejectUnauthorized: true });
+  const none = toKafkaJsConfig({ ...base, "ssl.endpoint.identification.algorithm": "NONE" }, { readFile });
+  assert.equal(none.kafka.ssl?.rejectUnauthorized, true);
+  assert.equal(typeof none.kafka.ssl?.checkServerIdentity, "function");
+  assert.equal(none.kafka.ssl?.checkServerIdentity?.(), undefined);
+  assert.match(
+    none.warnings.join("\n"),
+    /ssl\.endpoint\.identification\.algorithm=none: .* must still be signed/,
+  );
+  throwsWith(
+    () => toKafkaJsConfig({ ...base, "ssl.endpoint.identification.algorithm": "http" }),
+    /expected https or none/,
+  );
+});
+
+test("kafka config: isolation.level, fetch sizes and wait, request timeout, debug (issue 13.6)", () => {
+  const base = { "bootstrap.servers": "h:1" };
+  const defaults = toKafkaJsConfig(base);
+  assert.deepEqual(defaults.consumer, {
+    groupId: "streamreg",
+    sessionTimeout: 30000,
+    heartbeatInterval: 3000,
+  });
+  assert.equal(defaults.kafka.requestTimeout, undefined);
+  assert.equal(defaults.debug, undefined);
+  const set = toKafkaJsConfig({
+    ...base,
+    "isolation.level": "read_uncommitted",
+    "fetch.max.bytes": "1000000",
+    "max.partition.fetch.bytes": "65536",
+    "fetch.wait.max.ms": "0",
+    "socket.timeout.ms": "20000",
+    "debug": "broker, fetch",
+  });
+  assert.deepEqual(set.consumer, {
+    groupId: "streamreg",
+    sessionTimeout: 30000,
+    heartbeatInterval: 3000,
+    readUncommitted: true,
+    maxBytes: 1_000_000,
+    maxBytesPerPartition: 65536,
+    maxWaitTimeInMs: 0,
+  });
+  assert.equal(set.kafka.requestTimeout, 20000);
+  assert.deepEqual(set.debug, ["broker", "fetch"]);
+  assert.equal(
+    toKafkaJsConfig({ ...base, "isolation.level": "READ_COMMITTED" }).consumer.readUncommitted,
+    undefined,
+  );
+  assert.equal(toKafkaJsConfig({ ...base, "request.timeout.ms": "900000" }).kafka.requestTimeout, 900000);
+  throwsWith(
+    () => toKafkaJsConfig({ ...base, "socket.timeout.ms": "1000", "request.timeout.ms": "2000" }),
+    /"request\.timeout\.ms" and its alias conflict/,
+  );
+  for (
+    const [name, value, expected] of [
+      ["isolation.level", "committed", /expected read_committed or read_uncommitted/],
+      ["fetch.max.bytes", "0", /from 1 to 2147483135/],
+      ["max.partition.fetch.bytes", "1e6", /from 1 to 1000000000/],
+      ["fetch.wait.max.ms", "300001", /from 0 to 300000/],
+      ["request.timeout.ms", "5", /from 10 to 900000/],
+      ["session.timeout.ms", "abc", /from 1000 to 3600000/],
+      ["debug", "broker,nope", /expected a comma-separated list of all, generic, broker/],
+      ["auto.offset.reset", "constructor", /expected earliest/],
+    ] as const
+  ) {
+    assert.throws(() => toKafkaJsConfig({ ...base, [name]: value }), (e: unknown) => {
+      assert.ok(e instanceof KafkaPropertyError, `${name}=${value}: ${e}`);
+      assert.match((e as Error).message, expected);
+      assert.match((e as Error).message, new RegExp(`^invalid value "${value}" for Kafka property ${name}`));
+      return true;
+    });
+    assert.throws(() => checkProperty(name, value), KafkaPropertyError);
+  }
+});
+
+test("kafka config: group.instance.id is known but unsupported, and says why (issue 13.6)", () => {
+  for (
+    const fn of [
+      () => toKafkaJsConfig({ "bootstrap.servers": "h:1", "group.instance.id": "r1" }),
+      () => checkProperty("group.instance.id", "r1"),
+    ]
+  ) {
+    assert.throws(fn, (e: unknown) => {
+      assert.ok(e instanceof KafkaPropertyError);
+      assert.match(
+        (e as Error).message,
+        /^Kafka property "group\.instance\.id" is known but unsupported: kafkajs 2\.2\.4 has no static group membership \(KIP-345\)/,
+      );
+      return true;
+    });
+  }
+  assert.throws(
+    () => checkProperty("isolation.levl", "x"),
+    /unknown Kafka property "isolation\.levl" \(did you mean "isolation\.level"\?\)/,
+  );
+  checkProperty("session.timeout.ms", "6000");
+  checkProperty("session.timeout.ms", ""); // empty: as if unset
+  checkProperty("ssl.key.password", "anything");
 });

@@ -24,15 +24,16 @@ import process from "node:process";
 import { Kafka, type LogEntry, logLevel } from "kafkajs";
 import { type FlagSpec, type FlagValues, UsageError } from "../cli/flags.ts";
 import {
+  checkProperty,
   DEFAULT_GROUP_ID,
+  ENV_PROPERTIES,
   envNameOf,
   type KafkaJsSettings,
-  KNOWN_PROPERTIES,
+  KafkaPropertyError,
   mergeProperties,
   parseProperties,
   propertiesFromEnv,
   toKafkaJsConfig,
-  unknownProperty,
 } from "./config.ts";
 
 /**
@@ -49,7 +50,7 @@ export const DEFAULT_TOPIC = "linear-regression";
 export const CONNECTION_TIMEOUT_MS = 5_000;
 /** Time allowed for a SASL authentication, in milliseconds. */
 export const AUTHENTICATION_TIMEOUT_MS = 5_000;
-/** Time allowed for one request, in milliseconds. */
+/** Time allowed for one request, in milliseconds, unless request.timeout.ms says otherwise. */
 export const REQUEST_TIMEOUT_MS = 15_000;
 /**
  * Time allowed to connect, authenticate and read the topic's metadata and offsets before giving up
@@ -70,6 +71,7 @@ export function connectionFlags(options: { group: boolean; topicHelp: string }):
     {
       name: "brokers",
       short: "b",
+      aliases: ["bootstrap-server"], // as kafka-console-consumer.sh spells it
       value: "HOST:PORT,...",
       help: "bootstrap.servers: required, here, in KAFKA_BOOTSTRAP_SERVERS or in -F",
     },
@@ -105,9 +107,15 @@ export const PROPERTY_HELP: readonly string[] = [
   "Kafka properties, named as in librdkafka (-X KEY=VALUE, the -F file, or KAFKA_* variables):",
   "  bootstrap.servers, security.protocol (plaintext | ssl | sasl_plaintext | sasl_ssl), sasl.mechanism",
   "  (PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512), sasl.username, sasl.password, ssl.ca.location (a CA certificate,",
-  "  PEM), enable.ssl.certificate.verification, group.id, session.timeout.ms, client.id, auto.offset.reset.",
-  "  A variable is the name upper-cased with dots as underscores (KAFKA_SASL_PASSWORD=...), so no secret",
-  "  needs to be on the command line. Flags win over the environment, which wins over the -F file.",
+  "  PEM), ssl.certificate.location and ssl.key.location (a client certificate and its key, PEM, for mutual",
+  "  TLS), ssl.key.password, ssl.endpoint.identification.algorithm (https | none),",
+  "  enable.ssl.certificate.verification, group.id, session.timeout.ms, client.id, auto.offset.reset,",
+  "  isolation.level (read_committed, the default | read_uncommitted), fetch.max.bytes,",
+  "  max.partition.fetch.bytes, fetch.wait.max.ms, request.timeout.ms (or socket.timeout.ms), debug (e.g.",
+  "  all: kafkajs's debug log on stderr; it cannot filter by context). group.instance.id is refused: kafkajs",
+  "  has no static membership. An unknown property or a bad value is a usage error (exit 2).",
+  "  A variable is the name upper-cased with dots as underscores (KAFKA_SASL_PASSWORD=...; not KAFKA_DEBUG),",
+  "  so no secret needs to be on the command line. Flags win over the environment, which wins over -F.",
   "  TLS (ssl, sasl_ssl): the broker's certificate is verified, against ssl.ca.location if set, else the",
   "  system's CAs; an untrusted certificate fails the run. -X enable.ssl.certificate.verification=false",
   "  turns verification off (for testing only), and a warning says so on stderr. The password never appears",
@@ -134,9 +142,20 @@ export interface ConnectionFlags {
 const asList = (value: FlagValues[string]): readonly string[] =>
   Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
 
+/** A property check as a usage error, its message starting with `where`. */
+function checked(where: string, name: string, value: string): void {
+  try {
+    checkProperty(name, value);
+  } catch (error) {
+    if (error instanceof KafkaPropertyError) throw new UsageError(`${where}: ${error.message}`);
+    throw error;
+  }
+}
+
 /**
- * Checks the connection flags; throws {@linkcode UsageError} for a malformed `-X`, an unknown property,
- * or `-b`/`-G` contradicting `-X`.
+ * Checks the connection flags; throws {@linkcode UsageError} for a malformed `-X`, an unknown or
+ * unsupported property, an invalid value, a property given twice with different values, or `-b`/`-G`
+ * contradicting `-X`.
  *
  * @example
  * ```ts
@@ -152,8 +171,12 @@ export function parseConnectionFlags(values: FlagValues, options: { group: boole
     if (key === "") {
       throw new UsageError(`-X: expected KEY=VALUE (a Kafka property), got "${eq < 0 ? item : "=..."}"`);
     }
-    if (!KNOWN_PROPERTIES.includes(key)) throw new UsageError(`-X: ${unknownProperty(key).message}`);
-    properties[key] = item.slice(eq + 1).trim();
+    const value = item.slice(eq + 1).trim();
+    checked("-X", key, value);
+    if (key in properties && properties[key] !== value) {
+      throw new UsageError(`-X ${key} is given twice ("${properties[key]}" and "${value}"): give it once`);
+    }
+    properties[key] = value;
   }
   const dedicated: [string, string, string][] = [["brokers", "b", "bootstrap.servers"]];
   if (options.group) dedicated.push(["group", "G", "group.id"]);
@@ -164,6 +187,7 @@ export function parseConnectionFlags(values: FlagValues, options: { group: boole
     if (property in properties && properties[property] !== value.trim()) {
       throw new UsageError(`-${short} and -X ${property} disagree: give one of them`);
     }
+    checked(`-${short}`, property, value);
     properties[property] = value.trim();
   }
   const topic = typeof values.topic === "string" ? values.topic : DEFAULT_TOPIC;
@@ -225,10 +249,15 @@ function readReason(error: unknown): string {
   return message.replace(/^cannot read "[^"]*": /, "");
 }
 
+/** The properties naming PEM files, read by {@linkcode resolveConnection}. */
+const FILE_PROPERTIES = ["ssl.ca.location", "ssl.certificate.location", "ssl.key.location"];
+
 /**
  * Resolves the connection from the flags, the `KAFKA_*` environment and the `-F` file, reading the CA
- * certificate if one is named. Rejects with a one-line message naming the property and where it came
- * from; never with the password.
+ * certificate and the client certificate and key if they are named. Rejects with a one-line message
+ * naming the property and where it came from; never with a password. An unknown or unsupported
+ * property, an invalid value or a missing one (the broker, SASL credentials) rejects with
+ * {@linkcode UsageError}; a file that cannot be read with an `Error`.
  *
  * @example
  * ```ts
@@ -253,38 +282,50 @@ export async function resolveConnection(
     } catch (error) {
       throw new Error(`-F ${path}: ${(error as Error).message}`, { cause: error });
     }
-    for (const name of Object.keys(file)) {
-      if (!KNOWN_PROPERTIES.includes(name)) {
-        throw new Error(`-F ${path}: ${unknownProperty(name).message}`);
-      }
-    }
+    for (const [name, value] of Object.entries(file)) checked(`-F ${path}`, name, value);
   }
   const envRecord: Record<string, string | undefined> = {};
-  for (const name of KNOWN_PROPERTIES) envRecord[envNameOf(name)] = io.env(envNameOf(name));
-  const props = mergeProperties({ file, env: propertiesFromEnv(envRecord), flags: { ...flags.properties } });
+  for (const name of ENV_PROPERTIES) envRecord[envNameOf(name)] = io.env(envNameOf(name));
+  const env = propertiesFromEnv(envRecord);
+  for (const [name, value] of Object.entries(env)) checked(`environment ${envNameOf(name)}`, name, value);
+  let props: Record<string, string>;
+  try {
+    props = mergeProperties({ file, env, flags: { ...flags.properties } });
+  } catch (error) {
+    if (error instanceof KafkaPropertyError) throw new UsageError(error.message);
+    throw error;
+  }
 
   if ((props["bootstrap.servers"] ?? "").trim() === "") {
-    throw new Error(
+    throw new UsageError(
       "no Kafka broker given: pass -b HOST:PORT, or set KAFKA_BOOTSTRAP_SERVERS or bootstrap.servers in the -F file",
     );
   }
-  // The CA file is read here (asynchronously, through the host) and handed to the mapping.
-  const caPath = props["ssl.ca.location"]?.trim();
-  let ca: { text: string } | { error: string } | undefined;
-  if (caPath) {
+  // The PEM files are read here (asynchronously, through the host) and handed to the mapping.
+  const files = new Map<string, { text: string } | { error: string }>();
+  for (const name of FILE_PROPERTIES) {
+    const path = props[name]?.trim();
+    if (!path || files.has(path)) continue;
     try {
-      ca = { text: await io.readText(caPath) };
+      files.set(path, { text: await io.readText(path) });
     } catch (error) {
-      ca = { error: readReason(error) };
+      files.set(path, { error: readReason(error) });
     }
   }
-  const settings = toKafkaJsConfig(props, {
-    readFile: () => {
-      if (ca === undefined) throw new Error("no file");
-      if ("error" in ca) throw new Error(ca.error);
-      return ca.text;
-    },
-  });
+  let settings: KafkaJsSettings;
+  try {
+    settings = toKafkaJsConfig(props, {
+      readFile: (path) => {
+        const file = files.get(path);
+        if (file === undefined) throw new Error("no file");
+        if ("error" in file) throw new Error(file.error);
+        return file.text;
+      },
+    });
+  } catch (error) {
+    if (error instanceof KafkaPropertyError) throw new UsageError(error.message);
+    throw error;
+  }
   const protocol = (props["security.protocol"] ?? "plaintext").trim().toLowerCase();
   return {
     settings,
@@ -358,7 +399,10 @@ export function silenceTimeoutWarnings(): void {
  * ```
  */
 export interface CreateKafkaOptions {
-  /** Where kafkajs's own warnings and errors go; absent: kafkajs is silent. */
+  /**
+   * Where kafkajs's own warnings and errors go (with the debug property: its debug log too); absent:
+   * kafkajs is silent.
+   */
   log?: (line: string) => void;
 }
 
@@ -374,17 +418,25 @@ export interface CreateKafkaOptions {
 export function createKafka(connection: KafkaConnection, options: CreateKafkaOptions = {}): Kafka {
   silenceTimeoutWarnings();
   const log = options.log;
+  const debug = connection.settings.debug !== undefined;
   return new Kafka({
+    requestTimeout: REQUEST_TIMEOUT_MS,
     ...connection.settings.kafka,
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     authenticationTimeout: AUTHENTICATION_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
     retry: { retries: 4, initialRetryTime: 300, maxRetryTime: 3_000 },
-    logLevel: log ? logLevel.WARN : logLevel.NOTHING,
+    logLevel: !log ? logLevel.NOTHING : debug ? logLevel.DEBUG : logLevel.WARN,
     ...(log
       ? {
-        logCreator: () => ({ label, log: entry }: LogEntry) =>
-          log(`kafkajs ${label.toLowerCase()}: ${entry.message}`),
+        logCreator: () => ({ namespace, label, log: entry }: LogEntry) =>
+          log(
+            redact(
+              `kafkajs ${label.toLowerCase()}${
+                debug && namespace ? ` [${namespace}]` : ""
+              }: ${entry.message}`,
+              connection,
+            ),
+          ),
       }
       : {}),
   });
@@ -453,6 +505,13 @@ export function kafkaErrorMessage(error: unknown, context: ErrorContext): string
   if (hasKafkaError(error, "KafkaJSSASLAuthenticationError")) {
     message = `authentication failed at ${at} for user "${c.username ?? ""}" (${c.mechanism ?? "SASL"}): ` +
       "check sasl.username, sasl.password and sasl.mechanism";
+  } else if (/bad.?certificate|certificate.?required|unknown.?ca\b/i.test(text)) {
+    // The broker's alert: it did not accept the client's certificate (mutual TLS), or got none.
+    message = c.settings.kafka.ssl?.cert
+      ? `TLS handshake with ${at} failed: the broker refused the client certificate (${text}): ` +
+        "is ssl.certificate.location signed by a CA the broker trusts?"
+      : `TLS handshake with ${at} failed: the broker asks for a client certificate (${text}): ` +
+        "set ssl.certificate.location and ssl.key.location";
   } else if (TLS_CERT_CODES.has(String(root?.code)) || /certificate|self.signed/i.test(text)) {
     message = `TLS handshake with ${at} failed: ${text}: ` +
       "set ssl.ca.location to the CA certificate (PEM) that signed the broker's certificate";
@@ -464,6 +523,16 @@ export function kafkaErrorMessage(error: unknown, context: ErrorContext): string
     message = `cannot connect to Kafka at ${at}: unknown host (check -b)`;
   } else if (/Connection timeout|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/i.test(text)) {
     message = `cannot connect to Kafka at ${at}: no answer (${text}) (check -b and the network)`;
+  } else if (
+    c.protocol === "ssl" && !c.settings.kafka.ssl?.cert &&
+    (hasKafkaError(error, "KafkaJSConnectionClosedError") ||
+      /^(Not connected|write after end)$|ECONNRESET|EPIPE/i.test(text) ||
+      ["ECONNRESET", "EPIPE", "ERR_STREAM_WRITE_AFTER_END"].includes(String(root?.code)))
+  ) {
+    // With TLS 1.3 the broker's refusal of a missing client certificate comes after the handshake, as a
+    // closed connection (kafkajs then says "Not connected", Deno's TLS socket also "write after end").
+    message = `Kafka at ${at} closed the TLS connection (${text}): if the listener requires a client ` +
+      "certificate, set ssl.certificate.location and ssl.key.location; else check security.protocol";
   } else if (hasKafkaError(error, "KafkaJSConnectionClosedError")) {
     message =
       `Kafka at ${at} closed the connection: does security.protocol=${c.protocol} match the listener?`;
@@ -484,10 +553,12 @@ export function kafkaErrorMessage(error: unknown, context: ErrorContext): string
   return redact(message, c);
 }
 
-/** Removes the password from a message, should a broker or library ever echo it. */
+/** Removes the passwords from a message, should a broker or library ever echo one. */
 function redact(message: string, c: KafkaConnection): string {
-  const password = c.settings.kafka.sasl?.password;
-  return password && password.length >= 3 ? message.split(password).join("***") : message;
+  for (const secret of [c.settings.kafka.sasl?.password, c.settings.kafka.ssl?.passphrase]) {
+    if (secret && secret.length >= 3) message = message.split(secret).join("***");
+  }
+  return message;
 }
 
 /**

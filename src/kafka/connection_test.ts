@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { test } from "../../test/harness.ts";
 import { UsageError } from "../cli/flags.ts";
 import {
@@ -33,12 +34,12 @@ function usage(fn: () => unknown, pattern: RegExp): void {
 
 test("kafka flags: -b, -G and repeated -X become librdkafka properties; the topic defaults", () => {
   const flags = parseConnectionFlags(
-    { brokers: "h:1", group: "g", property: ["client.id=me", "sasl.password= x=y ", "client.id=you"] },
+    { brokers: "h:1", group: "g", property: ["client.id=me", "sasl.password= x=y ", "client.id=me"] },
     { group: true },
   );
   assert.equal(flags.topic, DEFAULT_TOPIC);
   assert.deepEqual(flags.properties, {
-    "client.id": "you",
+    "client.id": "me",
     "sasl.password": "x=y",
     "bootstrap.servers": "h:1",
     "group.id": "g",
@@ -250,4 +251,94 @@ test("produce flags: the tutorial's generator by default; checked values", () =>
   usage(() => parseProduceArgs(["--bogus"]), /^unknown flag --bogus/);
   usage(() => parseProduceArgs(["-G", "g"]), /^unknown flag -G/);
   usage(() => parseProduceArgs(["-X", "nope=1"]), /^-X: unknown Kafka property "nope"/);
+});
+
+test("kafka settings: configuration mistakes found when resolving are usage errors, file failures are not (issue 13.5)", async () => {
+  const resolve = (
+    flags: Record<string, string | string[]>,
+    env: Record<string, string>,
+    files: Record<string, string>,
+  ) => resolveConnection(parseConnectionFlags(flags, { group: true }), io(env, files));
+  const usageRejects = async (promise: Promise<unknown>, pattern: RegExp) => {
+    await assert.rejects(promise, (e: unknown) => {
+      assert.ok(e instanceof UsageError, `a UsageError: ${e}`);
+      assert.match((e as Error).message, pattern);
+      assert.ok(!(e as Error).message.includes(SECRET));
+      return true;
+    });
+  };
+  await usageRejects(resolve({}, {}, {}), /^no Kafka broker given/);
+  await usageRejects(
+    resolve({ config: "/c" }, {}, { "/c": "bootstrap.servers=h:1\nbootstrap.server=x:1\n" }),
+    /^-F \/c: unknown Kafka property "bootstrap.server"/,
+  );
+  await usageRejects(
+    resolve({ config: "/c" }, {}, { "/c": "bootstrap.servers=h:1\nsession.timeout.ms=abc\n" }),
+    /^-F \/c: invalid value "abc" for Kafka property session\.timeout\.ms/,
+  );
+  await usageRejects(
+    resolve({ config: "/c" }, {}, { "/c": "bootstrap.servers=h:1\ngroup.instance.id=r1\n" }),
+    /^-F \/c: Kafka property "group\.instance\.id" is known but unsupported/,
+  );
+  await usageRejects(
+    resolve({ brokers: "h:1" }, { KAFKA_ISOLATION_LEVEL: "dirty" }, {}),
+    /^environment KAFKA_ISOLATION_LEVEL: invalid value "dirty" for Kafka property isolation\.level/,
+  );
+  await usageRejects(
+    resolve({ brokers: "h:1" }, { KAFKA_GROUP_INSTANCE_ID: "r1" }, {}),
+    /^environment KAFKA_GROUP_INSTANCE_ID: Kafka property "group\.instance\.id" is known but unsupported/,
+  );
+  await usageRejects(
+    resolve({ brokers: "h:1", property: ["security.protocol=sasl_ssl", "sasl.mechanism=PLAIN"] }, {}, {}),
+    /needs credentials/,
+  );
+  await usageRejects(
+    resolve({ brokers: "h:1", property: ["security.protocol=ssl", "ssl.key.location=/k"] }, {}, {
+      "/k": "x",
+    }),
+    /ssl\.key\.location needs property ssl\.certificate\.location/,
+  );
+  // KAFKA_DEBUG (the JVM debugger of Kafka's scripts) is no property.
+  const c = await resolve({ brokers: "h:1" }, { KAFKA_DEBUG: "y" }, {});
+  assert.equal(c.settings.debug, undefined);
+  // A file that cannot be read is a failure of the run (exit 1), not a usage error.
+  await assert.rejects(resolve({ config: "/nope" }, {}, {}), (e: unknown) => !(e instanceof UsageError));
+  await assert.rejects(
+    resolve({ brokers: "h:1", property: ["security.protocol=ssl", "ssl.ca.location=/nope.pem"] }, {}, {}),
+    (e: unknown) => !(e instanceof UsageError) && /cannot read "\/nope\.pem"/.test((e as Error).message),
+  );
+});
+
+test("kafka settings: the client certificate and key are read through the host (issue 13.6)", async () => {
+  const KEY = generateKeyPairSync("ec", {
+    namedCurve: "prime256v1",
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem", cipher: "aes-128-cbc", passphrase: SECRET },
+  }).privateKey as string;
+  const c = await resolveConnection(
+    parseConnectionFlags({
+      brokers: "h:9095",
+      property: [
+        "security.protocol=ssl",
+        "ssl.ca.location=/ca.pem",
+        "ssl.certificate.location=/client.pem",
+        "ssl.key.location=/client.key",
+      ],
+    }, { group: true }),
+    io({ KAFKA_SSL_KEY_PASSWORD: SECRET }, {
+      "/ca.pem": PEM,
+      "/client.pem": PEM.replace("MIIB", "MIIC"),
+      "/client.key": KEY,
+    }),
+  );
+  assert.deepEqual(c.settings.kafka.ssl, {
+    ca: [PEM],
+    rejectUnauthorized: true,
+    cert: PEM.replace("MIIB", "MIIC"),
+    key: KEY,
+    passphrase: SECRET,
+  });
+  // The key's password is kept out of messages like the SASL password.
+  const error = Object.assign(new Error(`bad decrypt ${SECRET}`), { name: "KafkaJSConnectionError" });
+  assert.ok(!kafkaErrorMessage(error, { connection: c }).includes(SECRET));
 });

@@ -165,7 +165,9 @@ export function produceHelp(): string {
     "",
     "Flags:",
     ...PRODUCE_FLAGS.map((f, i) =>
-      `  ${left[i].padEnd(width)}${f.help}${f.default !== undefined ? ` (default: ${f.default})` : ""}`
+      `  ${left[i].padEnd(width)}${f.help}${f.aliases?.length ? ` (also --${f.aliases.join(", --")})` : ""}${
+        f.default !== undefined ? ` (default: ${f.default})` : ""
+      }`
     ),
     "",
     ...PROPERTY_HELP,
@@ -285,7 +287,10 @@ export async function produceMain(host: Host): Promise<number> {
     connection = await resolveConnection(options.connection, hostIo(host));
     for (const warning of connection.warnings) host.writeStderr(`produce: ${warning}\n`);
     const c = connection;
-    const kafka = createKafka(c);
+    const kafka = createKafka(
+      c,
+      c.settings.debug ? { log: (line) => host.writeStderr(`produce: ${line}\n`) } : {},
+    );
     const p = kafka.producer({ allowAutoTopicCreation: false });
     producer = p;
     const created = await withDeadline(
@@ -315,7 +320,7 @@ export async function produceMain(host: Host): Promise<number> {
       ? error.message
       : String(error);
     host.writeStderr(`produce: ${message}\n`);
-    return 1;
+    return error instanceof UsageError ? 2 : 1;
   } finally {
     await producer?.disconnect().catch(() => {});
     stopListening();

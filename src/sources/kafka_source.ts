@@ -775,7 +775,10 @@ export class KafkaSource implements Source<KafkaChunk> {
     const message = options.message ?? (() => {});
     markUnsupportedCompression();
     const kafka = options.kafka ??
-      createKafka(c, options.verbose ? { log: (line) => message(`streamreg: ${line}`) } : {});
+      createKafka(
+        c,
+        options.verbose || c.settings.debug ? { log: (line) => message(`streamreg: ${line}`) } : {},
+      );
     const describe = (error: unknown) =>
       new Error(kafkaErrorMessage(error, { connection: c }), { cause: error });
     const guard = <T>(promise: Promise<T>): Promise<T> => {
@@ -884,12 +887,16 @@ export class KafkaSource implements Source<KafkaChunk> {
     });
 
     // 3. The consumer. Offsets are committed by `committed`, never automatically.
-    const fetch = { ...KAFKA_FETCH_DEFAULTS, ...options.fetch };
+    // The fetch properties (fetch.max.bytes, ...) win over the defaults, options.fetch over both.
+    const { groupId: _, sessionTimeout, heartbeatInterval, readUncommitted, ...configured } =
+      c.settings.consumer;
+    const fetch = { ...KAFKA_FETCH_DEFAULTS, ...configured, ...options.fetch };
     const consumer = kafka.consumer({
       groupId: c.groupId,
-      sessionTimeout: c.settings.consumer.sessionTimeout,
-      heartbeatInterval: c.settings.consumer.heartbeatInterval,
+      sessionTimeout,
+      heartbeatInterval,
       allowAutoTopicCreation: false,
+      ...(readUncommitted ? { readUncommitted } : {}),
       ...fetch,
     });
     try {
