@@ -20,6 +20,11 @@ export type TestFn = () => void | Promise<void>;
 export interface TestOptions {
   /** Time limit in milliseconds (Bun only; Deno has no per-test limit). Default 30 000. */
   timeoutMs?: number;
+  /**
+   * Deno's leak checks (ops and resources left open when the test ends): on unless a test sets this to
+   * false and says why beside it. Bun has no such checks.
+   */
+  leakChecks?: boolean;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -43,7 +48,8 @@ export const runtimeName: "deno" | "bun" = isDeno ? "deno" : "bun";
  */
 export function test(name: string, fn: TestFn, options: TestOptions = {}): void {
   if (isDeno) {
-    g.Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+    const leakChecks = options.leakChecks ?? true;
+    g.Deno.test({ name, fn, sanitizeOps: leakChecks, sanitizeResources: leakChecks });
   } else {
     bunTest(name, fn, options.timeoutMs ?? 30_000);
   }
