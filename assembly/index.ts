@@ -9,7 +9,7 @@
 //   reset()
 //   state_ptr(), state_size(), save_state() → bytes, load_state(bytes) → 0 | error code
 //   min_magnitude(), max_magnitude() the accepted range of |x| and |y| (besides 0)
-// See README.md, "The WASM ABI".
+// See docs/numerics.md, "The WASM ABI".
 
 import { LIMBS, NSTAT, clearAll, fixedPtr, fold, normalize } from "./exact_sum";
 import { fitLine, lastIntercept, lastSlope, statistic } from "./closed_form";

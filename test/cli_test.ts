@@ -646,20 +646,56 @@ test("cli: an output path that cannot be written is named, with no advice about 
   }
 });
 
-test("cli: the README's stdout examples under Running work with only Node and npm on PATH", async () => {
-  const readme = await readFile(join(ROOT, "README.md"), "utf8");
-  const block = readme.split("\n## Running\n")[1].split("```sh\n")[1].split("\n```")[0];
-  const lines = block.split("\n").map((l) => l.replace(/\s+#.*$/, ""));
-  const commands = lines.filter((l) => l.includes("--output -"));
-  assert.ok(commands.length > 0, block);
-  // A clone after `npm ci`: Deno and Bun are in node_modules only.
+/** PATH without Deno or Bun, as on a clone after `npm ci` (they are in node_modules only); npm stays. */
+function npmOnlyEnv(): Record<string, string | undefined> {
   const bare = (process.env.PATH ?? "").split(delimiter)
     .filter((dir) => dir !== "" && !existsSync(join(dir, "deno")) && !existsSync(join(dir, "bun")));
   assert.ok(bare.some((dir) => existsSync(join(dir, "npm"))), "npm on PATH");
-  const env = { ...process.env, PATH: bare.join(delimiter), npm_config_update_notifier: "false" };
+  return { ...process.env, PATH: bare.join(delimiter), npm_config_update_notifier: "false" };
+}
+
+/** The first code block opening with "```" + `lang` after the heading `heading` of a Markdown file. */
+async function firstBlock(file: string, heading: string, lang: string): Promise<string> {
+  const text = await readFile(join(ROOT, file), "utf8");
+  const section = text.split(`\n${heading}\n`)[1];
+  assert.ok(section !== undefined, `${file} has a section "${heading}"`);
+  const block = section.split(`\n\`\`\`${lang}\n`)[1]?.split("\n```")[0];
+  assert.ok(block !== undefined, `${file}, "${heading}": a \`\`\`${lang} block`);
+  return block;
+}
+
+test("cli: the stdout examples under Running in docs/cli.md work with only Node and npm on PATH", async () => {
+  const block = await firstBlock("docs/cli.md", "## Running", "sh");
+  const lines = block.split("\n").map((l) => l.replace(/\s+#.*$/, ""));
+  const commands = lines.filter((l) => l.includes("--output -"));
+  assert.ok(commands.length > 0, block);
+  const env = npmOnlyEnv();
   for (const line of commands) {
     const r = await spawnCollect("sh", ["-c", line], { env });
     assert.equal(r.code, 0, `${line}: ${r.stderr}`);
     assert.match(r.stdout, ONE_BATCH, line);
   }
 });
+
+test(
+  "cli: the README's sample output is what its command prints with only Node and npm on PATH (times aside)",
+  async () => {
+    const block = await firstBlock("README.md", "## What it does", "console");
+    const [prompt, ...shown] = block.split("\n");
+    assert.match(prompt, /^\$ npx /, "the sample starts with the command, run through npx");
+    const expected = await expectedLines();
+    // The sample itself: the exact line after each of the tutorial's points, as a change log.
+    assert.deepEqual(checkResultLog(shown.map((l) => l.split(","))), expected, "the README's sample");
+    // Run from the repository's root (spawnCollect's default cwd), as a reader of the README would.
+    const r = await spawnCollect("sh", ["-c", prompt.slice(2)], { env: npmOnlyEnv() });
+    assert.equal(r.code, 0, `${prompt}: ${r.stderr}`);
+    const rows = r.stdout.trimEnd().split("\n").map((l) => l.split(","));
+    assert.deepEqual(checkResultLog(rows), expected, prompt);
+    assert.equal(
+      withoutTime(r.stdout.trimEnd()),
+      withoutTime(shown.join("\n")),
+      "the README shows this output",
+    );
+  },
+  { timeoutMs: 60_000 },
+);

@@ -27,7 +27,7 @@ export interface Fit {
   count: number;
 }
 
-/** The numbers-only ABI of `build/streamreg.wasm`; see README "The WASM ABI". */
+/** The numbers-only ABI of `build/streamreg.wasm`; see docs/numerics.md, "The WASM ABI". */
 export interface CoreExports {
   memory: WebAssembly.Memory;
   input_ptr(): number;
