@@ -71,9 +71,10 @@ function consumeN(consumer, topic, n, fromBeginning) {
     const got = [];
     consumer.subscribe({ topics: [topic], fromBeginning }).then(() =>
       consumer.run({
-        eachMessage: async ({ message }) => {
+        eachMessage: ({ message }) => {
           got.push(String(message.value));
           if (got.length === n) res(got);
+          return Promise.resolve();
         },
       })
     ).catch(rej);
@@ -230,8 +231,10 @@ for (const mech of ["scram-sha-256", "scram-sha-512", "plain"]) {
     const got = await new Promise((res, rej) => {
       c.subscribe({ topics: [topic], fromBeginning: true }).then(() =>
         c.run({
-          eachMessage: async ({ message }) =>
-            String(message.value) === `sasl-${mech}` && res(String(message.value)),
+          eachMessage: ({ message }) => {
+            if (String(message.value) === `sasl-${mech}`) res(String(message.value));
+            return Promise.resolve();
+          },
         })
       ).catch(rej);
     });
