@@ -25,11 +25,17 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RUNTIME: string = isDeno ? (globalThis as any).Deno.execPath() : process.execPath;
 const DEMO = ["--rows", "3", "--rate", "0", "--output", "-", "--no-input-log"];
 
-/** This process's environment without npm's lifecycle variables (`npm test` sets npm_config_*). */
+/** npm's variables that children keep: which cache and config files to use. */
+const KEPT_NPM_VARS = ["npm_config_cache", "npm_config_userconfig", "npm_config_globalconfig"];
+
+/**
+ * This process's environment without the variables npm sets for a script (`npm test`): with them, a child
+ * npm would take the project's npm_config_local_prefix and install into it, or log nothing.
+ */
 function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = { NO_COLOR: "1" };
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.toLowerCase().startsWith("npm_")) env[k] = v;
+    if (v !== undefined && (!k.startsWith("npm_") || KEPT_NPM_VARS.includes(k))) env[k] = v;
   }
   return { ...env, ...extra };
 }
