@@ -16,6 +16,12 @@
  * exits. Each run is checked: exit code 0, the last line of the result log is an insertion, and the input
  * log holds a line per point.
  *
+ * The table also gives the peak reached by the middle of each run (the largest VmHWM sampled in its first
+ * half of wall time). Both collectors size their heaps from the allocation rate and grow them over the
+ * first seconds of a run, which a 10^6-point run (one to ten seconds) does not outlast: a 10^7-point run
+ * whose first-half peak is close to its whole peak has reached a steady state, and the rest of its points
+ * (5·10^6 or more) added little or nothing; a process that kept something per point would grow all along.
+ *
  * - demo: `--rows N --rate 0`.
  * - csv: a file of N points generated once per run of the bench, x = 1.7e9 + i/1000 (epoch seconds with
  *   millisecond fractions), y = 3 + 0.5·(x − 1.7e9) + noise, both written as the shortest decimal that
@@ -104,7 +110,7 @@ function streamreg(runtime: Runtime, args: string[]): [string, string[]] {
 function measured(
   exe: string,
   args: string[],
-): Promise<{ code: number | null; stderr: string; seconds: number; peakMb: number }> {
+): Promise<{ code: number | null; stderr: string; seconds: number; peakMb: number; halfMb: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(exe, args, {
@@ -114,6 +120,8 @@ function measured(
     });
     let stderr = "";
     let peakKb = 0;
+    /** (time since the start in ms, peak so far in kB) at each sample. */
+    const peaks: [number, number][] = [];
     let reading = false;
     child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
     const sample = async () => {
@@ -125,6 +133,7 @@ function measured(
         const kb = Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
         peakKb = Math.max(peakKb, kb);
       }
+      peaks.push([performance.now() - t0, peakKb]);
     };
     const timer = setInterval(sample, SAMPLE_MS);
     child.on("error", (error) => {
@@ -133,7 +142,9 @@ function measured(
     });
     child.on("close", (code) => {
       clearInterval(timer);
-      resolve({ code, stderr, seconds: (performance.now() - t0) / 1000, peakMb: peakKb / 1024 });
+      const ms = performance.now() - t0;
+      const halfKb = peaks.findLast(([t]) => t <= ms / 2)?.[1] ?? 0;
+      resolve({ code, stderr, seconds: ms / 1000, peakMb: peakKb / 1024, halfMb: halfKb / 1024 });
     });
   });
 }
@@ -292,6 +303,7 @@ interface Row {
   runtime: Runtime;
   points: number;
   peakMb: number;
+  halfMb: number;
   seconds: number;
 }
 const rows: Row[] = [];
@@ -334,10 +346,11 @@ try {
         await rm(output);
         await rm(inputLog);
         console.error(
-          `memory_bench: ${source} ${runtime} ${n} points: peak RSS ${r.peakMb.toFixed(0)} MB, ` +
+          `memory_bench: ${source} ${runtime} ${n} points: peak RSS ${r.peakMb.toFixed(0)} MB ` +
+            `(${r.halfMb.toFixed(0)} MB in the first half of the run), ` +
             `${r.seconds.toFixed(1)} s`,
         );
-        rows.push({ source, runtime, points: n, peakMb: r.peakMb, seconds: r.seconds });
+        rows.push({ source, runtime, points: n, peakMb: r.peakMb, halfMb: r.halfMb, seconds: r.seconds });
       }
       if (source === "csv") await rm(input);
     }
@@ -355,6 +368,7 @@ console.log(
 );
 console.log(
   `${"source".padEnd(8)}${"runtime".padEnd(9)}${"points".padStart(10)}${"peak RSS MB".padStart(13)}` +
+    `${"1st half MB".padStart(15)}` +
     `${"time s".padStart(9)}${`ratio ${exp(largest)}/${exp(smallest)}`.padStart(20)}`,
 );
 rows.sort((p, q) =>
@@ -369,7 +383,9 @@ for (const row of rows) {
   const ratio = row.points === largest && largest !== smallest && base ? row.peakMb / base.peakMb : undefined;
   console.log(
     `${row.source.padEnd(8)}${row.runtime.padEnd(9)}${exp(row.points).padStart(10)}` +
-      `${row.peakMb.toFixed(0).padStart(13)}${row.seconds.toFixed(1).padStart(9)}` +
+      `${row.peakMb.toFixed(0).padStart(13)}${row.halfMb.toFixed(0).padStart(15)}${
+        row.seconds.toFixed(1).padStart(9)
+      }` +
       (ratio === undefined ? "" : `${ratio.toFixed(2).padStart(20)}${ratio <= 1.2 ? "  flat" : "  GROWS"}`),
   );
 }
