@@ -386,7 +386,13 @@ for (const row of rows) {
       `${row.peakMb.toFixed(0).padStart(13)}${row.halfMb.toFixed(0).padStart(15)}${
         row.seconds.toFixed(1).padStart(9)
       }` +
-      (ratio === undefined ? "" : `${ratio.toFixed(2).padStart(20)}${ratio <= 1.2 ? "  flat" : "  GROWS"}`),
+      (ratio === undefined ? "" : `${ratio.toFixed(2).padStart(20)}${ratio <= 1.2 ? "  flat" : "  > 1.2"}`),
   );
 }
+console.log(
+  `1st half MB: the peak by the middle of the run; a ${
+    exp(largest)
+  }-point run whose 1st-half peak is near its ` +
+    `peak stopped growing halfway (heap warm-up, not memory kept per point)`,
+);
 process.exit(0);
