@@ -5,11 +5,11 @@
  *
  * Run (broker from `bash scripts/kafka/start.sh`, found through `STREAMREG_KAFKA_STATE_DIR` or
  * `.cache/kafka/run`, or pass -b):
- *   `deno task bench:memory [--points 1000000,10000000] [--sources demo,csv,kafka] [--runtimes deno,bun]`
+ *   `deno task bench:memory [--points 1000000,10000000] [--sources demo,csv,kafka] [--runtimes deno,bun] [--heap MB]`
  *   `bun run bench:memory [same flags]`
  *
  * Whichever runtime runs this file, every run is a fresh subprocess of the runtime named in the table
- * (`deno run -A src/runtime/deno_main.ts` or `bun run src/runtime/bun_main.ts`), with the default heap
+ * (`deno run -A src/runtime/deno_main.ts` or `bun run src/runtime/bun_main.ts`), with the default heap (or `--heap MB`: V8's max-old-space-size, JSC's forceRAMSize)
  * settings and the default sinks: the result change log and the input change log, both to files in a
  * temporary directory. Its peak resident size is the largest VmHWM (the kernel's high-water mark of the
  * process's RSS, so nothing between samples is missed) read from /proc/<pid>/status every 20 ms until it
@@ -58,12 +58,16 @@ const { values } = parseArgs({
     sources: { type: "string", default: "demo,csv,kafka" },
     runtimes: { type: "string", default: "deno,bun" },
     brokers: { type: "string", short: "b" },
+    heap: { type: "string" },
   },
 });
 const usage = (message: string): never => {
   console.error(`memory_bench: ${message}`);
   process.exit(2);
 };
+/** `--heap MB`: run each process with a heap of about MB (Deno: V8's max-old-space-size; Bun: JSC's forceRAMSize). */
+const heapMb = values.heap === undefined ? undefined : Number(values.heap);
+if (heapMb !== undefined && !(Number.isSafeInteger(heapMb) && heapMb >= 32)) usage("--heap must be an integer ≥ 32 (MB)");
 const sizes = values.points.split(",").map(Number);
 if (sizes.length === 0 || sizes.some((n) => !Number.isSafeInteger(n) || n < 2)) {
   usage("--points must be a comma-separated list of integers ≥ 2, e.g. 1000000,10000000");
@@ -102,7 +106,16 @@ if (sources.includes("kafka") && brokers === undefined) {
 /** The command line that runs streamreg under `runtime`. */
 function streamreg(runtime: Runtime, args: string[]): [string, string[]] {
   return runtime === "deno"
-    ? [join(ROOT, "node_modules/deno/deno"), ["run", "-A", join(ROOT, "src/runtime/deno_main.ts"), ...args]]
+    ? [
+      join(ROOT, "node_modules/deno/deno"),
+      [
+        "run",
+        "-A",
+        ...(heapMb ? [`--v8-flags=--max-old-space-size=${heapMb}`] : []),
+        join(ROOT, "src/runtime/deno_main.ts"),
+        ...args,
+      ],
+    ]
     : [join(ROOT, "node_modules/.bin/bun"), ["run", join(ROOT, "src/runtime/bun_main.ts"), ...args]];
 }
 
@@ -116,7 +129,11 @@ function measured(
     const child = spawn(exe, args, {
       cwd: ROOT,
       stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
+      env: {
+        ...process.env,
+        NO_COLOR: "1",
+        ...(heapMb && exe.endsWith("bun") ? { BUN_JSC_forceRAMSize: String(heapMb * 1024 * 1024) } : {}),
+      },
     });
     let stderr = "";
     let peakKb = 0;
@@ -363,7 +380,7 @@ const smallest = Math.min(...sizes);
 const largest = Math.max(...sizes);
 const exp = (n: number) => Number.isInteger(Math.log10(n)) ? `10^${Math.log10(n)}` : String(n);
 console.log(
-  `memory_bench: peak RSS of whole streamreg processes (VmHWM, sampled every ${SAMPLE_MS} ms), default heap; ` +
+  `memory_bench: peak RSS of whole streamreg processes (VmHWM, sampled every ${SAMPLE_MS} ms), ${heapMb ? `heap ${heapMb} MB` : "default heap"}; ` +
     `run by ${isDeno ? "deno" : "bun"}`,
 );
 console.log(
