@@ -10,8 +10,8 @@
 import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { createKafka, parseConnectionFlags, resolveConnection } from "../src/kafka/connection.ts";
-import { KAFKA_FETCH_DEFAULTS } from "../src/sources/kafka_source.ts";
+import { createKafka, parseConnectionFlags, resolveConnection } from "../src/sources/kafka/connection.ts";
+import { KAFKA_FETCH_DEFAULTS } from "../src/sources/kafka/kafka_source.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),

@@ -1,12 +1,12 @@
 /**
  * Sends a test stream of points to a Kafka topic: the reference tutorial's generator by default.
  * `bun run scripts/produce.ts --help` or `deno run -A scripts/produce.ts --help` for the flags; the
- * work is done by `src/kafka/produce.ts`.
+ * work is done by `src/cli/produce.ts`.
  * @module
  */
 import process from "node:process";
 import type { Host } from "../src/cli/host.ts";
-import { produceMain } from "../src/kafka/produce.ts";
+import { produceMain } from "../src/cli/produce.ts";
 
 // deno-lint-ignore no-explicit-any
 const isDeno = (globalThis as any).Deno !== undefined;

@@ -12,8 +12,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
-import { parseProperties } from "../src/kafka/config.ts";
-import { silenceTimeoutWarnings } from "../src/kafka/connection.ts";
+import { parseProperties } from "../src/sources/kafka/config.ts";
+import { silenceTimeoutWarnings } from "../src/sources/kafka/connection.ts";
 import { runtimeName } from "./harness.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));

@@ -26,7 +26,7 @@ import {
   type Rejection,
   type RejectReason,
   type RejectSink,
-} from "../sources/rejection.ts";
+} from "../model/rejection.ts";
 
 /**
  * Options of {@linkcode RejectReporter}.

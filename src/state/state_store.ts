@@ -33,8 +33,8 @@
  */
 
 import type { StateFiles } from "../cli/host.ts";
-import type { Line, PointRun } from "../sinks/sink.ts";
-import { PointCounts } from "../validate/point_counts.ts";
+import type { Line, PointRun } from "../model/sink.ts";
+import { PointCounts } from "../model/point_counts.ts";
 import {
   type Checkpoint,
   decodeCheckpoint,

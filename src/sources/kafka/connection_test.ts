@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { test } from "../../test/harness.ts";
-import { UsageError } from "../cli/flags.ts";
+import { test } from "../../../test/harness.ts";
+import { UsageError } from "../../cli/flags.ts";
 import {
   type ConnectionIo,
   DEFAULT_TOPIC,
@@ -9,7 +9,7 @@ import {
   parseConnectionFlags,
   resolveConnection,
 } from "./connection.ts";
-import { parseProduceArgs } from "./produce.ts";
+import { parseProduceArgs } from "../../cli/produce.ts";
 
 const SECRET = "s3cret-pa55word";
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";

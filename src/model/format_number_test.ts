@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "../../test/harness.ts";
-import { PythonRandom } from "../sources/python_random.ts";
+import { PythonRandom } from "../sources/demo/python_random.ts";
 import { formatNumber } from "./format_number.ts";
 
 test("formatNumber reads back bit for bit, -0 included", () => {

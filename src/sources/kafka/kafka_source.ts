@@ -35,7 +35,7 @@
  * behind the checkpoint after a crash between the two) or `start` say, and needs no header message. A
  * checkpoint the topic no longer matches (offsets past the end, or expired) stops the run with a message.
  *
- * **Compressed messages** kafkajs cannot read (snappy, LZ4, zstd; see `../kafka/unsupported_compression.ts`)
+ * **Compressed messages** kafkajs cannot read (snappy, LZ4, zstd; see `./unsupported_compression.ts`)
  * end the reading at the first of them, with an error naming its partition and offset, after the
  * messages before it: the pipeline writes and commits those, so a later run goes on from there.
  *
@@ -63,8 +63,8 @@ import {
   kafkaErrorMessage,
   SETUP_DEADLINE_MS,
   withDeadline,
-} from "../kafka/connection.ts";
-import { markUnsupportedCompression, unsupportedCompression } from "../kafka/unsupported_compression.ts";
+} from "./connection.ts";
+import { markUnsupportedCompression, unsupportedCompression } from "./unsupported_compression.ts";
 import { ChunkQueue } from "./chunk_queue.ts";
 import {
   DEFAULT_MAX_RECORD_BYTES,
@@ -74,8 +74,8 @@ import {
   showField,
   type SourceReject,
   TOO_LARGE_RAW_BYTES,
-} from "./rejection.ts";
-import type { CommittedBatch, PointChunk, Source } from "./source.ts";
+} from "../../model/rejection.ts";
+import type { CommittedBatch, PointChunk, Source } from "../../model/source.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // Messages → points (pure)

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "../../test/harness.ts";
 import { RegressionCore } from "../core/regression_core.ts";
-import { ChunkQueue } from "../sources/chunk_queue.ts";
-import { DemoSource } from "../sources/demo_source.ts";
-import type { Rejection } from "../sources/rejection.ts";
-import type { CommittedBatch, PointChunk, Source } from "../sources/source.ts";
-import type { BatchUpdate, Sink } from "../sinks/sink.ts";
+import { ChunkQueue } from "../sources/kafka/chunk_queue.ts";
+import { DemoSource } from "../sources/demo/demo_source.ts";
+import type { Rejection } from "../model/rejection.ts";
+import type { CommittedBatch, PointChunk, Source } from "../model/source.ts";
+import type { BatchUpdate, Sink } from "../model/sink.ts";
 import { runPipeline } from "./pipeline.ts";
 
 const loadCore = async () =>

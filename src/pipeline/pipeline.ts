@@ -23,12 +23,12 @@
  * @module
  */
 
-import { Batcher } from "../batcher/batcher.ts";
-import { CommitClock } from "../batcher/commit_clock.ts";
-import { RejectedRecordError, type RejectSink } from "../sources/rejection.ts";
-import type { CommittedBatch, PointChunk, Source } from "../sources/source.ts";
-import { PointValidator } from "../validate/point_validator.ts";
-import type { BatchUpdate, Line, Sink } from "../sinks/sink.ts";
+import { Batcher } from "./batcher/batcher.ts";
+import { CommitClock } from "./batcher/commit_clock.ts";
+import { RejectedRecordError, type RejectSink } from "../model/rejection.ts";
+import type { CommittedBatch, PointChunk, Source } from "../model/source.ts";
+import { PointValidator } from "./validate/point_validator.ts";
+import type { BatchUpdate, Line, Sink } from "../model/sink.ts";
 import { applyBatch, type LineModel } from "./core_stage.ts";
 
 /**

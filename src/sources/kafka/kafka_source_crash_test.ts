@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
-import { test } from "../../test/harness.ts";
-import { parseConnectionFlags, resolveConnection } from "../kafka/connection.ts";
+import { test } from "../../../test/harness.ts";
+import { parseConnectionFlags, resolveConnection } from "./connection.ts";
 import { KafkaSource } from "./kafka_source.ts";
 
 type Listener = (event: { payload: Record<string, unknown> }) => void;

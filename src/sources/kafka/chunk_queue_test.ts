@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "../../test/harness.ts";
+import { test } from "../../../test/harness.ts";
 import { ChunkQueue } from "./chunk_queue.ts";
 
 test("ChunkQueue delivers pushed items in order and ends", async () => {

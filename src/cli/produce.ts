@@ -15,11 +15,11 @@
  */
 
 import type { Producer } from "kafkajs";
-import { type FlagSpec, type FlagValues, numberFlag, parseFlags, UsageError } from "../cli/flags.ts";
-import type { Host } from "../cli/host.ts";
-import { hostIo } from "../cli/kafka_spec.ts";
-import { DEMO_DEFAULTS, DemoSource } from "../sources/demo_source.ts";
-import { formatNumber } from "../sinks/format_number.ts";
+import { type FlagSpec, type FlagValues, numberFlag, parseFlags, UsageError } from "./flags.ts";
+import type { Host } from "./host.ts";
+import { hostIo } from "./kafka_spec.ts";
+import { DEMO_DEFAULTS, DemoSource } from "../sources/demo/demo_source.ts";
+import { formatNumber } from "../model/format_number.ts";
 import {
   connectionFlags,
   createKafka,
@@ -30,7 +30,7 @@ import {
   resolveConnection,
   SETUP_DEADLINE_MS,
   withDeadline,
-} from "./connection.ts";
+} from "../sources/kafka/connection.ts";
 
 /**
  * The flags of `scripts/produce.ts`.

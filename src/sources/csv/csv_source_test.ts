@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "../../test/harness.ts";
+import { test } from "../../../test/harness.ts";
 import { type CsvChunk, CsvSource, type CsvSourceOptions, parseNumber } from "./csv_source.ts";
 
 interface Row {

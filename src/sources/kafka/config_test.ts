@@ -1,4 +1,4 @@
-import { test } from "../../test/harness.ts";
+import { test } from "../../../test/harness.ts";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import {

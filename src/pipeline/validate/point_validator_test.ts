@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { test } from "../../test/harness.ts";
-import { RegressionCore } from "../core/regression_core.ts";
-import { ChunkBuilder } from "../sources/chunk_builder.ts";
-import type { PointChunk } from "../sources/source.ts";
+import { test } from "../../../test/harness.ts";
+import { RegressionCore } from "../../core/regression_core.ts";
+import { ChunkBuilder } from "../../sources/chunk_builder.ts";
+import type { PointChunk } from "../../model/source.ts";
 import { MAX_MAGNITUDE, MIN_MAGNITUDE, PointValidator } from "./point_validator.ts";
 
 function chunk(x: number[], y: number[], diff = x.map(() => 1)): PointChunk {
@@ -16,7 +16,7 @@ function chunk(x: number[], y: number[], diff = x.map(() => 1)): PointChunk {
 }
 
 test("PointValidator's range is the core's", async () => {
-  const bytes = await readFile(new URL("../../build/streamreg.wasm", import.meta.url));
+  const bytes = await readFile(new URL("../../../build/streamreg.wasm", import.meta.url));
   const { instance } = await WebAssembly.instantiate(bytes, {});
   const e = instance.exports as { min_magnitude(): number; max_magnitude(): number };
   assert.equal(MIN_MAGNITUDE, e.min_magnitude());
@@ -133,7 +133,7 @@ test("PointValidator with stopAtFirst stops after the first bad record and count
 
 test("PointValidator: everything it passes, the core accepts", async () => {
   const core = await RegressionCore.load(
-    await readFile(new URL("../../build/streamreg.wasm", import.meta.url)),
+    await readFile(new URL("../../../build/streamreg.wasm", import.meta.url)),
   );
   const specials = [
     0,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "../../test/harness.ts";
-import { PythonRandom } from "./python_random.ts";
+import { test } from "../../../test/harness.ts";
+import { PythonRandom } from "../demo/python_random.ts";
 import { type CsvLayout, csvLayout, exactDecimal, PointParser, splitCsvRecord } from "./kafka_source.ts";
 
 const columns = { x: "x", y: "y" };

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "../../test/harness.ts";
 import { RegressionCore } from "../core/regression_core.ts";
-import type { PointChunk } from "../sources/source.ts";
+import type { PointChunk } from "../model/source.ts";
 import { applyBatch } from "./core_stage.ts";
 
 const loadCore = async () =>

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { test } from "../../test/harness.ts";
-import type { PointChunk } from "../sources/source.ts";
+import { test } from "../../../test/harness.ts";
+import type { PointChunk } from "../../model/source.ts";
 import { Batcher } from "./batcher.ts";
 
 function chunk(n: number, label = "c"): PointChunk {

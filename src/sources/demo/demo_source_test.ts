@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { test } from "../../test/harness.ts";
+import { test } from "../../../test/harness.ts";
 import { type DemoChunk, DemoSource, demoY } from "./demo_source.ts";
 import { PythonRandom } from "./python_random.ts";
 
@@ -13,7 +13,7 @@ async function collect(source: DemoSource, signal = new AbortController().signal
 const flat = (chunks: DemoChunk[], key: "x" | "y" | "diff") => chunks.flatMap((c) => [...c[key]]);
 
 test("DemoSource defaults give exactly the tutorial's points (seed_points.csv)", async () => {
-  const text = await readFile(new URL("../../test/fixtures/seed_points.csv", import.meta.url), "utf8");
+  const text = await readFile(new URL("../../../test/fixtures/seed_points.csv", import.meta.url), "utf8");
   const rows = text.trim().split("\n").slice(1).map((line) => line.split(",").map(Number));
   const chunks = await collect(new DemoSource({ rate: 0 }));
   assert.deepEqual(flat(chunks, "x"), rows.map((r) => r[0]));

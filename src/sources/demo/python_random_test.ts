@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { test } from "../../test/harness.ts";
+import { test } from "../../../test/harness.ts";
 import { PythonRandom } from "./python_random.ts";
 
 const seedPoints = async () => {
-  const text = await readFile(new URL("../../test/fixtures/seed_points.csv", import.meta.url), "utf8");
+  const text = await readFile(new URL("../../../test/fixtures/seed_points.csv", import.meta.url), "utf8");
   return text.trim().split("\n").slice(1).map((line) => line.split(",").map(Number));
 };
 

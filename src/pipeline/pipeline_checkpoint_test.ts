@@ -3,10 +3,10 @@ import { readFile } from "node:fs/promises";
 import { test } from "../../test/harness.ts";
 import { RegressionCore } from "../core/regression_core.ts";
 import { ChunkBuilder } from "../sources/chunk_builder.ts";
-import type { Rejection, RejectSink } from "../sources/rejection.ts";
-import type { PointChunk, Source } from "../sources/source.ts";
-import type { BatchUpdate, Sink } from "../sinks/sink.ts";
-import { PointValidator } from "../validate/point_validator.ts";
+import type { Rejection, RejectSink } from "../model/rejection.ts";
+import type { PointChunk, Source } from "../model/source.ts";
+import type { BatchUpdate, Sink } from "../model/sink.ts";
+import { PointValidator } from "./validate/point_validator.ts";
 import { runPipeline } from "./pipeline.ts";
 
 const wasm = await readFile(new URL("../../build/streamreg.wasm", import.meta.url));

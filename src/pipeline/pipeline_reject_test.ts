@@ -3,9 +3,9 @@ import { readFile } from "node:fs/promises";
 import { test } from "../../test/harness.ts";
 import { RegressionCore } from "../core/regression_core.ts";
 import { ChunkBuilder } from "../sources/chunk_builder.ts";
-import { RejectedRecordError, type Rejection, type RejectSink } from "../sources/rejection.ts";
-import type { PointChunk, Source } from "../sources/source.ts";
-import type { BatchUpdate, Sink } from "../sinks/sink.ts";
+import { RejectedRecordError, type Rejection, type RejectSink } from "../model/rejection.ts";
+import type { PointChunk, Source } from "../model/source.ts";
+import type { BatchUpdate, Sink } from "../model/sink.ts";
 import { runPipeline } from "./pipeline.ts";
 
 const wasm = await readFile(new URL("../../build/streamreg.wasm", import.meta.url));

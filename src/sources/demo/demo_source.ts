@@ -17,7 +17,7 @@
  */
 
 import { PythonRandom } from "./python_random.ts";
-import type { CommittedBatch, PointChunk, Source } from "./source.ts";
+import type { CommittedBatch, PointChunk, Source } from "../../model/source.ts";
 
 /**
  * Settings of the demo stream; every field is optional.

@@ -29,7 +29,7 @@
  */
 
 import { parse } from "csv-parse/sync";
-import { ChunkBuilder } from "./chunk_builder.ts";
+import { ChunkBuilder } from "../chunk_builder.ts";
 import {
   DEFAULT_MAX_RECORD_BYTES,
   parseNumberField,
@@ -37,10 +37,10 @@ import {
   showField,
   type SourceReject,
   TOO_LARGE_RAW_BYTES,
-} from "./rejection.ts";
+} from "../../model/rejection.ts";
 
 export { DEFAULT_MAX_RECORD_BYTES, TOO_LARGE_RAW_BYTES };
-import type { CommittedBatch, PointChunk, Source } from "./source.ts";
+import type { CommittedBatch, PointChunk, Source } from "../../model/source.ts";
 
 /**
  * Settings of {@linkcode CsvSource}.

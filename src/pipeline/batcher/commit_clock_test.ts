@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "../../test/harness.ts";
+import { test } from "../../../test/harness.ts";
 import { CommitClock } from "./commit_clock.ts";
 
 test("CommitClock follows the clock and never repeats or goes back", () => {

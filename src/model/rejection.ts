@@ -10,7 +10,7 @@
  * - **the source**, for records it cannot parse (bad UTF-8, a bad CSV line, text that is not a number,
  *   a message of the wrong shape...): it keeps the record's slot in its chunk with placeholder values
  *   and lists it in {@linkcode PointChunk.rejects} (`ChunkBuilder.reject` does both);
- * - **the pipeline** (`src/validate/point_validator.ts`), for every source alike: NaN, ±Infinity,
+ * - **the pipeline** (`src/pipeline/validate/point_validator.ts`), for every source alike: NaN, ±Infinity,
  *   magnitudes outside the core's exact range, weights other than ±1, and retractions of points that
  *   are not currently added.
  *

@@ -18,10 +18,10 @@
  * @module
  */
 
-import { formatNumber } from "../sinks/format_number.ts";
-import type { RecordOrigin, Rejection, RejectReason } from "../sources/rejection.ts";
-import type { PointChunk } from "../sources/source.ts";
-import { PointCounts } from "./point_counts.ts";
+import { formatNumber } from "../../model/format_number.ts";
+import type { RecordOrigin, Rejection, RejectReason } from "../../model/rejection.ts";
+import type { PointChunk } from "../../model/source.ts";
+import { PointCounts } from "../../model/point_counts.ts";
 
 /**
  * Smallest non-zero magnitude of x and y the core sums exactly: 2^-440 (its `min_magnitude()`).

@@ -22,7 +22,7 @@
 
 import process from "node:process";
 import { Kafka, type LogEntry, logLevel } from "kafkajs";
-import { type FlagSpec, type FlagValues, UsageError } from "../cli/flags.ts";
+import { type FlagSpec, type FlagValues, UsageError } from "../../cli/flags.ts";
 import {
   checkProperty,
   DEFAULT_GROUP_ID,

@@ -1,7 +1,7 @@
 /**
  * Stage 3 of source → batcher → core → sinks: feeds a closed batch to the WASM core and reads the line.
  *
- * Records rejected before (see `../validate/point_validator.ts`) are skipped: the `skip` option gives
+ * Records rejected before (see `./validate/point_validator.ts`) are skipped: the `skip` option gives
  * each chunk's mask. Each run of remaining points goes to the core in one call. If the core refuses some points (NaN, ±Infinity, magnitudes
  * outside its exact range, weights other than ±1), the span is undone — the core's sums are exact, so
  * retracting what was just added restores them exactly — and redone point by point to learn which
@@ -17,8 +17,8 @@
  */
 
 import type { RegressionCore } from "../core/regression_core.ts";
-import type { BatchSpan, PointChunk } from "../sources/source.ts";
-import type { BatchUpdate, PointRun } from "../sinks/sink.ts";
+import type { BatchSpan, PointChunk } from "../model/source.ts";
+import type { BatchUpdate, PointRun } from "../model/sink.ts";
 
 /**
  * What the pipeline needs of the core; {@linkcode RegressionCore} provides it.

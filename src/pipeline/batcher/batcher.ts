@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { BatchSpan, PointChunk } from "../sources/source.ts";
+import type { BatchSpan, PointChunk } from "../../model/source.ts";
 
 /**
  * Settings of a {@linkcode Batcher}.
