@@ -10,7 +10,8 @@
 import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { createKafka, parseConnectionFlags, resolveConnection } from "../src/sources/kafka/connection.ts";
+import { createKafka, resolveConnection } from "../src/sources/kafka/connection.ts";
+import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
 import { KAFKA_FETCH_DEFAULTS } from "../src/sources/kafka/kafka_source.ts";
 
 const { values } = parseArgs({

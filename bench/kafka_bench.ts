@@ -26,7 +26,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { RegressionCore } from "../src/core/regression_core.ts";
 import { parseProperties } from "../src/sources/kafka/config.ts";
-import { createKafka, parseConnectionFlags, resolveConnection } from "../src/sources/kafka/connection.ts";
+import { createKafka, resolveConnection } from "../src/sources/kafka/connection.ts";
+import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
 import { sendPoints } from "../src/cli/produce.ts";
 import { DemoSource } from "../src/sources/demo/demo_source.ts";
 

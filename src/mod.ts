@@ -66,8 +66,8 @@ export {
   splitCsvRecord,
   type StartPosition,
 } from "./sources/kafka/kafka_source.ts";
+export { connectionFlags, parseConnectionFlags } from "./cli/kafka_flags.ts";
 export {
-  connectionFlags,
   type ConnectionFlags,
   type ConnectionIo,
   createKafka,
@@ -75,7 +75,6 @@ export {
   describeConnection,
   type KafkaConnection,
   kafkaErrorMessage,
-  parseConnectionFlags,
   resolveConnection,
 } from "./sources/kafka/connection.ts";
 export { PythonRandom } from "./sources/demo/python_random.ts";

@@ -10,14 +10,8 @@
  * @module
  */
 
-import {
-  connectionFlags,
-  type ConnectionIo,
-  DEFAULT_TOPIC,
-  parseConnectionFlags,
-  PROPERTY_HELP,
-  resolveConnection,
-} from "../sources/kafka/connection.ts";
+import { type ConnectionIo, DEFAULT_TOPIC, resolveConnection } from "../sources/kafka/connection.ts";
+import { connectionFlags, parseConnectionFlags, PROPERTY_HELP } from "./kafka_flags.ts";
 import { csvLayout, KafkaSource, type StartPosition } from "../sources/kafka/kafka_source.ts";
 import { type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";

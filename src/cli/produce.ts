@@ -21,16 +21,14 @@ import { hostIo } from "./kafka_spec.ts";
 import { DEMO_DEFAULTS, DemoSource } from "../sources/demo/demo_source.ts";
 import { formatNumber } from "../model/format_number.ts";
 import {
-  connectionFlags,
   createKafka,
   type KafkaConnection,
   kafkaErrorMessage,
-  parseConnectionFlags,
-  PROPERTY_HELP,
   resolveConnection,
   SETUP_DEADLINE_MS,
   withDeadline,
 } from "../sources/kafka/connection.ts";
+import { connectionFlags, parseConnectionFlags, PROPERTY_HELP } from "./kafka_flags.ts";
 
 /**
  * The flags of `scripts/produce.ts`.

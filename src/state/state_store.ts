@@ -32,7 +32,7 @@
  * @module
  */
 
-import type { StateFiles } from "../cli/host.ts";
+import type { StateFiles } from "./files.ts";
 import type { Line, PointRun } from "../model/sink.ts";
 import { PointCounts } from "../model/point_counts.ts";
 import {

@@ -1,6 +1,7 @@
 /**
  * Kafka connection settings shared by the reader (`--source kafka`) and `scripts/produce.ts`: the
- * kcat-style flags (`-b`, `-t`, `-G`, `-X key=value`, `-F file`), their resolution against `KAFKA_*`
+ * kcat-style flags (`-b`, `-t`, `-G`, `-X key=value`, `-F file`; parsed by `../../cli/kafka_flags.ts`),
+ * their resolution against `KAFKA_*`
  * environment variables and a properties file, the kafkajs client built from them, and one-line
  * messages for kafkajs errors.
  *
@@ -12,7 +13,8 @@
  *
  * @example
  * ```ts
- * import { connectionFlags, createKafka, parseConnectionFlags, resolveConnection } from "./connection.ts";
+ * import { parseConnectionFlags } from "../../cli/kafka_flags.ts";
+ * import { createKafka, resolveConnection } from "./connection.ts";
  * const flags = parseConnectionFlags({ brokers: "127.0.0.1:9092", topic: "points" }, { group: true });
  * const connection = await resolveConnection(flags, { env: (n) => process.env[n], readText });
  * const kafka = createKafka(connection);
@@ -22,7 +24,7 @@
 
 import process from "node:process";
 import { Kafka, type LogEntry, logLevel } from "kafkajs";
-import { type FlagSpec, type FlagValues, UsageError } from "../../cli/flags.ts";
+import { UsageError } from "../../model/usage_error.ts";
 import {
   checkProperty,
   DEFAULT_GROUP_ID,
@@ -59,70 +61,6 @@ export const REQUEST_TIMEOUT_MS = 15_000;
 export const SETUP_DEADLINE_MS = 25_000;
 
 /**
- * The connection flags, in kcat's style. `group` adds `-G` (readers only).
- *
- * @example
- * ```ts
- * const flags: FlagSpec[] = [...connectionFlags({ group: true, topicHelp: "topic to read" })];
- * ```
- */
-export function connectionFlags(options: { group: boolean; topicHelp: string }): FlagSpec[] {
-  return [
-    {
-      name: "brokers",
-      short: "b",
-      aliases: ["bootstrap-server"], // as kafka-console-consumer.sh spells it
-      value: "HOST:PORT,...",
-      help: "bootstrap.servers: required, here, in KAFKA_BOOTSTRAP_SERVERS or in -F",
-    },
-    { name: "topic", short: "t", value: "NAME", default: DEFAULT_TOPIC, help: options.topicHelp },
-    ...(options.group
-      ? [{
-        name: "group",
-        short: "G",
-        value: "ID",
-        help: `consumer group, as group.id; if unset anywhere: ${DEFAULT_GROUP_ID}`,
-      }]
-      : []),
-    {
-      name: "property",
-      short: "X",
-      value: "KEY=VALUE",
-      repeatable: true,
-      help: "a librdkafka property (repeatable), e.g. -X security.protocol=sasl_ssl",
-    },
-    { name: "config", short: "F", value: "FILE", help: "a properties file: KEY=VALUE lines, # comments" },
-  ];
-}
-
-/**
- * The help lines about Kafka properties shared by the reader and the producer.
- *
- * @example
- * ```ts
- * console.log(PROPERTY_HELP.join("\n"));
- * ```
- */
-export const PROPERTY_HELP: readonly string[] = [
-  "Kafka properties, named as in librdkafka (-X KEY=VALUE, the -F file, or KAFKA_* variables):",
-  "  bootstrap.servers, security.protocol (plaintext | ssl | sasl_plaintext | sasl_ssl), sasl.mechanism",
-  "  (PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512), sasl.username, sasl.password, ssl.ca.location (a CA certificate,",
-  "  PEM), ssl.certificate.location and ssl.key.location (a client certificate and its key, PEM, for mutual",
-  "  TLS), ssl.key.password, ssl.endpoint.identification.algorithm (https | none),",
-  "  enable.ssl.certificate.verification, group.id, session.timeout.ms, client.id, auto.offset.reset,",
-  "  isolation.level (read_committed, the default | read_uncommitted), fetch.max.bytes,",
-  "  max.partition.fetch.bytes, fetch.wait.max.ms, request.timeout.ms (or socket.timeout.ms), debug (e.g.",
-  "  all: kafkajs's debug log on stderr; it cannot filter by context). group.instance.id is refused: kafkajs",
-  "  has no static membership. An unknown property or a bad value is a usage error (exit 2).",
-  "  A variable is the name upper-cased with dots as underscores (KAFKA_SASL_PASSWORD=...; not KAFKA_DEBUG),",
-  "  so no secret needs to be on the command line. Flags win over the environment, which wins over -F.",
-  "  TLS (ssl, sasl_ssl): the broker's certificate is verified, against ssl.ca.location if set, else the",
-  "  system's CAs; an untrusted certificate fails the run. -X enable.ssl.certificate.verification=false",
-  "  turns verification off (for testing only), and a warning says so on stderr. The password never appears",
-  "  in messages, outputs or the --state directory.",
-];
-
-/**
  * The checked connection flags.
  *
  * @example
@@ -139,66 +77,22 @@ export interface ConnectionFlags {
   readonly configFile?: string;
 }
 
-const asList = (value: FlagValues[string]): readonly string[] =>
-  Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
-
-/** A property check as a usage error, its message starting with `where`. */
-function checked(where: string, name: string, value: string): void {
+/**
+ * Checks a Kafka property's name and value; throws a {@linkcode UsageError} whose message starts with
+ * `where` (the flag, file or variable that gave it).
+ *
+ * @example
+ * ```ts
+ * checkUserProperty("-X", "session.timeout.ms", "abc"); // throws: -X: session.timeout.ms: …
+ * ```
+ */
+export function checkUserProperty(where: string, name: string, value: string): void {
   try {
     checkProperty(name, value);
   } catch (error) {
     if (error instanceof KafkaPropertyError) throw new UsageError(`${where}: ${error.message}`);
     throw error;
   }
-}
-
-/**
- * Checks the connection flags; throws {@linkcode UsageError} for a malformed `-X`, an unknown or
- * unsupported property, an invalid value, a property given twice with different values, or `-b`/`-G`
- * contradicting `-X`.
- *
- * @example
- * ```ts
- * parseConnectionFlags({ brokers: "b:9092", property: ["client.id=me"] }, { group: false });
- * // { topic: "linear-regression", properties: { "client.id": "me", "bootstrap.servers": "b:9092" } }
- * ```
- */
-export function parseConnectionFlags(values: FlagValues, options: { group: boolean }): ConnectionFlags {
-  const properties: Record<string, string> = {};
-  for (const item of asList(values.property)) {
-    const eq = item.indexOf("=");
-    const key = eq < 0 ? "" : item.slice(0, eq).trim();
-    if (key === "") {
-      throw new UsageError(`-X: expected KEY=VALUE (a Kafka property), got "${eq < 0 ? item : "=..."}"`);
-    }
-    const value = item.slice(eq + 1).trim();
-    checked("-X", key, value);
-    if (key in properties && properties[key] !== value) {
-      throw new UsageError(`-X ${key} is given twice ("${properties[key]}" and "${value}"): give it once`);
-    }
-    properties[key] = value;
-  }
-  const dedicated: [string, string, string][] = [["brokers", "b", "bootstrap.servers"]];
-  if (options.group) dedicated.push(["group", "G", "group.id"]);
-  for (const [flag, short, property] of dedicated) {
-    const value = values[flag];
-    if (typeof value !== "string") continue;
-    if (value.trim() === "") throw new UsageError(`-${short}: expected a value for ${property}, got ""`);
-    if (property in properties && properties[property] !== value.trim()) {
-      throw new UsageError(`-${short} and -X ${property} disagree: give one of them`);
-    }
-    checked(`-${short}`, property, value);
-    properties[property] = value.trim();
-  }
-  const topic = typeof values.topic === "string" ? values.topic : DEFAULT_TOPIC;
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) {
-    throw new UsageError(
-      `-t: "${topic}" is not a Kafka topic name (1 to 249 letters, digits, '.', '_' or '-')`,
-    );
-  }
-  const configFile = typeof values.config === "string" ? values.config : undefined;
-  if (configFile === "") throw new UsageError(`-F: expected a file path, got ""`);
-  return { topic, properties, ...(configFile !== undefined ? { configFile } : {}) };
 }
 
 /**
@@ -282,12 +176,12 @@ export async function resolveConnection(
     } catch (error) {
       throw new Error(`-F ${path}: ${(error as Error).message}`, { cause: error });
     }
-    for (const [name, value] of Object.entries(file)) checked(`-F ${path}`, name, value);
+    for (const [name, value] of Object.entries(file)) checkUserProperty(`-F ${path}`, name, value);
   }
   const envRecord: Record<string, string | undefined> = {};
   for (const name of ENV_PROPERTIES) envRecord[envNameOf(name)] = io.env(envNameOf(name));
   const env = propertiesFromEnv(envRecord);
-  for (const [name, value] of Object.entries(env)) checked(`environment ${envNameOf(name)}`, name, value);
+  for (const [name, value] of Object.entries(env)) checkUserProperty(`environment ${envNameOf(name)}`, name, value);
   let props: Record<string, string>;
   try {
     props = mergeProperties({ file, env, flags: { ...flags.properties } });

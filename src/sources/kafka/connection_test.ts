@@ -2,13 +2,8 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { test } from "../../../test/harness.ts";
 import { UsageError } from "../../cli/flags.ts";
-import {
-  type ConnectionIo,
-  DEFAULT_TOPIC,
-  kafkaErrorMessage,
-  parseConnectionFlags,
-  resolveConnection,
-} from "./connection.ts";
+import { type ConnectionIo, DEFAULT_TOPIC, kafkaErrorMessage, resolveConnection } from "./connection.ts";
+import { parseConnectionFlags } from "../../cli/kafka_flags.ts";
 import { parseProduceArgs } from "../../cli/produce.ts";
 
 const SECRET = "s3cret-pa55word";

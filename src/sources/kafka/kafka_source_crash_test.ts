@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
 import { test } from "../../../test/harness.ts";
-import { parseConnectionFlags, resolveConnection } from "./connection.ts";
+import { resolveConnection } from "./connection.ts";
+import { parseConnectionFlags } from "../../cli/kafka_flags.ts";
 import { KafkaSource } from "./kafka_source.ts";
 
 type Listener = (event: { payload: Record<string, unknown> }) => void;
