@@ -25,7 +25,6 @@ export {
   DEFAULT_MAX_RECORD_BYTES,
   describeRejection,
   escapeRaw,
-  parseNumberField,
   type RecordOrigin,
   REJECT_REASONS,
   RejectedRecordError,
@@ -51,19 +50,15 @@ export {
   type CsvPosition,
   CsvSource,
   type CsvSourceOptions,
-  parseNumber,
 } from "./sources/csv/csv_source.ts";
+export { exactDecimal, parseNumber, parseNumberField } from "./model/numbers.ts";
+export { type Columns, csvLayout, type CsvLayout, splitCsvRecord } from "./model/csv.ts";
+export { PointParser } from "./sources/kafka/messages.ts";
 export {
-  type Columns,
-  csvLayout,
-  type CsvLayout,
-  exactDecimal,
   KAFKA_FETCH_DEFAULTS,
   type KafkaChunk,
   KafkaSource,
   type KafkaSourceOptions,
-  PointParser,
-  splitCsvRecord,
   type StartPosition,
 } from "./sources/kafka/kafka_source.ts";
 export { connectionFlags, parseConnectionFlags } from "./cli/kafka_flags.ts";

@@ -12,7 +12,8 @@
 
 import { type ConnectionIo, DEFAULT_TOPIC, resolveConnection } from "../sources/kafka/connection.ts";
 import { connectionFlags, parseConnectionFlags, PROPERTY_HELP } from "./kafka_flags.ts";
-import { csvLayout, KafkaSource, type StartPosition } from "../sources/kafka/kafka_source.ts";
+import { KafkaSource, type StartPosition } from "../sources/kafka/kafka_source.ts";
+import { csvLayout } from "../model/csv.ts";
 import { type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
 import type { SourceSpec } from "./source_specs.ts";

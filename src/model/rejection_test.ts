@@ -4,59 +4,11 @@ import { test } from "../../test/harness.ts";
 import {
   describeRejection,
   escapeRaw,
-  parseNumberField,
   REJECT_REASONS,
   RejectedRecordError,
   showField,
   unescapeRaw,
 } from "./rejection.ts";
-
-test("parseNumberField: numbers, and the reason when a field is not one", () => {
-  assert.equal(parseNumberField(" 2.5 ", "x"), 2.5);
-  assert.equal(parseNumberField("-0", "x"), -0);
-  assert.ok(Object.is(parseNumberField("-0", "x"), -0));
-  assert.equal(parseNumberField("0x10", "x"), 16);
-  assert.equal(parseNumberField("0e-999", "x"), 0);
-  assert.equal(parseNumberField("5e-324", "x"), 5e-324, "subnormal: the pipeline rejects it as out_of_range");
-  assert.ok(Number.isNaN(parseNumberField("NaN", "x") as number));
-  assert.equal(parseNumberField(" -Infinity", "y"), -Infinity);
-  assert.deepEqual(parseNumberField("", "x"), {
-    reason: "empty_field",
-    detail: "x is empty: every point needs a number",
-  });
-  assert.deepEqual(parseNumberField("  ", "y"), {
-    reason: "empty_field",
-    detail: "y is empty: every point needs a number",
-  });
-  assert.deepEqual(parseNumberField("abc", "y"), {
-    reason: "not_a_number",
-    detail: 'y is "abc", not a number',
-  });
-  assert.deepEqual(parseNumberField("nan", "y"), {
-    reason: "not_a_number",
-    detail: 'y is "nan", not a number',
-  });
-  assert.deepEqual(parseNumberField("inf", "y"), {
-    reason: "not_a_number",
-    detail: 'y is "inf", not a number',
-  });
-  assert.deepEqual(parseNumberField("1,5", "y"), {
-    reason: "not_a_number",
-    detail: 'y is "1,5", not a number',
-  });
-  assert.deepEqual(parseNumberField("-1e400", "x"), {
-    reason: "overflow",
-    detail: 'x is "-1e400": too large for a double (it would read as -Infinity)',
-  });
-  assert.deepEqual(parseNumberField("0x" + "f".repeat(300), "x").valueOf(), {
-    reason: "overflow",
-    detail: `x is "0x${"f".repeat(38)}…": too large for a double (it would read as Infinity)`,
-  });
-  assert.deepEqual(parseNumberField("0.0001e-400", "x"), {
-    reason: "out_of_range",
-    detail: 'x is "0.0001e-400": too small for a double (it would read as 0)',
-  });
-});
 
 test("escapeRaw shows any bytes as one printable line, and unescapeRaw gives them back exactly", () => {
   assert.equal(escapeRaw("1,2"), "1,2");

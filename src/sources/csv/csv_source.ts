@@ -32,12 +32,13 @@ import { parse } from "csv-parse/sync";
 import { ChunkBuilder } from "../chunk_builder.ts";
 import {
   DEFAULT_MAX_RECORD_BYTES,
-  parseNumberField,
   type RecordOrigin,
   showField,
   type SourceReject,
   TOO_LARGE_RAW_BYTES,
 } from "../../model/rejection.ts";
+import { headerColumns } from "../../model/csv.ts";
+import { parseNumberField } from "../../model/numbers.ts";
 
 export { DEFAULT_MAX_RECORD_BYTES, TOO_LARGE_RAW_BYTES };
 import type { CommittedBatch, PointChunk, Source } from "../../model/source.ts";
@@ -108,23 +109,6 @@ export interface CsvChunk extends PointChunk {
 
 const LF = 0x0a;
 const CR = 0x0d;
-
-/**
- * Parses a field as a number: what `Number()` accepts, except an empty or blank field.
- * (See `parseNumberField` in `./rejection.ts` for the reason when it is not a number.)
- *
- * @example
- * ```ts
- * parseNumber("1e-3"); // 0.001
- * parseNumber("abc"); // undefined
- * ```
- */
-export function parseNumber(field: string): number | undefined {
-  const v = Number(field);
-  if (Number.isNaN(v)) return field.trim() === "NaN" ? NaN : undefined;
-  if (v === 0 && field.trim() === "") return undefined;
-  return v;
-}
 
 interface Columns {
   x: number;
@@ -552,18 +536,16 @@ class LineReader {
     } catch (error) {
       this.#fatal(line, `the header is not valid CSV: ${csvProblem(error)}`);
     }
-    const heads = record.map((head) => head.trim());
-    const x = heads.indexOf(this.#names.x);
-    const y = heads.indexOf(this.#names.y);
+    const [x, y, diff] = headerColumns(record, [this.#names.x, this.#names.y, this.#names.diff]);
     if (x < 0 || y < 0) {
       const missing = x < 0 ? this.#names.x : this.#names.y;
       this.#fatal(
         line,
-        `no column "${missing}" in the header ${showField(heads.join(","))}: ` +
+        `no column "${missing}" in the header ${showField(record.map((head) => head.trim()).join(","))}: ` +
           `name the x and y columns with --x and --y`,
       );
     }
-    this.#columns = { x, y, diff: heads.indexOf(this.#names.diff), width: record.length };
+    this.#columns = { x, y, diff, width: record.length };
     this.#headerText = text;
   }
 

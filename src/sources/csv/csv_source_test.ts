@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "../../../test/harness.ts";
-import { type CsvChunk, CsvSource, type CsvSourceOptions, parseNumber } from "./csv_source.ts";
+import { type CsvChunk, CsvSource, type CsvSourceOptions } from "./csv_source.ts";
 
 interface Row {
   x: number;
@@ -132,10 +132,6 @@ test("CsvSource passes NaN and Infinity on (the core refuses them) but stops at 
   assert.ok(Number.isNaN(rows[0].x));
   assert.equal(rows[1].x, Infinity);
   assert.equal(rows[1].y, -Infinity);
-  assert.equal(parseNumber(" 2.5 "), 2.5);
-  assert.equal(parseNumber(""), undefined);
-  assert.equal(parseNumber("  "), undefined);
-  assert.equal(parseNumber("1,5"), undefined);
 });
 
 test("CsvSource: only a bad header or an empty input stops the run, naming the input and the line", async () => {

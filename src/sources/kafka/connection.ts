@@ -23,11 +23,11 @@
  */
 
 import process from "node:process";
-import { Kafka, type LogEntry, logLevel } from "kafkajs";
+import { type Consumer, Kafka, type LogEntry, logLevel } from "kafkajs";
 import { UsageError } from "../../model/usage_error.ts";
+import { KAFKA_FETCH_DEFAULTS, type KafkaSourceOptions } from "./options.ts";
 import {
   checkProperty,
-  DEFAULT_GROUP_ID,
   ENV_PROPERTIES,
   envNameOf,
   type KafkaJsSettings,
@@ -469,4 +469,58 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, message: () => 
     timer = setTimeout(() => reject(new Error(message())), ms);
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Bounds a setup step (connecting, reading metadata, subscribing): its failure becomes a one-line
+ * message (see {@linkcode kafkaErrorMessage}); it fails after `SETUP_DEADLINE_MS` without an answer,
+ * or at once when `signal` aborts.
+ *
+ * @example
+ * ```ts
+ * const guard = setupGuard(connection, signal);
+ * await guard(consumer.connect());
+ * ```
+ */
+export function setupGuard(
+  c: KafkaConnection,
+  signal: AbortSignal | undefined,
+): <T>(promise: Promise<T>) => Promise<T> {
+  const describe = (error: unknown) => new Error(kafkaErrorMessage(error, { connection: c }), { cause: error });
+  return <T>(promise: Promise<T>): Promise<T> => {
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal?.aborted) reject(new Error("interrupted while connecting to Kafka"));
+      signal?.addEventListener("abort", () => reject(new Error("interrupted while connecting to Kafka")));
+    });
+    return withDeadline(
+      Promise.race([promise.catch((error) => Promise.reject(describe(error))), aborted]),
+      SETUP_DEADLINE_MS,
+      () =>
+        `no answer from Kafka at ${c.brokers} within ${
+          SETUP_DEADLINE_MS / 1000
+        } s (check -b and the network)`,
+    );
+  };
+}
+
+/**
+ * The kafkajs consumer of a reader: the connection's group and session settings, no automatic topic
+ * creation; the fetch properties (fetch.max.bytes, ...) win over {@linkcode KAFKA_FETCH_DEFAULTS},
+ * `fetch` over both.
+ *
+ * @example
+ * ```ts
+ * const consumer = createConsumer(kafka, connection, { maxBytes: 1 << 20 });
+ * ```
+ */
+export function createConsumer(kafka: Kafka, c: KafkaConnection, fetch?: KafkaSourceOptions["fetch"]): Consumer {
+  const { groupId: _, sessionTimeout, heartbeatInterval, readUncommitted, ...configured } = c.settings.consumer;
+  return kafka.consumer({
+    groupId: c.groupId,
+    sessionTimeout,
+    heartbeatInterval,
+    allowAutoTopicCreation: false,
+    ...(readUncommitted ? { readUncommitted } : {}),
+    ...{ ...KAFKA_FETCH_DEFAULTS, ...configured, ...fetch },
+  });
 }

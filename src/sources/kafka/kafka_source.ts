@@ -6,7 +6,7 @@
  * data row, a later header-like message included. `--csv-header` supplies the header instead, and then
  * every message is a data row. `json`: one object per message, `{"x": 1, "y": 2}` (field names
  * configurable). A message that is not a point is rejected like a bad line of a CSV file (see
- * `./rejection.ts`: reported, dead-lettered, or with `--on-error fail` the end of the run): it keeps a slot
+ * `../../model/rejection.ts`: reported, dead-lettered, or with `--on-error fail` the end of the run): it keeps a slot
  * in its chunk (`rejects`), with its origin (topic, partition, offset) and its bytes. Reasons:
  * `not_a_number`, `empty_field`, `overflow`, `out_of_range`, `missing_column` / `extra_fields` (a field
  * count other than the header's), `bad_csv` (quotes), `bad_json`, `invalid_utf8` (bytes that are not
@@ -25,7 +25,7 @@
  *
  * **Offsets** are committed (the next offset per partition) only in {@linkcode KafkaSource.committed},
  * that is after the batch's change-log rows are written (and its rejected messages dead-lettered), and
- * only for partitions assigned to this reader now and read in their current assignment.
+ * only for partitions assigned to this reader now and read in their current assignment (`./commits.ts`).
  * Commits run in the background, one at a time; `close` waits for the last. Each fetched kafkajs batch becomes one chunk, pushed through a
  * {@linkcode ChunkQueue} so that a slow pipeline slows fetching down.
  *
@@ -54,631 +54,58 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import { type Columns, type CsvLayout, csvLayout } from "../../model/csv.ts";
+import { DEFAULT_MAX_RECORD_BYTES } from "../../model/rejection.ts";
+import type { CommittedBatch, Source } from "../../model/source.ts";
+import { decodeBatch } from "./batch.ts";
+import { ChunkQueue } from "./chunk_queue.ts";
+import { commitWithoutConsumer, dueCommits, noteWritten } from "./commits.ts";
 import {
+  createConsumer,
   createKafka,
   describeConnection,
   type KafkaConnection,
   kafkaErrorMessage,
-  SETUP_DEADLINE_MS,
+  setupGuard,
   withDeadline,
 } from "./connection.ts";
-import { markUnsupportedCompression, unsupportedCompression } from "./unsupported_compression.ts";
-import { ChunkQueue } from "./chunk_queue.ts";
+import { PointParser, preview } from "./messages.ts";
 import {
-  DEFAULT_MAX_RECORD_BYTES,
-  parseNumberField,
-  type RecordOrigin,
-  type RejectReason,
-  showField,
-  type SourceReject,
-  TOO_LARGE_RAW_BYTES,
-} from "../../model/rejection.ts";
-import type { CommittedBatch, PointChunk, Source } from "../../model/source.ts";
+  KAFKA_FETCH_DEFAULTS,
+  type KafkaChunk,
+  type KafkaPartitionPosition,
+  type KafkaPosition,
+  type KafkaSourceOptions,
+  type StartPosition,
+} from "./options.ts";
+import {
+  checkKafkaPosition,
+  initialStates,
+  newPartitionState,
+  newTenure,
+  type PartitionState,
+  positionOf,
+  readGroupOffsets,
+  readTopicPlan,
+  restartAt,
+  type TopicPlan,
+} from "./partitions.ts";
+import { markUnsupportedCompression } from "./unsupported_compression.ts";
 
-// ---------------------------------------------------------------------------------------------------
-// Messages → points (pure)
-
-/**
- * The names of the x and y columns (CSV) or fields (JSON).
- *
- * @example
- * ```ts
- * const columns: Columns = { x: "time", y: "price" };
- * ```
- */
-export interface Columns {
-  /** Column or field holding x. */
-  readonly x: string;
-  /** Column or field holding y. */
-  readonly y: string;
-}
-
-/**
- * Where x and y are in a CSV record, from a header.
- *
- * @example
- * ```ts
- * const layout = csvLayout("y,x,note", { x: "x", y: "y" }); // { x: 1, y: 0, width: 3 }
- * ```
- */
-export interface CsvLayout {
-  /** Index of the x field. */
-  readonly x: number;
-  /** Index of the y field. */
-  readonly y: number;
-  /** Number of fields of the header; data rows must have as many. */
-  readonly width: number;
-}
-
-/** Drops one trailing line break ("\n" or "\r\n"): producers that send lines often keep it. */
-function chomp(text: string): string {
-  if (text.endsWith("\n")) return text.slice(0, text.endsWith("\r\n") ? -2 : -1);
-  return text;
-}
-
-/**
- * Splits one CSV record (a message) into fields, with RFC 4180 quotes (`"a ""b"""` is `a "b"`).
- * Returns undefined for unbalanced quotes. A trailing line break is ignored.
- *
- * @example
- * ```ts
- * splitCsvRecord('1,"2,5",x'); // ["1", "2,5", "x"]
- * ```
- */
-export function splitCsvRecord(message: string): string[] | undefined {
-  const text = chomp(message);
-  if (text.indexOf('"') < 0) return text.split(",");
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    let field = "";
-    // Spaces before an opening quote are allowed, as csv-parse does not: keep it simple and strict.
-    if (text.charCodeAt(i) === 0x22) {
-      i++;
-      for (;;) {
-        const q = text.indexOf('"', i);
-        if (q < 0) return undefined;
-        field += text.slice(i, q);
-        if (text.charCodeAt(q + 1) === 0x22) {
-          field += '"';
-          i = q + 2;
-        } else {
-          i = q + 1;
-          break;
-        }
-      }
-      if (i < text.length && text.charCodeAt(i) !== 0x2c) return undefined; // text after the quote
-    } else {
-      const comma = text.indexOf(",", i);
-      const stop = comma < 0 ? text.length : comma;
-      field = text.slice(i, stop);
-      if (field.indexOf('"') >= 0) return undefined;
-      i = stop;
-    }
-    fields.push(field);
-    if (i >= text.length) return fields;
-    i++; // the comma
-  }
-}
-
-/**
- * Reads a CSV header: returns the layout, or why it is not a header naming both columns.
- *
- * @example
- * ```ts
- * csvLayout("x,y", { x: "x", y: "y" }); // { x: 0, y: 1, width: 2 }
- * csvLayout("1,2", { x: "x", y: "y" }); // 'no column "x"'
- * ```
- */
-export function csvLayout(header: string, columns: Columns): CsvLayout | string {
-  const fields = splitCsvRecord(header.replace(/^\uFEFF/, ""));
-  if (fields === undefined) return "unbalanced quotes";
-  const names = fields.map((f) => f.trim());
-  const x = names.indexOf(columns.x);
-  const y = names.indexOf(columns.y);
-  if (x < 0) return `no column "${columns.x}"`;
-  if (y < 0) return `no column "${columns.y}"`;
-  if (x === y) return `x and y are the same column "${columns.x}"`;
-  return { x, y, width: names.length };
-}
-
-/**
- * A message as shown in error messages: escaped, shortened, quoted (see `showField`).
- *
- * @example
- * ```ts
- * preview("1,abc"); // '"1,abc"'
- * ```
- */
-export function preview(text: string): string {
-  return showField(text);
-}
-
-const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`)); // exact up to 1e22
-
-/**
- * Reads `text[a, b)` as a decimal number when that is exact with one multiplication or division:
- * at most 15 significant digits and a power of ten up to 10^22 (Clinger's fast path; the result is
- * then the correctly rounded double, as `Number` gives). Returns NaN for anything else (more digits,
- * spaces, "NaN", hexadecimal...): then call `Number` on the slice.
- *
- * @example
- * ```ts
- * exactDecimal("x=-12.5e1", 2, 9); // -125
- * exactDecimal("0.06888437030500963", 0, 19); // NaN: 16 significant digits
- * ```
- */
-export function exactDecimal(text: string, a: number, b: number): number {
-  let i = a;
-  let c = text.charCodeAt(i);
-  const negative = c === 45; // -
-  if (negative || c === 43) c = text.charCodeAt(++i); // - or +
-  let m = 0;
-  let digits = 0;
-  let scale = 0;
-  let any = false;
-  while (i < b && c >= 48 && c <= 57) {
-    if ((m !== 0 || c !== 48) && ++digits > 15) return NaN;
-    m = m * 10 + (c - 48);
-    any = true;
-    c = text.charCodeAt(++i);
-  }
-  if (i < b && c === 46) { // .
-    c = text.charCodeAt(++i);
-    while (i < b && c >= 48 && c <= 57) {
-      if ((m !== 0 || c !== 48) && ++digits > 15) return NaN;
-      m = m * 10 + (c - 48);
-      scale--;
-      any = true;
-      c = text.charCodeAt(++i);
-    }
-  }
-  if (!any) return NaN;
-  if (i < b && (c === 101 || c === 69)) { // e or E
-    c = text.charCodeAt(++i);
-    const negativeExponent = c === 45;
-    if (negativeExponent || c === 43) c = text.charCodeAt(++i);
-    let e = 0;
-    let expDigits = 0;
-    while (i < b && c >= 48 && c <= 57) {
-      if (e < 1000) e = e * 10 + (c - 48);
-      expDigits++;
-      c = text.charCodeAt(++i);
-    }
-    if (expDigits === 0) return NaN;
-    scale += negativeExponent ? -e : e;
-  }
-  if (i !== b || scale < -22 || scale > 22) return NaN;
-  const v = scale >= 0 ? m * POWERS_OF_TEN[scale] : m / POWERS_OF_TEN[-scale];
-  return negative ? -v : v;
-}
-
-/**
- * Parses message texts into points. After a call that returns true, `x` and `y` hold the point;
- * after false, `rejected` says why the message is not one (a reason code of `./rejection.ts` and a
- * detail). One instance is reused for every message.
- *
- * @example
- * ```ts
- * const parser = new PointParser({ x: "x", y: "y" });
- * parser.csv("3,4.5", { x: 0, y: 1, width: 2 }); // true: parser.x = 3, parser.y = 4.5
- * parser.json('{"x": 1}'); // false: parser.rejected = { reason: "bad_json", detail: 'no field "y"' }
- * ```
- */
-export class PointParser {
-  /** The x of the last point parsed. */
-  x = NaN;
-  /** The y of the last point parsed. */
-  y = NaN;
-  /** Why the last message was not a point. */
-  rejected: SourceReject = { reason: "bad_csv", detail: "" };
-  readonly #columns: Columns;
-  #exactX = true;
-  #exactY = true;
-
-  /** `columns` names the fields, in JSON and in messages. */
-  constructor(columns: Columns) {
-    this.#columns = columns;
-  }
-
-  /**
-   * Parses a CSV data row laid out as `layout`.
-   *
-   * @example
-   * ```ts
-   * parser.csv("a,1,2", csvLayout("note,x,y", columns) as CsvLayout); // true
-   * ```
-   */
-  csv(text: string, layout: CsvLayout): boolean {
-    const fields = splitCsvRecord(text);
-    if (fields === undefined) return this.#fail("bad_csv", "a quote is unterminated or misplaced");
-    if (fields.length !== layout.width) {
-      return this.#fail(
-        fields.length < layout.width ? "missing_column" : "extra_fields",
-        `${fields.length} field${fields.length === 1 ? "" : "s"} where the header has ${layout.width}`,
-      );
-    }
-    return this.pair(fields[layout.x], fields[layout.y]);
-  }
-
-  /**
-   * Parses the x and y fields of a CSV row (what `csv` does once it has found them).
-   *
-   * @example
-   * ```ts
-   * parser.pair("1", " 2.5"); // true: parser.x = 1, parser.y = 2.5
-   * ```
-   */
-  pair(xField: string, yField: string): boolean {
-    const x = parseNumberField(xField, this.#columns.x);
-    if (typeof x !== "number") return this.#reject(x);
-    const y = parseNumberField(yField, this.#columns.y);
-    if (typeof y !== "number") return this.#reject(y);
-    this.x = x;
-    this.y = y;
-    return true;
-  }
-
-  /**
-   * Like `pair`, on two ranges of one string: `text[xa, xb)` and `text[ya, yb)`. Without slicing in
-   * the common case (see {@linkcode exactDecimal}).
-   *
-   * @example
-   * ```ts
-   * parser.ranges("3,4.5", 0, 1, 2, 5); // true: parser.x = 3, parser.y = 4.5
-   * ```
-   */
-  ranges(text: string, xa: number, xb: number, ya: number, yb: number): boolean {
-    let x = this.#exactX ? exactDecimal(text, xa, xb) : NaN;
-    if (x !== x) {
-      this.#exactX = false; // (the values of a column tend to look alike: stop trying for now)
-      const parsed = parseNumberField(text.slice(xa, xb), this.#columns.x);
-      if (typeof parsed !== "number") return this.#reject(parsed);
-      x = parsed;
-    }
-    let y = this.#exactY ? exactDecimal(text, ya, yb) : NaN;
-    if (y !== y) {
-      this.#exactY = false;
-      const parsed = parseNumberField(text.slice(ya, yb), this.#columns.y);
-      if (typeof parsed !== "number") return this.#reject(parsed);
-      y = parsed;
-    }
-    this.x = x;
-    this.y = y;
-    return true;
-  }
-
-  /**
-   * Tries {@linkcode exactDecimal} again for both columns in `ranges` (after a miss, `ranges` goes
-   * straight to `Number` until this is called; the source calls it once per fetched batch).
-   *
-   * @example
-   * ```ts
-   * parser.retryExact();
-   * ```
-   */
-  retryExact(): void {
-    this.#exactX = true;
-    this.#exactY = true;
-  }
-
-  /**
-   * Parses a JSON object with numeric fields named by the columns.
-   *
-   * @example
-   * ```ts
-   * parser.json('{"x": 0, "y": 0.07, "id": "a"}'); // true
-   * ```
-   */
-  json(text: string): boolean {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return this.#fail("bad_json", `not JSON: ${showField(text)}`);
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      return this.#fail("bad_json", `not a JSON object: ${showField(text)}`);
-    }
-    const record = value as Record<string, unknown>;
-    const x = record[this.#columns.x];
-    const y = record[this.#columns.y];
-    if (typeof x !== "number") return this.#fail("bad_json", jsonProblem(this.#columns.x, x));
-    if (typeof y !== "number") return this.#fail("bad_json", jsonProblem(this.#columns.y, y));
-    if (x === 0 || y === 0 || x - x !== 0 || y - y !== 0) {
-      // A literal that does not fit a double reads as ±Infinity (1e400) or 0 (1e-400): judge the literals
-      // as CSV fields are judged (overflow, out_of_range), so that no message reads as a point it is not.
-      const literals = topLevelLiterals(text);
-      for (const name of [this.#columns.x, this.#columns.y]) {
-        const literal = literals.get(name);
-        if (literal === undefined) continue;
-        const parsed = parseNumberField(literal, name);
-        if (typeof parsed !== "number") return this.#reject(parsed);
-      }
-    }
-    this.x = x;
-    this.y = y;
-    return true;
-  }
-
-  /**
-   * Records that the message is not UTF-8 (`invalid_utf8`); returns false.
-   *
-   * @example
-   * ```ts
-   * const ok = text === undefined ? parser.notUtf8() : parser.csv(text, layout);
-   * ```
-   */
-  notUtf8(): false {
-    return this.#fail("invalid_utf8", "the message is not valid UTF-8");
-  }
-
-  #fail(reason: RejectReason, detail: string): false {
-    return this.#reject({ reason, detail });
-  }
-
-  #reject(why: SourceReject): false {
-    this.rejected = why;
-    return false;
-  }
-}
-
-const fatalUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/**
- * A message's text, or undefined if its bytes are not UTF-8 (only a text with U+FFFD, the mark of a
- * replaced byte, is checked again strictly). A message without a value is "".
- *
- * @example
- * ```ts
- * messageText(Buffer.from("1,2")); // "1,2"
- * messageText(Buffer.from([0x31, 0x2c, 0x80])); // undefined
- * ```
- */
-export function messageText(value: Uint8Array | null): string | undefined {
-  if (value === null) return "";
-  const text = Buffer.from(value.buffer, value.byteOffset, value.length).toString("utf8");
-  if (text.indexOf("\uFFFD") < 0) return text;
-  try {
-    fatalUtf8.decode(value);
-    return text;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The source text of each top-level member of a JSON object (`{"x": 1e-400}` → x: "1e-400"), where the
- * runtime tells it (JSON.parse source text access: Deno, Bun); else an empty map.
- */
-function topLevelLiterals(text: string): Map<string, string> {
-  const found = new Map<unknown, Map<string, string>>();
-  const root = JSON.parse(
-    text,
-    function (this: unknown, key: string, value: unknown, context?: { source?: string }) {
-      if (typeof context?.source === "string") {
-        let members = found.get(this);
-        if (members === undefined) found.set(this, members = new Map());
-        members.set(key, context.source);
-      }
-      return value;
-    },
-  );
-  return found.get(root) ?? new Map();
-}
-
-function jsonProblem(name: string, value: unknown): string {
-  if (value === undefined) return `no field "${name}"`;
-  if (typeof value === "string") return `${name} is the string ${showField(value)}, not a number`;
-  const json = JSON.stringify(value) ?? String(value);
-  return `${name} is ${json.length > 40 ? `${json.slice(0, 40)}…` : json}, not a number`;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The source
-
-/**
- * A chunk of one fetched batch of one partition.
- *
- * @example
- * ```ts
- * for await (const chunk of source.chunks(signal)) console.log(chunk.partition, chunk.offset(0), chunk.next);
- * ```
- */
-export interface KafkaChunk extends PointChunk {
-  /** The partition of every point. */
-  readonly partition: number;
-  /** The offset of the message of point `i`. */
-  offset(i: number): number;
-  /** The offset after the last message read for this chunk (messages that were not points included). */
-  readonly next: number;
-  /**
-   * Which assignment of the partition to this reader the chunk was read in (it grows each time the
-   * partition is newly assigned): a chunk of an earlier one is written but not committed.
-   */
-  readonly tenure: number;
-}
-
-/**
- * Where a reader starts when the group has committed offsets: at them (`committed`), or at the
- * partition's first (`beginning`) or next new (`end`) message regardless.
- *
- * @example
- * ```ts
- * const start: StartPosition = "beginning";
- * ```
- */
-export type StartPosition = "committed" | "beginning" | "end";
-
-/**
- * Settings of {@linkcode KafkaSource.open}.
- *
- * @example
- * ```ts
- * const options: KafkaSourceOptions = { connection, format: "json", columns: { x: "t", y: "v" }, exitAtEnd: true };
- * ```
- */
-export interface KafkaSourceOptions {
-  /** Brokers, credentials, topic and group (see `../kafka/connection.ts`). */
-  readonly connection: KafkaConnection;
-  /** A kafkajs client to use; default: one made by `createKafka` for the connection. */
-  readonly kafka?: Kafka;
-  /** Message format. Default "csv". */
-  readonly format?: "csv" | "json";
-  /** CSV only: the header to use instead of each partition's first message, e.g. "x,y". */
-  readonly csvHeader?: string;
-  /** Column (CSV) or field (JSON) names. Default x and y. */
-  readonly columns?: Columns;
-  /** Where to start. Default "committed". */
-  readonly start?: StartPosition;
-  /** Stop once every assigned partition reached the end offset it had at the start. */
-  readonly exitAtEnd?: boolean;
-  /** Stop after this many messages. */
-  readonly maxMessages?: number;
-  /** Longer messages are rejected (`too_large`). Default `DEFAULT_MAX_RECORD_BYTES` (1 MiB). */
-  readonly maxRecordBytes?: number;
-  /** Prints a message line for the user (warnings, reconnections); default: none. */
-  readonly message?: (text: string) => void;
-  /** Also print informational lines (start offsets) and kafkajs's warnings. */
-  readonly verbose?: boolean;
-  /** Aborting stops the setup. */
-  readonly signal?: AbortSignal;
-  /** Consumer fetch sizes (for benchmarks): bytes per partition and per fetch. */
-  readonly fetch?: { maxBytesPerPartition?: number; maxBytes?: number; maxWaitTimeInMs?: number };
-  /**
-   * Resume after a checkpoint (`--state`): start each partition it names at its `next` offset (over
-   * the group's committed offsets and `start`), with its CSV header. See {@linkcode KafkaSource.position}.
-   */
-  readonly resume?: KafkaPosition;
-}
-
-/**
- * Where a reader stands after a batch ({@linkcode KafkaSource.position}): what a checkpoint keeps.
- *
- * @example
- * ```ts
- * const position: KafkaPosition = { topic: "points", partitions: [{ partition: 0, next: 1234, header: "x,y" }] };
- * ```
- */
-export interface KafkaPosition {
-  /** The topic. */
-  readonly topic: string;
-  /** Every partition this reader knows where to resume, by partition number. */
-  readonly partitions: readonly KafkaPartitionPosition[];
-}
-
-/**
- * One partition of a {@linkcode KafkaPosition}.
- *
- * @example
- * ```ts
- * const p: KafkaPartitionPosition = { partition: 2, next: 17, header: "y,x" };
- * ```
- */
-export interface KafkaPartitionPosition {
-  /** The partition. */
-  readonly partition: number;
-  /** The offset of the first message after the batch: where reading goes on. */
-  readonly next: number;
-  /**
-   * CSV without `--csv-header`: the partition's header, once read (it is before `next`, so the
-   * resumed reader does not read it again). Absent: the header has not been read yet.
-   */
-  readonly header?: string;
-}
-
-interface PartitionState {
-  readonly partition: number;
-  /** The earliest offset at the start: where the partition's header is. */
-  low: number;
-  /** The next offset to accept; messages before it have been read (or are skipped by the start). */
-  next: number;
-  /** Whether `next` was decided by this reader (false for partitions that appeared later). */
-  known: boolean;
-  /** Where the first assignment starts was decided at the start (a checkpoint, --from-beginning/-end). */
-  forced: boolean;
-  /** Counts the assignments of the partition to this reader (0: never assigned yet). */
-  tenure: number;
-  /** Newly assigned, paused: its start (the group's committed offset) is being looked up. */
-  pending: boolean;
-  /** The end offset at the start (for exitAtEnd). */
-  end: number;
-  /** The header is the partition's first message, before `next`: read it first, then seek to `next`. */
-  probe: boolean;
-  /** The CSV header's layout, once known. */
-  layout: CsvLayout | undefined;
-  /** The CSV header's text, once read (not for --csv-header). */
-  header: string | undefined;
-  /** The offset of the header message (-1: before every offset of this run, e.g. from a checkpoint). */
-  headerAt: number;
-  /** Where this reader started on the partition (-1: decided by the group, for partitions seen later). */
-  start: number;
-  /** `next` of the last chunk with points handed to the pipeline (-1: none). */
-  pushed: number;
-  /** The offset to commit: after the last message whose batch was written (-1: none yet). */
-  committed: number;
-  /** The last offset this reader committed successfully (-1: none). */
-  sent: number;
-  /** `next` after a fetched batch without points that no pushed chunk covers (-1: none). */
-  empty: number;
-}
-
-/** What to do about a checkpoint the topic does not match. */
-const RESUME_REMEDY = "restore the topic, or delete the --state directory to start over";
-
-/** Checks that the topic still holds every message a checkpoint goes on from; throws an Error if not. */
-function checkResume(
-  position: KafkaPosition,
-  topic: string,
-  plan: readonly { partition: number; low: number; high: number }[],
-): void {
-  if (position.topic !== topic) {
-    throw new Error(`the checkpoint is of topic "${position.topic}", not "${topic}": ${RESUME_REMEDY}`);
-  }
-  for (const { partition, next } of position.partitions) {
-    const offsets = plan.find((p) => p.partition === partition);
-    if (offsets === undefined) {
-      throw new Error(
-        `the checkpoint goes on from partition ${partition} of topic "${topic}", which has ${plan.length} ` +
-          `partition${plan.length === 1 ? "" : "s"} now (deleted and created again?): ${RESUME_REMEDY}`,
-      );
-    }
-    if (next > offsets.high) {
-      throw new Error(
-        `partition ${partition} of topic "${topic}" ends at offset ${offsets.high}, before offset ${next} where the ` +
-          `checkpoint goes on (the topic was deleted and created again?): ${RESUME_REMEDY}`,
-      );
-    }
-    if (next < offsets.low) {
-      throw new Error(
-        `partition ${partition} of topic "${topic}" starts at offset ${offsets.low} now: the messages from offset ` +
-          `${next}, where the checkpoint goes on, are gone (retention): ${RESUME_REMEDY}`,
-      );
-    }
-  }
-}
+export {
+  KAFKA_FETCH_DEFAULTS,
+  type KafkaChunk,
+  type KafkaPartitionPosition,
+  type KafkaPosition,
+  type KafkaSourceOptions,
+  type StartPosition,
+};
 
 /** While the pipeline is busy, heartbeat the group this often. */
 const HEARTBEAT_WHILE_WAITING_MS = 2_000;
 /** Say so if the group is not joined after this long. */
 const JOIN_NOTICE_MS = 10_000;
-
-/**
- * Fetch settings of the kafkajs consumer: up to 4 MiB per partition and 16 MiB per fetch (kafkajs's
- * defaults are 1 and 10 MiB), and at most 500 ms of waiting for new messages, so that stopping is quick.
- *
- * @example
- * ```ts
- * kafka.consumer({ groupId, ...KAFKA_FETCH_DEFAULTS }); // what a bare consumer needs to compare with
- * ```
- */
-export const KAFKA_FETCH_DEFAULTS = {
-  maxBytesPerPartition: 4 * 1024 * 1024,
-  maxBytes: 16 * 1024 * 1024,
-  maxWaitTimeInMs: 500,
-} as const;
 
 /**
  * Reads points from a Kafka topic; see the module documentation for the semantics.
@@ -779,126 +206,23 @@ export class KafkaSource implements Source<KafkaChunk> {
         c,
         options.verbose || c.settings.debug ? { log: (line) => message(`streamreg: ${line}`) } : {},
       );
-    const describe = (error: unknown) =>
-      new Error(kafkaErrorMessage(error, { connection: c }), { cause: error });
-    const guard = <T>(promise: Promise<T>): Promise<T> => {
-      const signal = options.signal;
-      const aborted = new Promise<never>((_, reject) => {
-        if (signal?.aborted) reject(new Error("interrupted while connecting to Kafka"));
-        signal?.addEventListener("abort", () => reject(new Error("interrupted while connecting to Kafka")));
-      });
-      return withDeadline(
-        Promise.race([promise.catch((error) => Promise.reject(describe(error))), aborted]),
-        SETUP_DEADLINE_MS,
-        () =>
-          `no answer from Kafka at ${c.brokers} within ${
-            SETUP_DEADLINE_MS / 1000
-          } s (check -b and the network)`,
-      );
-    };
+    const guard = setupGuard(c, options.signal);
 
     // 1. The topic, its offsets, and the group's committed offsets, with an admin client.
     const admin = kafka.admin();
-    let plan: { partition: number; low: number; high: number; committed: number }[];
+    let plan: TopicPlan[];
     try {
-      plan = await guard((async () => {
-        await admin.connect();
-        const metadata = await admin.fetchTopicMetadata({ topics: [c.topic] });
-        if (!metadata.topics.some((t) => t.name === c.topic)) {
-          throw Object.assign(new Error("unknown topic"), { type: "UNKNOWN_TOPIC_OR_PARTITION" });
-        }
-        const offsets = await admin.fetchTopicOffsets(c.topic);
-        const groupOffsets = await admin.fetchOffsets({ groupId: c.groupId, topics: [c.topic] });
-        const committed = new Map(
-          (groupOffsets.find((t) => t.topic === c.topic)?.partitions ?? []).map((p) => [
-            p.partition,
-            Number(p.offset),
-          ]),
-        );
-        return offsets.map((o) => ({
-          partition: o.partition,
-          low: Number(o.low),
-          high: Number(o.high),
-          committed: committed.get(o.partition) ?? -1,
-        })).sort((a, b) => a.partition - b.partition);
-      })());
+      plan = await guard(readTopicPlan(admin, c.topic, c.groupId));
     } finally {
       await admin.disconnect().catch(() => {});
     }
 
     // 2. Where each partition starts: at the checkpoint's offset if resuming, else as the flags say.
     const resetToBeginning = c.settings.fromBeginning ?? true;
-    const start = options.start ?? "committed";
-    const resume = new Map((options.resume?.partitions ?? []).map((p) => [p.partition, p]));
-    if (options.resume !== undefined) checkResume(options.resume, c.topic, plan);
-    const states: PartitionState[] = plan.map(({ partition, low, high, committed }) => {
-      let next: number;
-      let why: string;
-      const resumed = resume.get(partition);
-      let partitionLayout = layout;
-      if (resumed !== undefined) {
-        next = resumed.next;
-        why = `the checkpoint${
-          committed >= 0 && committed !== next ? `; group "${c.groupId}" committed ${committed}` : ""
-        }`;
-        if (resumed.header !== undefined && format === "csv" && layout === undefined) {
-          const l = csvLayout(resumed.header, columns);
-          if (typeof l === "string") {
-            throw new Error(
-              `partition ${partition}: the checkpoint's CSV header ${preview(resumed.header)}: ${l}`,
-            );
-          }
-          partitionLayout = l;
-        }
-      } else if (start === "beginning") [next, why] = [low, "--from-beginning"];
-      else if (start === "end") [next, why] = [high, "--from-end"];
-      else if (committed >= 0 && committed <= high) {
-        [next, why] = [Math.max(committed, low), `group "${c.groupId}" committed offset ${committed}`];
-      } else [next, why] = resetToBeginning ? [low, "no committed offset: earliest"] : [high, "latest"];
-      const probe = format === "csv" && partitionLayout === undefined && next > low &&
-        !(options.exitAtEnd && next >= high);
-      if (options.verbose) {
-        message(
-          `streamreg: partition ${partition}: offsets ${low}..${high - 1}, reading from ${next} (${why})` +
-            (probe ? `, header from offset ${low}` : ""),
-        );
-      }
-      return {
-        partition,
-        low,
-        next,
-        known: true,
-        forced: resumed !== undefined || start !== "committed",
-        tenure: 0,
-        pending: false,
-        end: high,
-        probe,
-        layout: partitionLayout,
-        header: partitionLayout !== layout ? resumed?.header : undefined,
-        headerAt: -1,
-        start: next,
-        pushed: -1,
-        // Resumed from a checkpoint: everything before `next` is written and persisted, so the group is
-        // owed that offset even if this run reads nothing (a crash may have come before the commit).
-        committed: resumed !== undefined ? next : -1,
-        sent: -1,
-        empty: -1,
-      };
-    });
+    const states = initialStates(plan, options, layout, message);
 
     // 3. The consumer. Offsets are committed by `committed`, never automatically.
-    // The fetch properties (fetch.max.bytes, ...) win over the defaults, options.fetch over both.
-    const { groupId: _, sessionTimeout, heartbeatInterval, readUncommitted, ...configured } =
-      c.settings.consumer;
-    const fetch = { ...KAFKA_FETCH_DEFAULTS, ...configured, ...options.fetch };
-    const consumer = kafka.consumer({
-      groupId: c.groupId,
-      sessionTimeout,
-      heartbeatInterval,
-      allowAutoTopicCreation: false,
-      ...(readUncommitted ? { readUncommitted } : {}),
-      ...fetch,
-    });
+    const consumer = createConsumer(kafka, c, options.fetch);
     try {
       await guard(consumer.connect());
       await guard(consumer.subscribe({ topics: [c.topic], fromBeginning: resetToBeginning }));
@@ -974,25 +298,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     let state = this.#partitions.get(partition);
     if (state === undefined) {
       // A partition added after the start: read from wherever the group says, header first.
-      state = {
-        partition,
-        low: 0,
-        next: 0,
-        known: false,
-        forced: false,
-        tenure: 0,
-        pending: false,
-        end: 0,
-        probe: false,
-        layout: this.#fixedLayout,
-        header: undefined,
-        headerAt: -1,
-        start: -1,
-        pushed: -1,
-        committed: -1,
-        sent: -1,
-        empty: -1,
-      };
+      state = newPartitionState(partition, this.#fixedLayout);
       this.#partitions.set(partition, state);
     }
     return state;
@@ -1021,7 +327,7 @@ export class KafkaSource implements Source<KafkaChunk> {
       }
       // Newly assigned: another reader may have read and committed it meanwhile.
       if (first && state.forced) {
-        this.#newTenure(state);
+        newTenure(state);
         // The start decided when opening: the checkpoint's offset, --from-beginning, --from-end.
         // Resumed from a checkpoint: everything before `next` is written and persisted, so the group is
         // owed that offset even if this run reads nothing (a crash may have come before the commit).
@@ -1053,18 +359,6 @@ export class KafkaSource implements Source<KafkaChunk> {
     if (this.#caughtUp()) this.#finish();
   }
 
-  /**
-   * Starts a new assignment of the partition to this reader: what it did with the partition before is
-   * not committed any more (see `#written`).
-   */
-  #newTenure(state: PartitionState): void {
-    state.tenure++;
-    state.pushed = -1;
-    state.committed = -1;
-    state.sent = -1;
-    state.empty = -1;
-  }
-
   /** Seeks to where the partition goes on (its first message first, if that is the header to read). */
   #seek(state: PartitionState): void {
     const offset = state.probe ? state.low : state.next;
@@ -1083,15 +377,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     let committed: Map<number, number>;
     let offsets: Map<number, { low: number; high: number }>;
     try {
-      await admin.connect();
-      const [group] = await admin.fetchOffsets({ groupId: this.#connection.groupId, topics: [this.#topic] });
-      committed = new Map((group?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      offsets = new Map(
-        (await admin.fetchTopicOffsets(this.#topic)).map((o) => [
-          o.partition,
-          { low: Number(o.low), high: Number(o.high) },
-        ]),
-      );
+      ({ committed, offsets } = await readGroupOffsets(admin, this.#topic, this.#connection.groupId));
     } finally {
       await admin.disconnect().catch(() => {});
     }
@@ -1105,23 +391,14 @@ export class KafkaSource implements Source<KafkaChunk> {
         this.#seek(state);
         continue;
       }
-      this.#newTenure(state);
-      state.low = range.low;
-      if (!state.known) state.end = range.high;
       // The checkpoint's offset, for a partition that it names and another reader held until now: the
       // group's committed offset may lag behind it (a crash between checkpoint and commit).
       const c = Math.max(committed.get(state.partition) ?? -1, this.#resumed.get(state.partition) ?? -1);
-      const next = c >= 0 && c <= range.high
-        ? Math.max(c, range.low)
-        : resetToBeginning
-        ? range.low
-        : range.high;
-      state.next = next;
-      state.start = next;
-      state.known = true;
-      state.probe = this.#format === "csv" && state.layout === undefined && next > state.low &&
-        !(this.#exitAtEnd && next >= state.end);
-      state.pending = false;
+      const next = restartAt(state, range, c, {
+        resetToBeginning,
+        csv: this.#format === "csv",
+        exitAtEnd: this.#exitAtEnd,
+      });
       if (this.#verbose) {
         this.#message(
           `streamreg: partition ${state.partition} assigned: reading from ${next} (${
@@ -1151,12 +428,12 @@ export class KafkaSource implements Source<KafkaChunk> {
     if (messages.length === 0 || state.pending) return; // (pending: paused, and sought to its start later)
 
     if (state.probe) {
-      const first = messages[0];
-      const offset = Number(first.offset);
+      const head = messages[0];
+      const offset = Number(head.offset);
       state.probe = false;
       if (offset < state.next) {
         // The partition's first message: the header. Then back to where reading starts.
-        this.#readHeader(state, first.value?.toString() ?? "", offset);
+        this.#readHeader(state, head.value?.toString() ?? "", offset);
         if (!this.#stopped) {
           this.#consumer.seek({ topic: this.#topic, partition, offset: String(state.next) });
         }
@@ -1165,179 +442,28 @@ export class KafkaSource implements Source<KafkaChunk> {
       // Nothing before `next` any more: this message is the first one read, and so the header.
     }
 
-    const parser = this.#parser;
-    const csv = this.#format === "csv";
-    const n = messages.length;
-    const xs = new Float64Array(n);
-    const ys = new Float64Array(n);
-    const index = new Int32Array(n); // the message of each point, for its offset
-    const starts = new Int32Array(n); // and where its bytes are in the fetched buffer
-    const lengths = new Int32Array(n);
-    let elsewhere: Map<number, Uint8Array> | undefined; // (or a copy, if they are in another buffer)
-    let count = 0;
-    // Messages before `next` were read before (a rebalance restarts at the committed offset).
-    let first = 0;
-    while (first < n && Number(messages[first].offset) < state.next) first++;
-    // Offsets are kept as numbers, not by holding kafkajs's messages (which would then outlive the
-    // young generation of the garbage collector): one per batch when they are consecutive.
-    const firstOffset = Number(messages[0].offset);
-    let offsets: Float64Array | undefined;
-    if (Number(messages[n - 1].offset) - firstOffset !== n - 1) {
-      offsets = new Float64Array(n);
-      for (let k = 0; k < n; k++) offsets[k] = Number(messages[k].offset);
-    }
-    let last = -1;
-    // Messages that are not points keep their slot (NaN) and are listed here, for the pipeline.
-    let rejects: Map<number, SourceReject> | undefined;
-    const maxBytes = this.#maxRecordBytes;
-    // CSV data rows are read from one latin1 string of the fetched bytes (one native call per batch, not
-    // one per message; bytes map 1:1 to characters, so a value's bytes are its characters).
-    let buffer: ArrayBufferLike | undefined;
-    let text = "";
-    let base = 0;
-    let lastValue: Uint8Array | null = null;
-    for (let k = n - 1; k >= first && lastValue === null; k--) lastValue = messages[k].value;
-    const fetched = lastValue?.buffer;
-    const maxMessages = this.#maxMessages;
-    let read = this.#read;
-    parser.retryExact();
-    let stop = false;
-    let complete = true;
-    let unsupported: { codec: string; offset: number } | undefined;
-    for (let k = first; k < n; k++) {
-      const m = messages[k];
-      if ((k & 255) === 255 && isStale()) {
-        complete = false;
-        break;
-      }
-      if (m.value === null && m.key !== null) {
-        const codec = unsupportedCompression(m.key);
-        if (codec !== undefined) {
-          unsupported = { codec, offset: Number(m.offset) };
-          complete = false;
-          break;
-        }
-      }
-      last = k;
-      read++;
-      const value = m.value;
-      const length = value === null ? 0 : value.length;
-      const where = value === null ? undefined : value.buffer;
-      const at = value === null ? 0 : value.byteOffset;
-      const layout = state.layout;
-      let ok: boolean;
-      if (length > maxBytes) {
-        ok = false;
-        parser.rejected = {
-          reason: "too_large",
-          detail: `the message has ${length} bytes, more than the limit of ${maxBytes} (--max-record-bytes)`,
-          raw: value!.slice(0, TOO_LARGE_RAW_BYTES),
-        };
-        if (csv && layout === undefined) {
-          this.#readHeader(state, `(${parser.rejected.detail})`, Number(m.offset));
-          return;
-        }
-      } else if (length === 0 && (!csv || layout !== undefined)) {
-        ok = false;
-        parser.rejected = { reason: "empty_field", detail: "the message is empty" };
-      } else if (!csv) {
-        const t = messageText(value);
-        ok = t === undefined ? parser.notUtf8() : parser.json(t);
-      } else if (layout === undefined) {
-        this.#readHeader(state, value === null ? "" : value.toString(), Number(m.offset));
-        if (this.#stopped) return;
-        ok = false;
-      } else if (layout.width === 2) {
-        // The common case: two fields, one comma. A quote, a non-ASCII character or anything unusual
-        // makes a field not a number, and the message is then parsed again properly.
-        if (where !== buffer) {
-          buffer = where!;
-          base = at;
-          const end = fetched === buffer ? lastValue!.byteOffset + lastValue!.length : buffer.byteLength;
-          text = Buffer.from(buffer, base, Math.max(end, at + length) - base).toString("latin1");
-        }
-        const a = at - base;
-        const b = a + length;
-        const comma = text.indexOf(",", a);
-        const second = comma < 0 || comma >= b ? -1 : text.indexOf(",", comma + 1);
-        ok = false;
-        if (comma >= 0 && comma < b && (second < 0 || second >= b)) {
-          ok = layout.x === 0
-            ? parser.ranges(text, a, comma, comma + 1, b)
-            : parser.ranges(text, comma + 1, b, a, comma);
-        }
-        if (!ok) {
-          const t = messageText(value);
-          ok = t === undefined ? parser.notUtf8() : parser.csv(t, layout);
-        }
-      } else {
-        const t = messageText(value);
-        ok = t === undefined ? parser.notUtf8() : parser.csv(t, layout);
-      }
-      if (ok) {
-        xs[count] = parser.x;
-        ys[count] = parser.y;
-        index[count] = k;
-        // Where its bytes are, should the pipeline reject the point (NaN, out of range) and need them.
-        if (where === fetched) {
-          starts[count] = at;
-          lengths[count] = length;
-        } else {
-          (elsewhere ??= new Map()).set(count, value!.slice());
-        }
-        count++;
-      } else if (layout !== undefined || !csv) {
-        xs[count] = NaN;
-        ys[count] = NaN;
-        index[count] = k;
-        const why = parser.rejected;
-        (rejects ??= new Map()).set(
-          count,
-          why.raw ? why : { ...why, raw: value === null ? "" : value.slice() },
-        );
-        count++;
-      }
-      if (read >= maxMessages) {
-        stop = true;
-        complete = false;
-        break;
-      }
-    }
-    this.#read = read;
-    if (last >= 0) state.next = Number(messages[last].offset) + 1;
-    // Transaction markers after the last message: nothing more to read up to the batch's end.
-    if (complete) state.next = Math.max(state.next, Number(batch.lastOffset()) + 1);
-
-    if (count > 0) {
-      const topic = this.#topic;
-      const offset = offsets ? (i: number) => offsets[index[i]] : (i: number) => firstOffset + index[i];
-      const diff = new Float64Array(count).fill(1);
-      if (rejects) { for (const i of rejects.keys()) diff[i] = NaN; }
-      const chunk: KafkaChunk = {
-        x: xs.subarray(0, count),
-        y: ys.subarray(0, count),
-        diff,
-        partition,
-        offset,
-        next: state.next,
-        tenure: state.tenure,
-        where: (i) => `${topic} partition ${partition} offset ${offset(i)}`,
-        origin: (i): RecordOrigin => ({
-          source: "kafka",
-          location: `topic ${topic} partition ${partition} offset ${offset(i)}`,
-          topic,
-          partition,
-          offset: String(offset(i)),
-        }),
-        raw: (i) =>
-          rejects?.get(i)?.raw ?? elsewhere?.get(i) ?? new Uint8Array(fetched!, starts[i], lengths[i]),
-        ...(rejects ? { rejects } : {}),
-      };
+    const decoded = decodeBatch(batch, state, {
+      topic: this.#topic,
+      parser: this.#parser,
+      csv: this.#format === "csv",
+      maxRecordBytes: this.#maxRecordBytes,
+      maxMessages: this.#maxMessages,
+      read: this.#read,
+      isStale,
+      readHeader: (text, offset) => {
+        this.#readHeader(state, text, offset);
+        return this.#stopped;
+      },
+    });
+    if (decoded === undefined) return;
+    this.#read = decoded.read;
+    if (decoded.chunk !== undefined) {
       state.pushed = state.next;
-      await this.#push(chunk, heartbeat);
+      await this.#push(decoded.chunk, heartbeat);
     } else {
       state.empty = state.next;
     }
+    const { stop, unsupported } = decoded;
     if (unsupported !== undefined) {
       // After the chunk: the pipeline writes and commits what was read before, then stops.
       const { codec, offset } = unsupported;
@@ -1454,13 +580,7 @@ export class KafkaSource implements Source<KafkaChunk> {
 
   /** Notes, per partition, the offset after the batch's last message (idempotent). */
   #written(batch: CommittedBatch<KafkaChunk>): void {
-    for (const { chunk, end } of batch.spans) {
-      const state = this.#state(chunk.partition);
-      // Read before the partition was revoked (and maybe read by another reader since): not committed.
-      if (chunk.tenure !== state.tenure) continue;
-      const next = end === chunk.x.length ? chunk.next : chunk.offset(end - 1) + 1;
-      state.committed = Math.max(state.committed, next);
-    }
+    noteWritten(batch, (partition) => this.#state(partition));
   }
 
   /**
@@ -1475,15 +595,7 @@ export class KafkaSource implements Source<KafkaChunk> {
    */
   position(batch: CommittedBatch<KafkaChunk>): KafkaPosition {
     this.#written(batch);
-    const partitions: KafkaPartitionPosition[] = [];
-    const assigned = this.#assigned.map((p) => this.#state(p)).filter((state) => !state.pending);
-    for (const state of assigned.sort((p, q) => p.partition - q.partition)) {
-      const next = state.committed >= 0 ? state.committed : state.start;
-      if (next < 0) continue; // (a partition seen later, nothing of it written: the group decides)
-      const header = state.header !== undefined && state.headerAt < next ? state.header : undefined;
-      partitions.push({ partition: state.partition, next, ...(header !== undefined ? { header } : {}) });
-    }
-    return { topic: this.#topic, partitions };
+    return positionOf(this.#topic, this.#assigned.map((p) => this.#state(p)));
   }
 
   /**
@@ -1496,41 +608,15 @@ export class KafkaSource implements Source<KafkaChunk> {
    * ```
    */
   static checkPosition(value: unknown): KafkaPosition {
-    const p = value as Partial<KafkaPosition> | null;
-    const ok = typeof p === "object" && p !== null && typeof p.topic === "string" &&
-      Array.isArray(p.partitions) &&
-      p.partitions.every((q: Partial<KafkaPartitionPosition> | null) =>
-        typeof q === "object" && q !== null && Number.isSafeInteger(q.partition) && q.partition! >= 0 &&
-        Number.isSafeInteger(q.next) && q.next! >= 0 &&
-        (q.header === undefined || typeof q.header === "string")
-      ) &&
-      new Set(p.partitions.map((q) => q.partition)).size === p.partitions.length;
-    if (!ok) {
-      const json = JSON.stringify(value) ?? String(value);
-      throw new Error(
-        `not a Kafka position (topic, partitions with partition, next, header): ${
-          json.length > 200 ? `${json.slice(0, 200)}…` : json
-        }`,
-      );
-    }
-    return p as KafkaPosition;
+    return checkKafkaPosition(value);
   }
 
   /** Commits what is due: points written, and batches without points after them. */
   async #commit(final: boolean): Promise<void> {
-    const due: { topic: string; partition: number; offset: string }[] = [];
-    // Only partitions assigned to this reader now: another reader may have gone on with the others.
-    for (const state of this.#assigned.map((p) => this.#state(p))) {
-      if (state.pending) continue; // (its start is being decided: the group's offset may be ahead)
-      // Batches without points may be committed once every chunk before them has been.
-      if (state.empty > state.committed && state.committed >= state.pushed) state.committed = state.empty;
-      if (state.committed >= 0 && state.committed !== state.sent) {
-        due.push({ topic: this.#topic, partition: state.partition, offset: String(state.committed) });
-      }
-    }
+    const due = dueCommits(this.#topic, this.#assigned.map((p) => this.#state(p)));
     if (due.length === 0) return;
     try {
-      if (this.#dead) await this.#commitWithoutConsumer(due);
+      if (this.#dead) await commitWithoutConsumer(this.#kafka, this.#connection.groupId, this.#topic, due);
       else if (this.#crashed) throw new Error("the consumer is reconnecting");
       else await this.#consumer.commitOffsets(due);
       for (const { partition, offset } of due) this.#state(partition).sent = Number(offset);
@@ -1541,25 +627,6 @@ export class KafkaSource implements Source<KafkaChunk> {
       const what = `could not commit the offsets of group "${this.#connection.groupId}": ${text}`;
       if (final) throw new Error(`${what}: the next run will read the last messages again`);
       if (++this.#commitFailures <= 3) this.#message(`streamreg: ${what}; retrying with the next batch`);
-    }
-  }
-
-  /**
-   * Commits offsets for a consumer that crashed for good (a fatal error: it has left the group), so that
-   * the batch the pipeline writes after the error is committed too. The broker accepts it only while the
-   * group has no other member.
-   */
-  async #commitWithoutConsumer(due: { partition: number; offset: string }[]): Promise<void> {
-    const admin = this.#kafka.admin();
-    try {
-      await admin.connect();
-      await admin.setOffsets({
-        groupId: this.#connection.groupId,
-        topic: this.#topic,
-        partitions: due.map(({ partition, offset }) => ({ partition, offset })),
-      });
-    } finally {
-      await admin.disconnect().catch(() => {});
     }
   }
 

@@ -1,33 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "../../../test/harness.ts";
-import { PythonRandom } from "../demo/python_random.ts";
-import { type CsvLayout, csvLayout, exactDecimal, PointParser, splitCsvRecord } from "./kafka_source.ts";
+import { PointParser } from "./messages.ts";
+import { type CsvLayout, csvLayout } from "../../model/csv.ts";
 
 const columns = { x: "x", y: "y" };
 const layout = (header: string, names = columns) => csvLayout(header, names) as CsvLayout;
-
-test("kafka messages: splitCsvRecord handles plain fields, RFC 4180 quotes and a trailing line break", () => {
-  assert.deepEqual(splitCsvRecord("1,2"), ["1", "2"]);
-  assert.deepEqual(splitCsvRecord("1,2\n"), ["1", "2"]);
-  assert.deepEqual(splitCsvRecord("1,2\r\n"), ["1", "2"]);
-  assert.deepEqual(splitCsvRecord(""), [""]);
-  assert.deepEqual(splitCsvRecord('"1","2,5",x'), ["1", "2,5", "x"]);
-  assert.deepEqual(splitCsvRecord('a,"say ""hi""",'), ["a", 'say "hi"', ""]);
-  assert.equal(splitCsvRecord('"open,1'), undefined);
-  assert.equal(splitCsvRecord('"a"b,1'), undefined);
-  assert.equal(splitCsvRecord('a"b,1'), undefined);
-});
-
-test("kafka messages: a CSV header names x and y in any order; other columns are ignored", () => {
-  assert.deepEqual(csvLayout("x,y", columns), { x: 0, y: 1, width: 2 });
-  assert.deepEqual(csvLayout(" y , note, x\r\n", columns), { x: 2, y: 0, width: 3 });
-  assert.deepEqual(csvLayout("\uFEFFx,y", columns), { x: 0, y: 1, width: 2 });
-  assert.deepEqual(csvLayout("t,price", { x: "t", y: "price" }), { x: 0, y: 1, width: 2 });
-  assert.equal(csvLayout("0,0.06888437030500963", columns), 'no column "x"');
-  assert.equal(csvLayout("x,z", columns), 'no column "y"');
-  assert.equal(csvLayout("x,y", { x: "x", y: "x" }), 'x and y are the same column "x"');
-  assert.equal(csvLayout('"x,y', columns), "unbalanced quotes");
-});
 
 test("kafka messages: CSV rows become points, or say why not with a reason code", () => {
   const parser = new PointParser(columns);
@@ -86,41 +63,8 @@ test("kafka messages: JSON objects with numeric fields", () => {
   assert.match(rejected("t,v"), /^not JSON/);
 });
 
-test("kafka messages: exactDecimal agrees with Number bit for bit whenever it answers", () => {
-  const rng = new PythonRandom(42);
-  let answered = 0;
-  for (let i = 0; i < 100_000; i++) {
-    const r = rng.random();
-    const v = (rng.random() - 0.5) * 10 ** Math.floor(r * 40 - 20);
-    const forms = [
-      String(v),
-      v.toPrecision(1 + (i % 17)),
-      v.toExponential(i % 16),
-      v.toFixed(i % 12),
-      String(Math.floor(v * 1000)),
-    ];
-    for (const s of forms) {
-      const e = exactDecimal(`,${s},`, 1, s.length + 1);
-      if (Number.isNaN(e)) continue;
-      answered++;
-      assert.ok(Object.is(e, Number(s)), `${s}: ${e} vs ${Number(s)}`);
-    }
-  }
-  assert.ok(answered > 200_000, `the fast path answers most short numbers (${answered})`);
-  for (const s of ["-0", "+5", "1.", "1.e5", ".5", "0001234", "1e22", "9e-22", "123456789012345"]) {
-    assert.ok(Object.is(exactDecimal(s, 0, s.length), Number(s)), s);
-  }
-  for (
-    const s of ["", "-", ".", "e5", ".e5", "5e", "5e+", " 1", "1 ", "0x10", "NaN", "1e23", "1e-23", "1_0"]
-  ) {
-    assert.ok(Number.isNaN(exactDecimal(s, 0, s.length)), `"${s}" is left to Number`);
-  }
-  assert.ok(Number.isNaN(exactDecimal("1234567890123456", 0, 16)), "16 significant digits");
-  assert.equal(exactDecimal("0.000000000000001234567890123456", 0, 32), NaN);
-});
-
 test("kafka messages: bytes that are not UTF-8 are told apart from a U+FFFD that is there", async () => {
-  const { messageText } = await import("./kafka_source.ts");
+  const { messageText } = await import("./messages.ts");
   const bytes = (...b: number[]) => Uint8Array.from(b);
   assert.equal(messageText(new TextEncoder().encode("1,2")), "1,2");
   assert.equal(messageText(null), "");
