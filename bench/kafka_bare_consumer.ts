@@ -13,6 +13,9 @@ import { parseArgs } from "node:util";
 import { createKafka, resolveConnection } from "../src/sources/kafka/connection.ts";
 import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
 import { KAFKA_FETCH_DEFAULTS } from "../src/sources/kafka/kafka_source.ts";
+import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
+
+silenceTimeoutWarnings();
 
 const { values } = parseArgs({
   args: process.argv.slice(2),

@@ -30,6 +30,9 @@ import { createKafka, resolveConnection } from "../src/sources/kafka/connection.
 import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
 import { sendPoints } from "../src/cli/produce.ts";
 import { DemoSource } from "../src/sources/demo/demo_source.ts";
+import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
+
+silenceTimeoutWarnings();
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // deno-lint-ignore no-explicit-any

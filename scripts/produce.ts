@@ -7,10 +7,12 @@
 import process from "node:process";
 import type { Host } from "../src/cli/host.ts";
 import { produceMain } from "../src/cli/produce.ts";
+import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
 
 // deno-lint-ignore no-explicit-any
 const isDeno = (globalThis as any).Deno !== undefined;
 const bunModule = "../src/runtime/bun.ts"; // not a literal import, so Deno does not type-check Bun's API
+silenceTimeoutWarnings();
 const host: Host = isDeno
   ? (await import("../src/runtime/deno.ts")).denoHost()
   : (await import(bunModule)).bunHost();

@@ -123,3 +123,4 @@ export {
 } from "./cli/source_specs.ts";
 export { kafkaSpec } from "./cli/kafka_spec.ts";
 export { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./cli/flags.ts";
+export { silenceTimeoutWarnings } from "./runtime/kafkajs_quiet.ts";

@@ -13,8 +13,9 @@
  *
  * A module may import modules of its own folder (`src/<folder>/…`) and of the layers below its own, never
  * a sibling of its layer (`sources/` does not import `sinks/`) nor a layer above. So nothing outside `cli/`
- * and `runtime/` imports `cli/`, and nothing imports `runtime/` but the entry points (the files of
- * `runtime/` itself) and tests. Test files (`*_test.ts`) are not checked: they may import anything.
+ * and `runtime/` imports `cli/`, and nothing imports `runtime/` but the entry points (those in `runtime/`
+ * itself, and {@linkcode ENTRY_POINTS}) and tests. Test files (`*_test.ts`) are not checked: they may
+ * import anything.
  *
  * @example
  * ```ts
@@ -40,11 +41,10 @@ export const LAYERS: Readonly<Record<string, number>> = {
 };
 
 /**
- * Files outside the rule, each with why. `src/mod.ts` is the library entry point: it may import every
- * layer but `runtime/`.
+ * Files above the layers, each with why: an entry point may import every layer.
  */
 export const ENTRY_POINTS: Readonly<Record<string, string>> = {
-  "mod.ts": "the library entry point (it re-exports from every layer; not from runtime/)",
+  "mod.ts": "the library entry point: it re-exports from every layer",
 };
 
 /**
@@ -96,11 +96,11 @@ export function importViolations(modules: ReadonlyMap<string, string>): string[]
       }
       const to = target.includes("/") ? target.slice(0, target.indexOf("/")) : "";
       if (to === folder) continue;
+      if (entry) continue;
       if (to === "runtime") {
-        problems.push(`${where}: nothing imports runtime/ but its entry points and tests`);
+        problems.push(`${where}: nothing imports runtime/ but the entry points and tests`);
         continue;
       }
-      if (entry) continue;
       if (LAYERS[to] === undefined) {
         problems.push(`${where}: ${target} is in no layer`);
       } else if (LAYERS[to] >= LAYERS[folder]) {

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import { Kafka, logLevel } from "kafkajs";
-import { silenceTimeoutWarnings } from "../src/sources/kafka/connection.ts";
+import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
 import { unescapeRaw } from "../src/model/rejection.ts";
 import { seededGenerator } from "./cli_helpers.ts";
 import { test } from "./harness.ts";

@@ -22,7 +22,6 @@
  * @module
  */
 
-import process from "node:process";
 import { type Consumer, Kafka, type LogEntry, logLevel } from "kafkajs";
 import { UsageError } from "../../model/usage_error.ts";
 import { KAFKA_FETCH_DEFAULTS, type KafkaSourceOptions } from "./options.ts";
@@ -247,43 +246,6 @@ export function describeConnection(c: KafkaConnection): string {
   return `${c.brokers} (${c.protocol}${auth})`;
 }
 
-let quiet = false;
-
-/**
- * Silences kafkajs's harmless `TimeoutNegativeWarning` (one of its timers computes a negative delay).
- * Under Deno and Node the warning goes through `process.emitWarning`, which is filtered; Bun prints it
- * from `setTimeout` itself, so negative delays are clamped to 1 ms there first (what every runtime does
- * with them anyway). Idempotent.
- *
- * @example
- * ```ts
- * silenceTimeoutWarnings();
- * ```
- */
-export function silenceTimeoutWarnings(): void {
-  if (quiet) return;
-  quiet = true;
-  // deno-lint-ignore no-explicit-any
-  const p = process as any;
-  const emitWarning = p.emitWarning;
-  if (typeof emitWarning === "function") {
-    // deno-lint-ignore no-explicit-any
-    p.emitWarning = function (warning: any, ...rest: any[]) {
-      const type = typeof rest[0] === "string" ? rest[0] : rest[0]?.type;
-      const name = typeof warning === "object" && warning !== null ? warning.name : type;
-      if (name === "TimeoutNegativeWarning") return;
-      return emitWarning.call(this, warning, ...rest);
-    };
-  }
-  // deno-lint-ignore no-explicit-any
-  const g = globalThis as any;
-  const setTimeoutOriginal = g.setTimeout;
-  // deno-lint-ignore no-explicit-any
-  g.setTimeout = function (fn: any, ms?: any, ...args: any[]) {
-    return setTimeoutOriginal(fn, typeof ms === "number" && ms < 0 ? 1 : ms, ...args);
-  };
-}
-
 /**
  * Options of {@linkcode createKafka}.
  *
@@ -310,7 +272,6 @@ export interface CreateKafkaOptions {
  * ```
  */
 export function createKafka(connection: KafkaConnection, options: CreateKafkaOptions = {}): Kafka {
-  silenceTimeoutWarnings();
   const log = options.log;
   const debug = connection.settings.debug !== undefined;
   return new Kafka({

@@ -9,6 +9,9 @@ import { test } from "../../../test/harness.ts";
 import { resolveConnection } from "./connection.ts";
 import { parseConnectionFlags } from "../../cli/kafka_flags.ts";
 import { KafkaSource } from "./kafka_source.ts";
+import { silenceTimeoutWarnings } from "../../runtime/kafkajs_quiet.ts";
+
+silenceTimeoutWarnings();
 
 type Listener = (event: { payload: Record<string, unknown> }) => void;
 
