@@ -9,8 +9,8 @@ import {
   parseProperties,
   propertiesFromEnv,
   redactProperties,
-  toKafkaJsConfig,
 } from "./config.ts";
+import { toKafkaJsConfig } from "./kafkajs_config.ts";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const SECRET = "pa55-W0rd-do-not-leak";

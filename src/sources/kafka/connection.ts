@@ -29,13 +29,12 @@ import {
   checkProperty,
   ENV_PROPERTIES,
   envNameOf,
-  type KafkaJsSettings,
   KafkaPropertyError,
   mergeProperties,
   parseProperties,
   propertiesFromEnv,
-  toKafkaJsConfig,
 } from "./config.ts";
+import { type KafkaJsSettings, toKafkaJsConfig } from "./kafkajs_config.ts";
 
 /**
  * The topic of the reference tutorial, the default of `-t`.
