@@ -226,7 +226,9 @@ export const UNIT_SHIFT = await (async () => {
 })();
 
 /** A state's bytes without the refused count and the checksum: the net count and the exact sums. */
-export const withoutRefused = (snapshot: Uint8Array) => [...snapshot.subarray(0, 16), ...snapshot.subarray(24, -8)];
+export const withoutRefused = (
+  snapshot: Uint8Array,
+) => [...snapshot.subarray(0, 16), ...snapshot.subarray(24, -8)];
 
 export const STATISTICS = ["n", "x", "y", "xx", "xy", "yy"] as const;
 

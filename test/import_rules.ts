@@ -89,7 +89,9 @@ export function importViolations(modules: ReadonlyMap<string, string>): string[]
     }
     for (const specifier of relativeImports(text)) {
       const target = posix.normalize(posix.join(posix.dirname(path), specifier));
-      const where = `src/${path} imports ${target.startsWith("../") ? target.replace(/^(\.\.\/)+/, "") : `src/${target}`}`;
+      const where = `src/${path} imports ${
+        target.startsWith("../") ? target.replace(/^(\.\.\/)+/, "") : `src/${target}`
+      }`;
       if (target.startsWith("../")) {
         problems.push(`${where}: a module of src/ imports from outside src/`);
         continue;

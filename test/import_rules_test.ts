@@ -11,7 +11,9 @@ async function modules(dir: string, into = new Map<string, string>()): Promise<M
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) await modules(path, into);
-    else if (entry.name.endsWith(".ts")) into.set(relative(SRC, path).split("\\").join("/"), await readFile(path, "utf8"));
+    else if (entry.name.endsWith(".ts")) {
+      into.set(relative(SRC, path).split("\\").join("/"), await readFile(path, "utf8"));
+    }
   }
   return into;
 }
@@ -35,9 +37,15 @@ test("import rule: the checker names each import that breaks the rule", () => {
       ["misc.ts", ""],
       // Allowed: down a layer, own folder, tests, JSDoc examples, the library entry point.
       ["cli/ok.ts", 'import { x } from "../pipeline/pipeline.ts";\nimport { y } from "./flags.ts";\n'],
-      ["sources/kafka/ok.ts", 'import { z } from "../chunk_builder.ts";\nimport { m } from "../../model/source.ts";\n'],
+      [
+        "sources/kafka/ok.ts",
+        'import { z } from "../chunk_builder.ts";\nimport { m } from "../../model/source.ts";\n',
+      ],
       ["state/x_test.ts", 'import { main } from "../cli/main.ts";\n'],
-      ["state/doc.ts", '/**\n * import { main } from "../cli/main.ts";\n * await import("../runtime/deno.ts");\n */\n'],
+      [
+        "state/doc.ts",
+        '/**\n * import { main } from "../cli/main.ts";\n * await import("../runtime/deno.ts");\n */\n',
+      ],
       ["mod.ts", 'export { main } from "./cli/main.ts";\nexport { x } from "./runtime/kafkajs_quiet.ts";\n'],
     ]),
   );

@@ -14,7 +14,11 @@ import { runPipeline } from "../src/pipeline/pipeline.ts";
 import { resolveConnection } from "../src/sources/kafka/connection.ts";
 import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
 import type { BatchUpdate, Sink } from "../src/model/sink.ts";
-import { type KafkaPosition, KafkaSource, type KafkaSourceOptions } from "../src/sources/kafka/kafka_source.ts";
+import {
+  type KafkaPosition,
+  KafkaSource,
+  type KafkaSourceOptions,
+} from "../src/sources/kafka/kafka_source.ts";
 import { test } from "./harness.ts";
 import { broker, committedOffsets, createTopic, ROOT, send, unique } from "./kafka_helpers.ts";
 

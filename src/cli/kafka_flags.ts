@@ -132,4 +132,3 @@ export function parseConnectionFlags(values: FlagValues, options: { group: boole
   if (configFile === "") throw new UsageError(`-F: expected a file path, got ""`);
   return { topic, properties, ...(configFile !== undefined ? { configFile } : {}) };
 }
-

@@ -92,8 +92,20 @@ test("numbers: parseNumber is Number() but undefined for a blank field or text t
   assert.ok(Number.isNaN(parseNumber(" NaN ")!));
   // Where parseNumberField gives a reason (overflow, out_of_range), parseNumber reads as Number() does.
   const rng = new PythonRandom(7);
-  const forms = ["1e400", "-1e400", "1e-400", "-1e-400", "0x" + "f".repeat(300), "0e-999", "-0", "0x10", " -Infinity"];
-  for (let i = 0; i < 2000; i++) forms.push(String((rng.random() - 0.5) * 10 ** Math.floor(rng.random() * 40 - 20)));
+  const forms = [
+    "1e400",
+    "-1e400",
+    "1e-400",
+    "-1e-400",
+    "0x" + "f".repeat(300),
+    "0e-999",
+    "-0",
+    "0x10",
+    " -Infinity",
+  ];
+  for (let i = 0; i < 2000; i++) {
+    forms.push(String((rng.random() - 0.5) * 10 ** Math.floor(rng.random() * 40 - 20)));
+  }
   for (const field of forms) {
     assert.ok(Object.is(parseNumber(field), Number(field)), field);
   }

@@ -76,7 +76,11 @@ export interface DecodedBatch {
  * const decoded = decodeBatch(batch, state, ctx);
  * ```
  */
-export function decodeBatch(batch: Batch, state: PartitionState, ctx: BatchContext): DecodedBatch | undefined {
+export function decodeBatch(
+  batch: Batch,
+  state: PartitionState,
+  ctx: BatchContext,
+): DecodedBatch | undefined {
   const { parser, csv, maxMessages } = ctx;
   const partition = batch.partition;
   const messages = batch.messages;

@@ -25,7 +25,6 @@
  * @module
  */
 
-
 /**
  * Every property this module understands, in the order shown in error messages.
  * `sasl.mechanisms` is librdkafka's canonical spelling and an alias of `sasl.mechanism`.
@@ -461,7 +460,9 @@ export const VALUE_CHECKS: Readonly<Record<string, (value: string) => unknown>> 
     return protocol;
   },
   "sasl.mechanism": (v) => {
-    const mechanism = own<string>(MECHANISMS, v.toUpperCase()) as (typeof MECHANISMS)[keyof typeof MECHANISMS] | undefined;
+    const mechanism = own<string>(MECHANISMS, v.toUpperCase()) as
+      | (typeof MECHANISMS)[keyof typeof MECHANISMS]
+      | undefined;
     if (!mechanism) throw badValue("sasl.mechanism", v, Object.keys(MECHANISMS).join(", "));
     return mechanism;
   },

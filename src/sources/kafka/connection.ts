@@ -179,7 +179,9 @@ export async function resolveConnection(
   const envRecord: Record<string, string | undefined> = {};
   for (const name of ENV_PROPERTIES) envRecord[envNameOf(name)] = io.env(envNameOf(name));
   const env = propertiesFromEnv(envRecord);
-  for (const [name, value] of Object.entries(env)) checkUserProperty(`environment ${envNameOf(name)}`, name, value);
+  for (const [name, value] of Object.entries(env)) {
+    checkUserProperty(`environment ${envNameOf(name)}`, name, value);
+  }
   let props: Record<string, string>;
   try {
     props = mergeProperties({ file, env, flags: { ...flags.properties } });
@@ -446,7 +448,8 @@ export function setupGuard(
   c: KafkaConnection,
   signal: AbortSignal | undefined,
 ): <T>(promise: Promise<T>) => Promise<T> {
-  const describe = (error: unknown) => new Error(kafkaErrorMessage(error, { connection: c }), { cause: error });
+  const describe = (error: unknown) =>
+    new Error(kafkaErrorMessage(error, { connection: c }), { cause: error });
   return <T>(promise: Promise<T>): Promise<T> => {
     const aborted = new Promise<never>((_, reject) => {
       if (signal?.aborted) reject(new Error("interrupted while connecting to Kafka"));
@@ -473,8 +476,13 @@ export function setupGuard(
  * const consumer = createConsumer(kafka, connection, { maxBytes: 1 << 20 });
  * ```
  */
-export function createConsumer(kafka: Kafka, c: KafkaConnection, fetch?: KafkaSourceOptions["fetch"]): Consumer {
-  const { groupId: _, sessionTimeout, heartbeatInterval, readUncommitted, ...configured } = c.settings.consumer;
+export function createConsumer(
+  kafka: Kafka,
+  c: KafkaConnection,
+  fetch?: KafkaSourceOptions["fetch"],
+): Consumer {
+  const { groupId: _, sessionTimeout, heartbeatInterval, readUncommitted, ...configured } =
+    c.settings.consumer;
   return kafka.consumer({
     groupId: c.groupId,
     sessionTimeout,

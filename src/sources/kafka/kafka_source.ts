@@ -80,10 +80,10 @@ import {
   type StartPosition,
 } from "./options.ts";
 import {
+  assignPartitions,
   checkKafkaPosition,
   initialStates,
   newPartitionState,
-  newTenure,
   type PartitionState,
   positionOf,
   readGroupOffsets,
@@ -91,6 +91,7 @@ import {
   restartAt,
   type TopicPlan,
 } from "./partitions.ts";
+import { heartbeatUntil } from "./heartbeat.ts";
 import { markUnsupportedCompression } from "./unsupported_compression.ts";
 
 export {
@@ -102,8 +103,6 @@ export {
   type StartPosition,
 };
 
-/** While the pipeline is busy, heartbeat the group this often. */
-const HEARTBEAT_WHILE_WAITING_MS = 2_000;
 /** Say so if the group is not joined after this long. */
 const JOIN_NOTICE_MS = 10_000;
 
@@ -316,28 +315,10 @@ export class KafkaSource implements Source<KafkaChunk> {
     for (const partition of previous) {
       if (!this.#assigned.includes(partition)) this.#resumed.delete(partition);
     }
-    const lookUp: PartitionState[] = [];
-    for (const partition of this.#assigned) {
-      const state = this.#state(partition);
-      if (previous.has(partition) && !state.pending) {
-        // Held before this rejoin too (a broker outage, another reader joining or leaving): go on where
-        // this reader is, so that points already handed to the pipeline are not read twice.
-        this.#seek(state);
-        continue;
-      }
-      // Newly assigned: another reader may have read and committed it meanwhile.
-      if (first && state.forced) {
-        newTenure(state);
-        // The start decided when opening: the checkpoint's offset, --from-beginning, --from-end.
-        // Resumed from a checkpoint: everything before `next` is written and persisted, so the group is
-        // owed that offset even if this run reads nothing (a crash may have come before the commit).
-        if (this.#resumed.has(partition)) state.committed = state.next;
-        this.#seek(state);
-      } else {
-        state.pending = true;
-        lookUp.push(state);
-      }
-    }
+    const lookUp = assignPartitions(
+      this.#assigned.map((partition) => this.#state(partition)),
+      { previous, first, resumed: this.#resumed, seek: (state) => this.#seek(state) },
+    );
     if (this.#assigned.length === 0) {
       this.#message(
         `streamreg: no partition of "${this.#topic}" is assigned to this reader: other readers of group "${this.#connection.groupId}" hold them all`,
@@ -487,15 +468,11 @@ export class KafkaSource implements Source<KafkaChunk> {
 
   /** Waits until `close` releases the consumer, heartbeating the group meanwhile. */
   async #hold(heartbeat: () => Promise<void>): Promise<void> {
-    while (!this.#released) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => (this.#release = resolve)),
-        new Promise((resolve) => (timer = setTimeout(resolve, HEARTBEAT_WHILE_WAITING_MS))),
-      ]);
-      clearTimeout(timer);
-      if (!this.#released) await heartbeat().catch(() => {});
-    }
+    await heartbeatUntil(
+      () => this.#released,
+      () => new Promise<void>((resolve) => (this.#release = resolve)),
+      heartbeat,
+    );
   }
 
   /** Hands a chunk to the pipeline, heartbeating the group while the pipeline is busy. */
@@ -508,12 +485,7 @@ export class KafkaSource implements Source<KafkaChunk> {
         this.#stopped = true; // the pipeline has stopped reading
       },
     );
-    while (!done) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([pushed, new Promise((r) => (timer = setTimeout(r, HEARTBEAT_WHILE_WAITING_MS)))]);
-      clearTimeout(timer);
-      if (!done) await heartbeat().catch(() => {});
-    }
+    await heartbeatUntil(() => done, () => pushed, heartbeat);
   }
 
   #readHeader(state: PartitionState, text: string, offset: number): void {

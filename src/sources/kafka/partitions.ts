@@ -345,6 +345,52 @@ export function restartAt(
 }
 
 /**
+ * Takes a new assignment of the group (`states`: the partitions assigned now, in order): a partition
+ * held before goes on where it is; one newly assigned at the first join with a start decided when
+ * opening (a checkpoint, --from-beginning/-end) starts there; every other one is marked pending and
+ * returned, for its start to be looked up (the group's committed offset as it is now). `seek` is called
+ * for each partition that goes on or starts now, in order.
+ *
+ * @example
+ * ```ts
+ * const lookUp = assignPartitions(states, { previous: new Set([0]), first: false, resumed, seek });
+ * ```
+ */
+export function assignPartitions(
+  states: readonly PartitionState[],
+  how: {
+    previous: ReadonlySet<number>;
+    first: boolean;
+    resumed: ReadonlyMap<number, number>;
+    seek: (state: PartitionState) => void;
+  },
+): PartitionState[] {
+  const lookUp: PartitionState[] = [];
+  for (const state of states) {
+    const partition = state.partition;
+    if (how.previous.has(partition) && !state.pending) {
+      // Held before this rejoin too (a broker outage, another reader joining or leaving): go on where
+      // this reader is, so that points already handed to the pipeline are not read twice.
+      how.seek(state);
+      continue;
+    }
+    // Newly assigned: another reader may have read and committed it meanwhile.
+    if (how.first && state.forced) {
+      newTenure(state);
+      // The start decided when opening: the checkpoint's offset, --from-beginning, --from-end.
+      // Resumed from a checkpoint: everything before `next` is written and persisted, so the group is
+      // owed that offset even if this run reads nothing (a crash may have come before the commit).
+      if (how.resumed.has(partition)) state.committed = state.next;
+      how.seek(state);
+    } else {
+      state.pending = true;
+      lookUp.push(state);
+    }
+  }
+  return lookUp;
+}
+
+/**
  * Where a reader stands for a checkpoint: for every partition given (those assigned to it, in any
  * order; pending ones are skipped), the offset after its last message written (where it started on it
  * if none), and its CSV header if that is before.
