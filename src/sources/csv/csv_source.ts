@@ -28,11 +28,16 @@
  * @module
  */
 
-import { DEFAULT_MAX_RECORD_BYTES, type RecordOrigin, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
-import type { CommittedBatch, PointChunk, Source } from "../../model/source.ts";
+import { DEFAULT_MAX_RECORD_BYTES, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
+import type { CommittedBatch, Source } from "../../model/source.ts";
+import type { CsvChunk, CsvPosition } from "./csv_types.ts";
 import { LineReader } from "./line_reader.ts";
 
+export type { CsvChunk, CsvPosition };
+
 export { DEFAULT_MAX_RECORD_BYTES, TOO_LARGE_RAW_BYTES };
+
+const LF = 0x0a;
 
 /**
  * Settings of {@linkcode CsvSource}.
@@ -59,46 +64,6 @@ export interface CsvSourceOptions {
    */
   resume?: CsvPosition;
 }
-
-/**
- * Where a CSV input stands after a record ({@linkcode CsvSource.position}): what a checkpoint keeps.
- *
- * @example
- * ```ts
- * const position: CsvPosition = { offset: 1234, line: 57, header: "x,y,diff", lf: true };
- * ```
- */
-export interface CsvPosition {
-  /** The byte offset after the record's line (after its LF). */
-  readonly offset: number;
-  /** The record's line number. */
-  readonly line: number;
-  /** The header line, as read (without BOM and line end). */
-  readonly header: string;
-  /** False when the record's line was the last of the input and had no LF (offset is then the input's end). */
-  readonly lf: boolean;
-}
-
-/**
- * A chunk of CSV records; `lines[i]` is the line number of record i (the first line is line 1).
- *
- * @example
- * ```ts
- * for await (const chunk of source.chunks(signal)) console.log(chunk.lines[0]); // 2: the first point is on line 2
- * ```
- */
-export interface CsvChunk extends PointChunk {
-  /** Line number of each record in the input. */
-  readonly lines: Float64Array;
-  /** Byte offset in the input after each record's line (after its LF). */
-  readonly ends: Float64Array;
-  /** `{ source: name, location: "line N", line: N }`. */
-  origin(i: number): RecordOrigin;
-  /** The text of the line (its bytes for `invalid_utf8`, the first 1024 bytes for `too_large`). */
-  raw(i: number): string | Uint8Array;
-}
-
-const LF = 0x0a;
 
 /**
  * Reads points from CSV text.

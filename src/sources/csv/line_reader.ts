@@ -15,7 +15,7 @@ import { headerColumns } from "../../model/csv.ts";
 import { parseNumberField } from "../../model/numbers.ts";
 import { showField, type SourceReject, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
 import { ChunkBuilder } from "../chunk_builder.ts";
-import type { CsvChunk, CsvPosition } from "./csv_source.ts";
+import type { CsvChunk, CsvPosition } from "./csv_types.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;

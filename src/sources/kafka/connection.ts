@@ -24,7 +24,6 @@
 
 import { type Consumer, Kafka, type LogEntry, logLevel } from "kafkajs";
 import { UsageError } from "../../model/usage_error.ts";
-import { KAFKA_FETCH_DEFAULTS, type KafkaSourceOptions } from "./options.ts";
 import {
   checkProperty,
   ENV_PROPERTIES,
@@ -467,6 +466,21 @@ export function setupGuard(
 }
 
 /**
+ * Fetch settings of the kafkajs consumer: up to 4 MiB per partition and 16 MiB per fetch (kafkajs's
+ * defaults are 1 and 10 MiB), and at most 500 ms of waiting for new messages, so that stopping is quick.
+ *
+ * @example
+ * ```ts
+ * kafka.consumer({ groupId, ...KAFKA_FETCH_DEFAULTS }); // what a bare consumer needs to compare with
+ * ```
+ */
+export const KAFKA_FETCH_DEFAULTS = {
+  maxBytesPerPartition: 4 * 1024 * 1024,
+  maxBytes: 16 * 1024 * 1024,
+  maxWaitTimeInMs: 500,
+} as const;
+
+/**
  * The kafkajs consumer of a reader: the connection's group and session settings, no automatic topic
  * creation; the fetch properties (fetch.max.bytes, ...) win over {@linkcode KAFKA_FETCH_DEFAULTS},
  * `fetch` over both.
@@ -479,7 +493,7 @@ export function setupGuard(
 export function createConsumer(
   kafka: Kafka,
   c: KafkaConnection,
-  fetch?: KafkaSourceOptions["fetch"],
+  fetch?: { maxBytesPerPartition?: number; maxBytes?: number; maxWaitTimeInMs?: number },
 ): Consumer {
   const { groupId: _, sessionTimeout, heartbeatInterval, readUncommitted, ...configured } =
     c.settings.consumer;

@@ -65,19 +65,19 @@ import {
   createConsumer,
   createKafka,
   describeConnection,
+  KAFKA_FETCH_DEFAULTS,
   type KafkaConnection,
   kafkaErrorMessage,
   setupGuard,
   withDeadline,
 } from "./connection.ts";
 import { PointParser, preview } from "./messages.ts";
-import {
-  KAFKA_FETCH_DEFAULTS,
-  type KafkaChunk,
-  type KafkaPartitionPosition,
-  type KafkaPosition,
-  type KafkaSourceOptions,
-  type StartPosition,
+import type {
+  KafkaChunk,
+  KafkaPartitionPosition,
+  KafkaPosition,
+  KafkaSourceOptions,
+  StartPosition,
 } from "./options.ts";
 import {
   assignPartitions,

@@ -124,18 +124,3 @@ export interface KafkaPartitionPosition {
    */
   readonly header?: string;
 }
-
-/**
- * Fetch settings of the kafkajs consumer: up to 4 MiB per partition and 16 MiB per fetch (kafkajs's
- * defaults are 1 and 10 MiB), and at most 500 ms of waiting for new messages, so that stopping is quick.
- *
- * @example
- * ```ts
- * kafka.consumer({ groupId, ...KAFKA_FETCH_DEFAULTS }); // what a bare consumer needs to compare with
- * ```
- */
-export const KAFKA_FETCH_DEFAULTS = {
-  maxBytesPerPartition: 4 * 1024 * 1024,
-  maxBytes: 16 * 1024 * 1024,
-  maxWaitTimeInMs: 500,
-} as const;
