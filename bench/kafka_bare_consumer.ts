@@ -10,8 +10,12 @@
 import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { createKafka, parseConnectionFlags, resolveConnection } from "../src/kafka/connection.ts";
-import { KAFKA_FETCH_DEFAULTS } from "../src/sources/kafka_source.ts";
+import { createKafka, resolveConnection } from "../src/sources/kafka/connection.ts";
+import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
+import { KAFKA_FETCH_DEFAULTS } from "../src/sources/kafka/kafka_source.ts";
+import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
+
+silenceTimeoutWarnings();
 
 const { values } = parseArgs({
   args: process.argv.slice(2),

@@ -25,10 +25,14 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { RegressionCore } from "../src/core/regression_core.ts";
-import { parseProperties } from "../src/kafka/config.ts";
-import { createKafka, parseConnectionFlags, resolveConnection } from "../src/kafka/connection.ts";
-import { sendPoints } from "../src/kafka/produce.ts";
-import { DemoSource } from "../src/sources/demo_source.ts";
+import { parseProperties } from "../src/sources/kafka/config.ts";
+import { createKafka, resolveConnection } from "../src/sources/kafka/connection.ts";
+import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
+import { sendPoints } from "../src/cli/produce.ts";
+import { DemoSource } from "../src/sources/demo/demo_source.ts";
+import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
+
+silenceTimeoutWarnings();
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // deno-lint-ignore no-explicit-any

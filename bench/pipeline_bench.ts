@@ -16,12 +16,12 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { RegressionCore } from "../src/core/regression_core.ts";
 import type { Host } from "../src/cli/host.ts";
-import { runPipeline } from "../src/cli/pipeline.ts";
+import { runPipeline } from "../src/pipeline/pipeline.ts";
 import { InputLog } from "../src/sinks/input_log.ts";
 import { ResultLog } from "../src/sinks/result_log.ts";
-import type { Sink } from "../src/sinks/sink.ts";
-import { CsvSource } from "../src/sources/csv_source.ts";
-import { PythonRandom } from "../src/sources/python_random.ts";
+import type { Sink } from "../src/model/sink.ts";
+import { CsvSource } from "../src/sources/csv/csv_source.ts";
+import { PythonRandom } from "../src/sources/demo/python_random.ts";
 
 // deno-lint-ignore no-explicit-any
 const isDeno = (globalThis as any).Deno !== undefined;

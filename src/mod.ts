@@ -20,12 +20,11 @@
 
 export { type Fit, RegressionCore } from "./core/regression_core.ts";
 
-export type { BatchSpan, CommittedBatch, PointChunk, Source } from "./sources/source.ts";
+export type { BatchSpan, CommittedBatch, PointChunk, Source } from "./model/source.ts";
 export {
   DEFAULT_MAX_RECORD_BYTES,
   describeRejection,
   escapeRaw,
-  parseNumberField,
   type RecordOrigin,
   REJECT_REASONS,
   RejectedRecordError,
@@ -36,38 +35,34 @@ export {
   type SourceReject,
   TOO_LARGE_RAW_BYTES,
   unescapeRaw,
-} from "./sources/rejection.ts";
+} from "./model/rejection.ts";
 export {
   type ChunkCheck,
   MAX_MAGNITUDE,
   MIN_MAGNITUDE,
   PointValidator,
   type RejectedRecord,
-} from "./validate/point_validator.ts";
-export { PointCounts } from "./validate/point_counts.ts";
-export { DEMO_DEFAULTS, type DemoChunk, type DemoOptions, DemoSource, demoY } from "./sources/demo_source.ts";
+} from "./pipeline/validate/point_validator.ts";
+export { PointCounts } from "./model/point_counts.ts";
+export { DEMO_DEFAULTS, type DemoChunk, type DemoOptions, DemoSource, demoY } from "./sources/demo/demo_source.ts";
 export {
   type CsvChunk,
   type CsvPosition,
   CsvSource,
   type CsvSourceOptions,
-  parseNumber,
-} from "./sources/csv_source.ts";
+} from "./sources/csv/csv_source.ts";
+export { exactDecimal, parseNumber, parseNumberField } from "./model/numbers.ts";
+export { type Columns, csvLayout, type CsvLayout, splitCsvRecord } from "./model/csv.ts";
+export { PointParser } from "./sources/kafka/messages.ts";
 export {
-  type Columns,
-  csvLayout,
-  type CsvLayout,
-  exactDecimal,
   KAFKA_FETCH_DEFAULTS,
   type KafkaChunk,
   KafkaSource,
   type KafkaSourceOptions,
-  PointParser,
-  splitCsvRecord,
   type StartPosition,
-} from "./sources/kafka_source.ts";
+} from "./sources/kafka/kafka_source.ts";
+export { connectionFlags, parseConnectionFlags } from "./cli/kafka_flags.ts";
 export {
-  connectionFlags,
   type ConnectionFlags,
   type ConnectionIo,
   createKafka,
@@ -75,22 +70,21 @@ export {
   describeConnection,
   type KafkaConnection,
   kafkaErrorMessage,
-  parseConnectionFlags,
   resolveConnection,
-} from "./kafka/connection.ts";
-export { PythonRandom } from "./sources/python_random.ts";
-export { ChunkQueue } from "./sources/chunk_queue.ts";
+} from "./sources/kafka/connection.ts";
+export { PythonRandom } from "./sources/demo/python_random.ts";
+export { ChunkQueue } from "./sources/kafka/chunk_queue.ts";
 export { ChunkBuilder, type ChunkColumns } from "./sources/chunk_builder.ts";
 
-export { Batcher, type BatcherOptions } from "./batcher/batcher.ts";
-export { CommitClock } from "./batcher/commit_clock.ts";
+export { Batcher, type BatcherOptions } from "./pipeline/batcher/batcher.ts";
+export { CommitClock } from "./pipeline/batcher/commit_clock.ts";
 
-export type { BatchUpdate, Line, PointRun, Sink } from "./sinks/sink.ts";
+export type { BatchUpdate, Line, PointRun, Sink } from "./model/sink.ts";
 export { RESULT_HEADER, ResultLog } from "./sinks/result_log.ts";
 export { INPUT_HEADER, InputLog } from "./sinks/input_log.ts";
 export { CsvWriter } from "./sinks/csv_writer.ts";
 export { DEAD_LETTER_HEADER, DeadLetterLog } from "./sinks/dead_letter.ts";
-export { formatNumber } from "./sinks/format_number.ts";
+export { formatNumber } from "./model/format_number.ts";
 
 export {
   DEFAULT_COMMIT_MS,
@@ -99,7 +93,7 @@ export {
   type PipelineResume,
   type PipelineStats,
   runPipeline,
-} from "./cli/pipeline.ts";
+} from "./pipeline/pipeline.ts";
 export {
   type Checkpoint,
   decodeCheckpoint,
@@ -113,7 +107,7 @@ export {
 } from "./state/checkpoint.ts";
 export { type BatchState, CHECKPOINT_FILE, StateStore } from "./state/state_store.ts";
 export { type OpenedState, openState, runSettings } from "./cli/state_setup.ts";
-export { applyBatch, type ApplyOptions, type CoreResult, type LineModel } from "./cli/core_stage.ts";
+export { applyBatch, type ApplyOptions, type CoreResult, type LineModel } from "./pipeline/core_stage.ts";
 export { main, type MainOptions } from "./cli/main.ts";
 export { RejectReporter, type RejectReporterOptions } from "./cli/reject_reporter.ts";
 export { findOverwrite, type NamedPath } from "./cli/overwrite_check.ts";
@@ -129,3 +123,4 @@ export {
 } from "./cli/source_specs.ts";
 export { kafkaSpec } from "./cli/kafka_spec.ts";
 export { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./cli/flags.ts";
+export { silenceTimeoutWarnings } from "./runtime/kafkajs_quiet.ts";

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
-import { unescapeRaw } from "../src/sources/rejection.ts";
+import { unescapeRaw } from "../src/model/rejection.ts";
 import { seededGenerator } from "./cli_helpers.ts";
 import { test } from "./harness.ts";
 

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Kafka, logLevel } from "kafkajs";
-import { toKafkaJsConfig } from "../src/kafka/config.ts";
+import { toKafkaJsConfig } from "../src/sources/kafka/kafkajs_config.ts";
 import { type Broker, broker } from "./kafka_helpers.ts";
 
 const readFile = (p: string) => readFileSync(p, "utf8");

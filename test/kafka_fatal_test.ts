@@ -11,12 +11,13 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from "kafkajs";
-import { runPipeline } from "../src/cli/pipeline.ts";
+import { runPipeline } from "../src/pipeline/pipeline.ts";
 import { RegressionCore } from "../src/core/regression_core.ts";
-import { parseConnectionFlags, resolveConnection } from "../src/kafka/connection.ts";
-import type { BatchUpdate } from "../src/sinks/sink.ts";
-import { type KafkaChunk, KafkaSource } from "../src/sources/kafka_source.ts";
-import type { Source } from "../src/sources/source.ts";
+import { resolveConnection } from "../src/sources/kafka/connection.ts";
+import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
+import type { BatchUpdate } from "../src/model/sink.ts";
+import { type KafkaChunk, KafkaSource } from "../src/sources/kafka/kafka_source.ts";
+import type { Source } from "../src/model/source.ts";
 import { sleep } from "./cli_helpers.ts";
 import { test } from "./harness.ts";
 import {

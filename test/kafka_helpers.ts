@@ -12,9 +12,12 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
-import { parseProperties } from "../src/kafka/config.ts";
-import { silenceTimeoutWarnings } from "../src/kafka/connection.ts";
+import { parseProperties } from "../src/sources/kafka/config.ts";
+import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
 import { runtimeName } from "./harness.ts";
+
+// What the CLI's entry points do first: the tests' own kafkajs clients and readers are as quiet.
+silenceTimeoutWarnings();
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const STATE_DIR = process.env.STREAMREG_KAFKA_STATE_DIR || join(ROOT, ".cache/kafka/run");

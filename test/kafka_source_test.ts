@@ -8,10 +8,11 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { RegressionCore } from "../src/core/regression_core.ts";
-import { runPipeline } from "../src/cli/pipeline.ts";
-import { parseConnectionFlags, resolveConnection } from "../src/kafka/connection.ts";
-import type { BatchUpdate, Sink } from "../src/sinks/sink.ts";
-import { KafkaSource, type KafkaSourceOptions } from "../src/sources/kafka_source.ts";
+import { runPipeline } from "../src/pipeline/pipeline.ts";
+import { resolveConnection } from "../src/sources/kafka/connection.ts";
+import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
+import type { BatchUpdate, Sink } from "../src/model/sink.ts";
+import { KafkaSource, type KafkaSourceOptions } from "../src/sources/kafka/kafka_source.ts";
 import { test } from "./harness.ts";
 import { broker, committedOffsets, createTopic, ROOT, send, unique } from "./kafka_helpers.ts";
 

@@ -15,8 +15,8 @@
  */
 
 import { type FlagSpec, type FlagValues, numberFlag, parseFlags, UsageError } from "./flags.ts";
-import { DEFAULT_MAX_RECORD_BYTES } from "../sources/rejection.ts";
-import { DEFAULT_COMMIT_MS, DEFAULT_COMMIT_ROWS } from "./pipeline.ts";
+import { DEFAULT_MAX_RECORD_BYTES } from "../model/rejection.ts";
+import { DEFAULT_COMMIT_MS, DEFAULT_COMMIT_ROWS } from "../pipeline/pipeline.ts";
 import type { OpenSource, SourceSpec } from "./source_specs.ts";
 
 /**

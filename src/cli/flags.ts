@@ -11,6 +11,9 @@
  */
 
 import { parseArgs } from "node:util";
+import { UsageError } from "../model/usage_error.ts";
+
+export { UsageError };
 
 /**
  * One flag: `--name VALUE` (string) or `--name` (boolean, when `value` is absent).
@@ -47,22 +50,6 @@ export interface FlagSpec {
  * ```
  */
 export type FlagValues = Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
-
-/**
- * A mistake on the command line: the CLI prints its message on one line and exits with code 2.
- *
- * @example
- * ```ts
- * throw new UsageError("--rate: expected a number ≥ 0, got \"fast\"");
- * ```
- */
-export class UsageError extends Error {
-  /** `message` should name the flag and say what is expected. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 

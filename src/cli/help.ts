@@ -10,7 +10,7 @@
  * @module
  */
 
-import { REJECT_REASONS } from "../sources/rejection.ts";
+import { REJECT_REASONS } from "../model/rejection.ts";
 import { GENERAL_FLAGS } from "./args.ts";
 import type { FlagSpec } from "./flags.ts";
 import type { SourceSpec } from "./source_specs.ts";

@@ -1,6 +1,6 @@
 /**
- * `--source kafka`: points from a Kafka topic (see `../sources/kafka_source.ts` for the semantics and
- * `../kafka/connection.ts` for the connection flags and properties).
+ * `--source kafka`: points from a Kafka topic (see `../sources/kafka/kafka_source.ts` for the semantics and
+ * `../sources/kafka/connection.ts` for the connection flags and properties).
  *
  * @example
  * ```ts
@@ -10,15 +10,10 @@
  * @module
  */
 
-import {
-  connectionFlags,
-  type ConnectionIo,
-  DEFAULT_TOPIC,
-  parseConnectionFlags,
-  PROPERTY_HELP,
-  resolveConnection,
-} from "../kafka/connection.ts";
-import { csvLayout, KafkaSource, type StartPosition } from "../sources/kafka_source.ts";
+import { type ConnectionIo, DEFAULT_TOPIC, resolveConnection } from "../sources/kafka/connection.ts";
+import { connectionFlags, parseConnectionFlags, PROPERTY_HELP } from "./kafka_flags.ts";
+import { KafkaSource, type StartPosition } from "../sources/kafka/kafka_source.ts";
+import { csvLayout } from "../model/csv.ts";
 import { type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
 import type { SourceSpec } from "./source_specs.ts";

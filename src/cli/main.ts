@@ -15,23 +15,23 @@
  */
 
 import { RegressionCore } from "../core/regression_core.ts";
-import type { Source } from "../sources/source.ts";
+import type { Source } from "../model/source.ts";
 import { DeadLetterLog } from "../sinks/dead_letter.ts";
 import { InputLog } from "../sinks/input_log.ts";
 import { ResultLog } from "../sinks/result_log.ts";
-import type { Sink } from "../sinks/sink.ts";
+import type { Sink } from "../model/sink.ts";
 import { isStdout, parseCli } from "./args.ts";
 import { UsageError } from "./flags.ts";
 import { helpText } from "./help.ts";
 import { type Host, isBrokenPipe } from "./host.ts";
-import { runPipeline } from "./pipeline.ts";
+import { runPipeline } from "../pipeline/pipeline.ts";
 import { findOverwrite } from "./overwrite_check.ts";
 import { Progress } from "./progress.ts";
 import { RejectReporter } from "./reject_reporter.ts";
 import { SOURCES, type SourceSpec } from "./source_specs.ts";
 import { type OpenedState, openState, stateOutputProblem } from "./state_setup.ts";
 import type { OutputLength } from "../state/checkpoint.ts";
-import { PointValidator } from "../validate/point_validator.ts";
+import { PointValidator } from "../pipeline/validate/point_validator.ts";
 
 /** How many refused points are reported one by one before only counting them. */
 const REFUSED_SHOWN = 10;

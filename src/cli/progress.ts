@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { PipelineStats } from "./pipeline.ts";
+import type { PipelineStats } from "../pipeline/pipeline.ts";
 
 /**
  * Options of {@linkcode Progress}.

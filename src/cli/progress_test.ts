@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-control-regex -- the tests match ANSI escapes on purpose
 import assert from "node:assert/strict";
 import { test } from "../../test/harness.ts";
-import type { PipelineStats } from "./pipeline.ts";
+import type { PipelineStats } from "../pipeline/pipeline.ts";
 import { Progress, statusText } from "./progress.ts";
 
 const stats = (points: number, elapsedMs: number): PipelineStats => ({

@@ -21,12 +21,7 @@
  * @module
  */
 
-import {
-  describeRejection,
-  type Rejection,
-  type RejectReason,
-  type RejectSink,
-} from "../sources/rejection.ts";
+import { describeRejection, type Rejection, type RejectReason, type RejectSink } from "../model/rejection.ts";
 
 /**
  * Options of {@linkcode RejectReporter}.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "../../test/harness.ts";
-import type { Rejection } from "../sources/rejection.ts";
+import type { Rejection } from "../model/rejection.ts";
 import { RejectReporter } from "./reject_reporter.ts";
 
 const rejection = (line: number, reason: Rejection["reason"] = "nan"): Rejection => ({

@@ -14,10 +14,10 @@
  * @module
  */
 
-import { CsvSource } from "../sources/csv_source.ts";
+import { CsvSource } from "../sources/csv/csv_source.ts";
 import { kafkaSpec } from "./kafka_spec.ts";
-import { DEMO_DEFAULTS, DemoSource } from "../sources/demo_source.ts";
-import type { Source } from "../sources/source.ts";
+import { DEMO_DEFAULTS, DemoSource } from "../sources/demo/demo_source.ts";
+import type { Source } from "../model/source.ts";
 import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
 

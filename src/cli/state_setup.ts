@@ -14,7 +14,7 @@
 import type { RegressionCore } from "../core/regression_core.ts";
 import { type Settings, StateError } from "../state/checkpoint.ts";
 import { CHECKPOINT_FILE, StateStore } from "../state/state_store.ts";
-import type { PointCounts } from "../validate/point_counts.ts";
+import type { PointCounts } from "../model/point_counts.ts";
 import type { CliOptions } from "./args.ts";
 import type { Host } from "./host.ts";
 

@@ -5,5 +5,7 @@
 import process from "node:process";
 import { main } from "../cli/main.ts";
 import { bunHost } from "./bun.ts";
+import { silenceTimeoutWarnings } from "./kafkajs_quiet.ts";
 
+silenceTimeoutWarnings();
 process.exit(await main(bunHost()));

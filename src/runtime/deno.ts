@@ -1,5 +1,7 @@
 /**
- * The Deno {@linkcode Host}: the only module besides `deno_main.ts` that uses `Deno.*`.
+ * The Deno {@linkcode Host}: the only module besides `deno_main.ts` that uses `Deno.*`. It overrides, of
+ * the `node:` host (`./node_host.ts`), standard input and output, opening files (Deno's sandbox has its
+ * own reasons), writing stderr synchronously, signals and exit.
  *
  * @example
  * ```ts
@@ -10,26 +12,9 @@
  * @module
  */
 
-import { fstatSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
-import {
-  BrokenPipeError,
-  type FileIdentity,
-  type FileKind,
-  type Host,
-  type StopSignal,
-} from "../cli/host.ts";
-import { nodeStateFiles } from "./state_files.ts";
-
-/**
- * Where the release build of the core is, relative to this file.
- *
- * @example
- * ```ts
- * const bytes = await Deno.readFile(WASM_URL);
- * ```
- */
-export const WASM_URL: URL = new URL("../../build/streamreg.wasm", import.meta.url);
+import { resolve } from "node:path";
+import { BrokenPipeError, type Host, type StopSignal } from "../cli/host.ts";
+import { nodeHost } from "./node_host.ts";
 
 /**
  * Why opening `path` failed, for a message that names it. Deno's sandbox refuses device and system files
@@ -70,7 +55,8 @@ function directStream(
 }
 
 /**
- * Builds the Deno host for the given arguments (default `Deno.args`).
+ * Builds the Deno host for the given arguments (default `Deno.args`): the `node:` host of
+ * `./node_host.ts` with Deno's own standard streams, files, stderr writes and signals.
  *
  * @example
  * ```ts
@@ -78,17 +64,14 @@ function directStream(
  * ```
  */
 export function denoHost(args: readonly string[] = Deno.args): Host {
-  return {
+  return nodeHost(args, {
     runtime: `deno ${Deno.version.deno}`,
-    args,
-    env: (name) => Deno.env.get(name),
     stdin: () => Deno.stdin.readable,
     stdout: () => directStream(Deno.stdout),
     writeStderr(text) {
       const bytes = new TextEncoder().encode(text);
       for (let off = 0; off < bytes.length;) off += Deno.stderr.writeSync(bytes.subarray(off));
     },
-    stderrIsTerminal: Deno.stderr.isTerminal(),
     async openRead(path, options) {
       try {
         const file = await Deno.open(path, { read: true });
@@ -115,16 +98,6 @@ export function denoHost(args: readonly string[] = Deno.args): Host {
         throw new Error(`cannot write "${path}": ${why}`, { cause: error });
       }
     },
-    async readWasm() {
-      try {
-        return await Deno.readFile(WASM_URL);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) {
-          throw new Error("build/streamreg.wasm not found: run `npm run build:wasm` first", { cause: error });
-        }
-        throw new Error(`cannot read build/streamreg.wasm: ${reason(error)}`, { cause: error });
-      }
-    },
     onSignal(handler) {
       const listeners = (["SIGINT", "SIGTERM"] as StopSignal[]).map((signal) => {
         const listener = () => handler(signal);
@@ -134,40 +107,5 @@ export function denoHost(args: readonly string[] = Deno.args): Host {
       return () => listeners.forEach((remove) => remove());
     },
     exit: (code) => Deno.exit(code),
-    async identify(path) {
-      try {
-        const realPath = await Deno.realPath(path);
-        return { realPath, ...fileId(await Deno.stat(realPath)) };
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) return undefined;
-        try {
-          return { realPath: join(await Deno.realPath(dirname(resolve(path))), basename(path)) };
-        } catch {
-          return undefined;
-        }
-      }
-    },
-    files: nodeStateFiles(),
-    identifyStdin() {
-      try {
-        const info = fstatSync(0); // (Deno.stdin has no stat)
-        return Promise.resolve(info.isFile() && info.ino ? { dev: info.dev, ino: info.ino } : undefined);
-      } catch {
-        return Promise.resolve(undefined);
-      }
-    },
-  };
-}
-
-function fileId(info: Deno.FileInfo): FileIdentity {
-  return { kind: fileKind(info), ...(info.ino ? { dev: info.dev, ino: info.ino } : {}) };
-}
-
-function fileKind(info: Deno.FileInfo): FileKind {
-  if (info.isFile) return "file";
-  if (info.isDirectory) return "directory";
-  if (info.isFifo) return "pipe";
-  if (info.isSocket) return "socket";
-  if (info.isBlockDevice) return "block device";
-  return "character device";
+  });
 }

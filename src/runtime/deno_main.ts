@@ -4,5 +4,7 @@
  */
 import { main } from "../cli/main.ts";
 import { denoHost } from "./deno.ts";
+import { silenceTimeoutWarnings } from "./kafkajs_quiet.ts";
 
+silenceTimeoutWarnings();
 Deno.exit(await main(denoHost()));

@@ -13,7 +13,7 @@
 
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { StateFiles } from "../cli/host.ts";
+import type { StateFiles } from "../state/files.ts";
 
 function reason(error: unknown): string {
   const code = (error as { code?: string } | undefined)?.code;

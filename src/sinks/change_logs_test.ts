@@ -3,7 +3,7 @@ import { test } from "../../test/harness.ts";
 import { CsvWriter } from "./csv_writer.ts";
 import { InputLog } from "./input_log.ts";
 import { ResultLog } from "./result_log.ts";
-import type { BatchUpdate, Line, PointRun } from "./sink.ts";
+import type { BatchUpdate, Line, PointRun } from "../model/sink.ts";
 
 /** A WritableStream that records what is written, write by write. */
 function memory(): {

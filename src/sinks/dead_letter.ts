@@ -25,7 +25,7 @@
  */
 
 import { stringify } from "csv-stringify/sync";
-import { escapeRaw, type Rejection, type RejectSink } from "../sources/rejection.ts";
+import { escapeRaw, type Rejection, type RejectSink } from "../model/rejection.ts";
 import { CsvWriter } from "./csv_writer.ts";
 
 /**

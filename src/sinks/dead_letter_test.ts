@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
 import { test } from "../../test/harness.ts";
-import { unescapeRaw } from "../sources/rejection.ts";
+import { unescapeRaw } from "../model/rejection.ts";
 import { DeadLetterLog } from "./dead_letter.ts";
 
 function collector() {

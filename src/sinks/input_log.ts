@@ -13,8 +13,8 @@
  */
 
 import { CsvWriter } from "./csv_writer.ts";
-import { formatNumber } from "./format_number.ts";
-import type { BatchUpdate, Sink } from "./sink.ts";
+import { formatNumber } from "../model/format_number.ts";
+import type { BatchUpdate, Sink } from "../model/sink.ts";
 
 /**
  * The header of the input change log.

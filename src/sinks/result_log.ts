@@ -16,8 +16,8 @@
  */
 
 import { CsvWriter } from "./csv_writer.ts";
-import { formatNumber } from "./format_number.ts";
-import type { BatchUpdate, Line, Sink } from "./sink.ts";
+import { formatNumber } from "../model/format_number.ts";
+import type { BatchUpdate, Line, Sink } from "../model/sink.ts";
 
 /**
  * The header of the result change log.

@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { SourceReject } from "./rejection.ts";
+import type { SourceReject } from "../model/rejection.ts";
 
 /**
  * The arrays taken from a {@linkcode ChunkBuilder}, each exactly `length` long.

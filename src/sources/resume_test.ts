@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../../test/harness.ts";
-import { type CsvChunk, CsvSource } from "./csv_source.ts";
-import { DemoSource } from "./demo_source.ts";
+import { type CsvChunk, CsvSource } from "./csv/csv_source.ts";
+import { DemoSource } from "./demo/demo_source.ts";
 
 /** A byte stream of `bytes` cut into pieces of `size` bytes. */
 function bytePieces(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {

@@ -29,8 +29,8 @@
  * @module
  */
 
-import { formatNumber } from "../sinks/format_number.ts";
-import type { Line } from "../sinks/sink.ts";
+import { formatNumber } from "../model/format_number.ts";
+import type { Line } from "../model/sink.ts";
 
 /**
  * The first word of a checkpoint file.

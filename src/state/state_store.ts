@@ -32,9 +32,9 @@
  * @module
  */
 
-import type { StateFiles } from "../cli/host.ts";
-import type { Line, PointRun } from "../sinks/sink.ts";
-import { PointCounts } from "../validate/point_counts.ts";
+import type { StateFiles } from "./files.ts";
+import type { Line, PointRun } from "../model/sink.ts";
+import { PointCounts } from "../model/point_counts.ts";
 import {
   type Checkpoint,
   decodeCheckpoint,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "../../test/harness.ts";
 import { nodeStateFiles } from "../runtime/state_files.ts";
-import { PointCounts } from "../validate/point_counts.ts";
+import { PointCounts } from "../model/point_counts.ts";
 import { type Checkpoint, decodeCheckpoint, encodeCheckpoint, StateError } from "./checkpoint.ts";
 import { crc32 } from "./crc32.ts";
 import { type BatchState, CHECKPOINT_FILE, StateStore } from "./state_store.ts";

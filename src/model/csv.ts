@@ -1,0 +1,130 @@
+/**
+ * The one CSV record and header reader of the sources: {@linkcode splitCsvRecord} splits a record with
+ * RFC 4180 quotes, {@linkcode headerColumns} finds the named columns in a header's fields (trimmed), and
+ * {@linkcode csvLayout} reads a header line into where x and y are. The Kafka source reads every message
+ * with them; the CSV file source (which splits its lines with csv-parse, several at once) finds its
+ * columns with {@linkcode headerColumns}.
+ *
+ * @example
+ * ```ts
+ * import { csvLayout, splitCsvRecord } from "./csv.ts";
+ * splitCsvRecord('1,"2,5"'); // ["1", "2,5"]
+ * csvLayout("y,x,note", { x: "x", y: "y" }); // { x: 1, y: 0, width: 3 }
+ * ```
+ * @module
+ */
+
+/**
+ * The names of the x and y columns (CSV) or fields (JSON).
+ *
+ * @example
+ * ```ts
+ * const columns: Columns = { x: "time", y: "price" };
+ * ```
+ */
+export interface Columns {
+  /** Column or field holding x. */
+  readonly x: string;
+  /** Column or field holding y. */
+  readonly y: string;
+}
+
+/**
+ * Where x and y are in a CSV record, from a header.
+ *
+ * @example
+ * ```ts
+ * const layout = csvLayout("y,x,note", { x: "x", y: "y" }); // { x: 1, y: 0, width: 3 }
+ * ```
+ */
+export interface CsvLayout {
+  /** Index of the x field. */
+  readonly x: number;
+  /** Index of the y field. */
+  readonly y: number;
+  /** Number of fields of the header; data rows must have as many. */
+  readonly width: number;
+}
+
+/** Drops one trailing line break ("\n" or "\r\n"): producers that send lines often keep it. */
+function chomp(text: string): string {
+  if (text.endsWith("\n")) return text.slice(0, text.endsWith("\r\n") ? -2 : -1);
+  return text;
+}
+
+/**
+ * Splits one CSV record (a Kafka message) into fields, with RFC 4180 quotes (`"a ""b"""` is `a "b"`).
+ * Returns undefined for unbalanced quotes. A trailing line break is ignored.
+ *
+ * @example
+ * ```ts
+ * splitCsvRecord('1,"2,5",x'); // ["1", "2,5", "x"]
+ * ```
+ */
+export function splitCsvRecord(message: string): string[] | undefined {
+  const text = chomp(message);
+  if (text.indexOf('"') < 0) return text.split(",");
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = "";
+    // Spaces before an opening quote are allowed, as csv-parse does not: keep it simple and strict.
+    if (text.charCodeAt(i) === 0x22) {
+      i++;
+      for (;;) {
+        const q = text.indexOf('"', i);
+        if (q < 0) return undefined;
+        field += text.slice(i, q);
+        if (text.charCodeAt(q + 1) === 0x22) {
+          field += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      if (i < text.length && text.charCodeAt(i) !== 0x2c) return undefined; // text after the quote
+    } else {
+      const comma = text.indexOf(",", i);
+      const stop = comma < 0 ? text.length : comma;
+      field = text.slice(i, stop);
+      if (field.indexOf('"') >= 0) return undefined;
+      i = stop;
+    }
+    fields.push(field);
+    if (i >= text.length) return fields;
+    i++; // the comma
+  }
+}
+
+/**
+ * Reads a CSV header: returns the layout, or why it is not a header naming both columns.
+ *
+ * @example
+ * ```ts
+ * csvLayout("x,y", { x: "x", y: "y" }); // { x: 0, y: 1, width: 2 }
+ * csvLayout("1,2", { x: "x", y: "y" }); // 'no column "x"'
+ * ```
+ */
+export function csvLayout(header: string, columns: Columns): CsvLayout | string {
+  const fields = splitCsvRecord(header.replace(/^\uFEFF/, ""));
+  if (fields === undefined) return "unbalanced quotes";
+  const [x, y] = headerColumns(fields, [columns.x, columns.y]);
+  if (x < 0) return `no column "${columns.x}"`;
+  if (y < 0) return `no column "${columns.y}"`;
+  if (x === y) return `x and y are the same column "${columns.x}"`;
+  return { x, y, width: fields.length };
+}
+
+/**
+ * Where each named column is among a header's fields, compared trimmed (-1: no such column).
+ *
+ * @example
+ * ```ts
+ * headerColumns([" y ", "x", "note"], ["x", "y", "diff"]); // [1, 0, -1]
+ * ```
+ */
+export function headerColumns(fields: readonly string[], names: readonly string[]): number[] {
+  const heads = fields.map((f) => f.trim());
+  return names.map((name) => heads.indexOf(name));
+}

@@ -1,0 +1,253 @@
+/**
+ * Decoding one fetched batch of a partition into a chunk: every message after where the partition
+ * stands becomes a point (x, y) or a rejected slot with its reason and bytes; the partition's CSV header
+ * is read from its first message when it has none yet. Offsets and the bytes of each message are kept
+ * as numbers and positions in the fetched buffer, not by holding kafkajs's message objects.
+ *
+ * @example
+ * ```ts
+ * import { decodeBatch } from "./batch.ts";
+ * const decoded = decodeBatch(batch, state, { topic, parser, csv: true, maxRecordBytes, maxMessages, read, isStale, readHeader });
+ * if (decoded?.chunk) await queue.push(decoded.chunk);
+ * ```
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import type { Batch } from "kafkajs";
+import { type RecordOrigin, type SourceReject, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
+import { messageText, type PointParser } from "./messages.ts";
+import type { KafkaChunk } from "./options.ts";
+import type { PartitionState } from "./partitions.ts";
+import { unsupportedCompression } from "./unsupported_compression.ts";
+
+/**
+ * What {@linkcode decodeBatch} needs from the source.
+ *
+ * @example
+ * ```ts
+ * const ctx: BatchContext = { topic: "points", parser, csv: true, maxRecordBytes: 1 << 20, maxMessages: Infinity, read: 0, isStale: () => false, readHeader: () => false };
+ * ```
+ */
+export interface BatchContext {
+  /** The topic, for the chunk's origins. */
+  readonly topic: string;
+  /** The parser of the messages (reused for every message). */
+  readonly parser: PointParser;
+  /** CSV messages (else JSON). */
+  readonly csv: boolean;
+  /** Longer messages are rejected (`too_large`). */
+  readonly maxRecordBytes: number;
+  /** Stop once `read` reaches this many messages. */
+  readonly maxMessages: number;
+  /** Messages read so far by the source (every message counts). */
+  readonly read: number;
+  /** Whether kafkajs has dropped the batch (a rebalance): then stop decoding it. */
+  isStale(): boolean;
+  /** Reads `text` (the message at `offset`) as the partition's CSV header; returns true if that stopped the source. */
+  readHeader(text: string, offset: number): boolean;
+}
+
+/**
+ * A decoded batch.
+ *
+ * @example
+ * ```ts
+ * const { chunk, read, stop } = decoded;
+ * ```
+ */
+export interface DecodedBatch {
+  /** The points and rejected slots, if any. */
+  readonly chunk: KafkaChunk | undefined;
+  /** Messages read so far by the source, this batch's included. */
+  readonly read: number;
+  /** `maxMessages` is reached: stop reading. */
+  readonly stop: boolean;
+  /** A message compressed with a codec kafkajs cannot read, where decoding stopped. */
+  readonly unsupported?: { readonly codec: string; readonly offset: number };
+}
+
+/**
+ * Decodes the messages of `batch` from offset `state.next` on, and moves `state.next` past them.
+ * Returns undefined when reading the header stopped the source (nothing else to do with the batch).
+ *
+ * @example
+ * ```ts
+ * const decoded = decodeBatch(batch, state, ctx);
+ * ```
+ */
+export function decodeBatch(
+  batch: Batch,
+  state: PartitionState,
+  ctx: BatchContext,
+): DecodedBatch | undefined {
+  const { parser, csv, maxMessages } = ctx;
+  const partition = batch.partition;
+  const messages = batch.messages;
+  const n = messages.length;
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  const index = new Int32Array(n); // the message of each point, for its offset
+  const starts = new Int32Array(n); // and where its bytes are in the fetched buffer
+  const lengths = new Int32Array(n);
+  let elsewhere: Map<number, Uint8Array> | undefined; // (or a copy, if they are in another buffer)
+  let count = 0;
+  // Messages before `next` were read before (a rebalance restarts at the committed offset).
+  let first = 0;
+  while (first < n && Number(messages[first].offset) < state.next) first++;
+  // Offsets are kept as numbers, not by holding kafkajs's messages (which would then outlive the
+  // young generation of the garbage collector): one per batch when they are consecutive.
+  const firstOffset = Number(messages[0].offset);
+  let offsets: Float64Array | undefined;
+  if (Number(messages[n - 1].offset) - firstOffset !== n - 1) {
+    offsets = new Float64Array(n);
+    for (let k = 0; k < n; k++) offsets[k] = Number(messages[k].offset);
+  }
+  let last = -1;
+  // Messages that are not points keep their slot (NaN) and are listed here, for the pipeline.
+  let rejects: Map<number, SourceReject> | undefined;
+  const maxBytes = ctx.maxRecordBytes;
+  // CSV data rows are read from one latin1 string of the fetched bytes (one native call per batch, not
+  // one per message; bytes map 1:1 to characters, so a value's bytes are its characters).
+  let buffer: ArrayBufferLike | undefined;
+  let text = "";
+  let base = 0;
+  let lastValue: Uint8Array | null = null;
+  for (let k = n - 1; k >= first && lastValue === null; k--) lastValue = messages[k].value;
+  const fetched = lastValue?.buffer;
+  let read = ctx.read;
+  parser.retryExact();
+  let stop = false;
+  let complete = true;
+  let unsupported: { codec: string; offset: number } | undefined;
+  for (let k = first; k < n; k++) {
+    const m = messages[k];
+    if ((k & 255) === 255 && ctx.isStale()) {
+      complete = false;
+      break;
+    }
+    if (m.value === null && m.key !== null) {
+      const codec = unsupportedCompression(m.key);
+      if (codec !== undefined) {
+        unsupported = { codec, offset: Number(m.offset) };
+        complete = false;
+        break;
+      }
+    }
+    last = k;
+    read++;
+    const value = m.value;
+    const length = value === null ? 0 : value.length;
+    const where = value === null ? undefined : value.buffer;
+    const at = value === null ? 0 : value.byteOffset;
+    const layout = state.layout;
+    let ok: boolean;
+    if (length > maxBytes) {
+      ok = false;
+      parser.rejected = {
+        reason: "too_large",
+        detail: `the message has ${length} bytes, more than the limit of ${maxBytes} (--max-record-bytes)`,
+        raw: value!.slice(0, TOO_LARGE_RAW_BYTES),
+      };
+      if (csv && layout === undefined) {
+        ctx.readHeader(`(${parser.rejected.detail})`, Number(m.offset));
+        return undefined;
+      }
+    } else if (length === 0 && (!csv || layout !== undefined)) {
+      ok = false;
+      parser.rejected = { reason: "empty_field", detail: "the message is empty" };
+    } else if (!csv) {
+      const t = messageText(value);
+      ok = t === undefined ? parser.notUtf8() : parser.json(t);
+    } else if (layout === undefined) {
+      if (ctx.readHeader(value === null ? "" : value.toString(), Number(m.offset))) return undefined;
+      ok = false;
+    } else if (layout.width === 2) {
+      // The common case: two fields, one comma. A quote, a non-ASCII character or anything unusual
+      // makes a field not a number, and the message is then parsed again properly.
+      if (where !== buffer) {
+        buffer = where!;
+        base = at;
+        const end = fetched === buffer ? lastValue!.byteOffset + lastValue!.length : buffer.byteLength;
+        text = Buffer.from(buffer, base, Math.max(end, at + length) - base).toString("latin1");
+      }
+      const a = at - base;
+      const b = a + length;
+      const comma = text.indexOf(",", a);
+      const second = comma < 0 || comma >= b ? -1 : text.indexOf(",", comma + 1);
+      ok = false;
+      if (comma >= 0 && comma < b && (second < 0 || second >= b)) {
+        ok = layout.x === 0
+          ? parser.ranges(text, a, comma, comma + 1, b)
+          : parser.ranges(text, comma + 1, b, a, comma);
+      }
+      if (!ok) {
+        const t = messageText(value);
+        ok = t === undefined ? parser.notUtf8() : parser.csv(t, layout);
+      }
+    } else {
+      const t = messageText(value);
+      ok = t === undefined ? parser.notUtf8() : parser.csv(t, layout);
+    }
+    if (ok) {
+      xs[count] = parser.x;
+      ys[count] = parser.y;
+      index[count] = k;
+      // Where its bytes are, should the pipeline reject the point (NaN, out of range) and need them.
+      if (where === fetched) {
+        starts[count] = at;
+        lengths[count] = length;
+      } else {
+        (elsewhere ??= new Map()).set(count, value!.slice());
+      }
+      count++;
+    } else if (layout !== undefined || !csv) {
+      xs[count] = NaN;
+      ys[count] = NaN;
+      index[count] = k;
+      const why = parser.rejected;
+      (rejects ??= new Map()).set(
+        count,
+        why.raw ? why : { ...why, raw: value === null ? "" : value.slice() },
+      );
+      count++;
+    }
+    if (read >= maxMessages) {
+      stop = true;
+      complete = false;
+      break;
+    }
+  }
+  if (last >= 0) state.next = Number(messages[last].offset) + 1;
+  // Transaction markers after the last message: nothing more to read up to the batch's end.
+  if (complete) state.next = Math.max(state.next, Number(batch.lastOffset()) + 1);
+
+  let chunk: KafkaChunk | undefined;
+  if (count > 0) {
+    const topic = ctx.topic;
+    const offset = offsets ? (i: number) => offsets[index[i]] : (i: number) => firstOffset + index[i];
+    const diff = new Float64Array(count).fill(1);
+    if (rejects) { for (const i of rejects.keys()) diff[i] = NaN; }
+    chunk = {
+      x: xs.subarray(0, count),
+      y: ys.subarray(0, count),
+      diff,
+      partition,
+      offset,
+      next: state.next,
+      tenure: state.tenure,
+      where: (i) => `${topic} partition ${partition} offset ${offset(i)}`,
+      origin: (i): RecordOrigin => ({
+        source: "kafka",
+        location: `topic ${topic} partition ${partition} offset ${offset(i)}`,
+        topic,
+        partition,
+        offset: String(offset(i)),
+      }),
+      raw: (i) =>
+        rejects?.get(i)?.raw ?? elsewhere?.get(i) ?? new Uint8Array(fetched!, starts[i], lengths[i]),
+      ...(rejects ? { rejects } : {}),
+    };
+  }
+  return { chunk, read, stop, ...(unsupported !== undefined ? { unsupported } : {}) };
+}

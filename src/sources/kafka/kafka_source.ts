@@ -1,0 +1,634 @@
+/**
+ * Points from a Kafka topic, read with a kafkajs consumer in a consumer group.
+ *
+ * **Messages.** `csv` (the default, as in the reference tutorial): the header of a partition is its first
+ * message, naming the columns (`x,y` in any order; other columns are ignored); every later message is one
+ * data row, a later header-like message included. `--csv-header` supplies the header instead, and then
+ * every message is a data row. `json`: one object per message, `{"x": 1, "y": 2}` (field names
+ * configurable). A message that is not a point is rejected like a bad line of a CSV file (see
+ * `../../model/rejection.ts`: reported, dead-lettered, or with `--on-error fail` the end of the run): it keeps a slot
+ * in its chunk (`rejects`), with its origin (topic, partition, offset) and its bytes. Reasons:
+ * `not_a_number`, `empty_field`, `overflow`, `out_of_range`, `missing_column` / `extra_fields` (a field
+ * count other than the header's), `bad_csv` (quotes), `bad_json`, `invalid_utf8` (bytes that are not
+ * UTF-8), `too_large` (`maxRecordBytes`). JSON numbers are judged as CSV fields are: `1e400` is
+ * `overflow` and `1e-400` `out_of_range`, not Infinity and 0.
+ *
+ * **Where reading starts**, per partition: the group's committed offset, if any, else the earliest
+ * offset (`auto.offset.reset=latest` makes it the end); `--from-beginning` / `--from-end` override
+ * committed offsets. A reader that starts past a partition's first message without `--csv-header`
+ * (a restarted reader, `--from-end`) first reads that one message as the header, then seeks back to its
+ * start; if that message is not a header naming x and y, the run stops with a message saying to pass
+ * `--csv-header`. That is for the first assignment; a partition newly assigned after a rebalance (another
+ * reader of the group stopped or joined) starts at the group's committed offset as it is then (or a
+ * checkpoint's, if later, for a partition the checkpoint names), and one held across a rejoin goes on
+ * where this reader is.
+ *
+ * **Offsets** are committed (the next offset per partition) only in {@linkcode KafkaSource.committed},
+ * that is after the batch's change-log rows are written (and its rejected messages dead-lettered), and
+ * only for partitions assigned to this reader now and read in their current assignment (`./commits.ts`).
+ * Commits run in the background, one at a time; `close` waits for the last. Each fetched kafkajs batch becomes one chunk, pushed through a
+ * {@linkcode ChunkQueue} so that a slow pipeline slows fetching down.
+ *
+ * **Resuming** (`--state`): {@linkcode KafkaSource.position} says, after a batch, where every partition
+ * goes on (the offset after its last message written) and its CSV header; reopened with that as
+ * `resume`, the reader starts each partition there, whatever the group's committed offsets (which lag
+ * behind the checkpoint after a crash between the two) or `start` say, and needs no header message. A
+ * checkpoint the topic no longer matches (offsets past the end, or expired) stops the run with a message.
+ *
+ * **Compressed messages** kafkajs cannot read (snappy, LZ4, zstd; see `./unsupported_compression.ts`)
+ * end the reading at the first of them, with an error naming its partition and offset, after the
+ * messages before it: the pipeline writes and commits those, so a later run goes on from there.
+ *
+ * **Stopping**: `exitAtEnd` stops once every assigned partition has reached the end offset it had when
+ * the reader started (kcat's `-e`); `maxMessages` after that many messages (every message counts, the
+ * CSV header and skipped ones too). The pipeline then writes the open batch, which commits its offsets,
+ * and {@linkcode KafkaSource.close} leaves the group.
+ *
+ * @example
+ * ```ts
+ * import { KafkaSource } from "./kafka_source.ts";
+ * const source = await KafkaSource.open({ connection, exitAtEnd: true });
+ * const stats = await runPipeline(source, core, sinks);
+ * await source.close();
+ * ```
+ * @module
+ */
+
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import { type Columns, type CsvLayout, csvLayout } from "../../model/csv.ts";
+import { DEFAULT_MAX_RECORD_BYTES } from "../../model/rejection.ts";
+import type { CommittedBatch, Source } from "../../model/source.ts";
+import { decodeBatch } from "./batch.ts";
+import { ChunkQueue } from "./chunk_queue.ts";
+import { commitWithoutConsumer, dueCommits, noteWritten } from "./commits.ts";
+import {
+  createConsumer,
+  createKafka,
+  describeConnection,
+  KAFKA_FETCH_DEFAULTS,
+  type KafkaConnection,
+  kafkaErrorMessage,
+  setupGuard,
+  withDeadline,
+} from "./connection.ts";
+import { PointParser, preview } from "./messages.ts";
+import type {
+  KafkaChunk,
+  KafkaPartitionPosition,
+  KafkaPosition,
+  KafkaSourceOptions,
+  StartPosition,
+} from "./options.ts";
+import {
+  assignPartitions,
+  checkKafkaPosition,
+  initialStates,
+  newPartitionState,
+  type PartitionState,
+  positionOf,
+  readGroupOffsets,
+  readTopicPlan,
+  restartAt,
+  type TopicPlan,
+} from "./partitions.ts";
+import { heartbeatUntil } from "./heartbeat.ts";
+import { markUnsupportedCompression } from "./unsupported_compression.ts";
+
+export {
+  KAFKA_FETCH_DEFAULTS,
+  type KafkaChunk,
+  type KafkaPartitionPosition,
+  type KafkaPosition,
+  type KafkaSourceOptions,
+  type StartPosition,
+};
+
+/** Say so if the group is not joined after this long. */
+const JOIN_NOTICE_MS = 10_000;
+
+/**
+ * Reads points from a Kafka topic; see the module documentation for the semantics.
+ *
+ * @example
+ * ```ts
+ * const source = await KafkaSource.open({ connection, start: "beginning", maxMessages: 11 });
+ * ```
+ */
+export class KafkaSource implements Source<KafkaChunk> {
+  readonly name: string;
+  /** Messages only add points (the pipeline then keeps no multiset of them). */
+  readonly retractions = false;
+  readonly #connection: KafkaConnection;
+  readonly #topic: string;
+  readonly #kafka: Kafka;
+  readonly #consumer: Consumer;
+  readonly #verbose: boolean;
+  readonly #format: "csv" | "json";
+  readonly #columns: Columns;
+  readonly #fixedLayout: CsvLayout | undefined;
+  readonly #exitAtEnd: boolean;
+  readonly #maxMessages: number;
+  readonly #maxRecordBytes: number;
+  readonly #message: (text: string) => void;
+  readonly #queue = new ChunkQueue<KafkaChunk>({ limit: 1 });
+  readonly #parser: PointParser;
+  readonly #partitions = new Map<number, PartitionState>();
+  /** The partitions a checkpoint named (`resume`), with their offsets, until this reader loses them. */
+  readonly #resumed: Map<number, number>;
+  #assigned: number[] = [];
+  /** Joins of the group so far (a lookup of start offsets for an earlier one is dropped). */
+  #joins = 0;
+  #joined = false;
+  #crashed = false;
+  /** The consumer crashed for good (it has left the group): commits go through an admin client. */
+  #dead = false;
+  #stopped = false;
+  #closed = false;
+  #read = 0;
+  #commitFailures = 0;
+  #joinTimer: ReturnType<typeof setTimeout> | undefined;
+  #commits: Promise<void> = Promise.resolve();
+  #released = false;
+  #release: () => void = () => {};
+
+  private constructor(
+    options: KafkaSourceOptions,
+    kafka: Kafka,
+    consumer: Consumer,
+    partitions: PartitionState[],
+    layout: CsvLayout | undefined,
+  ) {
+    this.#connection = options.connection;
+    this.#topic = options.connection.topic;
+    this.#kafka = kafka;
+    this.#consumer = consumer;
+    this.#verbose = options.verbose ?? false;
+    this.#resumed = new Map((options.resume?.partitions ?? []).map((p) => [p.partition, p.next]));
+    this.#format = options.format ?? "csv";
+    this.#columns = options.columns ?? { x: "x", y: "y" };
+    this.#fixedLayout = layout;
+    this.#exitAtEnd = options.exitAtEnd ?? false;
+    this.#maxMessages = options.maxMessages ?? Infinity;
+    this.#maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    this.#message = options.message ?? (() => {});
+    this.#parser = new PointParser(this.#columns);
+    for (const state of partitions) this.#partitions.set(state.partition, state);
+    this.name = `Kafka topic "${this.#topic}" at ${
+      describeConnection(options.connection)
+    }, group "${options.connection.groupId}"`;
+  }
+
+  /**
+   * Connects, checks that the topic exists, decides where each partition starts and starts the
+   * consumer. Rejects with a one-line message (unknown topic, unreachable broker, failed
+   * authentication, TLS failure) within about 25 seconds.
+   *
+   * @example
+   * ```ts
+   * const source = await KafkaSource.open({ connection, format: "csv", csvHeader: "x,y" });
+   * ```
+   */
+  static async open(options: KafkaSourceOptions): Promise<KafkaSource> {
+    const c = options.connection;
+    const format = options.format ?? "csv";
+    const columns = options.columns ?? { x: "x", y: "y" };
+    let layout: CsvLayout | undefined;
+    if (format === "csv" && options.csvHeader !== undefined) {
+      const l = csvLayout(options.csvHeader, columns);
+      if (typeof l === "string") throw new Error(`--csv-header "${options.csvHeader}": ${l}`);
+      layout = l;
+    }
+    const message = options.message ?? (() => {});
+    markUnsupportedCompression();
+    const kafka = options.kafka ??
+      createKafka(
+        c,
+        options.verbose || c.settings.debug ? { log: (line) => message(`streamreg: ${line}`) } : {},
+      );
+    const guard = setupGuard(c, options.signal);
+
+    // 1. The topic, its offsets, and the group's committed offsets, with an admin client.
+    const admin = kafka.admin();
+    let plan: TopicPlan[];
+    try {
+      plan = await guard(readTopicPlan(admin, c.topic, c.groupId));
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+
+    // 2. Where each partition starts: at the checkpoint's offset if resuming, else as the flags say.
+    const resetToBeginning = c.settings.fromBeginning ?? true;
+    const states = initialStates(plan, options, layout, message);
+
+    // 3. The consumer. Offsets are committed by `committed`, never automatically.
+    const consumer = createConsumer(kafka, c, options.fetch);
+    try {
+      await guard(consumer.connect());
+      await guard(consumer.subscribe({ topics: [c.topic], fromBeginning: resetToBeginning }));
+    } catch (error) {
+      await consumer.disconnect().catch(() => {});
+      throw error;
+    }
+    const source = new KafkaSource(options, kafka, consumer, states, layout);
+    source.#start();
+    return source;
+  }
+
+  #start(): void {
+    const consumer = this.#consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => this.#onJoin(event.payload.memberAssignment));
+    consumer.on(consumer.events.START_BATCH_PROCESS, (event) => {
+      // A batch of transaction markers or aborted messages only: nothing to read up to its end.
+      const { partition, batchSize, firstOffset, lastOffset } = event.payload;
+      const state = this.#partitions.get(partition);
+      if (batchSize === 0 && state && !state.probe && !state.pending && Number(firstOffset) <= state.next) {
+        state.next = Math.max(state.next, Number(lastOffset) + 1);
+        if (this.#caughtUp()) this.#finish();
+      }
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.#crashed = true;
+      if (!event.payload.restart) this.#dead = true;
+      const text = kafkaErrorMessage(event.payload.error, { connection: this.#connection });
+      if (event.payload.restart && !this.#stopped) {
+        this.#message(`streamreg: ${text}; reconnecting`);
+        this.#joined = false;
+        this.#noticeSlowJoin();
+      } else if (!this.#stopped) {
+        this.#fail(new Error(text, { cause: event.payload.error }));
+      }
+    });
+    this.#noticeSlowJoin();
+    this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.#onBatch(payload),
+    }).catch((error) => this.#fail(new Error(kafkaErrorMessage(error, { connection: this.#connection }))));
+  }
+
+  /** Says so if the group is not joined soon: a previous member may hold the partitions. */
+  #noticeSlowJoin(): void {
+    clearTimeout(this.#joinTimer);
+    this.#joinTimer = setTimeout(() => {
+      if (!this.#joined && !this.#stopped) {
+        this.#message(
+          `streamreg: still joining consumer group "${this.#connection.groupId}" after ${
+            JOIN_NOTICE_MS / 1000
+          } s: a previous member of the group may not have left (it is dropped after session.timeout.ms = ${this.#connection.settings.consumer.sessionTimeout})`,
+        );
+      }
+    }, JOIN_NOTICE_MS);
+  }
+
+  /**
+   * The chunks: one per fetched batch with points.
+   *
+   * @example
+   * ```ts
+   * for await (const chunk of source.chunks(signal)) console.log(chunk.where(0)); // "... partition 0 offset 1"
+   * ```
+   */
+  chunks(_signal: AbortSignal): AsyncIterable<KafkaChunk> {
+    return this.#queue;
+  }
+
+  #state(partition: number): PartitionState {
+    let state = this.#partitions.get(partition);
+    if (state === undefined) {
+      // A partition added after the start: read from wherever the group says, header first.
+      state = newPartitionState(partition, this.#fixedLayout);
+      this.#partitions.set(partition, state);
+    }
+    return state;
+  }
+
+  #onJoin(assignment: Record<string, number[]>): void {
+    this.#joined = true;
+    this.#crashed = false;
+    clearTimeout(this.#joinTimer);
+    if (this.#stopped) return;
+    const first = this.#joins++ === 0;
+    const previous = new Set(this.#assigned);
+    this.#assigned = [...(assignment[this.#topic] ?? [])];
+    // A partition lost is not the checkpoint's any more: whoever read it next committed its offsets.
+    for (const partition of previous) {
+      if (!this.#assigned.includes(partition)) this.#resumed.delete(partition);
+    }
+    const lookUp = assignPartitions(
+      this.#assigned.map((partition) => this.#state(partition)),
+      { previous, first, resumed: this.#resumed, seek: (state) => this.#seek(state) },
+    );
+    if (this.#assigned.length === 0) {
+      this.#message(
+        `streamreg: no partition of "${this.#topic}" is assigned to this reader: other readers of group "${this.#connection.groupId}" hold them all`,
+      );
+    }
+    if (lookUp.length > 0) {
+      const partitions = lookUp.map((state) => state.partition);
+      this.#consumer.pause([{ topic: this.#topic, partitions }]);
+      this.#lookUpStarts(lookUp, this.#joins).catch((error) =>
+        this.#fail(
+          new Error(
+            `could not read the committed offsets of group "${this.#connection.groupId}" for partition${
+              partitions.length === 1 ? "" : "s"
+            } ${partitions.join(", ")}: ${kafkaErrorMessage(error, { connection: this.#connection })}`,
+          ),
+        )
+      );
+    }
+    if (this.#caughtUp()) this.#finish();
+  }
+
+  /** Seeks to where the partition goes on (its first message first, if that is the header to read). */
+  #seek(state: PartitionState): void {
+    const offset = state.probe ? state.low : state.next;
+    this.#consumer.seek({ topic: this.#topic, partition: state.partition, offset: String(offset) });
+  }
+
+  /**
+   * Starts newly assigned (paused) partitions at the group's committed offsets, as read now (not when
+   * the reader started: another reader of the group may have committed since), or a checkpoint's offset
+   * if later, else as `auto.offset.reset` says; then resumes them. A partition this reader held before
+   * and of which nobody has committed anything since this reader's last commit (its own member from
+   * before a broker outage held it meanwhile, say) goes on where this reader is instead.
+   */
+  async #lookUpStarts(states: PartitionState[], join: number): Promise<void> {
+    const admin = this.#kafka.admin();
+    let committed: Map<number, number>;
+    let offsets: Map<number, { low: number; high: number }>;
+    try {
+      ({ committed, offsets } = await readGroupOffsets(admin, this.#topic, this.#connection.groupId));
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    if (join !== this.#joins || this.#stopped) return; // a later join decides
+    const resetToBeginning = this.#connection.settings.fromBeginning ?? true;
+    for (const state of states) {
+      const range = offsets.get(state.partition);
+      if (range === undefined) continue;
+      if (state.tenure > 0 && (committed.get(state.partition) ?? -1) === state.sent) {
+        state.pending = false;
+        this.#seek(state);
+        continue;
+      }
+      // The checkpoint's offset, for a partition that it names and another reader held until now: the
+      // group's committed offset may lag behind it (a crash between checkpoint and commit).
+      const c = Math.max(committed.get(state.partition) ?? -1, this.#resumed.get(state.partition) ?? -1);
+      const next = restartAt(state, range, c, {
+        resetToBeginning,
+        csv: this.#format === "csv",
+        exitAtEnd: this.#exitAtEnd,
+      });
+      if (this.#verbose) {
+        this.#message(
+          `streamreg: partition ${state.partition} assigned: reading from ${next} (${
+            c >= 0 ? `group "${this.#connection.groupId}" committed offset ${c}` : "no committed offset"
+          })` + (state.probe ? `, header from offset ${state.low}` : ""),
+        );
+      }
+      this.#seek(state);
+    }
+    this.#consumer.resume([{ topic: this.#topic, partitions: states.map((state) => state.partition) }]);
+    if (this.#caughtUp()) this.#finish();
+  }
+
+  #caughtUp(): boolean {
+    if (!this.#exitAtEnd || !this.#joined) return false;
+    return this.#assigned.every((p) => {
+      const state = this.#state(p);
+      return !state.pending && state.next >= state.end;
+    });
+  }
+
+  async #onBatch({ batch, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+    if (this.#stopped) return;
+    const partition = batch.partition;
+    const state = this.#state(partition);
+    const messages = batch.messages;
+    if (messages.length === 0 || state.pending) return; // (pending: paused, and sought to its start later)
+
+    if (state.probe) {
+      const head = messages[0];
+      const offset = Number(head.offset);
+      state.probe = false;
+      if (offset < state.next) {
+        // The partition's first message: the header. Then back to where reading starts.
+        this.#readHeader(state, head.value?.toString() ?? "", offset);
+        if (!this.#stopped) {
+          this.#consumer.seek({ topic: this.#topic, partition, offset: String(state.next) });
+        }
+        return;
+      }
+      // Nothing before `next` any more: this message is the first one read, and so the header.
+    }
+
+    const decoded = decodeBatch(batch, state, {
+      topic: this.#topic,
+      parser: this.#parser,
+      csv: this.#format === "csv",
+      maxRecordBytes: this.#maxRecordBytes,
+      maxMessages: this.#maxMessages,
+      read: this.#read,
+      isStale,
+      readHeader: (text, offset) => {
+        this.#readHeader(state, text, offset);
+        return this.#stopped;
+      },
+    });
+    if (decoded === undefined) return;
+    this.#read = decoded.read;
+    if (decoded.chunk !== undefined) {
+      state.pushed = state.next;
+      await this.#push(decoded.chunk, heartbeat);
+    } else {
+      state.empty = state.next;
+    }
+    const { stop, unsupported } = decoded;
+    if (unsupported !== undefined) {
+      // After the chunk: the pipeline writes and commits what was read before, then stops.
+      const { codec, offset } = unsupported;
+      this.#fail(
+        new Error(
+          `${this.#topic} partition ${partition} offset ${offset}: the messages from here on are compressed with ${codec}, ` +
+            `which streamreg cannot read (its Kafka client, kafkajs, reads uncompressed and gzip messages only): ` +
+            `produce them uncompressed or with gzip (compression.type); the points before offset ${offset} are ` +
+            `written and committed, so the next run goes on from there`,
+        ),
+      );
+      return;
+    }
+    if (stop || this.#caughtUp()) {
+      this.#finish();
+      // Hold kafkajs here until `close`: it must not start another fetch, which would wait for new
+      // messages for up to maxWaitTimeInMs and delay leaving the group; the final commit still works.
+      await this.#hold(heartbeat);
+    }
+  }
+
+  /** Waits until `close` releases the consumer, heartbeating the group meanwhile. */
+  async #hold(heartbeat: () => Promise<void>): Promise<void> {
+    await heartbeatUntil(
+      () => this.#released,
+      () => new Promise<void>((resolve) => (this.#release = resolve)),
+      heartbeat,
+    );
+  }
+
+  /** Hands a chunk to the pipeline, heartbeating the group while the pipeline is busy. */
+  async #push(chunk: KafkaChunk, heartbeat: () => Promise<void>): Promise<void> {
+    let done = false;
+    const pushed = this.#queue.push(chunk).then(
+      () => void (done = true),
+      () => {
+        done = true;
+        this.#stopped = true; // the pipeline has stopped reading
+      },
+    );
+    await heartbeatUntil(() => done, () => pushed, heartbeat);
+  }
+
+  #readHeader(state: PartitionState, text: string, offset: number): void {
+    const layout = csvLayout(text, this.#columns);
+    if (typeof layout === "string") {
+      this.#fail(
+        new Error(
+          `${this.#topic} partition ${state.partition} offset ${offset}: the partition's first message ${
+            preview(text)
+          } is not a CSV header naming the columns "${this.#columns.x}" and "${this.#columns.y}" (${layout}): ` +
+            `produce the header first, or pass --csv-header`,
+        ),
+      );
+      return;
+    }
+    state.layout = layout;
+    state.header = text;
+    state.headerAt = offset;
+  }
+
+  /** Stops reading; the pipeline gets the chunks already pushed, then the end. */
+  #finish(): void {
+    if (this.#stopped) return;
+    if (this.#read === 0) {
+      this.#message(
+        `streamreg: no message to read in "${this.#topic}" up to its end offsets (--exit-at-end)`,
+      );
+    }
+    this.#stopped = true;
+    this.#pause();
+    this.#queue.end();
+  }
+
+  #fail(error: Error): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#pause();
+    this.#queue.fail(error);
+  }
+
+  #pause(): void {
+    try {
+      this.#consumer.pause([{ topic: this.#topic }]);
+    } catch {
+      // not running: nothing to pause
+    }
+  }
+
+  /**
+   * Commits, per partition, the offset after the batch's last message (messages that were not points
+   * included). A failed commit is reported and retried with the next batch.
+   *
+   * @example
+   * ```ts
+   * await source.committed({ time, spans: [{ chunk, start: 0, end: chunk.x.length }] });
+   * ```
+   */
+  committed(batch: CommittedBatch<KafkaChunk>): void {
+    this.#written(batch);
+    // In the background, one commit at a time: the pipeline does not wait for the broker (whose
+    // connection may be busy with a fetch); `close` waits for the last commit.
+    this.#commits = this.#commits.then(() => this.#commit(false));
+  }
+
+  /** Notes, per partition, the offset after the batch's last message (idempotent). */
+  #written(batch: CommittedBatch<KafkaChunk>): void {
+    noteWritten(batch, (partition) => this.#state(partition));
+  }
+
+  /**
+   * Where to resume after `batch` (`--state`): for every partition assigned to this reader, the offset
+   * after its last message written (by this batch or an earlier one; where this reader started on it if
+   * none), and its CSV header if that is before. Reopened with it as `resume`, the reader goes on exactly after the batch.
+   *
+   * @example
+   * ```ts
+   * source.position(batch); // { topic: "points", partitions: [{ partition: 0, next: 501, header: "x,y" }] }
+   * ```
+   */
+  position(batch: CommittedBatch<KafkaChunk>): KafkaPosition {
+    this.#written(batch);
+    return positionOf(this.#topic, this.#assigned.map((p) => this.#state(p)));
+  }
+
+  /**
+   * Checks a position from a checkpoint (a JSON value); returns it typed, or throws an Error saying
+   * what is wrong.
+   *
+   * @example
+   * ```ts
+   * const resume = KafkaSource.checkPosition(JSON.parse(text));
+   * ```
+   */
+  static checkPosition(value: unknown): KafkaPosition {
+    return checkKafkaPosition(value);
+  }
+
+  /** Commits what is due: points written, and batches without points after them. */
+  async #commit(final: boolean): Promise<void> {
+    const due = dueCommits(this.#topic, this.#assigned.map((p) => this.#state(p)));
+    if (due.length === 0) return;
+    try {
+      if (this.#dead) await commitWithoutConsumer(this.#kafka, this.#connection.groupId, this.#topic, due);
+      else if (this.#crashed) throw new Error("the consumer is reconnecting");
+      else await this.#consumer.commitOffsets(due);
+      for (const { partition, offset } of due) this.#state(partition).sent = Number(offset);
+    } catch (error) {
+      const text = error instanceof Error && error.message === "the consumer is reconnecting"
+        ? error.message
+        : kafkaErrorMessage(error, { connection: this.#connection });
+      const what = `could not commit the offsets of group "${this.#connection.groupId}": ${text}`;
+      if (final) throw new Error(`${what}: the next run will read the last messages again`);
+      if (++this.#commitFailures <= 3) this.#message(`streamreg: ${what}; retrying with the next batch`);
+    }
+  }
+
+  /**
+   * Commits what the pipeline has written, leaves the group and disconnects. Reports how many messages
+   * were skipped.
+   *
+   * @example
+   * ```ts
+   * await source.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopped = true;
+    clearTimeout(this.#joinTimer);
+    // Release an eachBatch waiting for the pipeline, so that the consumer can stop.
+    this.#queue.end();
+    await this.#queue[Symbol.asyncIterator]().return?.();
+    let failure: unknown;
+    try {
+      await this.#commits;
+      await this.#commit(true);
+    } catch (error) {
+      failure = error;
+    }
+    this.#released = true;
+    this.#release();
+    await withDeadline(this.#consumer.disconnect(), 5_000, () => "disconnect timed out").catch(() => {});
+    if (failure) throw failure;
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * Kafka messages → points: {@linkcode PointParser} reads a message's text as a CSV data row (with the
+ * layout of its partition's header) or a JSON object, and says why when it is not a point (a reason code
+ * of `../../model/rejection.ts`); {@linkcode messageText} decodes a message's bytes, telling bytes that are
+ * not UTF-8 apart. Pure: no Kafka client here.
+ *
+ * @example
+ * ```ts
+ * import { PointParser } from "./messages.ts";
+ * const parser = new PointParser({ x: "x", y: "y" });
+ * parser.csv("3,4.5", { x: 0, y: 1, width: 2 }); // true: parser.x = 3, parser.y = 4.5
+ * ```
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { type Columns, type CsvLayout, splitCsvRecord } from "../../model/csv.ts";
+import { exactDecimal, parseNumberField } from "../../model/numbers.ts";
+import { type RejectReason, showField, type SourceReject } from "../../model/rejection.ts";
+
+/**
+ * A message as shown in error messages: escaped, shortened, quoted (see `showField`).
+ *
+ * @example
+ * ```ts
+ * preview("1,abc"); // '"1,abc"'
+ * ```
+ */
+export function preview(text: string): string {
+  return showField(text);
+}
+
+/**
+ * Parses message texts into points. After a call that returns true, `x` and `y` hold the point;
+ * after false, `rejected` says why the message is not one (a reason code of `../../model/rejection.ts`
+ * and a detail). One instance is reused for every message.
+ *
+ * @example
+ * ```ts
+ * const parser = new PointParser({ x: "x", y: "y" });
+ * parser.csv("3,4.5", { x: 0, y: 1, width: 2 }); // true: parser.x = 3, parser.y = 4.5
+ * parser.json('{"x": 1}'); // false: parser.rejected = { reason: "bad_json", detail: 'no field "y"' }
+ * ```
+ */
+export class PointParser {
+  /** The x of the last point parsed. */
+  x = NaN;
+  /** The y of the last point parsed. */
+  y = NaN;
+  /** Why the last message was not a point. */
+  rejected: SourceReject = { reason: "bad_csv", detail: "" };
+  readonly #columns: Columns;
+  #exactX = true;
+  #exactY = true;
+
+  /** `columns` names the fields, in JSON and in messages. */
+  constructor(columns: Columns) {
+    this.#columns = columns;
+  }
+
+  /**
+   * Parses a CSV data row laid out as `layout`.
+   *
+   * @example
+   * ```ts
+   * parser.csv("a,1,2", csvLayout("note,x,y", columns) as CsvLayout); // true
+   * ```
+   */
+  csv(text: string, layout: CsvLayout): boolean {
+    const fields = splitCsvRecord(text);
+    if (fields === undefined) return this.#fail("bad_csv", "a quote is unterminated or misplaced");
+    if (fields.length !== layout.width) {
+      return this.#fail(
+        fields.length < layout.width ? "missing_column" : "extra_fields",
+        `${fields.length} field${fields.length === 1 ? "" : "s"} where the header has ${layout.width}`,
+      );
+    }
+    return this.pair(fields[layout.x], fields[layout.y]);
+  }
+
+  /**
+   * Parses the x and y fields of a CSV row (what `csv` does once it has found them).
+   *
+   * @example
+   * ```ts
+   * parser.pair("1", " 2.5"); // true: parser.x = 1, parser.y = 2.5
+   * ```
+   */
+  pair(xField: string, yField: string): boolean {
+    const x = parseNumberField(xField, this.#columns.x);
+    if (typeof x !== "number") return this.#reject(x);
+    const y = parseNumberField(yField, this.#columns.y);
+    if (typeof y !== "number") return this.#reject(y);
+    this.x = x;
+    this.y = y;
+    return true;
+  }
+
+  /**
+   * Like `pair`, on two ranges of one string: `text[xa, xb)` and `text[ya, yb)`. Without slicing in
+   * the common case (see {@linkcode exactDecimal}).
+   *
+   * @example
+   * ```ts
+   * parser.ranges("3,4.5", 0, 1, 2, 5); // true: parser.x = 3, parser.y = 4.5
+   * ```
+   */
+  ranges(text: string, xa: number, xb: number, ya: number, yb: number): boolean {
+    let x = this.#exactX ? exactDecimal(text, xa, xb) : NaN;
+    if (x !== x) {
+      this.#exactX = false; // (the values of a column tend to look alike: stop trying for now)
+      const parsed = parseNumberField(text.slice(xa, xb), this.#columns.x);
+      if (typeof parsed !== "number") return this.#reject(parsed);
+      x = parsed;
+    }
+    let y = this.#exactY ? exactDecimal(text, ya, yb) : NaN;
+    if (y !== y) {
+      this.#exactY = false;
+      const parsed = parseNumberField(text.slice(ya, yb), this.#columns.y);
+      if (typeof parsed !== "number") return this.#reject(parsed);
+      y = parsed;
+    }
+    this.x = x;
+    this.y = y;
+    return true;
+  }
+
+  /**
+   * Tries {@linkcode exactDecimal} again for both columns in `ranges` (after a miss, `ranges` goes
+   * straight to `Number` until this is called; the source calls it once per fetched batch).
+   *
+   * @example
+   * ```ts
+   * parser.retryExact();
+   * ```
+   */
+  retryExact(): void {
+    this.#exactX = true;
+    this.#exactY = true;
+  }
+
+  /**
+   * Parses a JSON object with numeric fields named by the columns.
+   *
+   * @example
+   * ```ts
+   * parser.json('{"x": 0, "y": 0.07, "id": "a"}'); // true
+   * ```
+   */
+  json(text: string): boolean {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return this.#fail("bad_json", `not JSON: ${showField(text)}`);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return this.#fail("bad_json", `not a JSON object: ${showField(text)}`);
+    }
+    const record = value as Record<string, unknown>;
+    const x = record[this.#columns.x];
+    const y = record[this.#columns.y];
+    if (typeof x !== "number") return this.#fail("bad_json", jsonProblem(this.#columns.x, x));
+    if (typeof y !== "number") return this.#fail("bad_json", jsonProblem(this.#columns.y, y));
+    if (x === 0 || y === 0 || x - x !== 0 || y - y !== 0) {
+      // A literal that does not fit a double reads as ±Infinity (1e400) or 0 (1e-400): judge the literals
+      // as CSV fields are judged (overflow, out_of_range), so that no message reads as a point it is not.
+      const literals = topLevelLiterals(text);
+      for (const name of [this.#columns.x, this.#columns.y]) {
+        const literal = literals.get(name);
+        if (literal === undefined) continue;
+        const parsed = parseNumberField(literal, name);
+        if (typeof parsed !== "number") return this.#reject(parsed);
+      }
+    }
+    this.x = x;
+    this.y = y;
+    return true;
+  }
+
+  /**
+   * Records that the message is not UTF-8 (`invalid_utf8`); returns false.
+   *
+   * @example
+   * ```ts
+   * const ok = text === undefined ? parser.notUtf8() : parser.csv(text, layout);
+   * ```
+   */
+  notUtf8(): false {
+    return this.#fail("invalid_utf8", "the message is not valid UTF-8");
+  }
+
+  #fail(reason: RejectReason, detail: string): false {
+    return this.#reject({ reason, detail });
+  }
+
+  #reject(why: SourceReject): false {
+    this.rejected = why;
+    return false;
+  }
+}
+
+const fatalUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * A message's text, or undefined if its bytes are not UTF-8 (only a text with U+FFFD, the mark of a
+ * replaced byte, is checked again strictly). A message without a value is "".
+ *
+ * @example
+ * ```ts
+ * messageText(Buffer.from("1,2")); // "1,2"
+ * messageText(Buffer.from([0x31, 0x2c, 0x80])); // undefined
+ * ```
+ */
+export function messageText(value: Uint8Array | null): string | undefined {
+  if (value === null) return "";
+  const text = Buffer.from(value.buffer, value.byteOffset, value.length).toString("utf8");
+  if (text.indexOf("\uFFFD") < 0) return text;
+  try {
+    fatalUtf8.decode(value);
+    return text;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The source text of each top-level member of a JSON object (`{"x": 1e-400}` → x: "1e-400"), where the
+ * runtime tells it (JSON.parse source text access: Deno, Bun); else an empty map.
+ */
+function topLevelLiterals(text: string): Map<string, string> {
+  const found = new Map<unknown, Map<string, string>>();
+  const root = JSON.parse(
+    text,
+    function (this: unknown, key: string, value: unknown, context?: { source?: string }) {
+      if (typeof context?.source === "string") {
+        let members = found.get(this);
+        if (members === undefined) found.set(this, members = new Map());
+        members.set(key, context.source);
+      }
+      return value;
+    },
+  );
+  return found.get(root) ?? new Map();
+}
+
+function jsonProblem(name: string, value: unknown): string {
+  if (value === undefined) return `no field "${name}"`;
+  if (typeof value === "string") return `${name} is the string ${showField(value)}, not a number`;
+  const json = JSON.stringify(value) ?? String(value);
+  return `${name} is ${json.length > 40 ? `${json.slice(0, 40)}…` : json}, not a number`;
+}
