@@ -40,11 +40,13 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { parseProperties } from "../src/kafka/config.ts";
-import { createKafka, parseConnectionFlags, resolveConnection } from "../src/kafka/connection.ts";
-import { formatNumber } from "../src/sinks/format_number.ts";
-import { DemoSource } from "../src/sources/demo_source.ts";
-import { PythonRandom } from "../src/sources/python_random.ts";
+import { parseProperties } from "../src/sources/kafka/config.ts";
+import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
+import { createKafka, resolveConnection } from "../src/sources/kafka/connection.ts";
+import { formatNumber } from "../src/model/format_number.ts";
+import { DemoSource } from "../src/sources/demo/demo_source.ts";
+import { PythonRandom } from "../src/sources/demo/python_random.ts";
+import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // deno-lint-ignore no-explicit-any
@@ -277,8 +279,9 @@ async function ensureTopic(n: number): Promise<void> {
   const topic = topicOf(n);
   const connection = await resolveConnection(parseConnectionFlags({ brokers, topic }, { group: false }), {
     env: () => undefined,
-    readText: (p) => readFile(p, "utf8"),
+    readText: (p: string) => readFile(p, "utf8"),
   });
+  silenceTimeoutWarnings();
   const kafka = createKafka(connection);
   const admin = kafka.admin();
   await admin.connect();

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every suite — Deno, Bun, and the ABI checks from Node, Python (wasmtime) and Go (wazero) — against a real Kafka broker that this
+# Runs every suite — static checks (deno fmt, lint, doc --lint, type check), Deno, Bun, and the ABI checks from Node, Python (wasmtime) and Go (wazero) — against a real Kafka broker that this
 # script starts (scripts/kafka/start.sh) and stops again, then prints one line: "N passed, N failed".
 # Usage: npm test   (after npm ci; set STREAMREG_NO_KAFKA_START=1 to use a broker you started yourself)
 set -uo pipefail
@@ -40,6 +40,26 @@ count() { # suite-name log sed-expression-for-passed sed-expression-for-failed
   echo "test_all: $1: $p passed, $f failed" >&2
   passed=$((passed + p)); failed=$((failed + f))
 }
+
+echo "== Static checks (deno fmt, lint, doc --lint, type check) ==" >&2
+static_passed=0
+static_failed=0
+static() { # name command...
+  local name=$1; shift
+  if "$@" >"$logs/static.txt" 2>&1; then
+    static_passed=$((static_passed + 1)); echo "static: $name: ok" >&2
+  else
+    static_failed=$((static_failed + 1)); status=1
+    echo "static: $name: FAILED" >&2; tail -n 40 "$logs/static.txt" >&2
+  fi
+}
+static "deno fmt --check" "$DENO" fmt --check
+static "deno lint" "$DENO" lint
+static "deno doc --lint (library and CLI exports)" "$DENO" doc --lint src/mod.ts src/cli/mod.ts
+static "type check (src, test, bench, scripts)" "$DENO" check src/ test/ bench/ scripts/
+echo "$static_passed static-passed" >"$logs/static_sum.txt"
+echo "$static_failed static-failed" >>"$logs/static_sum.txt"
+count static "$logs/static_sum.txt" 's/^([0-9]+) static-passed$/\1/p' 's/^([0-9]+) static-failed$/\1/p'
 
 echo "== Deno ==" >&2
 "$DENO" test --allow-all 2>&1 | tee "$logs/deno.txt" >&2 || status=1
