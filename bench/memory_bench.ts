@@ -69,7 +69,9 @@ const usage = (message: string): never => {
 };
 /** `--heap MB`: run each process with a heap of about MB (Deno: V8's max-old-space-size; Bun: JSC's forceRAMSize). */
 const heapMb = values.heap === undefined ? undefined : Number(values.heap);
-if (heapMb !== undefined && !(Number.isSafeInteger(heapMb) && heapMb >= 32)) usage("--heap must be an integer ≥ 32 (MB)");
+if (heapMb !== undefined && !(Number.isSafeInteger(heapMb) && heapMb >= 32)) {
+  usage("--heap must be an integer ≥ 32 (MB)");
+}
 const sizes = values.points.split(",").map(Number);
 if (sizes.length === 0 || sizes.some((n) => !Number.isSafeInteger(n) || n < 2)) {
   usage("--points must be a comma-separated list of integers ≥ 2, e.g. 1000000,10000000");
@@ -383,7 +385,9 @@ const smallest = Math.min(...sizes);
 const largest = Math.max(...sizes);
 const exp = (n: number) => Number.isInteger(Math.log10(n)) ? `10^${Math.log10(n)}` : String(n);
 console.log(
-  `memory_bench: peak RSS of whole streamreg processes (VmHWM, sampled every ${SAMPLE_MS} ms), ${heapMb ? `heap ${heapMb} MB` : "default heap"}; ` +
+  `memory_bench: peak RSS of whole streamreg processes (VmHWM, sampled every ${SAMPLE_MS} ms), ${
+    heapMb ? `heap ${heapMb} MB` : "default heap"
+  }; ` +
     `run by ${isDeno ? "deno" : "bun"}`,
 );
 console.log(

@@ -18,74 +18,10 @@
  * @module
  */
 
-export { type Fit, RegressionCore } from "./core/regression_core.ts";
+// The exact core.
+export { type Fit, RegressionCore, Statistic, type StatisticName } from "./core/regression_core.ts";
 
-export type { BatchSpan, CommittedBatch, PointChunk, Source } from "./model/source.ts";
-export {
-  DEFAULT_MAX_RECORD_BYTES,
-  describeRejection,
-  escapeRaw,
-  type RecordOrigin,
-  REJECT_REASONS,
-  RejectedRecordError,
-  type Rejection,
-  type RejectReason,
-  type RejectSink,
-  showField,
-  type SourceReject,
-  TOO_LARGE_RAW_BYTES,
-  unescapeRaw,
-} from "./model/rejection.ts";
-export {
-  type ChunkCheck,
-  MAX_MAGNITUDE,
-  MIN_MAGNITUDE,
-  PointValidator,
-  type RejectedRecord,
-} from "./pipeline/validate/point_validator.ts";
-export { PointCounts } from "./model/point_counts.ts";
-export { DEMO_DEFAULTS, type DemoChunk, type DemoOptions, DemoSource, demoY } from "./sources/demo/demo_source.ts";
-export {
-  type CsvChunk,
-  type CsvPosition,
-  CsvSource,
-  type CsvSourceOptions,
-} from "./sources/csv/csv_source.ts";
-export { exactDecimal, parseNumber, parseNumberField } from "./model/numbers.ts";
-export { type Columns, csvLayout, type CsvLayout, splitCsvRecord } from "./model/csv.ts";
-export { PointParser } from "./sources/kafka/messages.ts";
-export {
-  KAFKA_FETCH_DEFAULTS,
-  type KafkaChunk,
-  KafkaSource,
-  type KafkaSourceOptions,
-  type StartPosition,
-} from "./sources/kafka/kafka_source.ts";
-export { connectionFlags, parseConnectionFlags } from "./cli/kafka_flags.ts";
-export {
-  type ConnectionFlags,
-  type ConnectionIo,
-  createKafka,
-  DEFAULT_TOPIC,
-  describeConnection,
-  type KafkaConnection,
-  kafkaErrorMessage,
-  resolveConnection,
-} from "./sources/kafka/connection.ts";
-export { PythonRandom } from "./sources/demo/python_random.ts";
-export { ChunkQueue } from "./sources/kafka/chunk_queue.ts";
-export { ChunkBuilder, type ChunkColumns } from "./sources/chunk_builder.ts";
-
-export { Batcher, type BatcherOptions } from "./pipeline/batcher/batcher.ts";
-export { CommitClock } from "./pipeline/batcher/commit_clock.ts";
-
-export type { BatchUpdate, Line, PointRun, Sink } from "./model/sink.ts";
-export { RESULT_HEADER, ResultLog } from "./sinks/result_log.ts";
-export { INPUT_HEADER, InputLog } from "./sinks/input_log.ts";
-export { CsvWriter } from "./sinks/csv_writer.ts";
-export { DEAD_LETTER_HEADER, DeadLetterLog } from "./sinks/dead_letter.ts";
-export { formatNumber } from "./model/format_number.ts";
-
+// The engine.
 export {
   DEFAULT_COMMIT_MS,
   DEFAULT_COMMIT_ROWS,
@@ -94,10 +30,58 @@ export {
   type PipelineStats,
   runPipeline,
 } from "./pipeline/pipeline.ts";
+export { type ChunkCheck, PointValidator, type RejectedRecord } from "./pipeline/validate/point_validator.ts";
+export type { LineModel } from "./pipeline/core_stage.ts";
+
+// What sources and sinks implement, and bad records.
+export type { BatchSpan, CommittedBatch, PointChunk, Source } from "./model/source.ts";
+export type { BatchUpdate, Line, PointRun, Sink } from "./model/sink.ts";
+export {
+  type RecordOrigin,
+  REJECT_REASONS,
+  RejectedRecordError,
+  type Rejection,
+  type RejectReason,
+  type RejectSink,
+  type SourceReject,
+} from "./model/rejection.ts";
+export { formatNumber } from "./model/format_number.ts";
+export { PointCounts } from "./model/point_counts.ts";
+export type { Columns } from "./model/csv.ts";
+
+// Sources.
+export { DEMO_DEFAULTS, type DemoChunk, type DemoOptions, DemoSource } from "./sources/demo/demo_source.ts";
+export {
+  type CsvChunk,
+  type CsvPosition,
+  CsvSource,
+  type CsvSourceOptions,
+} from "./sources/csv/csv_source.ts";
+export { type KafkaChunk, KafkaSource, type KafkaSourceOptions } from "./sources/kafka/kafka_source.ts";
+export type { KafkaPartitionPosition, KafkaPosition, StartPosition } from "./sources/kafka/options.ts";
+export {
+  type ConnectionFlags,
+  type ConnectionIo,
+  type KafkaConnection,
+  resolveConnection,
+} from "./sources/kafka/connection.ts";
+export type {
+  KafkaJsClientConfig,
+  KafkaJsConsumerConfig,
+  KafkaJsSasl,
+  KafkaJsSettings,
+  KafkaJsTls,
+} from "./sources/kafka/kafkajs_config.ts";
+export { silenceTimeoutWarnings } from "./runtime/kafkajs_quiet.ts";
+
+// Sinks.
+export { ResultLog } from "./sinks/result_log.ts";
+export { InputLog } from "./sinks/input_log.ts";
+export { DeadLetterLog } from "./sinks/dead_letter.ts";
+
+// Crash and restart.
 export {
   type Checkpoint,
-  decodeCheckpoint,
-  encodeCheckpoint,
   type OutputLength,
   type PointsRef,
   type Settings,
@@ -105,22 +89,5 @@ export {
   type StateFileRef,
   type Totals,
 } from "./state/checkpoint.ts";
-export { type BatchState, CHECKPOINT_FILE, StateStore } from "./state/state_store.ts";
-export { type OpenedState, openState, runSettings } from "./cli/state_setup.ts";
-export { applyBatch, type ApplyOptions, type CoreResult, type LineModel } from "./pipeline/core_stage.ts";
-export { main, type MainOptions } from "./cli/main.ts";
-export { RejectReporter, type RejectReporterOptions } from "./cli/reject_reporter.ts";
-export { findOverwrite, type NamedPath } from "./cli/overwrite_check.ts";
-export type { FileIdentity, FileKind, Host, StateFiles, StopSignal } from "./cli/host.ts";
-export {
-  csvSpec,
-  demoSpec,
-  type OpenContext,
-  type OpenSource,
-  SOURCES,
-  type SourceSpec,
-  type StateSupport,
-} from "./cli/source_specs.ts";
-export { kafkaSpec } from "./cli/kafka_spec.ts";
-export { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./cli/flags.ts";
-export { silenceTimeoutWarnings } from "./runtime/kafkajs_quiet.ts";
+export { type BatchState, StateStore } from "./state/state_store.ts";
+export type { StateFiles } from "./state/files.ts";

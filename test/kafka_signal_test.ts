@@ -79,56 +79,60 @@ function runInGroup(command: string[], when: () => Promise<boolean>): Promise<Ra
 const xs = async (path: string) => rows(await readFile(path, "utf8")).map((r) => r[0]);
 
 for (const [name, command] of Object.entries(WRAPPERS)) {
-  test(`kafka signals: Ctrl-C to the process group under '${name}': exit 0, last batch committed`, async () => {
-    const b = broker();
-    const dir = await mkdtemp(join(tmpdir(), "streamreg-sig-"));
-    try {
-      const topic = unique("sigint");
-      const group = unique("g");
-      await createTopic(topic);
-      const values = ["x,y", ...Array.from({ length: BACKLOG }, (_, i) => `${i},${(i * 7) % 13}`)];
-      await sendMany(topic, values);
-      const args = (n: number) => [
-        "--source",
-        "kafka",
-        "-b",
-        b.plaintext,
-        "-t",
-        topic,
-        "-G",
-        group,
-        "--commit-rows",
-        "5000",
-        "--output",
-        join(dir, `out${n}.csv`),
-        "--input-log",
-        join(dir, `in${n}.csv`),
-      ];
-      // Interrupted once the first batch is written: mid-backlog, or (at worst) once caught up.
-      const first = await runInGroup(
-        [...command, ...args(1)],
-        async () => (await stat(join(dir, "in1.csv"))).size > 100,
-      );
-      assert.equal(first.code, 0, `exit ${first.code}\n${first.stderr}`);
-      assert.doesNotMatch(first.stderr, /without flushing/);
-      const read = await xs(join(dir, "in1.csv"));
-      assert.ok(read.length > 0);
-      // Everything written is committed, and nothing more: the header plus the points.
-      assert.deepEqual(await committedOffsets(group, topic), [read.length + 1]);
-      // The result log ends on the line of the points written.
-      assert.equal(rows(await readFile(join(dir, "out1.csv"), "utf8")).at(-1)?.at(-1), "1");
+  test(
+    `kafka signals: Ctrl-C to the process group under '${name}': exit 0, last batch committed`,
+    async () => {
+      const b = broker();
+      const dir = await mkdtemp(join(tmpdir(), "streamreg-sig-"));
+      try {
+        const topic = unique("sigint");
+        const group = unique("g");
+        await createTopic(topic);
+        const values = ["x,y", ...Array.from({ length: BACKLOG }, (_, i) => `${i},${(i * 7) % 13}`)];
+        await sendMany(topic, values);
+        const args = (n: number) => [
+          "--source",
+          "kafka",
+          "-b",
+          b.plaintext,
+          "-t",
+          topic,
+          "-G",
+          group,
+          "--commit-rows",
+          "5000",
+          "--output",
+          join(dir, `out${n}.csv`),
+          "--input-log",
+          join(dir, `in${n}.csv`),
+        ];
+        // Interrupted once the first batch is written: mid-backlog, or (at worst) once caught up.
+        const first = await runInGroup(
+          [...command, ...args(1)],
+          async () => (await stat(join(dir, "in1.csv"))).size > 100,
+        );
+        assert.equal(first.code, 0, `exit ${first.code}\n${first.stderr}`);
+        assert.doesNotMatch(first.stderr, /without flushing/);
+        const read = await xs(join(dir, "in1.csv"));
+        assert.ok(read.length > 0);
+        // Everything written is committed, and nothing more: the header plus the points.
+        assert.deepEqual(await committedOffsets(group, topic), [read.length + 1]);
+        // The result log ends on the line of the points written.
+        assert.equal(rows(await readFile(join(dir, "out1.csv"), "utf8")).at(-1)?.at(-1), "1");
 
-      const second = await run(regress(CURRENT), [...args(2), "--exit-at-end"]);
-      ok(second, "second run");
-      const rest = await xs(join(dir, "in2.csv"));
-      const all = [...read, ...rest].map(Number).sort((p, q) => p - q);
-      assert.equal(all.length, BACKLOG, `read ${read.length} + ${rest.length}`);
-      assert.ok(all.every((x, i) => x === i), "every point exactly once");
-      assert.deepEqual(await committedOffsets(group, topic), [BACKLOG + 1]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }, TIMEOUT);
+        const second = await run(regress(CURRENT), [...args(2), "--exit-at-end"]);
+        ok(second, "second run");
+        const rest = await xs(join(dir, "in2.csv"));
+        const all = [...read, ...rest].map(Number).sort((p, q) => p - q);
+        assert.equal(all.length, BACKLOG, `read ${read.length} + ${rest.length}`);
+        assert.ok(all.every((x, i) => x === i), "every point exactly once");
+        assert.deepEqual(await committedOffsets(group, topic), [BACKLOG + 1]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    TIMEOUT,
+  );
 }
 
 test(`kafka signals (${CURRENT}): SIGINT while connecting exits 0`, async () => {

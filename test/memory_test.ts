@@ -70,7 +70,9 @@ async function writeCsv(path: string, points: number): Promise<void> {
     for (let j = i; j < Math.min(points, i + step); j++) lines.push(`${1.7e9 + j / 1000},${(j % 997) / 8}`);
     if (!out.write(lines.join("\n") + "\n")) await new Promise((resolve) => out.once("drain", resolve));
   }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => error ? reject(error) : resolve()));
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => error ? reject(error) : resolve())
+  );
 }
 
 const lastLine = (text: string) => text.trimEnd().split("\n").at(-1)!;
@@ -104,7 +106,16 @@ test("memory: a 5·10⁶-point CSV file under a small heap, resident size flat",
     await writeCsv(input, POINTS);
     const output = join(dir, "out.csv");
     const inputLog = join(dir, "in.csv");
-    const r = await runCapped(["--source", "csv", "--input", input, "--output", output, "--input-log", inputLog]);
+    const r = await runCapped([
+      "--source",
+      "csv",
+      "--input",
+      input,
+      "--output",
+      output,
+      "--input-log",
+      inputLog,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.peakMb < RSS_LIMIT_MB, `peak RSS ${r.peakMb.toFixed(0)} MB ≥ ${RSS_LIMIT_MB} MB`);
     assert.match(lastLine(await readFile(output, "utf8")), /,1$/);

@@ -111,7 +111,13 @@ export function parseFlags(
       byName.set(alias, flag);
     }
   }
-  const { tokens } = parseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({
+    args: [...args],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const values: Record<string, string | boolean | string[]> = {};
   const given: string[] = [];
   const spelled = new Map<string, string>(); // how each flag with a value was first written

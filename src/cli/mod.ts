@@ -38,6 +38,7 @@ export {
   type StateSupport,
 } from "./source_specs.ts";
 export { kafkaSpec } from "./kafka_spec.ts";
+export type { Source } from "../model/source.ts";
 export {
   BrokenPipeError,
   type FileIdentity,

@@ -196,7 +196,9 @@ export class RegressionCore {
    */
   sum(statistic: StatisticName): number {
     const i = Statistic[statistic];
-    if (i === undefined) throw new RangeError(`unknown statistic "${statistic}": use one of n, x, y, xx, xy, yy`);
+    if (i === undefined) {
+      throw new RangeError(`unknown statistic "${statistic}": use one of n, x, y, xx, xy, yy`);
+    }
     return this.#ex.sum(i);
   }
 
@@ -222,7 +224,9 @@ export class RegressionCore {
   /** Replaces the state by one from {@linkcode RegressionCore.snapshot}; throws if it is not valid. */
   restore(state: Uint8Array): void {
     if (state.length > this.#ex.state_size()) {
-      throw new RangeError(`state is ${state.length} bytes, more than the core's ${this.#ex.state_size()}: not a streamreg state`);
+      throw new RangeError(
+        `state is ${state.length} bytes, more than the core's ${this.#ex.state_size()}: not a streamreg state`,
+      );
     }
     new Uint8Array(this.#ex.memory.buffer, this.#ex.state_ptr(), state.length).set(state);
     const rc = this.#ex.load_state(state.length);

@@ -108,13 +108,17 @@ for (const shift of [1e6, 1e9, 1.7e9, 1e12]) {
     assert.equal(fit.b, exact.b);
     // The slope barely moves with the shift (x + shift is rounded, so not exactly).
     assert.ok(Math.abs(fit.b / 1.0021168180204545 - 1) < 1e-6);
-    if (shift >= 1e9) assert.ok(Math.abs(naiveFit(x, y).b / exact.b - 1) > 1e-6, "naive sums should fail here");
+    if (shift >= 1e9) {
+      assert.ok(Math.abs(naiveFit(x, y).b / exact.b - 1) > 1e-6, "naive sums should fail here");
+    }
   });
 }
 
 test("core: epoch-like x, narrow spreads and offsets up to 1e9 match the exact answer bit for bit", async () => {
   const r = rng(42n);
-  for (const [offset, spread, n] of [[1e6, 1, 5000], [1e9, 1e-3, 5000], [1.7e9, 3600, 20000], [-1e9, 1e-4, 3000]]) {
+  for (
+    const [offset, spread, n] of [[1e6, 1, 5000], [1e9, 1e-3, 5000], [1.7e9, 3600, 20000], [-1e9, 1e-4, 3000]]
+  ) {
     const x = new Float64Array(n), y = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       x[i] = offset + r() * spread;

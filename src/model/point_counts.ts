@@ -28,6 +28,9 @@ function same(p: number, q: number): boolean {
   return p === q && (p !== 0 || 1 / p === 1 / q);
 }
 
+/** Points per block of the add log. */
+const LOG_BLOCK = 1 << 16;
+
 /**
  * Counts per exact (x, y).
  *
@@ -36,9 +39,6 @@ function same(p: number, q: number): boolean {
  * const counts = new PointCounts({ capacity: 1 << 20 });
  * ```
  */
-/** Points per block of the add log. */
-const LOG_BLOCK = 1 << 16;
-
 export class PointCounts {
   /** Adds not yet in the table: blocks of (x, y) pairs; undefined once the table is in use. */
   #log: Float64Array[] | undefined = [];

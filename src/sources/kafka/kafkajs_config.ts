@@ -51,9 +51,13 @@ export interface KafkaJsTls {
 
 /** Options for `new Kafka(...)` from kafkajs (structurally a `KafkaConfig`). */
 export interface KafkaJsClientConfig {
+  /** client.id. */
   clientId: string;
+  /** bootstrap.servers, one `host:port` each. */
   brokers: string[];
+  /** TLS, with security.protocol ssl or sasl_ssl. */
   ssl?: KafkaJsTls;
+  /** SASL, with security.protocol sasl_plaintext or sasl_ssl. */
   sasl?: KafkaJsSasl;
   /** From request.timeout.ms / socket.timeout.ms; absent: the caller's default. */
   requestTimeout?: number;
@@ -61,7 +65,9 @@ export interface KafkaJsClientConfig {
 
 /** Options for `kafka.consumer(...)` (structurally a kafkajs `ConsumerConfig`). */
 export interface KafkaJsConsumerConfig {
+  /** group.id. */
   groupId: string;
+  /** session.timeout.ms. */
   sessionTimeout: number;
   /** Kept below a third of the session timeout, as kafkajs requires it to be smaller. */
   heartbeatInterval: number;

@@ -59,7 +59,10 @@ export type StartPosition = "committed" | "beginning" | "end";
 export interface KafkaSourceOptions {
   /** Brokers, credentials, topic and group (see `./connection.ts`). */
   readonly connection: KafkaConnection;
-  /** A kafkajs client to use; default: one made by `createKafka` for the connection. */
+  /**
+   * A kafkajs client to use; default: one made by `createKafka` for the connection.
+   * @ignore kafkajs's own type; for tests that hand in a client of their own.
+   */
   readonly kafka?: Kafka;
   /** Message format. Default "csv". */
   readonly format?: "csv" | "json";
