@@ -20,6 +20,7 @@ import {
   committedOffsets,
   createTopic,
   CURRENT,
+  kafkaReader,
   ok,
   regress,
   ROOT,
@@ -66,14 +67,7 @@ test(
       // A live reader (no --exit-at-end), slowed down by many small batches with a checkpoint each.
       let done = false;
       const reader = run(regress(CURRENT), [
-        "--source",
-        "kafka",
-        "-b",
-        b.plaintext,
-        "-t",
-        topic,
-        "-G",
-        group,
+        ...kafkaReader(topic, group),
         // After the restart, the group waits for the member of before the outage until its session
         // times out: 6 s, the least the broker allows, rather than 30.
         "-X",

@@ -15,6 +15,7 @@ import {
   committedOffsets,
   createTopic,
   CURRENT,
+  kafkaReader,
   ok,
   OTHER,
   produce,
@@ -35,14 +36,7 @@ const tempDir = () => mkdtemp(join(tmpdir(), "streamreg-kafka-"));
 /** `regress --source kafka` over PLAINTEXT, until the end offsets seen at the start. */
 function read(topic: string, group: string, ...args: string[]) {
   return run(regress(CURRENT), [
-    "--source",
-    "kafka",
-    "-b",
-    broker().plaintext,
-    "-t",
-    topic,
-    "-G",
-    group,
+    ...kafkaReader(topic, group),
     "--exit-at-end",
     ...args,
   ]);
@@ -339,14 +333,7 @@ test(
     const final = async () =>
       JSON.stringify(lastLine(await readFile(out, "utf8").catch(() => "x\n"))) === JSON.stringify(SEED_LINE);
     const reader = run(regress(CURRENT), [
-      "--source",
-      "kafka",
-      "-b",
-      b.plaintext,
-      "-t",
-      topic,
-      "-G",
-      group,
+      ...kafkaReader(topic, group),
       "--commit-ms",
       "100",
       "--output",

@@ -19,6 +19,7 @@ import {
   committedOffsets,
   createTopic,
   CURRENT,
+  kafkaReader,
   regress,
   sendMany,
   unique,
@@ -74,14 +75,7 @@ test(
     // A killed reader stays in its group until its session times out: 6 s, the least the broker allows,
     // so that a restart with the same group is not kept waiting for 30 s.
     const args = (group: string, state: boolean) => [
-      "--source",
-      "kafka",
-      "-b",
-      b.plaintext,
-      "-t",
-      topic,
-      "-G",
-      group,
+      ...kafkaReader(topic, group),
       "-X",
       "session.timeout.ms=6000",
       "--exit-at-end",
@@ -169,14 +163,7 @@ test(
     await sendMany(topic, messages(40_000));
     const dir = await mkdtemp(join(tmpdir(), "streamreg-kafka-term-"));
     const args = (group: string, state: boolean) => [
-      "--source",
-      "kafka",
-      "-b",
-      b.plaintext,
-      "-t",
-      topic,
-      "-G",
-      group,
+      ...kafkaReader(topic, group),
       "--exit-at-end",
       "--commit-rows",
       "100",

@@ -25,6 +25,7 @@ import {
   committedOffsets,
   createTopic,
   CURRENT,
+  kafkaReader,
   regress,
   ROOT,
   rows,
@@ -109,14 +110,7 @@ test(
 
     const read = (name: string) =>
       run(regress(CURRENT), [
-        "--source",
-        "kafka",
-        "-b",
-        broker().plaintext,
-        "-t",
-        topic,
-        "-G",
-        group,
+        ...kafkaReader(topic, group),
         "--exit-at-end",
         "--output",
         join(dir, `${name}.out.csv`),

@@ -17,6 +17,7 @@ import {
   committedOffsets,
   createTopic,
   CURRENT,
+  kafkaReader,
   ok,
   regress,
   rows,
@@ -71,14 +72,7 @@ test(
 
     const reader = (name: string, stopWhen: () => Promise<boolean>) =>
       run(regress(CURRENT), [
-        "--source",
-        "kafka",
-        "-b",
-        broker().plaintext,
-        "-t",
-        topic,
-        "-G",
-        group,
+        ...kafkaReader(topic, group),
         "-X",
         "session.timeout.ms=6000",
         "--commit-ms",

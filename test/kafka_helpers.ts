@@ -234,6 +234,18 @@ export async function readAll(topic: string, count: number): Promise<{ value: st
   return got;
 }
 
+/** The flags that make `regress` read `topic` in `group` from the test broker (PLAINTEXT). */
+export const kafkaReader = (topic: string, group: string): string[] => [
+  "--source",
+  "kafka",
+  "-b",
+  broker().plaintext,
+  "-t",
+  topic,
+  "-G",
+  group,
+];
+
 export type Runtime = "deno" | "bun";
 /** The runtime running the tests: its runners are the ones tested (the other runtime's tests cover theirs). */
 export const CURRENT: Runtime = runtimeName;

@@ -18,6 +18,7 @@ import {
   committedOffsets,
   createTopic,
   CURRENT,
+  kafkaReader,
   ok,
   type Ran,
   regress,
@@ -91,14 +92,7 @@ for (const [name, command] of Object.entries(WRAPPERS)) {
         const values = ["x,y", ...Array.from({ length: BACKLOG }, (_, i) => `${i},${(i * 7) % 13}`)];
         await sendMany(topic, values);
         const args = (n: number) => [
-          "--source",
-          "kafka",
-          "-b",
-          b.plaintext,
-          "-t",
-          topic,
-          "-G",
-          group,
+          ...kafkaReader(topic, group),
           "--commit-rows",
           "5000",
           "--output",
