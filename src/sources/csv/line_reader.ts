@@ -18,7 +18,7 @@
  */
 
 import { parse } from "csv-parse/sync";
-import { headerColumns } from "../../model/csv.ts";
+import { headerColumns, plainFields } from "../../model/csv.ts";
 import { exactDecimal, parseNumberField } from "../../model/numbers.ts";
 import { showField, type SourceReject, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
 import { ChunkBuilder } from "../chunk_builder.ts";
@@ -32,6 +32,8 @@ interface Columns {
   y: number;
   diff: number;
   width: number;
+  /** x, y and diff (if any), for `plainFields`. */
+  wanted: Int32Array;
 }
 
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -392,6 +394,9 @@ export class LineReader {
     this.#parseRun(run, lines);
   }
 
+  /** Where `#fastRecord`'s fields are (see `plainFields`). */
+  readonly #ranges = new Int32Array(6);
+
   /** Whether to try {@linkcode exactDecimal} on the x (y) field: until it misses, in each block. */
   #exactX = true;
   #exactY = true;
@@ -402,28 +407,11 @@ export class LineReader {
    */
   #fastRecord(text: string, s: number, e: number, number: number, end: number): void {
     const columns = this.#columns!;
-    const cx = columns.x;
-    const cy = columns.y;
-    const cd = columns.diff;
-    let xa = 0, xb = 0, ya = 0, yb = 0, da = 0, db = 0;
-    let f = 0;
-    for (let a = s;; f++) {
-      let c = text.indexOf(",", a);
-      if (c < 0 || c > e) c = e;
-      if (f === cx) {
-        xa = a;
-        xb = c;
-      } else if (f === cy) {
-        ya = a;
-        yb = c;
-      } else if (f === cd) {
-        da = a;
-        db = c;
-      }
-      if (c === e) break;
-      a = c + 1;
+    const r = this.#ranges;
+    if (plainFields(text, s, e, columns.wanted, r) !== columns.width) {
+      return this.#record(text.slice(s, e).split(","), number, text.slice(s, e));
     }
-    if (++f !== columns.width) return this.#record(text.slice(s, e).split(","), number, text.slice(s, e));
+    const xa = r[0], xb = r[1], ya = r[2], yb = r[3], da = r[4], db = r[5];
     let x = this.#exactX ? exactDecimal(text, xa, xb) : NaN;
     if (x !== x) {
       this.#exactX = false; // (the values of a column tend to look alike: stop trying in this block)
@@ -439,7 +427,7 @@ export class LineReader {
       y = parsed;
     }
     let diff = 1;
-    if (cd >= 0) {
+    if (columns.diff >= 0) {
       const n = db - da;
       if (n === 2 && text.charCodeAt(da) === 45 && text.charCodeAt(da + 1) === 49) diff = -1; // -1
       else if (n !== 1 || text.charCodeAt(da) !== 49) { // not 1
@@ -486,7 +474,8 @@ export class LineReader {
           `name the x and y columns with --x and --y`,
       );
     }
-    this.#columns = { x, y, diff, width: record.length };
+    const wanted = diff >= 0 ? Int32Array.of(x, y, diff) : Int32Array.of(x, y);
+    this.#columns = { x, y, diff, width: record.length, wanted };
     this.#headerText = text;
   }
 
