@@ -3,6 +3,7 @@ import { test } from "../../test/harness.ts";
 import { CsvWriter } from "./csv_writer.ts";
 import { InputLog } from "./input_log.ts";
 import { ResultLog } from "./result_log.ts";
+import { formatNumber } from "../model/format_number.ts";
 import type { BatchUpdate, Line, PointRun } from "../model/sink.ts";
 
 /** A WritableStream that records what is written, write by write. */
@@ -117,4 +118,58 @@ test("CsvWriter reports a failing destination by name and closes only once", asy
   await ok.close();
   await ok.close();
   assert.equal(out.text(), "a,b\n");
+});
+
+test("CsvWriter writes numbers as formatNumber does, text as UTF-8, in one write per flush", async () => {
+  const values = [
+    0,
+    -0,
+    NaN,
+    Infinity,
+    -Infinity,
+    5e-324,
+    1e21,
+    1e-7,
+    123456789012345680000,
+    0.1 + 0.2,
+    -1700000000.037,
+    2 ** 53 + 2,
+    Number.MAX_VALUE,
+  ];
+  const out = memory();
+  const writer = new CsvWriter(out.stream, ["é", "b"]);
+  let want = "é,b\n";
+  for (const v of values) {
+    writer.appendNumber(v, 0x2c);
+    writer.appendNumber(-v);
+    writer.appendBytes(new TextEncoder().encode("\n"));
+    writer.append("«x»,\uD800\n"); // a lone surrogate: U+FFFD, as TextEncoder writes it
+    want += `${formatNumber(v)},${formatNumber(-v)}\n«x»,\uFFFD\n`;
+  }
+  assert.equal(writer.pending, new TextEncoder().encode(want).length);
+  await writer.flush();
+  await writer.close();
+  assert.equal(out.writes.length, 1);
+  assert.equal(out.text(), want);
+});
+
+test("InputLog writes the rows of a large batch in writes of about 1 MiB, bytes as formatNumber", async () => {
+  const out = memory();
+  const log = new InputLog(out.stream);
+  const n = 100_000;
+  const x = Array.from({ length: n }, (_, i) => (1_700_000_000_000 + 37 * i) / 1000);
+  const y = x.map((v, i) => 0.5 * v + Math.sin(i));
+  const diff = x.map((_, i) => (i % 3 === 0 ? -1 : 1));
+  await log.write(update(1700000000000, undefined, [run(x, y, diff)]));
+  await log.close();
+  let want = "x,y,time,diff\n";
+  for (let i = 0; i < n; i++) {
+    want += `${formatNumber(x[i])},${formatNumber(y[i])},1700000000000,${diff[i]}\n`;
+  }
+  assert.equal(out.text(), want);
+  const sizes = out.writes.map((w) => new TextEncoder().encode(w).length);
+  assert.ok(
+    sizes.length >= 2 && sizes.slice(0, -1).every((s) => s > 1 << 20),
+    `writes of ${sizes.join(", ")}`,
+  );
 });

@@ -1,5 +1,7 @@
 /**
- * A buffered writer of CSV text to a Web `WritableStream` of bytes (a file, stdout).
+ * A buffered writer of CSV text to a Web `WritableStream` of bytes (a file, stdout). Text is encoded
+ * into one byte buffer as it is appended (numbers straight from their digits, see
+ * {@linkcode CsvWriter.appendNumber}), and the buffer goes to the stream whole, in one write per flush.
  *
  * @example
  * ```ts
@@ -12,7 +14,10 @@
  * @module
  */
 
+import { formatNumber } from "../model/format_number.ts";
+
 const encoder = new TextEncoder();
+const INITIAL_BYTES = 1 << 16;
 
 /**
  * Collects text and writes it in large pieces; the header line is written first.
@@ -27,7 +32,9 @@ const encoder = new TextEncoder();
 export class CsvWriter {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #name: string;
-  #text: string;
+  /** The bytes not yet written: `#buffer[0, #length)`. */
+  #buffer = new Uint8Array(INITIAL_BYTES);
+  #length = 0;
   #closed = false;
   #bytes = 0;
 
@@ -41,13 +48,22 @@ export class CsvWriter {
     options: { name?: string; append?: boolean } = {},
   ) {
     this.#writer = stream.getWriter();
-    this.#text = options.append ? "" : `${header.join(",")}\n`;
+    if (!options.append) this.append(`${header.join(",")}\n`);
     this.#name = options.name ?? "output";
   }
 
-  /** Characters buffered and not yet written. */
+  /** Bytes buffered and not yet written. */
   get pending(): number {
-    return this.#text.length;
+    return this.#length;
+  }
+
+  /** Makes room for `n` more bytes. */
+  #room(n: number): void {
+    const need = this.#length + n;
+    if (need <= this.#buffer.length) return;
+    const bigger = new Uint8Array(Math.max(need, 2 * this.#buffer.length));
+    bigger.set(this.#buffer.subarray(0, this.#length));
+    this.#buffer = bigger;
   }
 
   /** Bytes written to the stream so far (by writes that resolved), the header included. */
@@ -64,7 +80,46 @@ export class CsvWriter {
    * ```
    */
   append(text: string): void {
-    this.#text += text;
+    this.#room(3 * text.length); // UTF-8: at most 3 bytes per UTF-16 code unit
+    this.#length += encoder.encodeInto(text, this.#buffer.subarray(this.#length)).written;
+  }
+
+  /**
+   * Buffers a number as {@linkcode formatNumber} writes it (shortest round-trip decimal, "-0" for
+   * negative zero), followed by the ASCII character `after` (e.g. 0x2c, a comma), if given.
+   *
+   * @example
+   * ```ts
+   * writer.appendNumber(x, 0x2c); // "0.1,"
+   * ```
+   */
+  appendNumber(n: number, after = -1): void {
+    const text = formatNumber(n); // ASCII: digits, ".", "-", "+", "e", "NaN", "Infinity"
+    const length = text.length;
+    this.#room(length + 1);
+    const buffer = this.#buffer;
+    let at = this.#length;
+    for (let i = 0; i < length; i++) buffer[at++] = text.charCodeAt(i);
+    if (after >= 0) buffer[at++] = after;
+    this.#length = at;
+  }
+
+  /**
+   * Buffers bytes as they are (e.g. an ASCII line end prepared once).
+   *
+   * @example
+   * ```ts
+   * writer.appendBytes(new TextEncoder().encode(",1\n"));
+   * ```
+   */
+  appendBytes(bytes: Uint8Array): void {
+    const length = bytes.length;
+    this.#room(length);
+    const buffer = this.#buffer;
+    const at = this.#length;
+    if (length > 64) buffer.set(bytes, at);
+    else for (let i = 0; i < length; i++) buffer[at + i] = bytes[i]; // (short: faster than a native call)
+    this.#length = at + length;
   }
 
   /**
@@ -76,9 +131,11 @@ export class CsvWriter {
    * ```
    */
   async flush(): Promise<void> {
-    if (this.#text.length === 0) return;
-    const bytes = encoder.encode(this.#text);
-    this.#text = "";
+    if (this.#length === 0) return;
+    // The buffer goes to the stream as it is (no copy), and a new one takes its place.
+    const bytes = this.#buffer.subarray(0, this.#length);
+    this.#buffer = new Uint8Array(Math.max(INITIAL_BYTES, Math.min(this.#buffer.length, 2 * this.#length)));
+    this.#length = 0;
     try {
       await this.#writer.write(bytes);
       this.#bytes += bytes.length;

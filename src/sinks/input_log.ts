@@ -26,7 +26,9 @@ import type { BatchUpdate, Sink } from "../model/sink.ts";
  */
 export const INPUT_HEADER: readonly string[] = ["x", "y", "time", "diff"];
 
-const FLUSH_CHARS = 1 << 20;
+const FLUSH_BYTES = 1 << 20;
+const COMMA = 0x2c;
+const encoder = new TextEncoder();
 
 /**
  * Writes the input change log.
@@ -62,21 +64,18 @@ export class InputLog implements Sink {
    */
   async write(update: BatchUpdate): Promise<void> {
     const time = formatNumber(update.time);
-    const plus = `,${time},1\n`;
-    const minus = `,${time},-1\n`;
+    const plus = encoder.encode(`,${time},1\n`);
+    const minus = encoder.encode(`,${time},-1\n`);
+    const out = this.#out;
     for (const { x, y, diff } of update.points) {
-      let text = "";
       for (let i = 0; i < x.length; i++) {
-        text += `${formatNumber(x[i])},${formatNumber(y[i])}${diff[i] < 0 ? minus : plus}`;
-        if (text.length > FLUSH_CHARS) {
-          this.#out.append(text);
-          text = "";
-          await this.#out.flush();
-        }
+        out.appendNumber(x[i], COMMA);
+        out.appendNumber(y[i]);
+        out.appendBytes(diff[i] < 0 ? minus : plus);
+        if (out.pending > FLUSH_BYTES) await out.flush();
       }
-      this.#out.append(text);
     }
-    await this.#out.flush();
+    await out.flush();
   }
 
   /** Writes what is buffered (the header, if nothing else) and closes the stream. */

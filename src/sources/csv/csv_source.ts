@@ -9,7 +9,8 @@
  * skipped.
  *
  * **One line is one record.** The input is split into lines first and every line is parsed on its own
- * (by csv-parse), so a quoted field cannot span lines: a stray or unterminated quote, invalid UTF-8
+ * (a plain line in place, a line with quotes by csv-parse: see `./line_reader.ts`), so a quoted field
+ * cannot span lines: a stray or unterminated quote, invalid UTF-8
  * or binary garbage spoils its own line only, never the lines after it. A bad line is rejected
  * (listed in the chunk's `rejects`, see `./rejection.ts`) and reading goes on: `too_large` (longer than
  * `maxRecordBytes`; such a line is skipped as it streams by, never held in memory), `invalid_utf8`,

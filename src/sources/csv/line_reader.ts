@@ -2,6 +2,13 @@
  * The line and record reader of the CSV file source ({@linkcode LineReader}): bytes into lines, each line
  * one record (quotes balanced within the line), records into points or rejections with a reason code.
  *
+ * Two paths, one result: a line without quotes or stray CR (almost every line of a data file) is read in
+ * place, in the decoded text of the whole block, by `indexOf` for the commas and
+ * {@linkcode exactDecimal} for the numbers (falling back to `Number`, the same double either way); any
+ * other line (quotes, CR inside, the header, a line that may be too long) goes to csv-parse, the full RFC
+ * 4180 parser, several lines at once. A line's text is only cut out of the block when it is asked for
+ * (`raw`, for a rejection).
+ *
  * @example
  * ```ts
  * import { LineReader } from "./line_reader.ts";
@@ -11,8 +18,8 @@
  */
 
 import { parse } from "csv-parse/sync";
-import { headerColumns } from "../../model/csv.ts";
-import { parseNumberField } from "../../model/numbers.ts";
+import { headerColumns, plainFields } from "../../model/csv.ts";
+import { exactDecimal, parseNumberField } from "../../model/numbers.ts";
 import { showField, type SourceReject, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
 import { ChunkBuilder } from "../chunk_builder.ts";
 import type { CsvChunk, CsvPosition } from "./csv_types.ts";
@@ -25,6 +32,8 @@ interface Columns {
   y: number;
   diff: number;
   width: number;
+  /** x, y and diff (if any), for `plainFields`. */
+  wanted: Int32Array;
 }
 
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -47,8 +56,17 @@ export class LineReader {
   readonly #names: { x: string; y: string; diff: string };
   readonly #max: number;
   readonly #builder = new ChunkBuilder();
-  /** The line text of each record in the builder (for `raw`). */
-  #texts: string[] = [];
+  /**
+   * The line text of each record in the builder (for `raw`): record i's text is
+   * `#rawTexts[r].slice(#rawFrom[i], #rawTo[i])`, with r the last run such that `#rawRuns[r] <= i`.
+   */
+  #rawTexts: string[] = [];
+  #rawRuns: number[] = [];
+  #rawFrom: number[] = [];
+  #rawTo: number[] = [];
+  /** Lines waiting for csv-parse (each one record, quotes balanced), and their numbers. */
+  #run: string[] = [];
+  #runLines: number[] = [];
   #columns: Columns | undefined;
   /** The number of the last line completed. */
   #line = 0;
@@ -61,7 +79,8 @@ export class LineReader {
   /** The block being parsed: its first byte's offset, its first line's number, and the index of each LF. */
   #blockStart = 0;
   #blockFirst = 0;
-  #blockLfs: number[] = [];
+  #blockLfs: number[] | undefined = [];
+  #blockBytes: Uint8Array = new Uint8Array(0);
   /** The input's length if its last line had no LF (set by `end`). */
   endWithoutLf = -1;
   /** Bytes of the line in progress. */
@@ -102,7 +121,19 @@ export class LineReader {
 
   /** The offset after line `line` of the current block (clamped to the input's end: a last line without LF). */
   #endOf(line: number): number {
+    this.#blockLfs ??= lineFeeds(this.#blockBytes);
     return Math.min(this.#blockStart + this.#blockLfs[line - this.#blockFirst] + 1, this.#consumed);
+  }
+
+  /** Keeps where record `this.#builder.length - 1`'s text is: `text[from, to)`. */
+  #rawText(text: string, from: number, to: number): void {
+    const texts = this.#rawTexts;
+    if (texts.length === 0 || texts[texts.length - 1] !== text) {
+      texts.push(text);
+      this.#rawRuns.push(this.#builder.length - 1);
+    }
+    this.#rawFrom.push(from);
+    this.#rawTo.push(to);
   }
 
   get pending(): number {
@@ -111,8 +142,24 @@ export class LineReader {
 
   take(): CsvChunk {
     const { x, y, diff, origin: lines, rejects } = this.#builder.take();
-    const texts = this.#texts;
-    this.#texts = [];
+    const texts = this.#rawTexts;
+    const runs = this.#rawRuns;
+    const from = this.#rawFrom;
+    const to = this.#rawTo;
+    this.#rawTexts = [];
+    this.#rawRuns = [];
+    this.#rawFrom = [];
+    this.#rawTo = [];
+    const text = (i: number): string => {
+      let lo = 0;
+      let hi = runs.length - 1;
+      while (lo < hi) { // the last run starting at or before i
+        const mid = (lo + hi + 1) >> 1;
+        if (runs[mid] <= i) lo = mid;
+        else hi = mid - 1;
+      }
+      return texts[lo].slice(from[i], to[i]);
+    };
     const ends = Float64Array.from(this.#ends);
     this.#ends = [];
     const name = this.#name;
@@ -125,7 +172,7 @@ export class LineReader {
       ...(rejects ? { rejects } : {}),
       where: (i) => `${name} line ${lines[i]}`,
       origin: (i) => ({ source: name, location: `line ${lines[i]}`, line: lines[i] }),
-      raw: (i) => rejects?.get(i)?.raw ?? texts[i],
+      raw: (i) => rejects?.get(i)?.raw ?? text(i),
     };
   }
 
@@ -215,7 +262,7 @@ export class LineReader {
     };
     if (this.#columns === undefined) this.#fatal(line, `the header line is too long: ${why.detail}`);
     this.#builder.reject(line, why);
-    this.#texts.push("");
+    this.#rawText("", 0, 0);
     this.#ends.push(end);
   }
 
@@ -226,24 +273,17 @@ export class LineReader {
   /** Handles complete lines: `block` ends with LF and starts at input offset `start`. */
   #block(block: Uint8Array, start: number): void {
     const first = this.#line + 1;
-    const lfs: number[] = [];
-    for (let s = block.indexOf(LF); s >= 0; s = block.indexOf(LF, s + 1)) lfs.push(s);
     this.#blockStart = start;
     this.#blockFirst = first;
-    this.#blockLfs = lfs;
-    const texts = decode(block);
-    if (texts !== undefined) {
-      const limit = this.#max + 1; // + 1: a CR
-      this.#lines(first, texts.length - 1, (k) => {
-        const text = texts[k];
-        if (text.length * 3 <= limit) return text; // short enough whatever its characters
-        const bytes = encoder.encode(text);
-        const length = bytes.length - (text.charCodeAt(text.length - 1) === CR ? 1 : 0);
-        return length > this.#max ? { tooLarge: bytes.subarray(0, TOO_LARGE_RAW_BYTES), length } : text;
-      });
+    this.#blockBytes = block;
+    this.#blockLfs = undefined;
+    const text = decode(block);
+    if (text !== undefined) {
+      this.#text(text, first, text.length === block.length);
       return;
     }
     // Not all UTF-8: look at each line on its own.
+    const lfs = this.#blockLfs = lineFeeds(block);
     this.#lines(first, lfs.length, (k) => {
       const line = block.subarray(k === 0 ? 0 : lfs[k - 1] + 1, lfs[k]);
       const length = line.length - (line[line.length - 1] === CR ? 1 : 0);
@@ -265,44 +305,140 @@ export class LineReader {
     count: number,
     get: (k: number) => string | { tooLarge: Uint8Array; length: number } | { invalid: Uint8Array },
   ): void {
-    let run: string[] = [];
-    let runLines: number[] = [];
-    const flush = () => {
-      if (run.length === 0) return;
-      this.#parseRun(run, runLines);
-      run = [];
-      runLines = [];
-    };
     for (let k = 0; k < count; k++) {
       const number = first + k;
       this.#line = number;
-      const got = get(k);
-      if (typeof got !== "string") {
-        flush();
-        if ("tooLarge" in got) this.#tooLarge(number, got.length, got.tooLarge);
-        else this.#invalidUtf8(number, got.invalid);
-        continue;
-      }
-      let line = got;
-      if (line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
-      if (number === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-      if (line.length === 0) continue;
-      if (this.#columns === undefined) {
-        this.#header(line, number);
-        continue;
-      }
-      if (line.includes('"') && oddQuotes(line)) {
-        flush();
-        this.#reject(number, line, {
-          reason: "bad_csv",
-          detail: "not valid CSV: a quoted field is not closed on its line",
-        });
-        continue;
-      }
-      run.push(line);
-      runLines.push(number);
+      this.#slowLine(number, get(k));
     }
-    flush();
+    this.#flush();
+  }
+
+  /**
+   * Goes through the lines of `text`, a whole block decoded (`ascii`: one byte per character), from
+   * line `first` on: the fast path for plain data lines, `#slowLine` for the others.
+   */
+  #text(text: string, first: number, ascii: boolean): void {
+    const limit = this.#max + 1; // + 1: a CR
+    const longest = Math.floor(limit / 3); // a line this long is short enough whatever its characters
+    let number = first - 1;
+    let quote = -1; // the next quote at or after the line's start (text.length if none)
+    let cr = -1; // the next CR likewise
+    this.#exactX = this.#exactY = true;
+    for (let s = 0, lf = text.indexOf("\n"); lf >= 0; s = lf + 1, lf = text.indexOf("\n", s)) {
+      this.#line = ++number;
+      const columns = this.#columns;
+      if (quote < s) quote = indexOr(text, '"', s);
+      if (cr < s) cr = indexOr(text, "\r", s);
+      const e = cr === lf - 1 ? lf - 1 : lf; // without a CR before the LF
+      if (lf - s <= longest && quote >= e && cr >= e && number !== 1 && columns !== undefined) {
+        if (e === s) continue; // an empty line
+        this.#flush();
+        this.#fastRecord(
+          text,
+          s,
+          e,
+          number,
+          ascii ? Math.min(this.#blockStart + lf + 1, this.#consumed) : -1,
+        );
+        continue;
+      }
+      let got: string | { tooLarge: Uint8Array; length: number } = text.slice(s, lf);
+      if (lf - s > longest) {
+        const bytes = encoder.encode(got);
+        const length = bytes.length - (e < lf ? 1 : 0);
+        if (length > this.#max) got = { tooLarge: bytes.subarray(0, TOO_LARGE_RAW_BYTES), length };
+      }
+      this.#slowLine(number, got);
+    }
+    this.#flush();
+  }
+
+  /** One line the fast path does not take: parsed by csv-parse with the lines around it. */
+  #slowLine(
+    number: number,
+    got: string | { tooLarge: Uint8Array; length: number } | { invalid: Uint8Array },
+  ): void {
+    if (typeof got !== "string") {
+      this.#flush();
+      if ("tooLarge" in got) this.#tooLarge(number, got.length, got.tooLarge);
+      else this.#invalidUtf8(number, got.invalid);
+      return;
+    }
+    let line = got;
+    if (line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
+    if (number === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    if (line.length === 0) return;
+    if (this.#columns === undefined) {
+      this.#header(line, number);
+      return;
+    }
+    if (line.includes('"') && oddQuotes(line)) {
+      this.#flush();
+      this.#reject(number, line, {
+        reason: "bad_csv",
+        detail: "not valid CSV: a quoted field is not closed on its line",
+      });
+      return;
+    }
+    this.#run.push(line);
+    this.#runLines.push(number);
+  }
+
+  /** Parses the lines waiting for csv-parse. */
+  #flush(): void {
+    if (this.#run.length === 0) return;
+    const run = this.#run;
+    const lines = this.#runLines;
+    this.#run = [];
+    this.#runLines = [];
+    this.#parseRun(run, lines);
+  }
+
+  /** Where `#fastRecord`'s fields are (see `plainFields`). */
+  readonly #ranges = new Int32Array(6);
+
+  /** Whether to try {@linkcode exactDecimal} on the x (y) field: until it misses, in each block. */
+  #exactX = true;
+  #exactY = true;
+
+  /**
+   * A data line without quotes or CR, `text[s, e)` (not empty), line `number`, ending at input offset
+   * `end` (-1: not known here). What `#record` does for csv-parse's fields, with the same outcomes.
+   */
+  #fastRecord(text: string, s: number, e: number, number: number, end: number): void {
+    const columns = this.#columns!;
+    const r = this.#ranges;
+    if (plainFields(text, s, e, columns.wanted, r) !== columns.width) {
+      return this.#record(text.slice(s, e).split(","), number, text.slice(s, e));
+    }
+    const xa = r[0], xb = r[1], ya = r[2], yb = r[3], da = r[4], db = r[5];
+    let x = this.#exactX ? exactDecimal(text, xa, xb) : NaN;
+    if (x !== x) {
+      this.#exactX = false; // (the values of a column tend to look alike: stop trying in this block)
+      const parsed = parseNumberField(text.slice(xa, xb), this.#names.x);
+      if (typeof parsed !== "number") return this.#reject(number, text.slice(s, e), parsed);
+      x = parsed;
+    }
+    let y = this.#exactY ? exactDecimal(text, ya, yb) : NaN;
+    if (y !== y) {
+      this.#exactY = false;
+      const parsed = parseNumberField(text.slice(ya, yb), this.#names.y);
+      if (typeof parsed !== "number") return this.#reject(number, text.slice(s, e), parsed);
+      y = parsed;
+    }
+    let diff = 1;
+    if (columns.diff >= 0) {
+      const n = db - da;
+      if (n === 2 && text.charCodeAt(da) === 45 && text.charCodeAt(da + 1) === 49) diff = -1; // -1
+      else if (n !== 1 || text.charCodeAt(da) !== 49) { // not 1
+        const why = badDiff(text.slice(da, db), this.#names.diff);
+        if (typeof why !== "number") return this.#reject(number, text.slice(s, e), why);
+        diff = why;
+      }
+    }
+    this.#builder.push(x, y, diff, number);
+    this.#rawText(text, s, e);
+    this.#ends.push(end < 0 ? this.#endOf(number) : end);
   }
 
   #invalidUtf8(line: number, bytes: Uint8Array): void {
@@ -312,13 +448,13 @@ export class LineReader {
       detail: "the line is not valid UTF-8",
       raw: bytes.slice(),
     });
-    this.#texts.push("");
+    this.#rawText("", 0, 0);
     this.#ends.push(this.#endOf(line));
   }
 
   #reject(line: number, text: string, why: SourceReject): void {
     this.#builder.reject(line, why);
-    this.#texts.push(text);
+    this.#rawText(text, 0, text.length);
     this.#ends.push(this.#endOf(line));
   }
 
@@ -338,7 +474,8 @@ export class LineReader {
           `name the x and y columns with --x and --y`,
       );
     }
-    this.#columns = { x, y, diff, width: record.length };
+    const wanted = diff >= 0 ? Int32Array.of(x, y, diff) : Int32Array.of(x, y);
+    this.#columns = { x, y, diff, width: record.length, wanted };
     this.#headerText = text;
   }
 
@@ -388,38 +525,48 @@ export class LineReader {
     if (typeof y !== "number") return this.#reject(line, text, y);
     let diff = 1;
     if (columns.diff >= 0) {
-      const field = record[columns.diff];
-      diff = Number(field); // allows spaces, like the numbers
-      if (diff !== 1 && diff !== -1) {
-        const name = this.#names.diff;
-        return this.#reject(
-          line,
-          text,
-          field.trim() === ""
-            ? {
-              reason: "empty_field",
-              detail: `${name} is empty: it must be 1 (add the point) or -1 (retract it)`,
-            }
-            : {
-              reason: "bad_diff",
-              detail: `${name} is ${showField(field)}: it must be 1 (add the point) or -1 (retract it)`,
-            },
-        );
-      }
+      const why = badDiff(record[columns.diff], this.#names.diff);
+      if (typeof why !== "number") return this.#reject(line, text, why);
+      diff = why;
     }
     this.#builder.push(x, y, diff, line);
-    this.#texts.push(text);
+    this.#rawText(text, 0, text.length);
     this.#ends.push(this.#endOf(line));
   }
 }
 
-/** The lines of a block that is valid UTF-8 (the last element is the "" after the final LF), or undefined. */
-function decode(block: Uint8Array): string[] | undefined {
+/** The text of a block, if it is valid UTF-8. */
+function decode(block: Uint8Array): string | undefined {
   try {
-    return fatal.decode(block).split("\n");
+    return fatal.decode(block);
   } catch {
     return undefined;
   }
+}
+
+/** The index of each LF of `block`. */
+function lineFeeds(block: Uint8Array): number[] {
+  const lfs: number[] = [];
+  for (let s = block.indexOf(LF); s >= 0; s = block.indexOf(LF, s + 1)) lfs.push(s);
+  return lfs;
+}
+
+/** `text.indexOf(what, from)`, or `text.length` if not found. */
+function indexOr(text: string, what: string, from: number): number {
+  const i = text.indexOf(what, from);
+  return i < 0 ? text.length : i;
+}
+
+/** A diff field's weight (1 or -1; `Number` allows spaces, like the numbers), or why it is not one. */
+function badDiff(field: string, name: string): number | SourceReject {
+  const diff = Number(field);
+  if (diff === 1 || diff === -1) return diff;
+  return field.trim() === ""
+    ? { reason: "empty_field", detail: `${name} is empty: it must be 1 (add the point) or -1 (retract it)` }
+    : {
+      reason: "bad_diff",
+      detail: `${name} is ${showField(field)}: it must be 1 (add the point) or -1 (retract it)`,
+    };
 }
 
 function oddQuotes(line: string): boolean {

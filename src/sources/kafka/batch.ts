@@ -15,6 +15,7 @@
 
 import { Buffer } from "node:buffer";
 import type { Batch } from "kafkajs";
+import { type CsvLayout, plainFields } from "../../model/csv.ts";
 import { type RecordOrigin, type SourceReject, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
 import { messageText, type PointParser } from "./messages.ts";
 import type { KafkaChunk } from "./options.ts";
@@ -67,6 +68,9 @@ export interface DecodedBatch {
   readonly unsupported?: { readonly codec: string; readonly offset: number };
 }
 
+/** A quote or a character that is not ASCII (in the latin1 text of the fetched bytes: a byte ≥ 0x80). */
+const UNUSUAL = /["\x80-\xff]/g;
+
 /**
  * Decodes the messages of `batch` from offset `state.next` on, and moves `state.next` past them.
  * Returns undefined when reading the header stopped the source (nothing else to do with the batch).
@@ -112,6 +116,11 @@ export function decodeBatch(
   let buffer: ArrayBufferLike | undefined;
   let text = "";
   let base = 0;
+  // The next quote or non-ASCII character at or after a message's start in `text` (text.length: none).
+  let unusual = -1;
+  const ranges = new Int32Array(4);
+  let wantedFor: CsvLayout | undefined;
+  let wanted = new Int32Array(2);
   let lastValue: Uint8Array | null = null;
   for (let k = n - 1; k >= first && lastValue === null; k--) lastValue = messages[k].value;
   const fetched = lastValue?.buffer;
@@ -162,32 +171,34 @@ export function decodeBatch(
     } else if (layout === undefined) {
       if (ctx.readHeader(value === null ? "" : value.toString(), Number(m.offset))) return undefined;
       ok = false;
-    } else if (layout.width === 2) {
-      // The common case: two fields, one comma. A quote, a non-ASCII character or anything unusual
-      // makes a field not a number, and the message is then parsed again properly.
+    } else {
+      // The fast path, the CSV file source's (`plainFields`): a message without quotes, all ASCII, is
+      // read in place. Anything else, or a field that is not a number, is parsed again properly.
       if (where !== buffer) {
         buffer = where!;
         base = at;
         const end = fetched === buffer ? lastValue!.byteOffset + lastValue!.length : buffer.byteLength;
         text = Buffer.from(buffer, base, Math.max(end, at + length) - base).toString("latin1");
+        unusual = -1;
+      }
+      if (layout !== wantedFor) {
+        wantedFor = layout;
+        wanted = Int32Array.of(layout.x, layout.y);
       }
       const a = at - base;
       const b = a + length;
-      const comma = text.indexOf(",", a);
-      const second = comma < 0 || comma >= b ? -1 : text.indexOf(",", comma + 1);
-      ok = false;
-      if (comma >= 0 && comma < b && (second < 0 || second >= b)) {
-        ok = layout.x === 0
-          ? parser.ranges(text, a, comma, comma + 1, b)
-          : parser.ranges(text, comma + 1, b, a, comma);
+      // With two fields, both x and y, a quote or a byte beyond ASCII fails them (see `ranges`): only
+      // wider rows need the look-out for quotes and bytes beyond ASCII in their other fields.
+      if (layout.width > 2 && unusual < a) {
+        UNUSUAL.lastIndex = a;
+        unusual = UNUSUAL.test(text) ? UNUSUAL.lastIndex - 1 : text.length;
       }
+      ok = (layout.width <= 2 || unusual >= b) && plainFields(text, a, b, wanted, ranges) === layout.width &&
+        parser.ranges(text, ranges[0], ranges[1], ranges[2], ranges[3]);
       if (!ok) {
         const t = messageText(value);
         ok = t === undefined ? parser.notUtf8() : parser.csv(t, layout);
       }
-    } else {
-      const t = messageText(value);
-      ok = t === undefined ? parser.notUtf8() : parser.csv(t, layout);
     }
     if (ok) {
       xs[count] = parser.x;

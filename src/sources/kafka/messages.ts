@@ -31,6 +31,12 @@ export function preview(text: string): string {
 }
 
 /**
+ * The one character of a latin1 text beyond ASCII that `Number` takes for a space (byte 0xa0, not UTF-8
+ * on its own): every other one, and a quote, makes a field not a number.
+ */
+const NBSP = "\u00a0";
+
+/**
  * Parses message texts into points. After a call that returns true, `x` and `y` hold the point;
  * after false, `rejected` says why the message is not one (a reason code of `../../model/rejection.ts`
  * and a detail). One instance is reused for every message.
@@ -98,7 +104,9 @@ export class PointParser {
 
   /**
    * Like `pair`, on two ranges of one string: `text[xa, xb)` and `text[ya, yb)`. Without slicing in
-   * the common case (see {@linkcode exactDecimal}).
+   * the common case (see {@linkcode exactDecimal}). `text` holds bytes as characters (latin1): a field
+   * with a quote or a character beyond ASCII is not read here (false, with no meaningful reason): the
+   * caller then parses the message's text properly.
    *
    * @example
    * ```ts
@@ -109,14 +117,18 @@ export class PointParser {
     let x = this.#exactX ? exactDecimal(text, xa, xb) : NaN;
     if (x !== x) {
       this.#exactX = false; // (the values of a column tend to look alike: stop trying for now)
-      const parsed = parseNumberField(text.slice(xa, xb), this.#columns.x);
+      const field = text.slice(xa, xb);
+      if (field.indexOf(NBSP) >= 0) return this.#fail("bad_csv", "");
+      const parsed = parseNumberField(field, this.#columns.x);
       if (typeof parsed !== "number") return this.#reject(parsed);
       x = parsed;
     }
     let y = this.#exactY ? exactDecimal(text, ya, yb) : NaN;
     if (y !== y) {
       this.#exactY = false;
-      const parsed = parseNumberField(text.slice(ya, yb), this.#columns.y);
+      const field = text.slice(ya, yb);
+      if (field.indexOf(NBSP) >= 0) return this.#fail("bad_csv", "");
+      const parsed = parseNumberField(field, this.#columns.y);
       if (typeof parsed !== "number") return this.#reject(parsed);
       y = parsed;
     }
