@@ -52,7 +52,7 @@ const points = (from: number, count: number) =>
 test(
   `kafka broker restart (${CURRENT}): the broker stops for ~10 s and starts again while a reader streams; the reader reconnects and reads every point exactly once`,
   async () => {
-    const b = broker(); // (fails if no broker runs: nothing to restart)
+    broker(); // fails if no broker runs: nothing to restart
     const topic = unique("outage");
     const group = unique("g");
     await createTopic(topic, 1);
