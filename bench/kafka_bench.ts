@@ -31,6 +31,7 @@ import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
 import { sendPoints } from "../src/cli/produce.ts";
 import { DemoSource } from "../src/sources/demo/demo_source.ts";
 import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
+import { holdsOrEmpty } from "./bench_topics.ts";
 
 silenceTimeoutWarnings();
 
@@ -87,23 +88,7 @@ const connection = await resolveConnection(parseConnectionFlags({ brokers, topic
 const kafka = createKafka(connection);
 const admin = kafka.admin();
 await admin.connect();
-const exists = (await admin.listTopics()).includes(topic);
-const offsets = exists ? await admin.fetchTopicOffsets(topic) : [];
-const ready = offsets.length === 1 && offsets[0].low === "0" && Number(offsets[0].high) === n + 1;
-if (!ready) {
-  if (exists) {
-    await admin.deleteTopics({ topics: [topic] });
-    while ((await admin.listTopics()).includes(topic)) await new Promise((r) => setTimeout(r, 200));
-  }
-  for (let attempt = 0;; attempt++) {
-    try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-      break;
-    } catch (error) {
-      if (attempt > 20) throw error; // the deletion may still be in progress
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+if (!(await holdsOrEmpty(admin, topic, n + 1))) {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const t0 = performance.now();

@@ -47,6 +47,7 @@ import { formatNumber } from "../src/model/format_number.ts";
 import { DemoSource } from "../src/sources/demo/demo_source.ts";
 import { PythonRandom } from "../src/sources/demo/python_random.ts";
 import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
+import { holdsOrEmpty } from "./bench_topics.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // deno-lint-ignore no-explicit-any
@@ -288,22 +289,7 @@ async function ensureTopic(n: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const exists = (await admin.listTopics()).includes(topic);
-    const offsets = exists ? await admin.fetchTopicOffsets(topic) : [];
-    if (offsets.length === 1 && offsets[0].low === "0" && Number(offsets[0].high) === n + 1) return;
-    if (exists) {
-      await admin.deleteTopics({ topics: [topic] });
-      while ((await admin.listTopics()).includes(topic)) await new Promise((r) => setTimeout(r, 200));
-    }
-    for (let attempt = 0;; attempt++) {
-      try {
-        await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-        break;
-      } catch (error) {
-        if (attempt > 20) throw error; // the deletion may still be in progress
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
+    if (await holdsOrEmpty(admin, topic, n + 1)) return;
     const t0 = performance.now();
     const how = kafkaLibs ? await produceWithJava(topic, n) : await produceWithKafkajs(kafka, topic, n);
     const high = Number((await admin.fetchTopicOffsets(topic))[0].high);

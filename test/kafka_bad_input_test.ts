@@ -19,7 +19,7 @@ import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
 import { unescapeRaw } from "../src/model/rejection.ts";
 import { seededGenerator } from "./cli_helpers.ts";
 import { test } from "./harness.ts";
-import { broker, CURRENT, ok, regress, rows, run, sendMany, unique } from "./kafka_helpers.ts";
+import { broker, CURRENT, kafkaReader, ok, regress, rows, run, sendMany, unique } from "./kafka_helpers.ts";
 
 const enc = new TextEncoder();
 
@@ -262,14 +262,7 @@ async function fuzz(format: "csv" | "json", seed: number): Promise<void> {
 
   const label = `${CURRENT} ${format}`;
   const r = await run(regress(CURRENT), [
-    "--source",
-    "kafka",
-    "-b",
-    broker().plaintext,
-    "-t",
-    topic,
-    "-G",
-    unique("g"),
+    ...kafkaReader(topic, unique("g")),
     "--format",
     format,
     "--exit-at-end",
