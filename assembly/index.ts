@@ -175,3 +175,6 @@ export function load_state(n: i32): i32 {
   for (let s = 0; s < NSTAT; s++) normalize(fixedPtr(s));
   return 0;
 }
+
+// ---- The model ABI: several x, polynomials, statistics (model/abi.ts). ----
+export * from "./model/abi";
