@@ -1,0 +1,108 @@
+// The WASM model core against the independent exact reference (BigInt rationals, test/model_reference.ts):
+// every coefficient, se, sigma and r2 bit for bit, on the NIST sets and the hard cases, fed in batches of
+// several sizes, and within 1e-13 relative of NIST's certified values.
+
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { test } from "./harness.ts";
+import { ModelCore, type ModelFit } from "../src/core/model_core.ts";
+import {
+  exactModelFit,
+  hardCases,
+  type ModelPoint,
+  type ModelSpec,
+  NIST_CERTIFIED,
+  NIST_NAMES,
+  parseNist,
+  type ReferenceFit,
+} from "./model_reference.ts";
+
+const release = await readFile(new URL("../build/streamreg.wasm", import.meta.url));
+
+const hex = (v: number) => {
+  const d = new DataView(new ArrayBuffer(8));
+  d.setFloat64(0, v);
+  return Number.isNaN(v) ? "NaN" : d.getBigUint64(0).toString(16);
+};
+
+function assertSameBits(got: ModelFit, want: ReferenceFit, what: string): void {
+  assert.equal(got.n, want.n, `${what}: n`);
+  assert.equal(got.rank, want.rank, `${what}: rank`);
+  assert.deepEqual(got.aliased, want.aliased, `${what}: aliased`);
+  assert.deepEqual([...got.coefficients].map(hex), want.coefficients.map(hex), `${what}: coefficients`);
+  assert.deepEqual([...got.se].map(hex), want.se.map(hex), `${what}: se`);
+  assert.equal(hex(got.sigma), hex(want.sigma), `${what}: sigma`);
+  assert.equal(hex(got.r2), hex(want.r2), `${what}: r2`);
+}
+
+/** Feeds the points to a new core in batches of `batch` points (weights included). */
+async function coreFit(points: readonly ModelPoint[], spec: ModelSpec, batch: number): Promise<ModelFit> {
+  const core = await ModelCore.load(release, spec);
+  for (let at = 0; at < points.length; at += batch) {
+    const part = points.slice(at, at + batch);
+    const xs = Array.from({ length: spec.k }, (_, c) => Float64Array.from(part, (p) => p.xs[c]));
+    core.update(xs, Float64Array.from(part, (p) => p.y), Float64Array.from(part, (p) => p.w ?? 1));
+  }
+  return core.fit();
+}
+
+for (const name of NIST_NAMES) {
+  test(`model core = exact reference, bit for bit: NIST ${name}`, async () => {
+    const cert = NIST_CERTIFIED[name];
+    const { points } = parseNist(name);
+    const want = exactModelFit(points, cert.spec);
+    for (const batch of [points.length, 7, 1]) {
+      assertSameBits(await coreFit(points, cert.spec, batch), want, `${name} in batches of ${batch}`);
+    }
+  });
+}
+
+test("model core: NIST certified values within 1e-13 relative (every coefficient, se, sigma, r2)", async () => {
+  for (const name of NIST_NAMES) {
+    const cert = NIST_CERTIFIED[name];
+    const { points } = parseNist(name);
+    const got = await coreFit(points, cert.spec, points.length);
+    const close = (a: number, b: number, what: string) => {
+      const ok = b === 0 ? Math.abs(a) < 1e-14 : Math.abs(a - b) <= 1e-13 * Math.abs(b);
+      assert.ok(ok, `${name} ${what}: ${a} vs certified ${b}`);
+    };
+    cert.coefficients.forEach((b, i) => close(got.coefficients[i], b, `B${i}`));
+    cert.sd.forEach((b, i) => close(got.se[i], b, `sd(B${i})`));
+    close(got.sigma, cert.residualSD, "residual SD");
+    close(got.r2, cert.r2, "R²");
+  }
+});
+
+for (const c of hardCases()) {
+  test(`model core = exact reference, bit for bit: ${c.name}`, async () => {
+    const want = exactModelFit(c.points, c.spec);
+    for (const batch of [c.points.length, 5, 1]) {
+      assertSameBits(await coreFit(c.points, c.spec, batch), want, `${c.name} in batches of ${batch}`);
+    }
+    if (c.aliased) assert.deepEqual(want.aliased, c.aliased);
+    if (c.equivalent) {
+      assertSameBits(await coreFit(c.equivalent, c.spec, 3), want, `${c.name}: equivalent set`);
+    }
+  });
+}
+
+test("model core = exact reference after every batch of a stream that adds and retracts", async () => {
+  const spec = { k: 3, degree: 1, intercept: true };
+  const { points } = parseNist("longley");
+  const core = await ModelCore.load(release, spec);
+  const held: ModelPoint[] = [];
+  for (let i = 0; i < points.length; i++) {
+    const p = { xs: points[i].xs.slice(0, 3), y: points[i].y };
+    core.update(p.xs.map((v) => new Float64Array([v])), new Float64Array([p.y]), new Float64Array([1]));
+    held.push(p);
+    if (i % 3 === 2) {
+      const gone = held.shift()!;
+      core.update(
+        gone.xs.map((v) => new Float64Array([v])),
+        new Float64Array([gone.y]),
+        new Float64Array([-1]),
+      );
+    }
+    assertSameBits(core.fit(), exactModelFit(held, spec), `after point ${i}`);
+  }
+});
