@@ -6,6 +6,7 @@
 //   model_update(n) → points accepted among the first n rows
 //   model_count(), model_refused(), model_reset()
 //   model_fit() → rank (or -1: numbers too large for the core's arena; outputs NaN)
+//   model_fit_coefficients() → the same without se, r2 and sigma (NaN), at a fraction of the cost
 //   model_columns(), model_coefficient(i), model_aliased(i), model_se(i), model_r2(), model_sigma()
 //   model_state_ptr(), model_state_capacity(), model_save_state() → bytes, model_load_state(bytes) → 0 | error
 
@@ -66,10 +67,16 @@ export function model_reset(): void {
   clearSums();
 }
 
-/** Fits the model; returns the rank, or -1 when it could not (see the header). */
+/** Fits the model with its statistics; returns the rank, or -1 when it could not (see the header). */
 export function model_fit(): i32 {
   if (!isConfigured()) return -1;
-  return fitModel();
+  return fitModel(true);
+}
+
+/** Fits the coefficients only (se, r2 and sigma are NaN): cheaper. Returns as model_fit(). */
+export function model_fit_coefficients(): i32 {
+  if (!isConfigured()) return -1;
+  return fitModel(false);
 }
 
 /** Coefficient columns of the model (intercept first when present). */

@@ -17,6 +17,8 @@ const HEAD: usize = 16;
 export function arenaReset(): void {
   arenaTop = arena;
   arenaFull = false;
+  lastDivisor = 0;
+  lastOdd = 0;
 }
 
 /** Whether an allocation failed since the last reset (then results are not to be used). */
@@ -133,9 +135,8 @@ export function bigFromAccumulator(dst: usize, acc: usize, limbs: i32, shift: i3
   const q = shift >> 5;
   const r = shift & 31;
   let borrowCarry: u64 = 1;
-  let prev: u64 = 0; // magnitude digit q-1.. as we go
   let n = 0;
-  // First pass: magnitude digits m_i for i >= 0; we need m_{i} and m_{i+1} to shift; compute sequentially.
+  // Magnitude digits come out in order; each output digit joins two of them.
   let mi: u64 = 0;
   let have = false;
   for (let i = 0; i < limbs; i++) {
@@ -157,7 +158,6 @@ export function bigFromAccumulator(dst: usize, acc: usize, limbs: i32, shift: i3
     mi = d;
   }
   if (have) setDig(dst, n++, <u32>(mi >> r));
-  prev = 0;
   setSign(dst, negative ? -1 : 1);
   trim(dst, n);
 }
@@ -350,21 +350,35 @@ function inverse32(d: u32): u32 {
   return x;
 }
 
+// The last divisor's odd part, shift and inverse, kept while the same divisor comes again (the elimination
+// divides many entries by one pivot). Forgotten at every arena reset.
+let lastDivisor: usize = 0;
+let lastOdd: usize = 0;
+let lastShift: i32 = 0;
+let lastInverse: u32 = 0;
+
 /**
- * dst = a / b when b divides a exactly (b ≠ 0). `work` is scratch with room for a's digits + 1 and
- * `oddB` scratch with room for b's digits; dst must differ from them (it may be a).
+ * dst = a / b when b divides a exactly (b ≠ 0). `a` is overwritten (it holds the remainder as the
+ * division goes, so it needs room for one more digit); `oddB` is scratch with room for b's digits. dst
+ * must differ from a. b must not change while it is used as a divisor (pivots do not).
  * Division from the low end (Jebelean): with b odd, each quotient digit is a digit of the remainder times
  * b's inverse modulo 2^32.
  */
-export function bigDivExact(dst: usize, a: usize, b: usize, work: usize, oddB: usize): void {
+export function bigDivExact(dst: usize, a: usize, b: usize, oddB: usize): void {
   if (bigLen(a) == 0) {
     bigSetZero(dst);
     return;
   }
   const sign = bigSign(a) * bigSign(b);
-  const tz = bigTrailingZeros(b);
-  bigShrExact(work, a, tz);
-  bigShrExact(oddB, b, tz);
+  if (lastDivisor != b || lastOdd != oddB) {
+    lastShift = bigTrailingZeros(b);
+    bigShrExact(oddB, b, lastShift);
+    lastInverse = inverse32(dig(oddB, 0));
+    lastDivisor = b;
+    lastOdd = oddB;
+  }
+  const work = a;
+  bigShrExact(work, a, lastShift);
   const lb = bigLen(oddB);
   const lr = bigLen(work);
   const nq = lr - lb + 1;
@@ -372,8 +386,9 @@ export function bigDivExact(dst: usize, a: usize, b: usize, work: usize, oddB: u
     bigSetZero(dst);
     return;
   }
-  const inv = inverse32(dig(oddB, 0));
+  const inv = lastInverse;
   setDig(work, lr, 0);
+  const ob = oddB + HEAD;
   for (let i = 0; i < nq; i++) {
     const qi = dig(work, i) * inv;
     setDig(dst, i, qi);
@@ -381,15 +396,15 @@ export function bigDivExact(dst: usize, a: usize, b: usize, work: usize, oddB: u
     // work -= qi · oddB · 2^(32 i), from digit i up
     let borrow: u64 = 0; // amount to subtract at the next digit
     const q64 = <u64>qi;
+    const wp = work + HEAD + (<usize>i << 2);
     let j = 0;
     for (; j < lb; j++) {
-      const t = q64 * <u64>dig(oddB, j) + borrow; // < 2^64
-      const cur = <u64>dig(work, i + j);
+      const t = q64 * <u64>load<u32>(ob + (<usize>j << 2)) + borrow; // < 2^64
+      const o = wp + (<usize>j << 2);
+      const cur = <u64>load<u32>(o);
       const lo = t & 0xffff_ffff;
-      let nb = t >> 32;
-      if (cur < lo) nb++;
-      setDig(work, i + j, <u32>(cur - lo));
-      borrow = nb;
+      borrow = (t >> 32) + <u64>(cur < lo);
+      store<u32>(o, <u32>(cur - lo));
     }
     for (let k = i + j; borrow != 0 && k <= lr; k++) {
       const cur = <u64>dig(work, k);

@@ -27,6 +27,7 @@ import {
   bigSetZero,
   bigShrExact,
   bigSign,
+  setSign,
 } from "./big";
 import {
   columnShift,
@@ -58,8 +59,15 @@ const halfTz: usize = memory.data((MAX_P + 2) * 4, 4);
 const scale: usize = memory.data((MAX_P + 2) * 4, 4);
 // N'_ij for the fit's columns (T × T, pointers).
 const nMatrix: usize = memory.data((MAX_P + 2) * (MAX_P + 2) * 4, 4);
-// The tableau: P rows × (2P + 1) columns of pointers.
-const tableau: usize = memory.data(MAX_P * (2 * MAX_P + 1) * 4, 4);
+// The eliminated matrix, upper triangle (T × T pointers), and per pivot (in order): its column, the
+// pivot before it, the solution X, the adjugate's diagonal entry; scratch vectors for the adjugate.
+const upper: usize = memory.data((MAX_P + 2) * (MAX_P + 2) * 4, 4);
+const order: usize = memory.data(MAX_P * 4, 4);
+const pivotBefore: usize = memory.data(MAX_P * 4, 4);
+const solution: usize = memory.data(MAX_P * 4, 4);
+const adjugate: usize = memory.data(MAX_P * 4, 4);
+const column: usize = memory.data(MAX_P * 4, 4);
+const zs: usize = memory.data(MAX_P * 4, 4);
 
 export function fitColumns(): i32 {
   return columns;
@@ -95,8 +103,24 @@ export function fitAliased(i: i32): i32 {
   return load<usize>(nMatrix + (<usize>(i * t + j) << 2));
 }
 // @ts-ignore: decorator
-@inline function cell(r: i32, c: i32, width: i32): usize {
-  return load<usize>(tableau + (<usize>(r * width + c) << 2));
+@inline function up(i: i32, j: i32, t: i32): usize {
+  return load<usize>(upper + (<usize>(i * t + j) << 2));
+}
+// @ts-ignore: decorator
+@inline function orderAt(q: i32): i32 {
+  return load<i32>(order + (<usize>q << 2));
+}
+// @ts-ignore: decorator
+@inline function solutionAt(q: i32): usize {
+  return load<usize>(solution + (<usize>q << 2));
+}
+// @ts-ignore: decorator
+@inline function columnAt(q: i32): usize {
+  return load<usize>(column + (<usize>q << 2));
+}
+// @ts-ignore: decorator
+@inline function zAt(q: i32): usize {
+  return load<usize>(zs + (<usize>q << 2));
 }
 
 /** Trailing zero bits of the canonical accumulator of statistic s (-1 when it is zero). */
@@ -120,6 +144,11 @@ function tzOf(i: i32, j: i32): i32 {
   return statTz(s);
 }
 
+/** v = −v. */
+function negate(v: usize): void {
+  setSign(v, -bigSign(v));
+}
+
 function setResultsEmpty(): void {
   for (let i = 0; i < columns; i++) {
     store<f64>(coef + (<usize>i << 3), NaN);
@@ -135,7 +164,7 @@ function setResultsEmpty(): void {
  * Fits the configured model to the exact sums. Returns the rank (non-aliased columns), or -1 when the
  * arena was too small for the numbers (then every output is NaN).
  */
-export function fitModel(): i32 {
+export function fitModel(stats: bool): i32 {
   normalizeAll();
   arenaReset();
   const K = modelK();
@@ -188,66 +217,113 @@ export function fitModel(): i32 {
   }
   const cap = sumDigits + t + 6;
 
-  // 2. Gauss-Jordan on [N' | N'_y | I].
-  const width = 2 * p + 1;
-  for (let r = 0; r < p; r++) {
-    for (let c = 0; c < width; c++) {
+  // 2. Symmetric fraction-free elimination (Bareiss) on [N' N'_y; N'_yᵀ N'_yy], upper triangle only.
+  const yi = p; // y's index among the fit columns
+  for (let i = 0; i < t; i++) {
+    for (let j = i; j < t; j++) {
       const v = bigNew(cap);
-      if (c <= p) bigCopy(v, nAt(r, c, t));
-      else if (c - p - 1 == r) bigSetI64(v, 1);
-      store<usize>(tableau + (<usize>(r * width + c) << 2), v);
+      bigCopy(v, nAt(i, j, t));
+      store<usize>(upper + (<usize>(i * t + j) << 2), v);
     }
-    store<i32>(aliasedFlags + (<usize>r << 2), 0);
   }
+  for (let r = 0; r < p; r++) store<i32>(aliasedFlags + (<usize>r << 2), 0);
   const t1 = bigNew(2 * cap + 8);
   const t2 = bigNew(2 * cap + 8);
-  const work = bigNew(2 * cap + 8);
-  const oddPrev = bigNew(cap);
-  const prev = bigNew(cap);
-  bigSetI64(prev, 1);
+  const oddPrev = bigNew(2 * cap + 8);
+  const one = bigNew(2);
+  bigSetI64(one, 1);
+  let prev = one;
   rank = 0;
   for (let k = 0; k < p; k++) {
-    const piv = cell(k, k, width);
+    const piv = up(k, k, t);
     if (bigIsZero(piv)) {
       store<i32>(aliasedFlags + (<usize>k << 2), 1);
       continue;
     }
+    store<usize>(pivotBefore + (<usize>rank << 2), prev);
+    store<i32>(order + (<usize>rank << 2), k);
     rank++;
-    for (let r = 0; r < p; r++) {
-      if (r == k || load<i32>(aliasedFlags + (<usize>r << 2)) != 0) continue;
-      const ark = cell(r, k, width);
-      for (let c = 0; c < width; c++) {
-        if (c <= k && c < p) continue; // pivot columns so far: settled (column k is cleared below)
-        if (c > p && load<i32>(aliasedFlags + (<usize>(c - p - 1) << 2)) != 0) continue;
-        const arc = cell(r, c, width);
-        const akc = cell(k, c, width);
-        const zeroTerm = bigIsZero(ark) || bigIsZero(akc);
-        if (bigIsZero(arc) && zeroTerm) continue;
-        bigMul(t1, piv, arc);
+    for (let i = k + 1; i < t; i++) {
+      const aki = up(k, i, t);
+      for (let j = i; j < t; j++) {
+        const akj = up(k, j, t);
+        const aij = up(i, j, t);
+        const zeroTerm = bigIsZero(aki) || bigIsZero(akj);
+        if (bigIsZero(aij) && zeroTerm) continue;
+        bigMul(t1, piv, aij);
         if (!zeroTerm) {
-          bigMul(t2, ark, akc);
+          bigMul(t2, aki, akj);
           bigAddSigned(t1, t1, t2, -1);
         }
-        bigDivExact(arc, t1, prev, work, oddPrev);
+        bigDivExact(aij, t1, prev, oddPrev);
       }
-      bigSetZero(ark);
     }
-    // earlier pivots' diagonal entries become this pivot (see the header)
-    bigCopy(prev, piv);
+    prev = piv; // row k is never updated again
   }
   const det = prev; // 1 when nothing is fitted
+  // The y–y entry is now det(N'[S∪y]) = det·RSS', so RSS' = rss/det.
+  const rss = up(yi, yi, t);
 
-  // 3. Outputs.
+  // 3. Back substitution: X_s = det·γ_s = (det·c_s − Σ_{l>s} U_sl·X_l) / U_ss, each division exact.
+  for (let q = rank - 1; q >= 0; q--) {
+    const s = orderAt(q);
+    const x = bigNew(cap + 4);
+    bigMul(t1, det, up(s, yi, t));
+    for (let m = q + 1; m < rank; m++) {
+      bigMul(t2, up(s, orderAt(m), t), solutionAt(m));
+      bigAddSigned(t1, t1, t2, -1);
+    }
+    bigDivExact(x, t1, up(s, s, t), oddPrev);
+    store<usize>(solution + (<usize>q << 2), x);
+  }
+  // Diagonal of the adjugate, one column at a time: the column e_s taken through the same elimination
+  // (it starts at row s with the pivot before s, and −U_s· below it), then back substitution down to s.
+  const adjugates = stats ? rank : 0;
+  for (let q = 0; q < adjugates; q++) {
+    const s = orderAt(q);
+    const cq = bigNew(cap + 4);
+    bigCopy(cq, load<usize>(pivotBefore + (<usize>q << 2)));
+    store<usize>(column + (<usize>q << 2), cq);
+    for (let m = q + 1; m < rank; m++) {
+      const v = bigNew(cap + 4);
+      bigCopy(v, up(s, orderAt(m), t));
+      negate(v);
+      store<usize>(column + (<usize>m << 2), v);
+    }
+    for (let m = q + 1; m < rank; m++) {
+      const k = orderAt(m);
+      const piv = up(k, k, t);
+      const pv = load<usize>(pivotBefore + (<usize>m << 2));
+      const cm = columnAt(m);
+      for (let l = m + 1; l < rank; l++) {
+        const cl = columnAt(l);
+        const akl = up(k, orderAt(l), t);
+        const zeroTerm = bigIsZero(akl) || bigIsZero(cm);
+        if (bigIsZero(cl) && zeroTerm) continue;
+        bigMul(t1, piv, cl);
+        if (!zeroTerm) {
+          bigMul(t2, akl, cm);
+          bigAddSigned(t1, t1, t2, -1);
+        }
+        bigDivExact(cl, t1, pv, oddPrev);
+      }
+    }
+    for (let m = rank - 1; m >= q; m--) {
+      const z = bigNew(cap + 4);
+      bigMul(t1, det, columnAt(m));
+      for (let l = m + 1; l < rank; l++) {
+        bigMul(t2, up(orderAt(m), orderAt(l), t), zAt(l));
+        bigAddSigned(t1, t1, t2, -1);
+      }
+      bigDivExact(z, t1, up(orderAt(m), orderAt(m), t), oddPrev);
+      store<usize>(zs + (<usize>m << 2), z);
+    }
+    store<usize>(adjugate + (<usize>q << 2), zAt(q));
+  }
+
+  // 4. Outputs.
   const sy = load<i32>(scale + (<usize>p << 2));
   const nyy = nAt(p, p, t);
-  // R = det·N'_yy − Σ N'_iy·(det·γ_i)
-  const rss = bigNew(2 * cap + 8);
-  bigMul(rss, det, nyy);
-  for (let r = 0; r < p; r++) {
-    if (load<i32>(aliasedFlags + (<usize>r << 2)) != 0) continue;
-    bigMul(t1, nAt(r, p, t), cell(r, p, width));
-    bigAddSigned(rss, rss, t1, -1);
-  }
   const dof = n - <i64>rank;
   const tutorial = K == 1 && modelDegree() == 1 && intercept && inputColumns() == 1;
   if (tutorial && rank < 2) {
@@ -261,28 +337,24 @@ export function fitModel(): i32 {
     sigma = NaN;
     return arenaOverflowed() ? -1 : rank;
   }
-  for (let r = 0; r < p; r++) {
-    if (load<i32>(aliasedFlags + (<usize>r << 2)) != 0) {
-      store<f64>(coef + (<usize>r << 3), NaN);
-      continue;
-    }
+  for (let r = 0; r < p; r++) store<f64>(coef + (<usize>r << 3), NaN);
+  for (let q = 0; q < rank; q++) {
+    const r = orderAt(q);
     const shift = sy - load<i32>(scale + (<usize>r << 2));
-    store<f64>(coef + (<usize>r << 3), roundRatio(cell(r, p, width), det, shift));
+    store<f64>(coef + (<usize>r << 3), roundRatio(solutionAt(q), det, shift));
   }
   // sigma and se: RSS/(n − rank) = 2^(2 s_y)·R/(det·dof)
-  if (dof > 0 && rank > 0) {
+  if (stats && dof > 0 && rank > 0) {
     const den = bigNew(cap + 4);
     bigMulU64(den, det, <u64>dof);
     sigma = sqrtRatio(rss, den, sy);
     const den2 = bigNew(2 * cap + 8);
     bigMul(den2, den, det); // det²·dof
     const num = bigNew(3 * cap + 8);
-    for (let r = 0; r < p; r++) {
-      if (load<i32>(aliasedFlags + (<usize>r << 2)) != 0) {
-        store<f64>(se + (<usize>r << 3), NaN);
-        continue;
-      }
-      bigMul(num, rss, cell(r, p + 1 + r, width));
+    for (let r = 0; r < p; r++) store<f64>(se + (<usize>r << 3), NaN);
+    for (let q = 0; q < rank; q++) {
+      const r = orderAt(q);
+      bigMul(num, rss, load<usize>(adjugate + (<usize>q << 2)));
       const shift = sy - load<i32>(scale + (<usize>r << 2));
       store<f64>(se + (<usize>r << 3), sqrtRatio(num, den2, shift));
     }
@@ -292,7 +364,7 @@ export function fitModel(): i32 {
   }
   // r2 = 1 − RSS/TSS = (Tn·det − R·Td)/(Tn·det) with TSS' = Tn/Td.
   r2 = NaN;
-  if (rank > 0) {
+  if (stats && rank > 0) {
     const tn = bigNew(3 * cap + 8);
     const td = bigNew(cap + 4);
     if (intercept) {

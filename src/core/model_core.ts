@@ -69,6 +69,7 @@ interface ModelExports {
   model_refused(): number;
   model_reset(): void;
   model_fit(): number;
+  model_fit_coefficients(): number;
   model_columns(): number;
   model_coefficient(i: number): number;
   model_aliased(i: number): number;
@@ -243,16 +244,18 @@ export class ModelCore {
   }
 
   /**
-   * Fits the model to the points held now.
+   * Fits the model to the points held now. With `stats: false` only the coefficients are computed
+   * (se, r2 and sigma are NaN), which costs a fraction of the full fit for many columns.
    *
    * @example
    * ```ts
    * const { coefficients, se, r2, sigma } = core.fit();
+   * const quick = core.fit({ stats: false }).coefficients;
    * ```
    */
-  fit(): ModelFit {
+  fit(options: { stats?: boolean } = {}): ModelFit {
     const ex = this.#ex;
-    const rank = ex.model_fit();
+    const rank = options.stats === false ? ex.model_fit_coefficients() : ex.model_fit();
     if (rank < 0) {
       throw new RangeError("the model's exact numbers outgrew the core's work area; fit fewer columns");
     }

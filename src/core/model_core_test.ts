@@ -285,3 +285,17 @@ test("model core: a spec the core does not take is a RangeError that names the p
   await assert.rejects(ModelCore.load(release, { k: 2, degree: 3, intercept: true }), /takes one x/);
   await assert.rejects(ModelCore.load(release, { k: 1, degree: 13, intercept: true }), /degree must be/);
 });
+
+test("model core: fit({ stats: false }) gives the same coefficients and leaves the statistics NaN", async () => {
+  const spec = { k: 8, degree: 1, intercept: true };
+  const xs = randomColumns(8, 300, 61n, 30);
+  const y = linear(xs, 62n);
+  const core = await ModelCore.load(release, spec);
+  core.update(xs, y, ones(300));
+  const full = core.fit();
+  const quick = core.fit({ stats: false });
+  assert.deepEqual([...quick.coefficients], [...full.coefficients]);
+  assert.deepEqual(quick.aliased, full.aliased);
+  assert.ok([...quick.se].every(Number.isNaN) && Number.isNaN(quick.r2) && Number.isNaN(quick.sigma));
+  assert.ok(![...full.se].some(Number.isNaN) && full.r2 > 0.99);
+});
