@@ -106,3 +106,23 @@ test("model core = exact reference after every batch of a stream that adds and r
     assertSameBits(core.fit(), exactModelFit(held, spec), `after point ${i}`);
   }
 });
+
+test("model core: a polynomial sums the exact powers, not fl(x^j) (NIST Filip: rounded powers move it by ~2e-8)", async () => {
+  const { points } = parseNist("filip");
+  const n = points.length;
+  const x = Float64Array.from(points, (p) => p.xs[0]);
+  const y = Float64Array.from(points, (p) => p.y);
+  const poly = await ModelCore.load(release, { k: 1, degree: 10, intercept: true });
+  poly.update([x], y, new Float64Array(n).fill(1));
+  const rounded = await ModelCore.load(release, { k: 10, degree: 1, intercept: true });
+  rounded.update(
+    Array.from({ length: 10 }, (_, j) => x.map((v) => v ** (j + 1))),
+    y,
+    new Float64Array(n).fill(1),
+  );
+  const exact = poly.fit().coefficients, fl = rounded.fit().coefficients;
+  for (let i = 0; i < exact.length; i++) {
+    const rel = Math.abs(exact[i] - fl[i]) / Math.abs(exact[i]);
+    assert.ok(rel > 1e-9 && rel < 1e-6, `coefficient ${i}: ${rel}`);
+  }
+});
