@@ -29,11 +29,13 @@ import {
   totalDigits,
   update,
 } from "./accumulate";
-import { fitAliased, fitCoefficient, fitColumns, fitModel, fitR2, fitSe, fitSigma } from "./solve";
+import { clearFit, fitAliased, fitCoefficient, fitColumns, fitModel, fitR2, fitSe, fitSigma } from "./solve";
 
 /** Sets the model (k explanatory columns, or one x at degree > 1; intercept 1 or 0) and empties it. */
 export function model_configure(k: i32, degree: i32, intercept: i32): i32 {
-  return configure(k, degree, intercept != 0);
+  const code = configure(k, degree, intercept != 0);
+  if (code == 0) clearFit((intercept != 0 ? 1 : 0) + (degree > 1 ? degree : k));
+  return code;
 }
 
 /** Address of the input rows. */
@@ -79,7 +81,7 @@ export function model_fit_coefficients(): i32 {
   return fitModel(false);
 }
 
-/** Coefficient columns of the model (intercept first when present). */
+/** Coefficient columns of the configured model (intercept first when present); outputs are NaN until a fit. */
 export function model_columns(): i32 {
   return fitColumns();
 }

@@ -69,6 +69,12 @@ const adjugate: usize = memory.data(MAX_P * 4, 4);
 const column: usize = memory.data(MAX_P * 4, 4);
 const zs: usize = memory.data(MAX_P * 4, 4);
 
+/** Forgets the last fit's outputs (every one NaN) for a model of p coefficient columns. */
+export function clearFit(p: i32): void {
+  columns = p;
+  setResultsEmpty();
+}
+
 export function fitColumns(): i32 {
   return columns;
 }
