@@ -15,6 +15,7 @@ import {
   NIST_NAMES,
   parseNist,
   type ReferenceFit,
+  seededRandom,
 } from "./model_reference.ts";
 
 const release = await readFile(new URL("../build/streamreg.wasm", import.meta.url));
@@ -125,4 +126,39 @@ test("model core: a polynomial sums the exact powers, not fl(x^j) (NIST Filip: r
     const rel = Math.abs(exact[i] - fl[i]) / Math.abs(exact[i]);
     assert.ok(rel > 1e-9 && rel < 1e-6, `coefficient ${i}: ${rel}`);
   }
+});
+
+test("model core: rows the block kernel takes and rows it leaves to the exact row path give the reference's bits", async () => {
+  // Columns whose values span far more than 2^10 inside a block (the small ones leave the kernel), NaN,
+  // out-of-range values and bad weights among them (refused), weights of both signs, and blocks of odd sizes.
+  const r = seededRandom(77);
+  const spec = { k: 4, degree: 1, intercept: true };
+  const points: ModelPoint[] = [];
+  const held: ModelPoint[] = [];
+  for (let i = 0; i < 1500; i++) {
+    const wide = () => (r() - 0.5) * 10 ** Math.floor(r() * 12 - 4);
+    const xs = [wide(), (r() - 0.5) * 1e3, 1.7e9 + r() * 1e4, r() < 0.1 ? 0 : wide()];
+    const p = { xs, y: xs[0] * 3 - xs[1] + r() };
+    points.push(p);
+    held.push(p);
+    if (i % 5 === 4) {
+      const gone = held.splice(Math.floor(r() * held.length), 1)[0];
+      points.push({ ...gone, w: -1 });
+    }
+  }
+  const core = await ModelCore.load(release, spec);
+  const bad: ModelPoint[] = [
+    { xs: [NaN, 1, 1, 1], y: 1 },
+    { xs: [1, 1e-200, 1, 1], y: 1 },
+    { xs: [1, 1, 1, 1], y: 1, w: 0.5 },
+    { xs: [1, 1, 1, Infinity], y: 1 },
+  ];
+  for (let at = 0, step = 1; at < points.length; at += step, step = (step * 7) % 301 + 1) {
+    const part = points.slice(at, at + step);
+    if (at % 3 === 0) part.splice(part.length >> 1, 0, ...bad);
+    const xs = Array.from({ length: 4 }, (_, c) => Float64Array.from(part, (p) => p.xs[c]));
+    core.update(xs, Float64Array.from(part, (p) => p.y), Float64Array.from(part, (p) => p.w ?? 1));
+  }
+  assertSameBits(core.fit(), exactModelFit(held, spec), "mixed stream");
+  assertSameBits(await coreFit(held, spec, held.length), exactModelFit(held, spec), "held points at once");
 });

@@ -27,8 +27,8 @@ import {
   setCounts,
   statCount,
   totalDigits,
-  update,
 } from "./accumulate";
+import { update } from "./ingest";
 import { clearFit, fitAliased, fitCoefficient, fitColumns, fitModel, fitR2, fitSe, fitSigma } from "./solve";
 
 /** Sets the model (k explanatory columns, or one x at degree > 1; intercept 1 or 0) and empties it. */

@@ -78,6 +78,19 @@ export function setCounts(net: i64, refused: i64): void {
   netCount = net;
   refusedCount = refused;
 }
+/** Counts points: `net` added minus retracted, `refused` refused. */
+export function countPoints(net: i64, refused: i64): void {
+  netCount += net;
+  refusedCount += refused;
+}
+/** Normalizes first when `points` more points could overflow the deferred carries. */
+export function makeRoom(points: i32): void {
+  if (pendingPoints + points > NORMALIZE_EVERY) normalizeAll();
+  pendingPoints += points;
+}
+export function modelKIn(): i32 {
+  return KIN;
+}
 export function statCount(): i32 {
   return nStats;
 }
@@ -109,7 +122,7 @@ export function fullColumns(): i32 {
 
 /** Index of the pair (i, j), i ≤ j, among the pairs of C columns. */
 // @ts-ignore: decorator
-@inline function pairIndex(i: i32, j: i32, c: i32): i32 {
+@inline export function pairIndex(i: i32, j: i32, c: i32): i32 {
   return i * c - ((i * (i - 1)) >> 1) + (j - i);
 }
 
@@ -247,7 +260,7 @@ const IMPLICIT: u64 = 0x0010_0000_0000_0000;
 
 /** Adds ±m·2^bit (m < 2^53) to the accumulator at acc. */
 // @ts-ignore: decorator
-@inline function addSmall(acc: usize, m: u64, bit: i32, neg: bool): void {
+@inline export function addSmall(acc: usize, m: u64, bit: i32, neg: bool): void {
   const sh = bit & 31;
   const p = acc + (<usize>(bit >> 5) << 3);
   // m·2^sh < 2^85: three digits
@@ -320,7 +333,7 @@ const colNeg: usize = memory.data((MAX_K + 2) * 4, 4);
 }
 
 /** Adds the point in row `row` of the input buffer; returns whether it was accepted. */
-function addRowLinear(row: usize): bool {
+export function addRowLinear(row: usize): bool {
   const c = K + 2; // the row holds K x's, y, w; scratch column j+1 is row value j
   const w = load<f64>(row + (<usize>(K + 1) << 3));
   if (w != 1.0 && w != -1.0) return false;
@@ -378,7 +391,7 @@ function mulDigits(dst: usize, src: usize, n: i32, m: u64): i32 {
 }
 
 /** Adds the point (x, y, w) of a polynomial model; returns whether it was accepted. */
-function addRowPolynomial(row: usize): bool {
+export function addRowPolynomial(row: usize): bool {
   const x = load<f64>(row);
   const y = load<f64>(row, 8);
   const w = load<f64>(row, 16);
@@ -419,26 +432,4 @@ function addRowPolynomial(row: usize): bool {
     }
   }
   return true;
-}
-
-/** Adds or retracts (by w = ±1) the first n rows of the input buffer; returns how many were accepted. */
-export function update(n: i32): i32 {
-  const stride = KIN + 2;
-  const cap = INPUT_DOUBLES / stride;
-  if (n < 0) n = 0;
-  if (n > cap) n = cap;
-  let accepted = 0;
-  for (let i = 0; i < n; i++) {
-    if (pendingPoints >= NORMALIZE_EVERY) normalizeAll();
-    pendingPoints++;
-    const row = inputBuffer + (<usize>(i * stride) << 3);
-    const ok = D == 1 ? addRowLinear(row) : addRowPolynomial(row);
-    if (ok) {
-      accepted++;
-      netCount += load<f64>(row + (<usize>(stride - 1) << 3)) < 0 ? -1 : 1;
-    } else {
-      refusedCount++;
-    }
-  }
-  return accepted;
 }
