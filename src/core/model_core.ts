@@ -157,8 +157,12 @@ export class ModelCore {
    * ```
    */
   static load(_bytes: BufferSource | WebAssembly.Module, spec: ModelSpec): Promise<ModelCore> {
-    checkSpec(spec);
-    return Promise.resolve(new ModelCore(spec));
+    try {
+      checkSpec(spec);
+      return Promise.resolve(new ModelCore(spec));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
