@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "../../test/harness.ts";
-import { checkValue, ModelCore, ModelStateError, type ModelSpec } from "./model_core.ts";
+import { checkValue, ModelCore, type ModelSpec, ModelStateError } from "./model_core.ts";
 
 const wasm = await readFile(new URL("../../build/streamreg.wasm", import.meta.url));
 const load = (spec: ModelSpec) => ModelCore.load(wasm, spec);

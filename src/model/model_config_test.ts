@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "../../test/harness.ts";
-import { coefficientNames, inputColumns, isPlainLine, type ModelConfig, resultColumns } from "./model_config.ts";
+import {
+  coefficientNames,
+  inputColumns,
+  isPlainLine,
+  type ModelConfig,
+  resultColumns,
+} from "./model_config.ts";
 
 const model = (over: Partial<ModelConfig>): ModelConfig => ({
   x: ["x"],
@@ -22,7 +28,10 @@ test("resultColumns: the documented, stable header names", () => {
     "a,b_x1,b_x2,n,r2,sigma,se_a,se_b_x1,se_b_x2,time,diff",
   );
   assert.equal(header({ x: ["t"], degree: 3 }), "a,b_t,b_t^2,b_t^3,time,diff");
-  assert.equal(header({ x: ["x"], degree: 2, intercept: false, stats: true }), "b_x,b_x^2,n,r2,sigma,se_b_x,se_b_x^2,time,diff");
+  assert.equal(
+    header({ x: ["x"], degree: 2, intercept: false, stats: true }),
+    "b_x,b_x^2,n,r2,sigma,se_b_x,se_b_x^2,time,diff",
+  );
   assert.deepEqual(coefficientNames(model({ x: ["p", "q"], intercept: false })), ["b_p", "b_q"]);
 });
 

@@ -15,7 +15,9 @@ async function read(text: string, options: CsvSourceOptions, piece = 7) {
     },
   });
   const rows: (number[] | string)[] = [];
-  for await (const chunk of new CsvSource(stream, { name: "t.csv", ...options }).chunks(new AbortController().signal)) {
+  for await (
+    const chunk of new CsvSource(stream, { name: "t.csv", ...options }).chunks(new AbortController().signal)
+  ) {
     const xs = chunk.xs;
     if (options.xs !== undefined && options.xs.length > 1) {
       assert.ok(xs !== undefined && xs.length === options.xs.length && xs[0] === chunk.x);

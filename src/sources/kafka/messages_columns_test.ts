@@ -26,7 +26,10 @@ test("PointParser, several x: CSV rows give every x in --x order, or the first b
   assert.equal(csv("3,4,n,x,1"), 'not_a_number: b is "x", not a number');
   assert.equal(csv("zz,4,n,x,1"), 'not_a_number: b is "x", not a number'); // b comes before c
   assert.equal(csv("3,,n,2,1"), "empty_field: y is empty: every point needs a number");
-  assert.equal(csv("1e400,4,n,2,1"), 'overflow: c is "1e400": too large for a double (it would read as Infinity)');
+  assert.equal(
+    csv("1e400,4,n,2,1"),
+    'overflow: c is "1e400": too large for a double (it would read as Infinity)',
+  );
   assert.equal(csv("3,4,n,2"), "missing_column: 4 fields where the header has 5");
   assert.equal(csvLayout("a,b,y", columns), 'no column "c"');
   assert.equal(csvLayout("a,b,c", columns), 'no column "y"');
