@@ -17,7 +17,7 @@ import { csvLayout } from "../model/csv.ts";
 import { type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
 import type { SourceSpec } from "./source_specs.ts";
-import { modelColumns, X_HELP, X_VALUE } from "./model_flags.ts";
+import { modelColumns, X_HELP } from "./model_flags.ts";
 
 /**
  * Reads files and the environment through the host.
@@ -67,8 +67,8 @@ export const kafkaSpec: SourceSpec = {
       value: "COLUMNS",
       help: "use this header (e.g. x,y) instead of each partition's first message, which is then data",
     },
-    { name: "x", value: X_VALUE, default: "x", help: `${X_HELP}; CSV columns or JSON fields` },
-    { name: "y", value: "COL", default: "y", help: "CSV column or JSON field holding y" },
+    { name: "x", value: "NAME", default: "x", help: `${X_HELP}: CSV columns or JSON fields` },
+    { name: "y", value: "NAME", default: "y", help: "CSV column or JSON field holding y" },
     { name: "from-beginning", help: "start at each partition's first message, not at the group's offsets" },
     { name: "from-end", help: "start after the last message: read only new messages" },
     {

@@ -1,5 +1,5 @@
 /**
- * The model flags: `--x COL[,COL…]` and `--y COL` (flags of the csv and kafka sources), `--degree D`,
+ * The model flags: `--x COL,COL,…` and `--y COL` (flags of the csv and kafka sources), `--degree D`,
  * `--no-intercept` and `--stats` (general flags), checked into a {@linkcode ModelConfig}. Every mistake
  * is a {@linkcode UsageError} (exit 2) saying what is wrong and what to do.
  *
@@ -42,25 +42,17 @@ export const MODEL_FLAGS: readonly FlagSpec[] = [
  *
  * @example
  * ```ts
- * const x: FlagSpec = { name: "x", value: X_VALUE, default: "x", help: X_HELP };
+ * const x: FlagSpec = { name: "x", value: "COLUMN", default: "x", help: X_HELP };
  * ```
  */
-export const X_HELP = `column(s) holding x: one, or up to ${MAX_X_COLUMNS} separated by commas (x1,x2,x3)`;
-
-/**
- * The placeholder of a source's `--x` flag in the help.
- *
- * @example
- * ```ts
- * X_VALUE; // "COL[,COL…]"
- * ```
- */
-export const X_VALUE = "COL[,COL…]";
+export const X_HELP =
+  `column holding x; several x columns: up to ${MAX_X_COLUMNS}, separated by commas (x1,x2,x3)`;
 
 /**
  * The x columns and the y column named by `--x` and `--y` (defaults x and y), checked: 1 to 20 x
- * columns, no empty name, no name twice, y not among them. Spaces around the commas of several names
- * are ignored; a single name is taken as given, as before.
+ * columns, no empty name, no name twice, and with several x columns y not among them (one x column may be
+ * y, as before). Spaces around the commas of several names are ignored; a single name is taken as given,
+ * as before.
  *
  * @example
  * ```ts
@@ -83,7 +75,7 @@ export function modelColumns(values: FlagValues): { x: string[]; y: string } {
     throw new UsageError(`--x names the column "${twice}" twice: name each x column once`);
   }
   if (y === "") throw new UsageError(`--y: expected a column name, got ""`);
-  if (x.includes(y)) {
+  if (x.length > 1 && x.includes(y)) {
     throw new UsageError(
       `the column "${y}" is both y (--y) and an x column (--x): it can be one of them only`,
     );

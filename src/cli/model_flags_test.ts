@@ -55,4 +55,5 @@ test("model flags: usage errors say what is wrong", () => {
   usage(["--source", "kafka", "--x", "a,b", "--csv-header", "a,y"], /--csv-header "a,y": no column "b"/);
   usage(["--x", "a"], /^--x applies to --source csv and kafka only \(the source is demo\)$/);
   assert.equal(parse(...csv, "--x", "a,time", "--no-input-log").model?.x[1], "time");
+  assert.deepEqual(parse(...csv, "--x", "y").model?.x, ["y"], "one x column may be y, as before");
 });

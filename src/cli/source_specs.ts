@@ -20,7 +20,7 @@ import { DEMO_DEFAULTS, DemoSource } from "../sources/demo/demo_source.ts";
 import type { Source } from "../model/source.ts";
 import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
-import { modelColumns, X_HELP, X_VALUE } from "./model_flags.ts";
+import { modelColumns, X_HELP } from "./model_flags.ts";
 
 /**
  * What the CLI offers a source while it opens and runs, besides the host.
@@ -212,8 +212,8 @@ export const csvSpec: SourceSpec = {
   summary: "a CSV file with a header (columns x and y, or several x, optional diff of 1 or -1), or stdin",
   flags: [
     { name: "input", value: "PATH", help: "CSV file to read; - reads stdin (required)" },
-    { name: "x", value: X_VALUE, default: "x", help: X_HELP },
-    { name: "y", value: "COL", default: "y", help: "column holding y" },
+    { name: "x", value: "COLUMN", default: "x", help: X_HELP },
+    { name: "y", value: "COLUMN", default: "y", help: "column holding y" },
     { name: "diff", value: "COLUMN", default: "diff", help: "column holding the weight, if present" },
   ],
   example: "--input points.csv --x time --y price",
