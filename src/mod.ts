@@ -20,6 +20,7 @@
 
 // The exact core.
 export { type Fit, RegressionCore, Statistic, type StatisticName } from "./core/regression_core.ts";
+export { checkValue, ModelCore, type ModelFit, type ModelSpec, ModelStateError } from "./core/model_core.ts";
 
 // The engine.
 export {
@@ -32,10 +33,20 @@ export {
 } from "./pipeline/pipeline.ts";
 export { type ChunkCheck, PointValidator, type RejectedRecord } from "./pipeline/validate/point_validator.ts";
 export type { LineModel } from "./pipeline/core_stage.ts";
+export { isModelEngine, type ModelEngine } from "./pipeline/model_stage.ts";
 
 // What sources and sinks implement, and bad records.
 export type { BatchSpan, CommittedBatch, PointChunk, Source } from "./model/source.ts";
-export type { BatchUpdate, Line, PointRun, Sink } from "./model/sink.ts";
+export type { BatchUpdate, Line, ModelResult, PointRun, Sink } from "./model/sink.ts";
+export {
+  coefficientNames,
+  inputColumns,
+  isPlainLine,
+  MAX_DEGREE,
+  MAX_X_COLUMNS,
+  type ModelConfig,
+  resultColumns,
+} from "./model/model_config.ts";
 export {
   type RecordOrigin,
   REJECT_REASONS,
@@ -47,6 +58,7 @@ export {
 } from "./model/rejection.ts";
 export { formatNumber } from "./model/format_number.ts";
 export { PointCounts } from "./model/point_counts.ts";
+export { RowCounts } from "./model/row_counts.ts";
 export type { Columns } from "./model/csv.ts";
 
 // Sources.
@@ -75,7 +87,7 @@ export type {
 export { silenceTimeoutWarnings } from "./runtime/kafkajs_quiet.ts";
 
 // Sinks.
-export { ResultLog } from "./sinks/result_log.ts";
+export { modelCells, ResultLog } from "./sinks/result_log.ts";
 export { InputLog } from "./sinks/input_log.ts";
 export { DeadLetterLog } from "./sinks/dead_letter.ts";
 

@@ -18,6 +18,8 @@ import { type FlagSpec, type FlagValues, numberFlag, parseFlags, UsageError } fr
 import { DEFAULT_MAX_RECORD_BYTES } from "../model/rejection.ts";
 import { DEFAULT_COMMIT_MS, DEFAULT_COMMIT_ROWS } from "../pipeline/pipeline.ts";
 import type { OpenSource, SourceSpec } from "./source_specs.ts";
+import type { ModelConfig } from "../model/model_config.ts";
+import { inputLogProblem, MODEL_FLAGS, modelConfig } from "./model_flags.ts";
 
 /**
  * Default path of the result change log.
@@ -85,17 +87,18 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
     default: String(DEFAULT_COMMIT_ROWS),
     help: "... or as soon as it holds N points, if sooner; 0 = no limit",
   },
+  ...MODEL_FLAGS,
   {
     name: "output",
     value: "PATH",
     default: DEFAULT_OUTPUT,
-    help: "result change log a,b,time,diff; - = stdout",
+    help: "result change log a,b,time,diff (columns: see Outputs); - = stdout",
   },
   {
     name: "input-log",
     value: "PATH",
     default: DEFAULT_INPUT_LOG,
-    help: "input change log x,y,time,diff of accepted points; - = stdout",
+    help: "input change log x,y,time,diff of accepted points (several x: x1,x2,…,y,…); - = stdout",
   },
   { name: "no-input-log", help: "do not write the input change log" },
   {
@@ -168,6 +171,11 @@ export interface CliOptions {
   state?: string;
   /** The chosen source's flag values (defaults applied), e.g. for the settings a checkpoint keeps. */
   sourceValues?: FlagValues;
+  /**
+   * The model to fit (`--x`, `--y`, `--degree`, `--no-intercept`, `--stats`). Absent only with `--help`;
+   * treat absent as the plain line of x and y.
+   */
+  model?: ModelConfig;
 }
 
 /**
@@ -235,6 +243,7 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
   const sourceValues: Record<string, string | boolean | string[] | undefined> = {};
   for (const flag of source.flags) sourceValues[flag.name] = values[flag.name] ?? flag.default;
   const openSource = source.configure(sourceValues as FlagValues);
+  const model = modelConfig(values, sourceValues as FlagValues);
 
   const inputFiles = source.inputFiles?.(sourceValues as FlagValues) ?? [];
 
@@ -248,6 +257,8 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     inputLog = undefined;
   }
   if (inputLog === "") throw new UsageError(`--input-log: expected a path or -, got ""`);
+  const ambiguous = inputLog === undefined ? undefined : inputLogProblem(model);
+  if (ambiguous !== undefined) throw new UsageError(ambiguous);
   // Two outputs that are the same regular file are refused by findOverwrite (overwrite_check.ts), which
   // compares files, not spellings: `--output /dev/null --input-log /dev/null` is fine.
   /** "(-)" or "(-, /dev/stdout)": how the two flags named stdout. */
@@ -315,5 +326,6 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     inputFiles,
     ...(state !== undefined ? { state } : {}),
     sourceValues: sourceValues as FlagValues,
+    model,
   };
 }

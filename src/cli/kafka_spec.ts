@@ -17,6 +17,7 @@ import { csvLayout } from "../model/csv.ts";
 import { type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
 import type { SourceSpec } from "./source_specs.ts";
+import { modelColumns, X_HELP } from "./model_flags.ts";
 
 /**
  * Reads files and the environment through the host.
@@ -66,7 +67,7 @@ export const kafkaSpec: SourceSpec = {
       value: "COLUMNS",
       help: "use this header (e.g. x,y) instead of each partition's first message, which is then data",
     },
-    { name: "x", value: "NAME", default: "x", help: "CSV column or JSON field holding x" },
+    { name: "x", value: "NAME", default: "x", help: `${X_HELP}: CSV columns or JSON fields` },
     { name: "y", value: "NAME", default: "y", help: "CSV column or JSON field holding y" },
     { name: "from-beginning", help: "start at each partition's first message, not at the group's offsets" },
     { name: "from-end", help: "start after the last message: read only new messages" },
@@ -92,14 +93,15 @@ export const kafkaSpec: SourceSpec = {
     "Reading starts at the group's committed offsets, else at the earliest (auto.offset.reset=latest: at the",
     "end); the fit covers the messages this run reads (--from-beginning refits the whole topic). A reader",
     "starting past a partition's first message reads that one message first, as the CSV header; if it is not",
-    "a header naming x and y the run stops: pass --csv-header. Messages that are not points are rejected like",
-    "bad lines (see Bad input below). An unknown topic, an unreachable broker, failed authentication or a TLS",
-    "failure ends the run with exit code 1 within about 30 seconds. Use one reader per group: readers of the",
-    "same group share the partitions, and each fits only its share. With --state DIR, a restart goes on from",
-    "the checkpoint's offsets (they win over the group's, which lag after a crash) and needs no header message;",
-    "it is bound to -t, --format, --csv-header, --x and --y, not to the brokers or credentials. A restart after",
-    "a SIGKILL may wait up to session.timeout.ms for the group to drop the killed reader. A broker that goes",
-    "away during a run is waited for: the reader reconnects (saying so on stderr) and goes on where it was.",
+    "a header naming the x and y columns the run stops: pass --csv-header. Messages that are not points are",
+    "rejected like bad lines (see Bad input below). An unknown topic, an unreachable broker, failed",
+    "authentication or a TLS failure ends the run with exit code 1 within about 30 seconds. Use one reader per",
+    "group: readers of the same group share the partitions, and each fits only its share. With --state DIR, a",
+    "restart goes on from the checkpoint's offsets (they win over the group's, which lag after a crash) and",
+    "needs no header message; it is bound to -t, --format, --csv-header, --x and --y (and the model flags), not",
+    "to the brokers or credentials. A restart after a SIGKILL may wait up to session.timeout.ms for the group",
+    "to drop the killed reader. A broker that goes away during a run is waited for: the reader reconnects",
+    "(saying so on stderr) and goes on where it was.",
     ...PROPERTY_HELP,
   ],
   example: "-b 127.0.0.1:9092 -t linear-regression --exit-at-end --output -",
@@ -124,7 +126,8 @@ export const kafkaSpec: SourceSpec = {
     for (const column of ["x", "y"]) {
       if (text(values, column) === "") throw new UsageError(`--${column}: expected a name, got ""`);
     }
-    const columns = { x: text(values, "x"), y: text(values, "y") };
+    const { x, y } = modelColumns(values);
+    const columns = { x: x[0], ...(x.length > 1 ? { xs: x } : {}), y };
     const csvHeader = typeof values["csv-header"] === "string" ? values["csv-header"] : undefined;
     if (csvHeader !== undefined) {
       if (format !== "csv") throw new UsageError("--csv-header applies to --format csv only");

@@ -4,6 +4,9 @@
  * Bad records are rejected (reported on stderr, rate-limited, and written to `--dead-letter PATH`), or
  * with `--on-error fail` stop the run with exit code 1. An output that is the input file exits with 2, and
  * so does, with `--state`, an output that is not a regular file (`/dev/null`, a pipe).
+ * The plain line (one x, degree 1, an intercept, no `--stats`) runs on the line core (`RegressionCore`),
+ * as it always has; any other model on the model core (`ModelCore`), and when a batch first leaves
+ * columns aliased (or changes which), one line on stderr names them.
  * The Deno and Bun entry points (`src/runtime/*_main.ts`) only build a {@linkcode Host} and call it.
  *
  * @example
@@ -15,6 +18,8 @@
  */
 
 import { RegressionCore } from "../core/regression_core.ts";
+import { ModelCore } from "../core/model_core.ts";
+import { coefficientNames, inputColumns, isPlainLine, type ModelConfig } from "../model/model_config.ts";
 import type { Source } from "../model/source.ts";
 import { DeadLetterLog } from "../sinks/dead_letter.ts";
 import { InputLog } from "../sinks/input_log.ts";
@@ -139,8 +144,21 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     if (cli.verbose && error instanceof Error && error.stack) host.writeStderr(`${error.stack}\n`);
   };
   try {
-    const core = await RegressionCore.load(await host.readWasm());
-    if (cli.state !== undefined) state = await openState(host, cli, core, (line) => progress.info(line));
+    const config: ModelConfig = cli.model ?? { x: ["x"], y: "y", degree: 1, intercept: true, stats: false };
+    const plain = isPlainLine(config);
+    const wasm = await host.readWasm();
+    const lineCore = plain ? await RegressionCore.load(wasm) : undefined;
+    const modelCore = plain ? undefined : await ModelCore.load(wasm, {
+      k: config.x.length,
+      degree: config.degree,
+      intercept: config.intercept,
+    });
+    const core = lineCore ?? modelCore!;
+    const snapshot = () => lineCore ? lineCore.snapshot() : modelCore!.saveState();
+    const restore = (bytes: Uint8Array) => lineCore ? lineCore.restore(bytes) : modelCore!.loadState(bytes);
+    if (cli.state !== undefined) {
+      state = await openState(host, cli, { restore }, (line) => progress.info(line));
+    }
     const resumed = state?.store.resumed;
     try {
       source = await cli.openSource(host, controller.signal, {
@@ -171,11 +189,15 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     const result = new ResultLog(await open(cli.output), {
       ...options("--output", cli.output),
       line: resumed?.line,
+      ...(plain ? {} : { model: { config, last: resumed?.model } }),
     });
     sinks.push(result);
     outputs.push({ flag: "--output", path: cli.output, base: base("--output"), sink: result });
     if (cli.inputLog !== undefined) {
-      const input = new InputLog(await open(cli.inputLog), options("--input-log", cli.inputLog));
+      const input = new InputLog(await open(cli.inputLog), {
+        ...options("--input-log", cli.inputLog),
+        ...(config.x.length > 1 ? { columns: inputColumns(config) } : {}),
+      });
       sinks.push(input);
       outputs.push({ flag: "--input-log", path: cli.inputLog, base: base("--input-log"), sink: input });
     }
@@ -191,10 +213,12 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     }
     const store = state?.store;
     const opened = source;
-    const validator = state && new PointValidator({
+    const columns = { x: config.x, y: config.y };
+    const validator = new PointValidator({
       source: opened.name,
       retractions: () => opened.retractions ?? true,
-      counts: state.counts,
+      counts: state?.counts,
+      columns,
     });
     if (store && !resumed) {
       // The first checkpoint: a restart before the first batch starts afresh over these outputs.
@@ -203,7 +227,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         time: undefined,
         line: undefined,
         totals,
-        core: core.snapshot(),
+        core: snapshot(),
         source: undefined,
         outputs: lengths(),
       });
@@ -215,31 +239,46 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     });
 
     let refused = 0;
+    const names = coefficientNames(config);
+    let aliasedNow = resumed?.model ? aliasedNames(names, resumed.model.aliased) : "";
     const stats = await runPipeline(source, core, sinks, {
       commitMs: cli.commitMs,
       commitRows: cli.commitRows,
       signal: controller.signal,
-      onBatch: (_, stats) => progress.update(stats),
+      validator,
+      onBatch: (update, stats) => {
+        if (update.model !== undefined) {
+          const aliased = aliasedNames(names, update.model.aliased);
+          if (aliased !== aliasedNow && aliased !== "") {
+            progress.message(
+              `streamreg: aliased (exact linear combination of the columns before): ${aliased}`,
+            );
+          }
+          aliasedNow = aliased;
+        }
+        progress.update(stats);
+      },
       // With --on-error fail, the error message names the one bad record.
       rejectSinks: [...(deadLetter ? [deadLetter] : []), ...(cli.onError === "fail" ? [] : [reporter])],
       onError: cli.onError,
       onRefused: (where, reason) => {
         if (++refused <= REFUSED_SHOWN) progress.message(`streamreg: skipped ${where}: ${reason}`);
       },
-      ...(store && validator
+      ...(store
         ? {
-          validator,
-          resume: resumed && { time: resumed.time, line: resumed.line, totals: resumed.totals },
+          resume: resumed &&
+            { time: resumed.time, line: resumed.line, model: resumed.model, totals: resumed.totals },
           checkpoint: async (batch, update, stats) => {
             const { points, refused, rejected, batches, changes, count } = stats;
             await store.save({
               time: batch.time,
               line: update.line,
+              ...(update.model ? { model: update.model } : {}),
               totals: { points, refused, rejected, batches, changes, count },
-              core: core.snapshot(),
+              core: snapshot(),
               source: opened.position!(batch),
               outputs: lengths(),
-              points: validator.tracking ? { counts: validator.counts, runs: update.points } : undefined,
+              points: validator.tracking ? { counts: validator.multiset, runs: update.points } : undefined,
             });
           },
         }
@@ -269,4 +308,9 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     stopListening();
   }
   return code;
+}
+
+/** The names of the aliased coefficient columns, as a list ("" if none). */
+function aliasedNames(names: readonly string[], aliased: readonly boolean[]): string {
+  return names.filter((_, i) => aliased[i]).join(", ");
 }

@@ -28,6 +28,8 @@ export {
   STDOUT_PATHS,
 } from "./args.ts";
 export { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.ts";
+export { inputLogProblem, MODEL_FLAGS, modelColumns, modelConfig, X_HELP } from "./model_flags.ts";
+export type { ModelConfig } from "../model/model_config.ts";
 export {
   csvSpec,
   demoSpec,

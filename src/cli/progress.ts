@@ -47,7 +47,7 @@ const PLAIN_MS = 1000;
  * ```
  */
 export function statusText(
-  stats: Pick<PipelineStats, "points" | "batches" | "elapsedMs" | "line"> & {
+  stats: Pick<PipelineStats, "points" | "batches" | "elapsedMs" | "line" | "model"> & {
     refused?: number;
     rejected?: number;
     pointsBefore?: number;
@@ -66,9 +66,18 @@ export function statusText(
   ];
   if (stats.rejected) parts.push(`${bold(String(stats.rejected))} rejected`);
   if (stats.refused) parts.push(`${bold(String(stats.refused))} refused`);
-  parts.push(
-    stats.line ? `a = ${bold(String(stats.line.a))} · b = ${bold(String(stats.line.b))}` : "no line yet",
-  );
+  if ("model" in stats) {
+    const model = stats.model;
+    parts.push(
+      model
+        ? `${bold(String(model.coefficients.length))} coefficients, rank ${bold(String(model.rank))}`
+        : "no fit yet",
+    );
+  } else {
+    parts.push(
+      stats.line ? `a = ${bold(String(stats.line.a))} · b = ${bold(String(stats.line.b))}` : "no line yet",
+    );
+  }
   return parts.join(dim(" · "));
 }
 

@@ -20,6 +20,7 @@ import { DEMO_DEFAULTS, DemoSource } from "../sources/demo/demo_source.ts";
 import type { Source } from "../model/source.ts";
 import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
+import { modelColumns, X_HELP } from "./model_flags.ts";
 
 /**
  * What the CLI offers a source while it opens and runs, besides the host.
@@ -208,10 +209,10 @@ export const demoSpec: SourceSpec = {
  */
 export const csvSpec: SourceSpec = {
   name: "csv",
-  summary: "a CSV file with a header (columns x and y, optional diff of 1 or -1), or stdin",
+  summary: "a CSV file with a header (columns x and y, or several x, optional diff of 1 or -1), or stdin",
   flags: [
     { name: "input", value: "PATH", help: "CSV file to read; - reads stdin (required)" },
-    { name: "x", value: "COLUMN", default: "x", help: "column holding x" },
+    { name: "x", value: "COLUMN", default: "x", help: X_HELP },
     { name: "y", value: "COLUMN", default: "y", help: "column holding y" },
     { name: "diff", value: "COLUMN", default: "diff", help: "column holding the weight, if present" },
   ],
@@ -235,7 +236,15 @@ export const csvSpec: SourceSpec = {
     for (const column of ["x", "y", "diff"]) {
       if (text(values, column) === "") throw new UsageError(`--${column}: expected a column name, got ""`);
     }
-    const columns = { x: text(values, "x"), y: text(values, "y"), diff: text(values, "diff") };
+    const { x, y } = modelColumns(values);
+    const diff = text(values, "diff");
+    if (x.length > 1 && (x.includes(diff) || y === diff)) {
+      throw new UsageError(
+        `--diff: the column "${diff}" is also ${y === diff ? "y" : "an x column"}: ` +
+          `name the weight column with --diff (it is read if the header has it)`,
+      );
+    }
+    const columns = { x: x[0], ...(x.length > 1 ? { xs: x } : {}), y, diff };
     return async (host, _signal, context) => {
       const options = { ...columns, maxRecordBytes: context?.maxRecordBytes };
       if (input === "-") return new CsvSource(host.stdin(), { name: "stdin", ...options });

@@ -15,12 +15,16 @@ import type { RegressionCore } from "../core/regression_core.ts";
 import { type Settings, StateError } from "../state/checkpoint.ts";
 import { CHECKPOINT_FILE, StateStore } from "../state/state_store.ts";
 import type { PointCounts } from "../model/point_counts.ts";
+import type { RowCounts } from "../model/row_counts.ts";
 import type { CliOptions } from "./args.ts";
 import type { Host } from "./host.ts";
 
 /**
  * The settings a run's checkpoint is bound to: the source, its flags (those the source names, else
- * all), the input files and the outputs (as resolved paths, so that `./out.csv` and `out.csv` agree).
+ * all), the model flags (`--degree`, `--no-intercept`, `--stats`: null at their defaults, so a checkpoint
+ * of the plain line reads as before; the columns are the source's `--x` and `--y`), the input files and
+ * the outputs (as resolved paths, so that `./out.csv` and `out.csv` agree). `--stats` is bound because it
+ * changes the result change log's columns, which a resumed run appends to.
  *
  * @example
  * ```ts
@@ -44,6 +48,12 @@ export async function runSettings(host: Host, cli: CliOptions): Promise<Settings
   }
   const inputs = cli.source.state?.bindInputFiles === false ? [] : cli.inputFiles ?? [];
   const settings: Settings = { source: cli.source.name, ...flags };
+  const model = cli.model;
+  if (model !== undefined) {
+    if (model.degree !== 1) settings["--degree"] = String(model.degree);
+    if (!model.intercept) settings["--no-intercept"] = true;
+    if (model.stats) settings["--stats"] = true;
+  }
   for (const [i, path] of inputs.entries()) {
     settings[inputs.length === 1 ? "input" : `input ${i + 1}`] = await resolve(path);
   }
@@ -89,13 +99,14 @@ export async function stateOutputProblem(
 export interface OpenedState {
   /** The state directory. */
   readonly store: StateStore;
-  /** The multiset of added points of the checkpoint, if it keeps one. */
-  readonly counts: PointCounts | undefined;
+  /** The multiset of added points of the checkpoint, if it keeps one (rows, with several x columns). */
+  readonly counts: PointCounts | RowCounts | undefined;
 }
 
 /**
  * Opens `cli.state`: a fresh run if it holds no checkpoint; else checks the checkpoint, cuts the
- * outputs back to their recorded lengths, restores `core` and loads the multiset of points. Throws a
+ * outputs back to their recorded lengths, restores `core` (`restore` is `RegressionCore.restore`, or
+ * `ModelCore.loadState` for another model) and loads the multiset of points. Throws a
  * {@linkcode StateError} (exit 1) if anything does not match.
  *
  * @example
@@ -122,7 +133,8 @@ export async function openState(
         `restore the file from a backup, or delete the state directory ${store.dir} to start over`,
     );
   }
-  const counts = await store.loadPoints();
+  const k = cli.model?.x.length ?? 1;
+  const counts = k > 1 ? await store.loadRows(k + 1) : await store.loadPoints();
   const { batches, points } = resumed.totals;
   info(
     `streamreg: resuming from ${store.path(CHECKPOINT_FILE)} after ${batches} ${

@@ -12,6 +12,7 @@
  * import { csvLayout, splitCsvRecord } from "./csv.ts";
  * splitCsvRecord('1,"2,5"'); // ["1", "2,5"]
  * csvLayout("y,x,note", { x: "x", y: "y" }); // { x: 1, y: 0, width: 3 }
+ * csvLayout("x1,x2,y", { x: "x1", xs: ["x1", "x2"], y: "y" }); // { x: 0, xs: [0, 1], y: 2, width: 3 }
  * ```
  * @module
  */
@@ -25,8 +26,13 @@
  * ```
  */
 export interface Columns {
-  /** Column or field holding x. */
+  /** Column or field holding x (with several x columns: the first, `xs[0]`). */
   readonly x: string;
+  /**
+   * With several x columns (2 or more): every x column or field, in the model's order; `xs[0]` is `x`.
+   * Absent with one.
+   */
+  readonly xs?: readonly string[];
   /** Column or field holding y. */
   readonly y: string;
 }
@@ -40,8 +46,10 @@ export interface Columns {
  * ```
  */
 export interface CsvLayout {
-  /** Index of the x field. */
+  /** Index of the x field (with several x columns: the first's). */
   readonly x: number;
+  /** With several x columns: the index of each (`xs[0]` is `x`); absent with one. */
+  readonly xs?: readonly number[];
   /** Index of the y field. */
   readonly y: number;
   /** Number of fields of the header; data rows must have as many. */
@@ -111,6 +119,16 @@ export function splitCsvRecord(message: string): string[] | undefined {
 export function csvLayout(header: string, columns: Columns): CsvLayout | string {
   const fields = splitCsvRecord(header.replace(/^\uFEFF/, ""));
   if (fields === undefined) return "unbalanced quotes";
+  if (columns.xs !== undefined && columns.xs.length > 1) {
+    const xs = headerColumns(fields, columns.xs);
+    const [y] = headerColumns(fields, [columns.y]);
+    const missing = xs.findIndex((i) => i < 0);
+    if (missing >= 0) return `no column "${columns.xs[missing]}"`;
+    if (y < 0) return `no column "${columns.y}"`;
+    const twice = xs.findIndex((i, c) => xs.indexOf(i) !== c || i === y);
+    if (twice >= 0) return `the column "${columns.xs[twice]}" is named twice`;
+    return { x: xs[0], xs, y, width: fields.length };
+  }
   const [x, y] = headerColumns(fields, [columns.x, columns.y]);
   if (x < 0) return `no column "${columns.x}"`;
   if (y < 0) return `no column "${columns.y}"`;

@@ -42,12 +42,42 @@ export interface Line {
  * ```
  */
 export interface PointRun {
-  /** The x of each point. */
+  /** The x of each point (with several x columns: the first, `xs[0]`). */
   readonly x: Float64Array;
+  /** With several x columns: each of them, `xs[0]` being `x` (as in `PointChunk.xs`). */
+  readonly xs?: readonly Float64Array[];
   /** The y of each point. */
   readonly y: Float64Array;
   /** The weight of each point: +1 added, -1 retracted. */
   readonly diff: Float64Array;
+}
+
+/**
+ * The fit of a model other than the plain line (several x, a polynomial, no intercept or `--stats`), as
+ * the core gives it (`ModelFit` of `src/core/model_core.ts` has this shape). Coefficients and standard
+ * errors are in the order of `coefficientNames` (`./model_config.ts`).
+ *
+ * @example
+ * ```ts
+ * const fit: ModelResult = { n: 3, coefficients: Float64Array.of(1, 2), aliased: [false, false],
+ *   se: Float64Array.of(0, 0), r2: 1, sigma: 0, rank: 2 };
+ * ```
+ */
+export interface ModelResult {
+  /** Net points (added minus retracted). */
+  readonly n: number;
+  /** One per coefficient column; NaN where aliased. */
+  readonly coefficients: Float64Array;
+  /** Whether each coefficient column is aliased. */
+  readonly aliased: readonly boolean[];
+  /** The standard error of each coefficient; NaN where aliased or undefined. */
+  readonly se: Float64Array;
+  /** R²; NaN when undefined. */
+  readonly r2: number;
+  /** The residual standard deviation; NaN when undefined. */
+  readonly sigma: number;
+  /** The number of columns that are not aliased. */
+  readonly rank: number;
 }
 
 /**
@@ -76,6 +106,11 @@ export interface BatchUpdate {
    * fewer than two distinct x, the line is a = b = 0, as in the reference tutorial.
    */
   readonly line: Line | undefined;
+  /**
+   * For a model other than the plain line: its fit after the batch, or `undefined` while the model holds
+   * no points (`line` is then always `undefined`). Absent for the plain line.
+   */
+  readonly model?: ModelResult | undefined;
 }
 
 /**

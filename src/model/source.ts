@@ -29,9 +29,13 @@
 import type { RecordOrigin, SourceReject } from "./rejection.ts";
 
 /**
- * Points in columnar form. All three arrays have the same length; `diff[i]` is +1 to add point i and
+ * Points in columnar form. All arrays have the same length; `diff[i]` is +1 to add point i and
  * -1 to retract it (any other weight is refused by the core, as are NaN, ±Infinity and magnitudes
  * outside the core's range).
+ *
+ * **Several x columns** (`--x x1,x2,…`): `xs` holds every x column in the model's order, and `x` is
+ * `xs[0]` (the same array), so code that only knows one x keeps working and the one-x fast paths are
+ * untouched. With one x column, `xs` is absent (a source never sets it to a one-element list).
  *
  * Sources may extend this type with their own per-record data (a Kafka source adds the partition and
  * offsets); the pipeline hands the same objects back in {@linkcode Source.committed}.
@@ -47,8 +51,13 @@ import type { RecordOrigin, SourceReject } from "./rejection.ts";
  * ```
  */
 export interface PointChunk {
-  /** The x of each point. */
+  /** The x of each point (with several x columns: the first, `xs[0]`). */
   readonly x: Float64Array;
+  /**
+   * With several x columns (2 or more): each x column, in the model's order; `xs[0]` is `x`. Absent with
+   * one x column.
+   */
+  readonly xs?: readonly Float64Array[];
   /** The y of each point. */
   readonly y: Float64Array;
   /** The weight of each point: +1 adds, -1 retracts. */
@@ -73,7 +82,7 @@ export interface PointChunk {
   origin?(i: number): RecordOrigin;
   /**
    * The content of record `i` as received (text, or bytes), for the dead-letter file. Called only for
-   * rejected records. Default: the point as `x,y,diff`.
+   * rejected records. Default: the point as `x,y,diff` (several x: `x1,…,xk,y,diff`).
    */
   raw?(i: number): string | Uint8Array;
 }

@@ -10,7 +10,8 @@
  *
  * Chunks are pulled from the source (the next one is requested while the current one is processed).
  * The {@linkcode Batcher} closes a batch at each `commitMs` window end or at `commitRows` points; the
- * batch goes to the core ({@linkcode applyBatch}), gets a strictly increasing commit time, is written by
+ * batch goes to the core ({@linkcode applyBatch}; a model core, for several x columns, a polynomial, no
+ * intercept or statistics: {@linkcode applyModelBatch}), gets a strictly increasing commit time, is written by
  * every sink, and only then is reported to the source's `committed` hook. When the source ends, fails or
  * the signal aborts, the open batch is closed and written first.
  *
@@ -28,8 +29,9 @@ import { CommitClock } from "./batcher/commit_clock.ts";
 import { RejectedRecordError, type RejectSink } from "../model/rejection.ts";
 import type { CommittedBatch, PointChunk, Source } from "../model/source.ts";
 import { PointValidator } from "./validate/point_validator.ts";
-import type { BatchUpdate, Line, Sink } from "../model/sink.ts";
+import type { BatchUpdate, Line, ModelResult, Sink } from "../model/sink.ts";
 import { applyBatch, type LineModel } from "./core_stage.ts";
+import { applyModelBatch, isModelEngine, type ModelEngine } from "./model_stage.ts";
 
 /**
  * Default batch window: the tutorial's `autocommit_duration_ms`.
@@ -115,6 +117,8 @@ export interface PipelineResume {
   time?: number;
   /** The line after the last batch (undefined: the model holds no points). */
   line?: Line;
+  /** With a model core: its fit after the last batch (undefined: the model holds no points). */
+  model?: ModelResult;
   /** The running totals so far. */
   totals?: Partial<Pick<PipelineStats, "points" | "refused" | "rejected" | "batches" | "changes" | "count">>;
 }
@@ -136,12 +140,14 @@ export interface PipelineStats {
   rejected: number;
   /** Batches written (batches with points). */
   batches: number;
-  /** Batches that changed the line. */
+  /** Batches that changed the line (with a model core: its coefficients). */
   changes: number;
   /** Net points in the model. */
   count: number;
-  /** The current line, if the model holds points. */
+  /** The current line, if the model holds points (always undefined with a model core). */
   line: Line | undefined;
+  /** With a model core: the current fit, if the model holds points. */
+  model?: ModelResult | undefined;
   /** Milliseconds since the pipeline started (monotonic clock). */
   elapsedMs: number;
   /** How the run ended: the source's end, or the abort signal. */
@@ -173,7 +179,7 @@ type Event<C> =
  */
 export async function runPipeline<C extends PointChunk>(
   source: Source<C>,
-  core: LineModel,
+  core: LineModel | ModelEngine,
   sinks: readonly Sink[],
   options: PipelineOptions = {},
 ): Promise<PipelineStats> {
@@ -197,6 +203,7 @@ export async function runPipeline<C extends PointChunk>(
     ...resume?.totals,
     ...(resume?.totals?.points ? { pointsBefore: resume.totals.points } : {}),
     line: resume?.line,
+    ...(isModelEngine(core) ? { model: resume?.model } : {}),
     elapsedMs: 0,
     ended: "running",
   };
@@ -213,16 +220,21 @@ export async function runPipeline<C extends PointChunk>(
   const emit = async () => {
     const spans = batcher.close();
     if (!spans) return;
-    const result = applyBatch(core, spans, { onRefused, skip });
+    const result = isModelEngine(core)
+      ? applyModelBatch(core, spans, { onRefused, skip })
+      : applyBatch(core, spans, { onRefused, skip });
     const update: BatchUpdate = { time: clock.next(), ...result };
     await Promise.all([...sinks.map((sink) => sink.write(update)), flushRejects()]);
-    const changed = !sameLine(stats.line, update.line);
+    const changed = isModelEngine(core)
+      ? !sameModel(stats.model, update.model)
+      : !sameLine(stats.line, update.line);
     stats.points += update.accepted;
     stats.refused += update.refused;
     stats.batches++;
     if (changed) stats.changes++;
     stats.count = update.count;
     stats.line = update.line;
+    if (isModelEngine(core)) stats.model = update.model;
     stats.elapsedMs = monotonic() - started;
     const batch = { time: update.time, spans };
     await options.checkpoint?.(batch, update, stats);
@@ -341,4 +353,11 @@ async function next<C>(
 function sameLine(p: Line | undefined, q: Line | undefined): boolean {
   if (p === undefined || q === undefined) return p === q;
   return Object.is(p.a, q.a) && Object.is(p.b, q.b);
+}
+
+/** Whether two fits have the same coefficients, bit for bit (what "changed the line" means for a model). */
+function sameModel(p: ModelResult | undefined, q: ModelResult | undefined): boolean {
+  if (p === undefined || q === undefined) return p === q;
+  const u = p.coefficients, v = q.coefficients;
+  return u.length === v.length && u.every((x, i) => Object.is(x, v[i]));
 }

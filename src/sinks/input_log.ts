@@ -1,6 +1,8 @@
 /**
  * The input change log: every point the core accepted, as CSV rows `x,y,time,diff` at its batch's time.
- * Feeding this file back in (`--source csv`) rebuilds the same model.
+ * Feeding this file back in (`--source csv`) rebuilds the same model. With several x columns (the
+ * `columns` option, from `inputColumns` of `../model/model_config.ts`), every x column is written, by
+ * name, then y: `x1,x2,y,time,diff`.
  *
  * @example
  * ```ts
@@ -43,10 +45,18 @@ export class InputLog implements Sink {
 
   /**
    * `name` says in messages which output failed; `append`: the file already has its header (a run
-   * resumed by `--state`).
+   * resumed by `--state`). `columns`: the names of the columns before `time,diff` (default `x,y`; with
+   * several x columns, each x column's name and then `y`).
    */
-  constructor(stream: WritableStream<Uint8Array>, options: { name?: string; append?: boolean } = {}) {
-    this.#out = new CsvWriter(stream, INPUT_HEADER, options);
+  constructor(
+    stream: WritableStream<Uint8Array>,
+    options: { name?: string; append?: boolean; columns?: readonly string[] } = {},
+  ) {
+    this.#out = new CsvWriter(
+      stream,
+      options.columns ? [...options.columns, "time", "diff"] : INPUT_HEADER,
+      options,
+    );
   }
 
   /** Bytes written to the stream so far (see {@linkcode CsvWriter.bytesWritten}). */
@@ -67,7 +77,16 @@ export class InputLog implements Sink {
     const plus = encoder.encode(`,${time},1\n`);
     const minus = encoder.encode(`,${time},-1\n`);
     const out = this.#out;
-    for (const { x, y, diff } of update.points) {
+    for (const { x, xs, y, diff } of update.points) {
+      if (xs !== undefined && xs.length > 1) {
+        for (let i = 0; i < x.length; i++) {
+          for (const column of xs) out.appendNumber(column[i], COMMA);
+          out.appendNumber(y[i]);
+          out.appendBytes(diff[i] < 0 ? minus : plus);
+          if (out.pending > FLUSH_BYTES) await out.flush();
+        }
+        continue;
+      }
       for (let i = 0; i < x.length; i++) {
         out.appendNumber(x[i], COMMA);
         out.appendNumber(y[i]);

@@ -5,6 +5,12 @@
  * (diff 1), both at the batch's time; the very first line has only its +1 row, and a batch that leaves
  * the line unchanged writes nothing. Lines are compared bit for bit (as written).
  *
+ * For another model (the `model` option: several x, a polynomial, no intercept, `--stats`) the rows are
+ * the model's fit, with the columns `resultColumns` names (`../model/model_config.ts`), e.g.
+ * `a,b_x1,b_x2,time,diff` or `a,b,n,r2,sigma,se_a,se_b,time,diff`. A cell is empty where the value is
+ * undefined (an aliased coefficient and its `se_`, `r2` with no variation, `sigma` with no degree of
+ * freedom). Rows change, and are compared, the same way: as written.
+ *
  * @example
  * ```ts
  * import { ResultLog } from "./result_log.ts";
@@ -17,7 +23,8 @@
 
 import { CsvWriter } from "./csv_writer.ts";
 import { formatNumber } from "../model/format_number.ts";
-import type { BatchUpdate, Line, Sink } from "../model/sink.ts";
+import type { BatchUpdate, Line, ModelResult, Sink } from "../model/sink.ts";
+import { type ModelConfig, resultColumns } from "../model/model_config.ts";
 
 /**
  * The header of the result change log.
@@ -40,18 +47,34 @@ export const RESULT_HEADER: readonly string[] = ["a", "b", "time", "diff"];
 export class ResultLog implements Sink {
   readonly #out: CsvWriter;
   #line: Line | undefined;
+  /** With a model: its configuration, and the cells of the row last written with diff 1 (before time). */
+  readonly #model: ModelConfig | undefined;
+  #row: string | undefined;
 
   /**
    * `name` says in messages which output failed. A run resumed by `--state` passes `append` (the file
    * already has its header) and `line`, the line last written with diff 1, which the next change
-   * retracts.
+   * retracts. With `model` (a model other than the plain line), the rows are its fits; `model.last` is
+   * then the fit last written with diff 1, for a resumed run.
    */
   constructor(
     stream: WritableStream<Uint8Array>,
-    options: { name?: string; append?: boolean; line?: Line } = {},
+    options: {
+      name?: string;
+      append?: boolean;
+      line?: Line;
+      model?: { readonly config: ModelConfig; readonly last?: ModelResult };
+    } = {},
   ) {
-    this.#out = new CsvWriter(stream, RESULT_HEADER, options);
+    const model = options.model;
+    this.#out = new CsvWriter(
+      stream,
+      model ? [...resultColumns(model.config), "time", "diff"] : RESULT_HEADER,
+      options,
+    );
     this.#line = options.line && { a: options.line.a, b: options.line.b };
+    this.#model = model?.config;
+    this.#row = model?.last && modelCells(model.config, model.last);
   }
 
   /** Bytes written to the stream so far (see {@linkcode CsvWriter.bytesWritten}). */
@@ -73,6 +96,7 @@ export class ResultLog implements Sink {
    * ```
    */
   async write(update: BatchUpdate): Promise<void> {
+    if (this.#model !== undefined) return this.#writeModel(this.#model, update);
     const next = update.line;
     if (sameLine(this.#line, next)) return;
     const time = formatNumber(update.time);
@@ -81,6 +105,16 @@ export class ResultLog implements Sink {
     }
     if (next) this.#out.append(`${formatNumber(next.a)},${formatNumber(next.b)},${time},1\n`);
     this.#line = next && { a: next.a, b: next.b };
+    await this.#out.flush();
+  }
+
+  async #writeModel(config: ModelConfig, update: BatchUpdate): Promise<void> {
+    const next = update.model && modelCells(config, update.model);
+    if (next === this.#row) return;
+    const time = formatNumber(update.time);
+    if (this.#row !== undefined) this.#out.append(`${this.#row},${time},-1\n`);
+    if (next !== undefined) this.#out.append(`${next},${time},1\n`);
+    this.#row = next;
     await this.#out.flush();
   }
 
@@ -93,4 +127,26 @@ export class ResultLog implements Sink {
 function sameLine(p: Line | undefined, q: Line | undefined): boolean {
   if (p === undefined || q === undefined) return p === q;
   return Object.is(p.a, q.a) && Object.is(p.b, q.b);
+}
+
+/**
+ * The cells of a fit's row before `time,diff`, joined by commas: the coefficients, then with `stats`
+ * n, r2, sigma and the standard errors; an undefined value (NaN, an aliased column) is an empty cell.
+ *
+ * @example
+ * ```ts
+ * modelCells(config, fit); // "1.5,,2" with the second coefficient aliased
+ * ```
+ */
+export function modelCells(config: ModelConfig, fit: ModelResult): string {
+  const cell = (v: number) => (v !== v ? "" : formatNumber(v));
+  const cells: string[] = [];
+  for (let i = 0; i < fit.coefficients.length; i++) {
+    cells.push(fit.aliased[i] ? "" : cell(fit.coefficients[i]));
+  }
+  if (config.stats) {
+    cells.push(cell(fit.n), cell(fit.r2), cell(fit.sigma));
+    for (let i = 0; i < fit.se.length; i++) cells.push(fit.aliased[i] ? "" : cell(fit.se[i]));
+  }
+  return cells.join(",");
 }

@@ -9,6 +9,10 @@
  * builder.push(1, 2, 1, 7); // x, y, diff, origin (here: a line number)
  * builder.reject(8, { reason: "not_a_number", detail: 'y is "abc", not a number' });
  * const { x, y, diff, origin, rejects } = builder.take(); // rejects: Map { 1 => ... }
+ *
+ * const wide = new ChunkBuilder({ xColumns: 3 }); // several x columns: the chunk gets `xs`
+ * wide.pushRow(Float64Array.of(1, 2, 3), 4, 1, 9);
+ * wide.take().xs; // [Float64Array [1], Float64Array [2], Float64Array [3]]
  * ```
  * @module
  */
@@ -24,8 +28,10 @@ import type { SourceReject } from "../model/rejection.ts";
  * ```
  */
 export interface ChunkColumns {
-  /** The x of each point. */
+  /** The x of each point (with several x columns: the first, `xs[0]`). */
   x: Float64Array;
+  /** With several x columns: each of them (`xs[0]` is `x`); absent with one. */
+  xs?: Float64Array[];
   /** The y of each point. */
   y: Float64Array;
   /** The weight of each point. */
@@ -48,6 +54,8 @@ export interface ChunkColumns {
  */
 export class ChunkBuilder {
   #x: Float64Array;
+  /** The x columns after the first (several x columns only). */
+  #more: Float64Array[];
   #y: Float64Array;
   #diff: Float64Array;
   #origin: Float64Array;
@@ -55,9 +63,16 @@ export class ChunkBuilder {
   #rejects: Map<number, SourceReject> | undefined;
   readonly #capacity: number;
 
-  /** Starts with room for `capacity` points (default 4096). */
-  constructor(options: { capacity?: number } = {}) {
+  /**
+   * Starts with room for `capacity` points (default 4096). `xColumns` (default 1): the number of x
+   * columns; with more than one, points are pushed with {@linkcode ChunkBuilder.pushRow} and the chunks
+   * get `xs`.
+   */
+  constructor(options: { capacity?: number; xColumns?: number } = {}) {
     this.#capacity = Math.max(1, options.capacity ?? 4096);
+    const k = options.xColumns ?? 1;
+    if (!Number.isInteger(k) || k < 1) throw new RangeError(`xColumns must be an integer ≥ 1: got ${k}`);
+    this.#more = Array.from({ length: k - 1 }, () => new Float64Array(this.#capacity));
     this.#x = new Float64Array(this.#capacity);
     this.#y = new Float64Array(this.#capacity);
     this.#diff = new Float64Array(this.#capacity);
@@ -88,8 +103,24 @@ export class ChunkBuilder {
   }
 
   /**
-   * Appends a record the source could not turn into a point: it takes a slot (x, y and diff NaN) so
-   * that indices keep following the input, and is listed in the chunk's `rejects`.
+   * Appends one point with several x columns: `xs[c]` is column c (as many as `xColumns`).
+   *
+   * @example
+   * ```ts
+   * builder.pushRow(Float64Array.of(x1, x2), y, 1, lineNumber);
+   * ```
+   */
+  pushRow(xs: ArrayLike<number>, y: number, diff: number, origin: number): void {
+    const i = this.#length;
+    if (i === this.#x.length) this.#grow();
+    const more = this.#more;
+    for (let c = 0; c < more.length; c++) more[c][i] = xs[c + 1];
+    this.push(xs[0], y, diff, origin);
+  }
+
+  /**
+   * Appends a record the source could not turn into a point: it takes a slot (every x, y and diff NaN)
+   * so that indices keep following the input, and is listed in the chunk's `rejects`.
    *
    * @example
    * ```ts
@@ -99,6 +130,9 @@ export class ChunkBuilder {
   reject(origin: number, why: SourceReject): void {
     this.#rejects ??= new Map();
     this.#rejects.set(this.#length, why);
+    const i = this.#length;
+    if (i === this.#x.length) this.#grow();
+    for (const column of this.#more) column[i] = NaN;
     this.push(NaN, NaN, NaN, origin);
   }
 
@@ -112,8 +146,10 @@ export class ChunkBuilder {
    */
   take(): ChunkColumns {
     const n = this.#length;
+    const x = this.#x.slice(0, n);
     const out = {
-      x: this.#x.slice(0, n),
+      x,
+      ...(this.#more.length > 0 ? { xs: [x, ...this.#more.map((column) => column.slice(0, n))] } : {}),
       y: this.#y.slice(0, n),
       diff: this.#diff.slice(0, n),
       origin: this.#origin.slice(0, n),
@@ -132,6 +168,7 @@ export class ChunkBuilder {
       return b;
     };
     this.#x = grow(this.#x);
+    this.#more = this.#more.map(grow);
     this.#y = grow(this.#y);
     this.#diff = grow(this.#diff);
     this.#origin = grow(this.#origin);

@@ -20,6 +20,13 @@
  * points (`points`: a snapshot file and an append-only journal in the same directory, each with its
  * length and checksum; see `./state_store.ts`).
  *
+ * A run of a model other than the plain line (several x columns, a polynomial, no intercept, `--stats`)
+ * has `line` null and, once the model holds points, `model`: its last fit (`n`, `rank`, and `r2`,
+ * `sigma`, `coefficients`, `se` as shortest round-trip decimals, "NaN" where undefined, and `aliased`),
+ * the row the result log retracts next; `core` is then the model core's state (`ModelCore.saveState()`).
+ * The model itself (its x columns, y, degree, intercept, statistics) is among the `settings`, so a
+ * restart with another model is refused. A checkpoint of the plain line has no `model` key, as before.
+ *
  * @example
  * ```ts
  * import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
@@ -30,7 +37,7 @@
  */
 
 import { formatNumber } from "../model/format_number.ts";
-import type { Line } from "../model/sink.ts";
+import type { Line, ModelResult } from "../model/sink.ts";
 
 /**
  * The first word of a checkpoint file.
@@ -152,8 +159,10 @@ export interface Checkpoint {
   readonly complete: boolean;
   /** The last commit time handed out, if any batch was written. */
   readonly time: number | undefined;
-  /** The line after the last batch (undefined: no points). */
+  /** The line after the last batch (undefined: no points, or a model other than the line). */
   readonly line: Line | undefined;
+  /** A model other than the line: its fit after the last batch (undefined: no points, or the line). */
+  readonly model?: ModelResult | undefined;
   /** The running totals. */
   readonly totals: Totals;
   /** The core's exact state (`RegressionCore.snapshot()`). */
@@ -227,6 +236,7 @@ export async function encodeCheckpoint(checkpoint: Checkpoint): Promise<Uint8Arr
     complete: checkpoint.complete,
     time: checkpoint.time ?? null,
     line: checkpoint.line ? [formatNumber(checkpoint.line.a), formatNumber(checkpoint.line.b)] : null,
+    ...(checkpoint.model ? { model: encodeModel(checkpoint.model) } : {}),
     totals: checkpoint.totals,
     core: toBase64(checkpoint.core),
     source: checkpoint.source ?? null,
@@ -328,7 +338,7 @@ function fileRef(v: unknown, what: string): StateFileRef {
 
 function parseBody(json: unknown): Checkpoint {
   if (!isObject(json)) fail("the content is not an object");
-  const { settings, complete, time, line, totals, core, source, outputs, points } = json;
+  const { settings, complete, time, line, model, totals, core, source, outputs, points } = json;
   if (!isObject(settings)) fail("settings is not an object");
   for (const [key, value] of Object.entries(settings)) {
     if (value !== null && !["string", "number", "boolean"].includes(typeof value)) {
@@ -346,6 +356,7 @@ function parseBody(json: unknown): Checkpoint {
     if (!Number.isFinite(a) || !Number.isFinite(b)) fail("line is not two finite numbers");
     parsedLine = { a, b };
   }
+  const parsedModel = model === undefined || model === null ? undefined : decodeModel(model);
   if (!isObject(totals)) fail("totals is not an object");
   const t: Record<string, number> = {};
   for (const key of ["points", "refused", "rejected", "batches", "changes", "count"]) {
@@ -378,10 +389,58 @@ function parseBody(json: unknown): Checkpoint {
     complete,
     time: time === null ? undefined : time as number,
     line: parsedLine,
+    ...(parsedModel ? { model: parsedModel } : {}),
     totals: t as unknown as Totals,
     core: fromBase64(core as string),
     source: source === null ? undefined : source,
     outputs: parsedOutputs,
     points: parsedPoints,
+  };
+}
+
+function encodeModel(model: ModelResult): Record<string, unknown> {
+  return {
+    n: model.n,
+    rank: model.rank,
+    r2: formatNumber(model.r2),
+    sigma: formatNumber(model.sigma),
+    coefficients: Array.from(model.coefficients, formatNumber),
+    aliased: model.aliased,
+    se: Array.from(model.se, formatNumber),
+  };
+}
+
+function decodeModel(v: unknown): ModelResult {
+  const numbers = (list: unknown, what: string): Float64Array => {
+    if (
+      !Array.isArray(list) ||
+      !list.every((x) => typeof x === "string" && !Number.isNaN(Number(x)) || x === "NaN")
+    ) {
+      fail(`model.${what} is not a list of numbers`);
+    }
+    return Float64Array.from(list as string[], Number);
+  };
+  const number = (x: unknown, what: string): number => {
+    if (typeof x !== "string" || (x !== "NaN" && Number.isNaN(Number(x)))) {
+      fail(`model.${what} is not a number`);
+    }
+    return Number(x);
+  };
+  if (!isObject(v) || !isCount(v.n) || !isCount(v.rank)) fail("model is not { n, rank, r2, sigma, ... }");
+  const coefficients = numbers(v.coefficients, "coefficients");
+  const se = numbers(v.se, "se");
+  const aliased = v.aliased;
+  if (
+    !Array.isArray(aliased) || !aliased.every((a) => typeof a === "boolean") ||
+    aliased.length !== coefficients.length || se.length !== coefficients.length
+  ) fail("model.aliased, model.coefficients and model.se do not match");
+  return {
+    n: v.n as number,
+    rank: v.rank as number,
+    r2: number(v.r2, "r2"),
+    sigma: number(v.sigma, "sigma"),
+    coefficients,
+    aliased: aliased as boolean[],
+    se,
   };
 }

@@ -8,6 +8,8 @@
  * (which catches retractions of points that are not there) is kept next to it as `points-G.snap`, a
  * snapshot of (x, y, count) triples, and `points-G.log`, an append-only journal of the (x, y, diff)
  * points accepted since, all little-endian doubles; the checkpoint holds their lengths and CRC-32s.
+ * With several x columns, each point is its row (x₁, …, x_k, y) instead of (x, y): `k + 2` doubles per
+ * snapshot or journal entry (the width comes from the model, which the settings bind).
  * Once the journal outgrows twice the snapshot (and 1 MiB), the next batch writes a new snapshot
  * (generation G + 1) instead of appending, then deletes the old pair: the cost per point stays
  * constant and the disk use follows the points held.
@@ -33,8 +35,9 @@
  */
 
 import type { StateFiles } from "./files.ts";
-import type { Line, PointRun } from "../model/sink.ts";
+import type { Line, ModelResult, PointRun } from "../model/sink.ts";
 import { PointCounts } from "../model/point_counts.ts";
+import { RowCounts } from "../model/row_counts.ts";
 import {
   type Checkpoint,
   decodeCheckpoint,
@@ -76,9 +79,11 @@ export interface BatchState {
   readonly time: number | undefined;
   /** The line after the batch. */
   readonly line: Line | undefined;
+  /** A model other than the line: its fit after the batch. */
+  readonly model?: ModelResult | undefined;
   /** The running totals after the batch. */
   readonly totals: Totals;
-  /** `RegressionCore.snapshot()` after the batch. */
+  /** `RegressionCore.snapshot()` (a model: `ModelCore.saveState()`) after the batch. */
   readonly core: Uint8Array;
   /** The source's position after the batch (undefined: the start). */
   readonly source: unknown;
@@ -88,7 +93,7 @@ export interface BatchState {
    * When the multiset of added points is kept: the multiset after the batch and the batch's accepted
    * points (what changed it).
    */
-  readonly points?: { readonly counts: PointCounts; readonly runs: readonly PointRun[] };
+  readonly points?: { readonly counts: PointCounts | RowCounts; readonly runs: readonly PointRun[] };
 }
 
 const LITTLE_ENDIAN = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
@@ -244,20 +249,57 @@ export class StateStore {
     if (!ref) return undefined;
     const counts = new PointCounts();
     if (ref.snapshot) {
-      const bytes = await this.#readRef(ref.snapshot, false);
+      const bytes = await this.#readRef(ref.snapshot, false, 3);
       try {
         counts.addTriples(doublesOf(bytes));
       } catch (error) {
         throw this.#corrupt(ref.snapshot.file, (error as Error).message);
       }
     }
-    const journal = await this.#readRef(ref.journal, true);
+    const journal = await this.#readRef(ref.journal, true, 3);
     const doubles = doublesOf(journal);
     for (let k = 0; k < doubles.length; k += 3) {
       const [x, y, w] = [doubles[k], doubles[k + 1], doubles[k + 2]];
       const ok = w === 1 ? counts.add(x, y) : w === -1 ? counts.retract(x, y) : false;
       if (!ok || Number.isNaN(x) || Number.isNaN(y)) {
         throw this.#corrupt(ref.journal.file, `entry ${k / 3} (${x}, ${y}, ${w}) does not apply`);
+      }
+    }
+    return counts;
+  }
+
+  /**
+   * {@linkcode StateStore.loadPoints} with several x columns: the multiset of rows (x₁, …, x_k, y) of
+   * `width` = k + 1 doubles, or undefined if the checkpoint has none.
+   *
+   * @example
+   * ```ts
+   * const rows = await store.loadRows(3); // x1, x2, y
+   * ```
+   */
+  async loadRows(width: number): Promise<RowCounts | undefined> {
+    const ref = this.resumed?.points;
+    if (!ref) return undefined;
+    const counts = new RowCounts(width);
+    if (ref.snapshot) {
+      const bytes = await this.#readRef(ref.snapshot, false, width + 1);
+      try {
+        counts.addTuples(doublesOf(bytes));
+      } catch (error) {
+        throw this.#corrupt(ref.snapshot.file, (error as Error).message);
+      }
+    }
+    const doubles = doublesOf(await this.#readRef(ref.journal, true, width + 1));
+    for (let k = 0; k < doubles.length; k += width + 1) {
+      const row = doubles.subarray(k, k + width);
+      const w = doubles[k + width];
+      const ok = !row.some(Number.isNaN) &&
+        (w === 1 ? counts.add(row) : w === -1 ? counts.retract(row) : false);
+      if (!ok) {
+        throw this.#corrupt(
+          ref.journal.file,
+          `entry ${k / (width + 1)} (${row.join(", ")}, ${w}) does not apply`,
+        );
       }
     }
     return counts;
@@ -270,8 +312,11 @@ export class StateStore {
     );
   }
 
-  /** Reads a referenced file, checking its length and CRC; a longer journal (`cut`) is cut back. */
-  async #readRef(ref: StateFileRef, cut: boolean): Promise<Uint8Array> {
+  /**
+   * Reads a referenced file, checking its length and CRC; a longer journal (`cut`) is cut back. Its
+   * entries are `entry` doubles each.
+   */
+  async #readRef(ref: StateFileRef, cut: boolean, entry: number): Promise<Uint8Array> {
     const path = this.path(ref.file);
     const remedy = `restore it from a backup, or delete the state directory ${this.dir} to start over`;
     let bytes = await this.#files.read(path);
@@ -291,7 +336,7 @@ export class StateStore {
       await this.#files.truncate(path, ref.length);
       bytes = bytes.subarray(0, ref.length);
     }
-    if (crc32(bytes) !== ref.crc32 || bytes.length % 24 !== 0) {
+    if (crc32(bytes) !== ref.crc32 || bytes.length % (8 * entry) !== 0) {
       throw this.#corrupt(ref.file, "checksum mismatch");
     }
     return bytes;
@@ -317,7 +362,8 @@ export class StateStore {
       const limit = Math.max(JOURNAL_MIN, 2 * (current.snapshot?.length ?? 0));
       if (current.journal.length + added.length > limit) {
         const generation = current.generation + 1;
-        const bytes = bytesOf(state.points.counts.toTriples());
+        const counts = state.points.counts;
+        const bytes = bytesOf(counts instanceof RowCounts ? counts.toTuples() : counts.toTriples());
         const snapshot = { file: `points-${generation}.snap`, length: bytes.length, crc32: crc32(bytes) };
         await this.#files.writeAtomic(this.path(snapshot.file), bytes);
         const journal = { file: `points-${generation}.log`, length: 0, crc32: 0 };
@@ -342,6 +388,7 @@ export class StateStore {
       complete: false,
       time: state.time,
       line: state.line,
+      ...(state.model ? { model: state.model } : {}),
       totals: state.totals,
       core: state.core,
       source: state.source,
@@ -373,13 +420,22 @@ export class StateStore {
   }
 }
 
-/** The batch's points as (x, y, diff) little-endian doubles. */
+/** The batch's points as (x, y, diff) little-endian doubles; several x columns: (x₁, …, x_k, y, diff). */
 function journalBytes(runs: readonly PointRun[]): Uint8Array {
   let n = 0;
   for (const run of runs) n += run.x.length;
-  const out = new Float64Array(3 * n);
+  const k = runs[0]?.xs?.length ?? 1;
+  const out = new Float64Array((k + 2) * n);
   let o = 0;
-  for (const { x, y, diff } of runs) {
+  for (const { x, xs, y, diff } of runs) {
+    if (xs !== undefined && xs.length > 1) {
+      for (let i = 0; i < x.length; i++) {
+        for (const column of xs) out[o++] = column[i];
+        out[o++] = y[i];
+        out[o++] = diff[i];
+      }
+      continue;
+    }
     for (let i = 0; i < x.length; i++) {
       out[o++] = x[i];
       out[o++] = y[i];

@@ -8,6 +8,10 @@
  *
  * Everything the core would refuse is rejected here first, so the core never sees a bad point.
  *
+ * With several x columns (chunks with `xs`), every x column is checked as x is, in order (then y, then
+ * the weight: the first problem is the one reported, naming the column), and a retraction must match an
+ * added row bit for bit in every column ({@linkcode RowCounts}).
+ *
  * @example
  * ```ts
  * import { PointValidator } from "./point_validator.ts";
@@ -22,6 +26,7 @@ import { formatNumber } from "../../model/format_number.ts";
 import type { RecordOrigin, Rejection, RejectReason } from "../../model/rejection.ts";
 import type { PointChunk } from "../../model/source.ts";
 import { PointCounts } from "../../model/point_counts.ts";
+import { RowCounts } from "../../model/row_counts.ts";
 
 /**
  * Smallest non-zero magnitude of x and y the core sums exactly: 2^-440 (its `min_magnitude()`).
@@ -86,6 +91,12 @@ export interface ChunkCheck {
 export class PointValidator {
   readonly #source: string;
   readonly #counts: PointCounts;
+  /** The multiset of rows with several x columns (made at the first such chunk when tracking). */
+  #rows: RowCounts | undefined;
+  /** The column names for messages with several x columns. */
+  readonly #names: { readonly x: readonly string[]; readonly y: string } | undefined;
+  /** One row (x columns, then y) with several x columns. */
+  #row = new Float64Array(0);
   readonly #track: boolean | (() => boolean);
   #tracking: boolean | undefined;
 
@@ -97,19 +108,31 @@ export class PointValidator {
    * Only then is the multiset of added points kept: a source that never retracts costs no memory per
    * point, and a diff of -1 from it is an error (thrown), not a rejection.
    *
-   * `counts`: the multiset to start from (a run resumed from a checkpoint); default empty.
+   * `counts`: the multiset to start from (a run resumed from a checkpoint); default empty. With several
+   * x columns it is a {@linkcode RowCounts} of rows (x₁, …, x_k, y).
+   *
+   * `columns`: the names of the x columns and y, for messages about chunks with several x columns
+   * (default x1, x2, … and y); one-x messages say x and y, as always.
    */
   constructor(
-    options: { source?: string; retractions?: boolean | (() => boolean); counts?: PointCounts } = {},
+    options: {
+      source?: string;
+      retractions?: boolean | (() => boolean);
+      counts?: PointCounts | RowCounts;
+      columns?: { readonly x: readonly string[]; readonly y: string };
+    } = {},
   ) {
     this.#source = options.source ?? "input";
-    this.#counts = options.counts ?? new PointCounts();
+    const counts = options.counts;
+    this.#counts = counts instanceof PointCounts ? counts : new PointCounts();
+    this.#rows = counts instanceof RowCounts ? counts : undefined;
+    this.#names = options.columns;
     this.#track = options.retractions ?? true;
   }
 
   /** Distinct points currently added (for tests and statistics; 0 when not tracking). */
   get distinctPoints(): number {
-    return this.#counts.size;
+    return this.#rows?.size ?? this.#counts.size;
   }
 
   /**
@@ -120,9 +143,17 @@ export class PointValidator {
     return this.#tracking;
   }
 
-  /** The multiset of added points (empty when not tracking), e.g. to save it in a checkpoint. */
+  /** The multiset of added (x, y) points (empty when not tracking, or with several x columns). */
   get counts(): PointCounts {
     return this.#counts;
+  }
+
+  /**
+   * The multiset in use, e.g. to save it in a checkpoint: the rows with several x columns
+   * ({@linkcode RowCounts}), else the (x, y) points.
+   */
+  get multiset(): PointCounts | RowCounts {
+    return this.#rows ?? this.#counts;
   }
 
   /**
@@ -140,6 +171,7 @@ export class PointValidator {
     chunk: PointChunk,
     options: { stopAtFirst?: boolean; from?: number; to?: number; mask?: Uint8Array } = {},
   ): ChunkCheck | undefined {
+    if (chunk.xs !== undefined && chunk.xs.length > 1) return this.#checkRows(chunk, chunk.xs, options);
     const { x: xs, y: ys, diff: ds } = chunk;
     const n = Math.min(xs.length, options.to ?? xs.length);
     const sourceRejects = chunk.rejects !== undefined && chunk.rejects.size > 0 ? chunk.rejects : undefined;
@@ -195,12 +227,95 @@ export class PointValidator {
     return mask && rejected && { mask, rejected, end: n };
   }
 
+  /** `check` for a chunk with several x columns. */
+  #checkRows(
+    chunk: PointChunk,
+    columns: readonly Float64Array[],
+    options: { stopAtFirst?: boolean; from?: number; to?: number; mask?: Uint8Array },
+  ): ChunkCheck | undefined {
+    const { y: ys, diff: ds } = chunk;
+    const k = columns.length;
+    const n = Math.min(ys.length, options.to ?? ys.length);
+    const sourceRejects = chunk.rejects !== undefined && chunk.rejects.size > 0 ? chunk.rejects : undefined;
+    if (this.#tracking === undefined) {
+      this.#tracking = typeof this.#track === "function" ? this.#track() : this.#track;
+    }
+    if (this.#tracking) {
+      this.#rows ??= new RowCounts(k + 1);
+      if (this.#rows.width !== k + 1) {
+        throw new Error(
+          `the multiset of points holds rows of ${this.#rows.width} values, but the chunk has ${k} x columns ` +
+            `and y: please report this`,
+        );
+      }
+    }
+    const counts = this.#tracking ? this.#rows : undefined;
+    if (this.#row.length !== k + 1) this.#row = new Float64Array(k + 1);
+    const row = this.#row;
+    const names = this.#names?.x.length === k
+      ? this.#names.x
+      : Array.from({ length: k }, (_, c) => `x${c + 1}`);
+    const yName = this.#names?.y ?? "y";
+    let mask: Uint8Array | undefined;
+    let rejected: RejectedRecord[] | undefined;
+    for (let i = options.from ?? 0; i < n; i++) {
+      let bad: { reason: RejectReason; detail: string } | undefined = sourceRejects?.get(i);
+      if (bad === undefined) {
+        let good = true;
+        for (let c = 0; c < k; c++) {
+          const v = columns[c][i];
+          const a = v < 0 ? -v : v;
+          row[c] = v;
+          if (!(a <= MAX_MAGNITUDE && (a >= MIN_MAGNITUDE || a === 0))) good = false;
+        }
+        const y = ys[i], w = ds[i];
+        const ay = y < 0 ? -y : y;
+        row[k] = y;
+        good &&= ay <= MAX_MAGNITUDE && (ay >= MIN_MAGNITUDE || ay === 0) && (w === 1 || w === -1);
+        if (good) {
+          if (w === 1) {
+            counts?.add(row);
+            continue;
+          }
+          if (counts === undefined) {
+            throw new Error(
+              `${chunk.where(i)}: diff -1 from a source that said it never retracts points ` +
+                `(Source.retractions is false): please report this`,
+            );
+          }
+          if (counts.retract(row)) continue;
+          bad = {
+            reason: "unknown_retraction",
+            detail: `retracts (${[...names, yName].join(", ")}) = (${
+              Array.from(row, formatNumber).join(", ")
+            }), which is not among the points added`,
+          };
+        } else {
+          for (let c = 0; c < k && bad === undefined; c++) bad = valueProblem(names[c], columns[c][i]);
+          bad ??= valueProblem(yName, y) ?? {
+            reason: "bad_diff",
+            detail: `diff is ${formatNumber(w)}: it must be 1 (add the point) or -1 (retract it)`,
+          };
+        }
+      }
+      mask ??= options.mask ?? new Uint8Array(ys.length);
+      rejected ??= [];
+      mask[i] = 1;
+      rejected.push({ index: i, rejection: this.#rejection(chunk, i, bad.reason, bad.detail) });
+      if (options.stopAtFirst) return { mask, rejected, end: i + 1 };
+    }
+    return mask && rejected && { mask, rejected, end: n };
+  }
+
   #rejection(chunk: PointChunk, i: number, reason: RejectReason, detail: string): Rejection {
     const origin: RecordOrigin = chunk.origin?.(i) ?? { source: this.#source, location: chunk.where(i) };
+    const xs = chunk.xs ?? [chunk.x];
     const raw = chunk.rejects?.get(i)?.raw ?? chunk.raw?.(i) ??
       (chunk.rejects?.has(i)
         ? ""
-        : `${formatNumber(chunk.x[i])},${formatNumber(chunk.y[i])},${formatNumber(chunk.diff[i])}`);
+        : `${xs.map((x) => formatNumber(x[i])).join(",")},${formatNumber(chunk.y[i])},${
+          formatNumber(chunk.diff[i])
+        }`);
     return { origin, reason, detail, raw };
   }
 }

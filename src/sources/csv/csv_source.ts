@@ -5,7 +5,8 @@
  * The first non-empty line is a header naming the columns. Columns `x` and `y` (other names with the
  * `x` and `y` options) hold the point; an optional `diff` column holds its weight, 1 to add it and -1
  * to retract it, so a change log written by the pipeline (`x,y,time,diff`) can be fed back in. Other
- * columns are ignored. Lines end with LF or CRLF; empty lines are skipped; a BOM at the start is
+ * columns are ignored. With several x columns (the `xs` option), every one of them is read, and the chunks
+ * carry them all (`PointChunk.xs`). Lines end with LF or CRLF; empty lines are skipped; a BOM at the start is
  * skipped.
  *
  * **One line is one record.** The input is split into lines first and every line is parsed on its own
@@ -32,7 +33,7 @@
 import { DEFAULT_MAX_RECORD_BYTES, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
 import type { CommittedBatch, Source } from "../../model/source.ts";
 import type { CsvChunk, CsvPosition } from "./csv_types.ts";
-import { LineReader } from "./line_reader.ts";
+import { type ColumnNames, LineReader } from "./line_reader.ts";
 
 export type { CsvChunk, CsvPosition };
 
@@ -51,8 +52,10 @@ const LF = 0x0a;
 export interface CsvSourceOptions {
   /** How messages name the input, e.g. the path or "stdin". Default "input". */
   name?: string;
-  /** Column holding x. Default "x". */
+  /** Column holding x. Default "x" (with `xs`: `xs[0]`). */
   x?: string;
+  /** Several x columns (2 or more), in the model's order; `x` is then ignored. */
+  xs?: readonly string[];
   /** Column holding y. Default "y". */
   y?: string;
   /** Column holding the weight, if present. Default "diff". */
@@ -77,7 +80,7 @@ export interface CsvSourceOptions {
 export class CsvSource implements Source<CsvChunk> {
   readonly name: string;
   readonly #input: ReadableStream<Uint8Array>;
-  readonly #names: { x: string; y: string; diff: string };
+  readonly #names: ColumnNames;
   readonly #max: number;
   readonly #resume: CsvPosition | undefined;
   #reader: LineReader | undefined;
@@ -86,7 +89,13 @@ export class CsvSource implements Source<CsvChunk> {
   constructor(input: ReadableStream<Uint8Array>, options: CsvSourceOptions = {}) {
     this.#input = input;
     this.name = options.name ?? "input";
-    this.#names = { x: options.x ?? "x", y: options.y ?? "y", diff: options.diff ?? "diff" };
+    const xs = options.xs !== undefined && options.xs.length > 1 ? options.xs : undefined;
+    this.#names = {
+      x: xs?.[0] ?? options.x ?? "x",
+      ...(xs ? { xs } : {}),
+      y: options.y ?? "y",
+      diff: options.diff ?? "diff",
+    };
     this.#max = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     if (!Number.isSafeInteger(this.#max) || this.#max < 1) {
       throw new RangeError(`maxRecordBytes must be an integer ≥ 1: got ${this.#max}`);

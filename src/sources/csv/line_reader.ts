@@ -9,6 +9,9 @@
  * 4180 parser, several lines at once. A line's text is only cut out of the block when it is asked for
  * (`raw`, for a rejection).
  *
+ * With several x columns (`names.xs`), each record gives every x column (in that order, then y, then
+ * diff: the first bad field is the one reported), and the chunks carry `xs`; the one-x paths are unchanged.
+ *
  * @example
  * ```ts
  * import { LineReader } from "./line_reader.ts";
@@ -32,8 +35,33 @@ interface Columns {
   y: number;
   diff: number;
   width: number;
-  /** x, y and diff (if any), for `plainFields`. */
+  /**
+   * x, y and diff (if any), for `plainFields`; with several x columns: x, y, diff (-1 if none), then the
+   * x columns after the first.
+   */
   wanted: Int32Array;
+  /** With several x columns: the field of each (`xs[0]` is `x`). */
+  xs?: Int32Array;
+}
+
+/**
+ * The names of the columns the reader takes: x, y and diff, and with several x columns `xs`, every x
+ * column in the model's order (`xs[0]` is `x`).
+ *
+ * @example
+ * ```ts
+ * const names: ColumnNames = { x: "x1", xs: ["x1", "x2"], y: "y", diff: "diff" };
+ * ```
+ */
+export interface ColumnNames {
+  /** The x column (the first, with several). */
+  readonly x: string;
+  /** With several x columns: all of them, in order; absent with one. */
+  readonly xs?: readonly string[];
+  /** The y column. */
+  readonly y: string;
+  /** The diff column, if the header has it. */
+  readonly diff: string;
 }
 
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -53,9 +81,13 @@ const PARSE_OPTIONS = { record_delimiter: "\n", relax_column_count: true } as co
  */
 export class LineReader {
   readonly #name: string;
-  readonly #names: { x: string; y: string; diff: string };
+  readonly #names: ColumnNames;
   readonly #max: number;
-  readonly #builder = new ChunkBuilder();
+  readonly #builder: ChunkBuilder;
+  /** The x columns (1, or several). */
+  readonly #k: number;
+  /** One record's x values (several x columns). */
+  readonly #row: Float64Array;
   /**
    * The line text of each record in the builder (for `raw`): record i's text is
    * `#rawTexts[r].slice(#rawFrom[i], #rawTo[i])`, with r the last run such that `#rawRuns[r] <= i`.
@@ -91,13 +123,16 @@ export class LineReader {
 
   constructor(
     name: string,
-    names: { x: string; y: string; diff: string },
+    names: ColumnNames,
     max: number,
     resume?: CsvPosition,
   ) {
     this.#name = name;
     this.#names = names;
     this.#max = max;
+    this.#k = names.xs !== undefined && names.xs.length > 1 ? names.xs.length : 1;
+    this.#builder = new ChunkBuilder({ xColumns: this.#k });
+    this.#row = new Float64Array(this.#k);
     if (resume) {
       this.#line = resume.line;
       this.#consumed = resume.offset;
@@ -141,7 +176,7 @@ export class LineReader {
   }
 
   take(): CsvChunk {
-    const { x, y, diff, origin: lines, rejects } = this.#builder.take();
+    const { x, xs, y, diff, origin: lines, rejects } = this.#builder.take();
     const texts = this.#rawTexts;
     const runs = this.#rawRuns;
     const from = this.#rawFrom;
@@ -165,6 +200,7 @@ export class LineReader {
     const name = this.#name;
     return {
       x,
+      ...(xs ? { xs } : {}),
       y,
       diff,
       lines,
@@ -395,7 +431,7 @@ export class LineReader {
   }
 
   /** Where `#fastRecord`'s fields are (see `plainFields`). */
-  readonly #ranges = new Int32Array(6);
+  #ranges = new Int32Array(6);
 
   /** Whether to try {@linkcode exactDecimal} on the x (y) field: until it misses, in each block. */
   #exactX = true;
@@ -419,6 +455,22 @@ export class LineReader {
       if (typeof parsed !== "number") return this.#reject(number, text.slice(s, e), parsed);
       x = parsed;
     }
+    const k = this.#k;
+    if (k > 1) {
+      const row = this.#row;
+      row[0] = x;
+      const names = this.#names.xs!;
+      for (let c = 1; c < k; c++) {
+        const a = r[4 + 2 * c], b = r[5 + 2 * c];
+        let v = exactDecimal(text, a, b);
+        if (v !== v) {
+          const parsed = parseNumberField(text.slice(a, b), names[c]);
+          if (typeof parsed !== "number") return this.#reject(number, text.slice(s, e), parsed);
+          v = parsed;
+        }
+        row[c] = v;
+      }
+    }
     let y = this.#exactY ? exactDecimal(text, ya, yb) : NaN;
     if (y !== y) {
       this.#exactY = false;
@@ -436,7 +488,8 @@ export class LineReader {
         diff = why;
       }
     }
-    this.#builder.push(x, y, diff, number);
+    if (k > 1) this.#builder.pushRow(this.#row, y, diff, number);
+    else this.#builder.push(x, y, diff, number);
     this.#rawText(text, s, e);
     this.#ends.push(end < 0 ? this.#endOf(number) : end);
   }
@@ -465,17 +518,28 @@ export class LineReader {
     } catch (error) {
       this.#fatal(line, `the header is not valid CSV: ${csvProblem(error)}`);
     }
-    const [x, y, diff] = headerColumns(record, [this.#names.x, this.#names.y, this.#names.diff]);
-    if (x < 0 || y < 0) {
-      const missing = x < 0 ? this.#names.x : this.#names.y;
+    const names = this.#k > 1 ? this.#names.xs! : [this.#names.x];
+    const found = headerColumns(record, [...names, this.#names.y, this.#names.diff]);
+    const xs = found.slice(0, names.length);
+    const [y, diff] = found.slice(names.length);
+    const absent = xs.findIndex((i) => i < 0);
+    if (absent >= 0 || y < 0) {
+      const missing = absent >= 0 ? names[absent] : this.#names.y;
       this.#fatal(
         line,
         `no column "${missing}" in the header ${showField(record.map((head) => head.trim()).join(","))}: ` +
           `name the x and y columns with --x and --y`,
       );
     }
-    const wanted = diff >= 0 ? Int32Array.of(x, y, diff) : Int32Array.of(x, y);
-    this.#columns = { x, y, diff, width: record.length, wanted };
+    const x = xs[0];
+    if (this.#k > 1) {
+      const wanted = Int32Array.of(x, y, diff, ...xs.slice(1));
+      this.#ranges = new Int32Array(2 * wanted.length);
+      this.#columns = { x, y, diff, width: record.length, wanted, xs: Int32Array.from(xs) };
+    } else {
+      const wanted = diff >= 0 ? Int32Array.of(x, y, diff) : Int32Array.of(x, y);
+      this.#columns = { x, y, diff, width: record.length, wanted };
+    }
     this.#headerText = text;
   }
 
@@ -521,6 +585,16 @@ export class LineReader {
     }
     const x = parseNumberField(record[columns.x], this.#names.x);
     if (typeof x !== "number") return this.#reject(line, text, x);
+    const k = this.#k;
+    if (k > 1) {
+      const row = this.#row;
+      row[0] = x;
+      for (let c = 1; c < k; c++) {
+        const v = parseNumberField(record[columns.xs![c]], this.#names.xs![c]);
+        if (typeof v !== "number") return this.#reject(line, text, v);
+        row[c] = v;
+      }
+    }
     const y = parseNumberField(record[columns.y], this.#names.y);
     if (typeof y !== "number") return this.#reject(line, text, y);
     let diff = 1;
@@ -529,7 +603,8 @@ export class LineReader {
       if (typeof why !== "number") return this.#reject(line, text, why);
       diff = why;
     }
-    this.#builder.push(x, y, diff, line);
+    if (k > 1) this.#builder.pushRow(this.#row, y, diff, line);
+    else this.#builder.push(x, y, diff, line);
     this.#rawText(text, 0, text.length);
     this.#ends.push(this.#endOf(line));
   }

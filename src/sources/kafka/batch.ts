@@ -1,6 +1,6 @@
 /**
  * Decoding one fetched batch of a partition into a chunk: every message after where the partition
- * stands becomes a point (x, y) or a rejected slot with its reason and bytes; the partition's CSV header
+ * stands becomes a point (x, y; with several x columns, every x) or a rejected slot with its reason and bytes; the partition's CSV header
  * is read from its first message when it has none yet. Offsets and the bytes of each message are kept
  * as numbers and positions in the fetched buffer, not by holding kafkajs's message objects.
  *
@@ -90,6 +90,9 @@ export function decodeBatch(
   const messages = batch.messages;
   const n = messages.length;
   const xs = new Float64Array(n);
+  // Several x columns: one array per x column after the first (the first is `xs`).
+  const xColumns = Math.max(1, parser.xs.length);
+  const more = Array.from({ length: xColumns - 1 }, () => new Float64Array(n));
   const ys = new Float64Array(n);
   const index = new Int32Array(n); // the message of each point, for its offset
   const starts = new Int32Array(n); // and where its bytes are in the fetched buffer
@@ -118,7 +121,7 @@ export function decodeBatch(
   let base = 0;
   // The next quote or non-ASCII character at or after a message's start in `text` (text.length: none).
   let unusual = -1;
-  const ranges = new Int32Array(4);
+  const ranges = new Int32Array(2 * (xColumns + 1));
   let wantedFor: CsvLayout | undefined;
   let wanted = new Int32Array(2);
   let lastValue: Uint8Array | null = null;
@@ -183,7 +186,9 @@ export function decodeBatch(
       }
       if (layout !== wantedFor) {
         wantedFor = layout;
-        wanted = Int32Array.of(layout.x, layout.y);
+        wanted = xColumns > 1
+          ? Int32Array.of(layout.x, layout.y, ...layout.xs!.slice(1))
+          : Int32Array.of(layout.x, layout.y);
       }
       const a = at - base;
       const b = a + length;
@@ -194,7 +199,9 @@ export function decodeBatch(
         unusual = UNUSUAL.test(text) ? UNUSUAL.lastIndex - 1 : text.length;
       }
       ok = (layout.width <= 2 || unusual >= b) && plainFields(text, a, b, wanted, ranges) === layout.width &&
-        parser.ranges(text, ranges[0], ranges[1], ranges[2], ranges[3]);
+        (xColumns > 1
+          ? parser.rangesRow(text, ranges)
+          : parser.ranges(text, ranges[0], ranges[1], ranges[2], ranges[3]));
       if (!ok) {
         const t = messageText(value);
         ok = t === undefined ? parser.notUtf8() : parser.csv(t, layout);
@@ -202,6 +209,7 @@ export function decodeBatch(
     }
     if (ok) {
       xs[count] = parser.x;
+      for (let c = 1; c < xColumns; c++) more[c - 1][count] = parser.xs[c];
       ys[count] = parser.y;
       index[count] = k;
       // Where its bytes are, should the pipeline reject the point (NaN, out of range) and need them.
@@ -214,6 +222,7 @@ export function decodeBatch(
       count++;
     } else if (layout !== undefined || !csv) {
       xs[count] = NaN;
+      for (let c = 1; c < xColumns; c++) more[c - 1][count] = NaN;
       ys[count] = NaN;
       index[count] = k;
       const why = parser.rejected;
@@ -239,8 +248,10 @@ export function decodeBatch(
     const offset = offsets ? (i: number) => offsets[index[i]] : (i: number) => firstOffset + index[i];
     const diff = new Float64Array(count).fill(1);
     if (rejects) { for (const i of rejects.keys()) diff[i] = NaN; }
+    const x = xs.subarray(0, count);
     chunk = {
-      x: xs.subarray(0, count),
+      x,
+      ...(xColumns > 1 ? { xs: [x, ...more.map((column) => column.subarray(0, count))] } : {}),
       y: ys.subarray(0, count),
       diff,
       partition,

@@ -5,7 +5,7 @@
  * message, naming the columns (`x,y` in any order; other columns are ignored); every later message is one
  * data row, a later header-like message included. `--csv-header` supplies the header instead, and then
  * every message is a data row. `json`: one object per message, `{"x": 1, "y": 2}` (field names
- * configurable). A message that is not a point is rejected like a bad line of a CSV file (see
+ * configurable; with several x columns, every one of them). A message that is not a point is rejected like a bad line of a CSV file (see
  * `../../model/rejection.ts`: reported, dead-lettered, or with `--on-error fail` the end of the run): it keeps a slot
  * in its chunk (`rejects`), with its origin (topic, partition, offset) and its bytes. Reasons:
  * `not_a_number`, `empty_field`, `overflow`, `out_of_range`, `missing_column` / `extra_fields` (a field
@@ -495,7 +495,7 @@ export class KafkaSource implements Source<KafkaChunk> {
         new Error(
           `${this.#topic} partition ${state.partition} offset ${offset}: the partition's first message ${
             preview(text)
-          } is not a CSV header naming the columns "${this.#columns.x}" and "${this.#columns.y}" (${layout}): ` +
+          } is not a CSV header naming the columns ${namedColumns(this.#columns)} (${layout}): ` +
             `produce the header first, or pass --csv-header`,
         ),
       );
@@ -631,4 +631,11 @@ export class KafkaSource implements Source<KafkaChunk> {
     await withDeadline(this.#consumer.disconnect(), 5_000, () => "disconnect timed out").catch(() => {});
     if (failure) throw failure;
   }
+}
+
+/** `"x" and "y"`, or `"x1", "x2" and "y"` with several x columns. */
+function namedColumns(columns: Columns): string {
+  const names = [...(columns.xs !== undefined && columns.xs.length > 1 ? columns.xs : [columns.x]), columns.y]
+    .map((name) => `"${name}"`);
+  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }

@@ -10,6 +10,9 @@
  * const parser = new PointParser({ x: "x", y: "y" });
  * parser.csv("3,4.5", { x: 0, y: 1, width: 2 }); // true: parser.x = 3, parser.y = 4.5
  * ```
+ *
+ * With several x columns (`Columns.xs`), every x column is read, in order and before y (the first bad one
+ * is the one reported), into `xs`.
  * @module
  */
 
@@ -49,19 +52,25 @@ const NBSP = "\u00a0";
  * ```
  */
 export class PointParser {
-  /** The x of the last point parsed. */
+  /** The x of the last point parsed (with several x columns: the first). */
   x = NaN;
+  /** With several x columns: every x of the last point parsed (`xs[0]` is `x`); else empty. */
+  readonly xs: Float64Array;
   /** The y of the last point parsed. */
   y = NaN;
   /** Why the last message was not a point. */
   rejected: SourceReject = { reason: "bad_csv", detail: "" };
   readonly #columns: Columns;
+  /** The x columns' names with several x columns, else undefined. */
+  readonly #xs: readonly string[] | undefined;
   #exactX = true;
   #exactY = true;
 
   /** `columns` names the fields, in JSON and in messages. */
   constructor(columns: Columns) {
     this.#columns = columns;
+    this.#xs = columns.xs !== undefined && columns.xs.length > 1 ? columns.xs : undefined;
+    this.xs = new Float64Array(this.#xs?.length ?? 0);
   }
 
   /**
@@ -80,6 +89,20 @@ export class PointParser {
         fields.length < layout.width ? "missing_column" : "extra_fields",
         `${fields.length} field${fields.length === 1 ? "" : "s"} where the header has ${layout.width}`,
       );
+    }
+    const names = this.#xs;
+    if (names !== undefined) {
+      const at = layout.xs!;
+      for (let c = 0; c < names.length; c++) {
+        const v = parseNumberField(fields[at[c]], names[c]);
+        if (typeof v !== "number") return this.#reject(v);
+        this.xs[c] = v;
+      }
+      const y = parseNumberField(fields[layout.y], this.#columns.y);
+      if (typeof y !== "number") return this.#reject(y);
+      this.x = this.xs[0];
+      this.y = y;
+      return true;
     }
     return this.pair(fields[layout.x], fields[layout.y]);
   }
@@ -138,6 +161,44 @@ export class PointParser {
   }
 
   /**
+   * Like `ranges`, with several x columns: `ranges` holds `[xa, xb, ya, yb]` and then the range of each
+   * x column after the first. Reads every x (into `xs`), then y.
+   *
+   * @example
+   * ```ts
+   * parser.rangesRow("1,2,3", Int32Array.of(0, 1, 4, 5, 2, 3)); // true: parser.xs = [1, 2], parser.y = 3
+   * ```
+   */
+  rangesRow(text: string, ranges: Int32Array): boolean {
+    const names = this.#xs!;
+    const xs = this.xs;
+    for (let c = 0; c < names.length; c++) {
+      const a = c === 0 ? ranges[0] : ranges[2 + 2 * c];
+      const b = c === 0 ? ranges[1] : ranges[3 + 2 * c];
+      let v = exactDecimal(text, a, b);
+      if (v !== v) {
+        const field = text.slice(a, b);
+        if (field.indexOf(NBSP) >= 0) return this.#fail("bad_csv", "");
+        const parsed = parseNumberField(field, names[c]);
+        if (typeof parsed !== "number") return this.#reject(parsed);
+        v = parsed;
+      }
+      xs[c] = v;
+    }
+    let y = exactDecimal(text, ranges[2], ranges[3]);
+    if (y !== y) {
+      const field = text.slice(ranges[2], ranges[3]);
+      if (field.indexOf(NBSP) >= 0) return this.#fail("bad_csv", "");
+      const parsed = parseNumberField(field, this.#columns.y);
+      if (typeof parsed !== "number") return this.#reject(parsed);
+      y = parsed;
+    }
+    this.x = xs[0];
+    this.y = y;
+    return true;
+  }
+
+  /**
    * Tries {@linkcode exactDecimal} again for both columns in `ranges` (after a miss, `ranges` goes
    * straight to `Number` until this is called; the source calls it once per fetched batch).
    *
@@ -170,6 +231,7 @@ export class PointParser {
       return this.#fail("bad_json", `not a JSON object: ${showField(text)}`);
     }
     const record = value as Record<string, unknown>;
+    if (this.#xs !== undefined) return this.#jsonRow(text, record, this.#xs);
     const x = record[this.#columns.x];
     const y = record[this.#columns.y];
     if (typeof x !== "number") return this.#fail("bad_json", jsonProblem(this.#columns.x, x));
@@ -186,6 +248,32 @@ export class PointParser {
       }
     }
     this.x = x;
+    this.y = y;
+    return true;
+  }
+
+  /** `json` with several x columns. */
+  #jsonRow(text: string, record: Record<string, unknown>, names: readonly string[]): boolean {
+    let unusual = false;
+    for (let c = 0; c < names.length; c++) {
+      const v = record[names[c]];
+      if (typeof v !== "number") return this.#fail("bad_json", jsonProblem(names[c], v));
+      if (v === 0 || v - v !== 0) unusual = true;
+      this.xs[c] = v;
+    }
+    const y = record[this.#columns.y];
+    if (typeof y !== "number") return this.#fail("bad_json", jsonProblem(this.#columns.y, y));
+    if (unusual || y === 0 || y - y !== 0) {
+      // As in `json`: 1e400 and 1e-400 are judged as CSV fields are (overflow, out_of_range).
+      const literals = topLevelLiterals(text);
+      for (const name of [...names, this.#columns.y]) {
+        const literal = literals.get(name);
+        if (literal === undefined) continue;
+        const parsed = parseNumberField(literal, name);
+        if (typeof parsed !== "number") return this.#reject(parsed);
+      }
+    }
+    this.x = this.xs[0];
     this.y = y;
     return true;
   }

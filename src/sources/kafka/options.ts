@@ -68,7 +68,7 @@ export interface KafkaSourceOptions {
   readonly format?: "csv" | "json";
   /** CSV only: the header to use instead of each partition's first message, e.g. "x,y". */
   readonly csvHeader?: string;
-  /** Column (CSV) or field (JSON) names. Default x and y. */
+  /** Column (CSV) or field (JSON) names (several x columns: `columns.xs`). Default x and y. */
   readonly columns?: Columns;
   /** Where to start. Default "committed". */
   readonly start?: StartPosition;
