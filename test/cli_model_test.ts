@@ -2,8 +2,9 @@
  * End-to-end tests of the model flags (`--x COL,…`, `--degree`, `--no-intercept`, `--stats`) through the
  * real Deno and Bun runners: header names, rows, empty cells for aliased columns and the stderr line that
  * names them, rejections per column, `--state` (resuming, and refusing another model), NIST Longley and
- * Pontius close to the certified values. The numbers are checked to 1e-6 relative here (the exact core's
- * own tests check every bit); the one-x outputs are checked byte for byte by `cli_test.ts`.
+ * Pontius and Filip equal, bit for bit, to the exact answer for the files' doubles (the independent BigInt
+ * reference, test/model_reference.ts) and within 1e-13 of NIST's certified values; the one-x outputs are
+ * checked byte for byte by `cli_test.ts`.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -13,6 +14,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { test } from "./harness.ts";
+import { exactModelFit, parseNist, type ReferenceFit } from "./model_reference.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NIST = join(ROOT, "test/fixtures/nist");
@@ -55,9 +57,30 @@ function lastInserted(csv: string): Record<string, string> {
   return Object.fromEntries(header.map((name, i) => [name, last[i]]));
 }
 
+/**
+ * The last inserted line's cells equal the exact reference's numbers read back bit for bit (an aliased or
+ * undefined number is an empty cell); `names` are the coefficient columns, `stats` whether n, r2, sigma and
+ * the se_ columns are there.
+ */
+function assertExact(
+  last: Record<string, string>,
+  names: string[],
+  want: ReferenceFit,
+  stats: boolean,
+): void {
+  const cell = (v: number) => (Number.isNaN(v) ? "" : v);
+  const got = (name: string) => (last[name] === "" ? "" : Number(last[name]));
+  names.forEach((name, i) => assert.equal(got(name), cell(want.coefficients[i]), name));
+  if (!stats) return;
+  assert.equal(Number(last.n), want.n);
+  assert.equal(got("r2"), cell(want.r2), "r2");
+  assert.equal(got("sigma"), cell(want.sigma), "sigma");
+  names.forEach((name, i) => assert.equal(got(`se_${name}`), cell(want.se[i]), `se_${name}`));
+}
+
 function close(got: string, want: number, what: string): void {
   const v = Number(got);
-  assert.ok(got !== "" && Math.abs(v - want) <= 1e-6 * Math.abs(want), `${what}: ${got}, certified ${want}`);
+  assert.ok(got !== "" && Math.abs(v - want) <= 1e-13 * Math.abs(want), `${what}: ${got}, certified ${want}`);
 }
 
 /** Checks the change-log shape: every row as wide as the header, -1 rows retract the row before. */
@@ -139,6 +162,12 @@ test("cli model: NIST Longley with 6 x columns and --stats, under Deno and Bun",
       455.478499142212,
     ];
     const names = ["a", ...LONGLEY_X.split(",").map((x) => `b_${x}`)];
+    assertExact(
+      last,
+      names,
+      exactModelFit(parseNist("longley").points, { k: 6, degree: 1, intercept: true }),
+      true,
+    );
     names.forEach((name, i) => close(last[name], certified[i], `${runner} ${name}`));
     names.forEach((name, i) => close(last[`se_${name}`], se[i], `${runner} se_${name}`));
     close(last.sigma, 304.854073561965, `${runner} sigma`);
@@ -389,6 +418,38 @@ test("cli model: the demo stream with --stats, --degree and --no-intercept; Pont
     close(p["b_x^2"], -0.316081871345029E-14, "B2");
     close(p["se_b_x^2"], 0.486652849992036E-16, "se B2");
     close(p.sigma, 0.205177424076185E-03, "sigma");
+    const pontius = exactModelFit(parseNist("pontius").points, { k: 1, degree: 2, intercept: true });
+    assertExact(p, ["a", "b_x", "b_x^2"], pontius, true);
+  }
+});
+
+test("cli model: NIST Filip at --degree 10 --stats gives the exact answer's bits under Deno and Bun (x^10 kept)", async () => {
+  const want = exactModelFit(parseNist("filip").points, { k: 1, degree: 10, intercept: true });
+  const names = ["a", "b_x", ...Array.from({ length: 9 }, (_, i) => `b_x^${i + 2}`)];
+  for (const runner of RUNNERS) {
+    const r = await run(runner, [
+      "--source",
+      "csv",
+      "--input",
+      join(NIST, "filip.csv"),
+      "--degree",
+      "10",
+      "--stats",
+      "--commit-rows",
+      "30",
+      "--commit-ms",
+      "1e9",
+      "--output",
+      "-",
+      "--no-input-log",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(rows(r.stdout)[0].slice(0, 11).join(","), names.join(","));
+    const last = lastInserted(r.stdout);
+    assert.notEqual(last["b_x^10"], "", `${runner}: x^10 is not aliased`);
+    assertExact(last, names, want, true);
+    close(last.a, -1467.48961422980, `${runner} B0`);
+    close(last["b_x^10"], -0.402962525080404E-04, `${runner} B10`);
   }
 });
 

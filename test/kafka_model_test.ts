@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "./harness.ts";
+import { exactModelFit, parseNist } from "./model_reference.ts";
 import { createTopic, CURRENT, kafkaReader, ok, regress, ROOT, run, send, unique } from "./kafka_helpers.ts";
 
 const TIMEOUT = { timeoutMs: 60_000 };
@@ -53,8 +54,17 @@ function checkLongley(csv: string): void {
   assert.equal(last.n, "16");
   for (const [name, want] of Object.entries(certified)) {
     const got = Number(last[name]);
-    assert.ok(Math.abs(got - want) <= 1e-6 * Math.abs(want), `${name}: ${last[name]}, certified ${want}`);
+    assert.ok(Math.abs(got - want) <= 1e-13 * Math.abs(want), `${name}: ${last[name]}, certified ${want}`);
   }
+  // and bit for bit the exact answer for the file's doubles
+  const exact = exactModelFit(parseNist("longley").points, { k: 6, degree: 1, intercept: true });
+  const names = ["a", "b_x1", "b_x2", "b_x3", "b_x4", "b_x5", "b_x6"];
+  names.forEach((name, i) => {
+    assert.equal(Number(last[name]), exact.coefficients[i], name);
+    assert.equal(Number(last[`se_${name}`]), exact.se[i], `se_${name}`);
+  });
+  assert.equal(Number(last.sigma), exact.sigma);
+  assert.equal(Number(last.r2), exact.r2);
 }
 
 test(
