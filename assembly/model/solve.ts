@@ -55,7 +55,8 @@ let columns: i32 = 0;
 
 // The columns of the full table in the fit (model columns, then y) and their scales.
 const cols: usize = memory.data((MAX_P + 2) * 4, 4);
-const halfTz: usize = memory.data((MAX_P + 2) * 4, 4);
+const halfTz: usize = memory.data((MAX_P + 2) * 4, 4); // d_i
+const fixedFlags: usize = memory.data((MAX_P + 2) * 4, 4);
 const scale: usize = memory.data((MAX_P + 2) * 4, 4);
 // N'_ij for the fit's columns (T × T, pointers).
 const nMatrix: usize = memory.data((MAX_P + 2) * (MAX_P + 2) * 4, 4);
@@ -67,7 +68,6 @@ const pivotBefore: usize = memory.data(MAX_P * 4, 4);
 const solution: usize = memory.data(MAX_P * 4, 4);
 const adjugate: usize = memory.data(MAX_P * 4, 4);
 const column: usize = memory.data(MAX_P * 4, 4);
-const zs: usize = memory.data(MAX_P * 4, 4);
 
 /** Forgets the last fit's outputs (every one NaN) for a model of p coefficient columns. */
 export function clearFit(p: i32): void {
@@ -124,10 +124,7 @@ export function fitAliased(i: i32): i32 {
 @inline function columnAt(q: i32): usize {
   return load<usize>(column + (<usize>q << 2));
 }
-// @ts-ignore: decorator
-@inline function zAt(q: i32): usize {
-  return load<usize>(zs + (<usize>q << 2));
-}
+
 
 /** Trailing zero bits of the canonical accumulator of statistic s (-1 when it is zero). */
 function statTz(s: i32): i32 {
@@ -191,16 +188,32 @@ export function fitModel(stats: bool): i32 {
   const t = p + 1;
   const n = netPoints();
 
-  // 1. Scales.
+  // 1. Scales: the largest d_i with d_i + d_j ≤ tz(N_ij) for every pair, found greedily: each column's own
+  //    bound ⌊tz(N_ii)/2⌋, then, columns taken from the smallest bound up, each capped by the columns
+  //    already fixed. (The intercept's n has few trailing zeros; an x's sums many: the x's keep theirs.)
   for (let a = 0; a < t; a++) {
-    let m = 0x7fff_ffff;
-    for (let b = 0; b < t; b++) {
-      const z = tzOf(colAt(a), colAt(b));
-      if (z >= 0 && z < m) m = z;
+    const z = tzOf(colAt(a), colAt(a));
+    store<i32>(halfTz + (<usize>a << 2), z < 0 ? 0 : z >> 1);
+    store<i32>(fixedFlags + (<usize>a << 2), 0);
+  }
+  for (let step = 0; step < t; step++) {
+    let a = -1;
+    for (let c = 0; c < t; c++) {
+      if (load<i32>(fixedFlags + (<usize>c << 2)) != 0) continue;
+      if (a < 0 || load<i32>(halfTz + (<usize>c << 2)) < load<i32>(halfTz + (<usize>a << 2))) a = c;
     }
-    const h = m == 0x7fff_ffff ? 0 : m >> 1;
-    store<i32>(halfTz + (<usize>a << 2), h);
-    store<i32>(scale + (<usize>a << 2), columnShift(colAt(a)) + h);
+    let d = load<i32>(halfTz + (<usize>a << 2));
+    for (let c = 0; c < t; c++) {
+      if (load<i32>(fixedFlags + (<usize>c << 2)) == 0) continue;
+      const z = tzOf(colAt(a), colAt(c));
+      if (z >= 0) d = min(d, z - load<i32>(halfTz + (<usize>c << 2)));
+    }
+    if (d < 0) d = 0;
+    store<i32>(halfTz + (<usize>a << 2), d);
+    store<i32>(fixedFlags + (<usize>a << 2), 1);
+  }
+  for (let a = 0; a < t; a++) {
+    store<i32>(scale + (<usize>a << 2), columnShift(colAt(a)) + load<i32>(halfTz + (<usize>a << 2)));
   }
   let sumDigits = 0;
   for (let a = 0; a < t; a++) {
@@ -282,25 +295,32 @@ export function fitModel(stats: bool): i32 {
     bigDivExact(x, t1, up(s, s, t), oddPrev);
     store<usize>(solution + (<usize>q << 2), x);
   }
-  // Diagonal of the adjugate, one column at a time: the column e_s taken through the same elimination
-  // (it starts at row s with the pivot before s, and −U_s· below it), then back substitution down to s.
+  // Diagonal of the adjugate, one column at a time. The unit column e_s taken through the same elimination
+  // (it starts at row s with the pivot before s, and −U_s· below it) gives c_l = d_(l−1)·(L⁻¹e_s)_l, where
+  // A = L·Δ·Lᵀ with Δ_l = d_l/d_(l−1). So the leading blocks' inverses give, with H_q = d_(q−1),
+  //   H_l = (d_l·H_(l−1) + c_l²) / d_(l−1) = d_l·[(A_0..l)⁻¹]_ss,  an integer (a cofactor), exactly divided,
+  // and H at the last pivot is the adjugate's entry (s, s): no back substitution.
   const adjugates = stats ? rank : 0;
+  for (let m = 0; m < adjugates; m++) store<usize>(column + (<usize>m << 2), bigNew(cap + 4));
+  const h = bigNew(cap + 4);
   for (let q = 0; q < adjugates; q++) {
     const s = orderAt(q);
-    const cq = bigNew(cap + 4);
-    bigCopy(cq, load<usize>(pivotBefore + (<usize>q << 2)));
-    store<usize>(column + (<usize>q << 2), cq);
+    bigCopy(h, load<usize>(pivotBefore + (<usize>q << 2)));
     for (let m = q + 1; m < rank; m++) {
-      const v = bigNew(cap + 4);
+      const v = columnAt(m);
       bigCopy(v, up(s, orderAt(m), t));
       negate(v);
-      store<usize>(column + (<usize>m << 2), v);
     }
     for (let m = q + 1; m < rank; m++) {
       const k = orderAt(m);
       const piv = up(k, k, t);
       const pv = load<usize>(pivotBefore + (<usize>m << 2));
-      const cm = columnAt(m);
+      const cm = columnAt(m); // final: every step before m has been applied
+      // H_m = (d_m·H + c_m²) / d_(m−1)
+      bigMul(t1, piv, h);
+      bigMul(t2, cm, cm);
+      bigAddSigned(t1, t1, t2, 1);
+      bigDivExact(h, t1, pv, oddPrev);
       for (let l = m + 1; l < rank; l++) {
         const cl = columnAt(l);
         const akl = up(k, orderAt(l), t);
@@ -314,17 +334,9 @@ export function fitModel(stats: bool): i32 {
         bigDivExact(cl, t1, pv, oddPrev);
       }
     }
-    for (let m = rank - 1; m >= q; m--) {
-      const z = bigNew(cap + 4);
-      bigMul(t1, det, columnAt(m));
-      for (let l = m + 1; l < rank; l++) {
-        bigMul(t2, up(orderAt(m), orderAt(l), t), zAt(l));
-        bigAddSigned(t1, t1, t2, -1);
-      }
-      bigDivExact(z, t1, up(orderAt(m), orderAt(m), t), oddPrev);
-      store<usize>(zs + (<usize>m << 2), z);
-    }
-    store<usize>(adjugate + (<usize>q << 2), zAt(q));
+    const adj = bigNew(cap + 4);
+    bigCopy(adj, h);
+    store<usize>(adjugate + (<usize>q << 2), adj);
   }
 
   // 4. Outputs.
