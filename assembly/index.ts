@@ -11,6 +11,7 @@
 //   min_magnitude(), max_magnitude() the accepted range of |x| and |y| (besides 0)
 // See docs/numerics.md, "The WASM ABI".
 
+import { fnv1a } from "./checksum";
 import { LIMBS, NSTAT, clearAll, fixedPtr, fold, normalize } from "./exact_sum";
 import { fitLine, lastIntercept, lastSlope, statistic } from "./closed_form";
 import { CAPACITY, MAX_BITS, MIN_BITS, inX } from "./input_buffer";
@@ -119,15 +120,6 @@ const VERSION: u32 = 1;
 const HEADER: i32 = 32;
 const STATE_SIZE: i32 = HEADER + NSTAT * LIMBS * 8 + 8;
 const stateArea: usize = memory.data(STATE_SIZE, 16);
-
-function fnv1a(p: usize, n: i32): u64 {
-  let h: u64 = 0xcbf29ce484222325;
-  for (let i = 0; i < n; i++) {
-    h ^= <u64>load<u8>(p + <usize>i);
-    h *= 0x100000001b3;
-  }
-  return h;
-}
 
 /** Address of the state area. */
 export function state_ptr(): usize {

@@ -16,7 +16,6 @@
  * @module
  */
 
-import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -28,6 +27,7 @@ import { inferSchema, initParser } from "udsv";
 import type { Host } from "../src/cli/host.ts";
 import { formatNumber } from "../src/model/format_number.ts";
 import { CsvSource } from "../src/sources/csv/csv_source.ts";
+import { runProcess as run, streamregRuntimes } from "./processes.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -47,8 +47,6 @@ if (!Number.isSafeInteger(n) || n < 2 || !Number.isSafeInteger(runs) || runs < 1
 // deno-lint-ignore no-explicit-any
 const isDeno = (globalThis as any).Deno !== undefined;
 const root = new URL("..", import.meta.url).pathname;
-const DENO = join(root, "node_modules/deno/deno");
-const BUN = join(root, "node_modules/.bin/bun");
 
 /** What a child measures: name → best milliseconds. */
 type Timings = Record<string, number>;
@@ -134,24 +132,6 @@ async function csvSource(file: string, host: Host): Promise<number> {
   return sum === sum ? count : NaN;
 }
 
-/** Runs a command to its end; resolves with its time in ms. */
-function run(cmd: string, args: string[]): Promise<{ ms: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (b) => out += b);
-    child.stderr.on("data", (b) => err += b);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const ms = performance.now() - t0;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}: ${err}`));
-      else resolve({ ms, out });
-    });
-  });
-}
-
 if (values.child !== undefined) {
   const file = values.child;
   const bunModule = "../src/runtime/bun.ts"; // not a literal import, so Deno does not type-check Bun's API
@@ -189,28 +169,13 @@ const file = join(dir, "points.csv");
   await writeFile(file, parts.join(""));
 }
 const bytes = (await stat(file)).size;
-const runtimes = [
-  {
-    name: "Deno",
-    version: (await run(DENO, ["--version"])).out.split("\n")[0],
-    child: [DENO, ["run", "-A", join(root, "bench/csv_bench.ts")]],
-    cli: [DENO, [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      join(root, "src/runtime/deno_main.ts"),
-    ]],
-  },
-  {
-    name: "Bun",
-    version: `bun ${(await run(BUN, ["--version"])).out.trim()}`,
-    child: [BUN, ["run", join(root, "bench/csv_bench.ts")]],
-    cli: [BUN, ["run", join(root, "src/runtime/bun_main.ts")]],
-  },
-] as const;
+const runtimes = (await streamregRuntimes()).map((rt) => ({
+  ...rt,
+  child: [rt.cli[0], [
+    ...(rt.name === "Deno" ? ["run", "-A"] : ["run"]),
+    join(root, "bench/csv_bench.ts"),
+  ]] as const,
+}));
 
 console.log(
   `csv_bench: ${n} points (${(bytes / 1e6).toFixed(1)} MB of CSV: x ≈ 1.7e9 with ms fractions, y shortest ` +

@@ -14,13 +14,13 @@
  * @module
  */
 
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { formatNumber } from "../src/model/format_number.ts";
+import { runProcess, streamregRuntimes } from "./processes.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -39,28 +39,6 @@ const runs = Number(values.runs);
 if (!Number.isSafeInteger(n) || n < 10 || !Number.isSafeInteger(runs) || runs < 1) {
   console.error("model_csv_bench: --points must be an integer ≥ 10 and --runs an integer ≥ 1");
   process.exit(2);
-}
-
-const root = new URL("..", import.meta.url).pathname;
-const DENO = join(root, "node_modules/deno/deno");
-const BUN = join(root, "node_modules/.bin/bun");
-
-/** Runs a command to its end; resolves with its time in ms and its stdout. */
-function run(cmd: string, args: string[]): Promise<{ ms: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (b) => out += b);
-    child.stderr.on("data", (b) => err += b);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const ms = performance.now() - t0;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}: ${err}`));
-      else resolve({ ms, out });
-    });
-  });
 }
 
 /** Writes `lines()` to a file in 1 MB pieces. */
@@ -94,26 +72,7 @@ await writeLines(fiveX, "x1,x2,x3,x4,x5,y", () => {
   return [...xs.map(formatNumber), formatNumber(Math.round(y * 1000) / 1000)].join(",");
 });
 
-const runtimes = [
-  {
-    name: "Deno",
-    version: (await run(DENO, ["--version"])).out.split("\n")[0],
-    cli: [DENO, [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-      join(root, "src/runtime/deno_main.ts"),
-    ]],
-  },
-  {
-    name: "Bun",
-    version: `bun ${(await run(BUN, ["--version"])).out.trim()}`,
-    cli: [BUN, ["run", join(root, "src/runtime/bun_main.ts")]],
-  },
-] as const;
+const runtimes = await streamregRuntimes();
 
 console.log(
   `model_csv_bench: ${n} points per file; streamreg --source csv --no-input-log as a whole process, best of ${runs}`,
@@ -136,7 +95,7 @@ for (const rt of runtimes) {
       "-q",
     ];
     let ms = Infinity;
-    for (let r = 0; r < runs; r++) ms = Math.min(ms, (await run(cli, [...cliArgs, ...flags])).ms);
+    for (let r = 0; r < runs; r++) ms = Math.min(ms, (await runProcess(cli, [...cliArgs, ...flags])).ms);
     return ms;
   };
   const one = await time(oneX, ["--x", "x", "--y", "y"]);

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { test } from "./harness.ts";
-import { exactModelFit, parseNist, type ReferenceFit } from "./model_reference.ts";
+import { exactModelFit, NIST_CERTIFIED, parseNist, type ReferenceFit } from "./model_reference.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NIST = join(ROOT, "test/fixtures/nist");
@@ -143,24 +143,7 @@ test("cli model: NIST Longley with 6 x columns and --stats, under Deno and Bun",
     assert.equal(rows(r.stdout).length, 1 + 4 + 3, `${runner}: batches of 5, 5, 5 and 1 points`);
     const last = lastInserted(r.stdout);
     assert.equal(last.n, "16");
-    const certified = [
-      -3482258.63459582,
-      15.0618722713733,
-      -0.358191792925910E-01,
-      -2.02022980381683,
-      -1.03322686717359,
-      -0.511041056535807E-01,
-      1829.15146461355,
-    ];
-    const se = [
-      890420.383607373,
-      84.9149257747669,
-      0.334910077722432E-01,
-      0.488399681651699,
-      0.214274163161675,
-      0.226073200069370,
-      455.478499142212,
-    ];
+    const { coefficients: certified, sd: se } = NIST_CERTIFIED.longley;
     const names = ["a", ...LONGLEY_X.split(",").map((x) => `b_${x}`)];
     assertExact(
       last,
@@ -170,8 +153,8 @@ test("cli model: NIST Longley with 6 x columns and --stats, under Deno and Bun",
     );
     names.forEach((name, i) => close(last[name], certified[i], `${runner} ${name}`));
     names.forEach((name, i) => close(last[`se_${name}`], se[i], `${runner} se_${name}`));
-    close(last.sigma, 304.854073561965, `${runner} sigma`);
-    close(last.r2, 0.995479004577296, `${runner} r2`);
+    close(last.sigma, NIST_CERTIFIED.longley.residualSD, `${runner} sigma`);
+    close(last.r2, NIST_CERTIFIED.longley.r2, `${runner} r2`);
     const inputLog = await readFile(input, "utf8");
     const source = await readFile(join(NIST, "longley.csv"), "utf8");
     assert.deepEqual(

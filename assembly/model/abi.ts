@@ -10,6 +10,7 @@
 //   model_columns(), model_coefficient(i), model_aliased(i), model_se(i), model_r2(), model_sigma()
 //   model_state_ptr(), model_state_capacity(), model_save_state() → bytes, model_load_state(bytes) → 0 | error
 
+import { fnv1a } from "../checksum";
 import { reserveArea } from "./heap";
 import {
   accumulatorsPtr,
@@ -119,15 +120,6 @@ const VERSION: u32 = 1;
 const HEADER: i32 = 48;
 const STATE_CAPACITY: i32 = HEADER + (1 << 17) * 8 + 8;
 const stateArea: usize = reserveArea(STATE_CAPACITY);
-
-function fnv1a(p: usize, n: i32): u64 {
-  let h: u64 = 0xcbf29ce484222325;
-  for (let i = 0; i < n; i++) {
-    h ^= <u64>load<u8>(p + <usize>i);
-    h *= 0x100000001b3;
-  }
-  return h;
-}
 
 function stateSize(): i32 {
   return HEADER + totalDigits() * 8 + 8;

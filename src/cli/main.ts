@@ -152,7 +152,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       k: config.x.length,
       degree: config.degree,
       intercept: config.intercept,
-    });
+    }, { stats: config.stats });
     const core = lineCore ?? modelCore!;
     const snapshot = () => lineCore ? lineCore.snapshot() : modelCore!.saveState();
     const restore = (bytes: Uint8Array) => lineCore ? lineCore.restore(bytes) : modelCore!.loadState(bytes);

@@ -164,10 +164,12 @@ export class ModelCore {
   /** Coefficient columns: the intercept (when present), then each x or power. */
   readonly columns: number;
   readonly #capacity: number;
+  readonly #stats: boolean;
   #rows!: Float64Array;
 
-  private constructor(exports: ModelExports, spec: ModelSpec) {
+  private constructor(exports: ModelExports, spec: ModelSpec, stats: boolean) {
     this.#ex = exports;
+    this.#stats = stats;
     this.spec = { k: spec.k, degree: spec.degree, intercept: spec.intercept };
     const code = exports.model_configure(spec.k, spec.degree, spec.intercept ? 1 : 0);
     if (code !== 0) throw new RangeError(`the core refused the model (code ${code})`);
@@ -178,20 +180,26 @@ export class ModelCore {
 
   /**
    * Instantiates the core from the bytes of `streamreg.wasm` (or a compiled module) for one model.
-   * Throws a RangeError naming the problem when the spec is not one the core takes.
+   * Throws a RangeError naming the problem when the spec is not one the core takes. `options.stats`
+   * (default true) is what {@linkcode ModelCore.fit} computes when not told: false leaves se, r2 and
+   * sigma NaN and costs a fraction of the full fit for many columns.
    *
    * @example
    * ```ts
    * const core = await ModelCore.load(await Deno.readFile("build/streamreg.wasm"), { k: 6, degree: 1, intercept: true });
    * ```
    */
-  static async load(bytes: BufferSource | WebAssembly.Module, spec: ModelSpec): Promise<ModelCore> {
+  static async load(
+    bytes: BufferSource | WebAssembly.Module,
+    spec: ModelSpec,
+    options: { stats?: boolean } = {},
+  ): Promise<ModelCore> {
     const problem = specProblem(spec);
     if (problem !== undefined) throw new RangeError(`model: ${problem}`);
     const instance = bytes instanceof WebAssembly.Module
       ? await WebAssembly.instantiate(bytes, {})
       : (await WebAssembly.instantiate(bytes, {})).instance;
-    return new ModelCore(instance.exports as unknown as ModelExports, spec);
+    return new ModelCore(instance.exports as unknown as ModelExports, spec, options.stats ?? true);
   }
 
   #view(): void {
@@ -245,7 +253,8 @@ export class ModelCore {
 
   /**
    * Fits the model to the points held now. With `stats: false` only the coefficients are computed
-   * (se, r2 and sigma are NaN), which costs a fraction of the full fit for many columns.
+   * (se, r2 and sigma are NaN), which costs a fraction of the full fit for many columns; the default is
+   * the `stats` option given to {@linkcode ModelCore.load}.
    *
    * @example
    * ```ts
@@ -255,7 +264,7 @@ export class ModelCore {
    */
   fit(options: { stats?: boolean } = {}): ModelFit {
     const ex = this.#ex;
-    const rank = options.stats === false ? ex.model_fit_coefficients() : ex.model_fit();
+    const rank = (options.stats ?? this.#stats) ? ex.model_fit() : ex.model_fit_coefficients();
     if (rank < 0) {
       throw new RangeError("the model's exact numbers outgrew the core's work area; fit fewer columns");
     }

@@ -3,23 +3,12 @@ import { readFile } from "node:fs/promises";
 import { test } from "../../test/harness.ts";
 import { checkValue, ModelCore, type ModelFit, type ModelSpec, ModelStateError } from "./model_core.ts";
 import { RegressionCore } from "./regression_core.ts";
+import { seededRandom } from "../../test/model_hard_cases.ts";
 
 const release = await readFile(new URL("../../build/streamreg.wasm", import.meta.url));
 const debug = await readFile(new URL("../../build/streamreg.debug.wasm", import.meta.url));
 const f64 = (v: number[]) => new Float64Array(v);
 const ones = (n: number) => new Float64Array(n).fill(1);
-
-/** A small deterministic generator (xorshift64*), so failures reproduce. */
-function rng(seed: bigint): () => number {
-  let s = seed;
-  return () => {
-    s ^= s >> 12n;
-    s ^= (s << 25n) & 0xffff_ffff_ffff_ffffn;
-    s ^= s >> 27n;
-    const v = (s * 0x2545f4914f6cdd1dn) & 0xffff_ffff_ffff_ffffn;
-    return Number(v >> 11n) / 2 ** 53;
-  };
-}
 
 /** Every number of a fit as bits, so comparisons are bit for bit (NaN included). */
 function bits(fit: ModelFit): string {
@@ -39,16 +28,22 @@ function bits(fit: ModelFit): string {
   });
 }
 
-function randomColumns(k: number, n: number, seed: bigint, scale = 1): Float64Array[] {
-  const r = rng(seed);
+/** Uniform [0, 1) doubles with all 53 bits random (two 32-bit draws), so sums of them round. */
+function uniform53(seed: number): () => number {
+  const r = seededRandom(seed);
+  return () => r() + r() * 2 ** -32;
+}
+
+function randomColumns(k: number, n: number, seed: number, scale = 1): Float64Array[] {
+  const r = uniform53(seed);
   return Array.from(
     { length: k },
     (_, c) => Float64Array.from({ length: n }, () => (r() - 0.5) * scale * (c + 1)),
   );
 }
 
-function linear(xs: Float64Array[], seed: bigint): Float64Array {
-  const r = rng(seed);
+function linear(xs: Float64Array[], seed: number): Float64Array {
+  const r = seededRandom(seed);
   return Float64Array.from({ length: xs[0].length }, (_, i) => {
     let v = 3 + r() * 0.01;
     xs.forEach((col, c) => (v += (c + 1.5) * col[i]));
@@ -76,10 +71,10 @@ test("model core: an exact plane comes out exactly, with sigma 0 and r2 1", asyn
 test("model core: one x at degree 1 gives the line core's a and b, bit for bit", async () => {
   const line = await RegressionCore.load(release);
   const model = await ModelCore.load(release, { k: 1, degree: 1, intercept: true });
-  for (const [seed, offset] of [[1n, 0], [2n, 1e9], [3n, 1e12], [4n, -3e-7]] as const) {
+  for (const [seed, offset] of [[1, 0], [2, 1e9], [3, 1e12], [4, -3e-7]] as const) {
     const [x] = randomColumns(1, 500, seed, 1e3);
     const xs = x.map((v) => v + offset);
-    const y = linear([x], seed + 10n);
+    const y = linear([x], seed + 10);
     line.reset();
     model.reset();
     line.add(xs, y);
@@ -110,13 +105,13 @@ test("model core: identical bits whatever the batch boundaries and the order", a
     }] as ModelSpec[]
   ) {
     const n = 3000;
-    const xs = randomColumns(spec.k, n, 7n, 1e4);
-    const y = linear(xs, 8n);
+    const xs = randomColumns(spec.k, n, 7, 1e4);
+    const y = linear(xs, 8);
     const whole = await ModelCore.load(release, spec);
     whole.update(xs, y, ones(n));
     const expected = bits(whole.fit());
     const pieces = await ModelCore.load(release, spec);
-    const r = rng(9n);
+    const r = seededRandom(9);
     let at = 0;
     while (at < n) {
       const len = Math.min(n - at, 1 + Math.floor(r() * 700));
@@ -137,16 +132,16 @@ test("model core: identical bits whatever the batch boundaries and the order", a
 
 test("model core: adding then retracting points (a 1e12 outlier among 5 variables) leaves identical bits", async () => {
   const spec = { k: 5, degree: 1, intercept: true };
-  const xs = randomColumns(5, 400, 21n, 100);
-  const y = linear(xs, 22n);
+  const xs = randomColumns(5, 400, 21, 100);
+  const y = linear(xs, 22);
   const base = await ModelCore.load(release, spec);
   base.update(xs, y, ones(400));
   const expected = bits(base.fit());
   const core = await ModelCore.load(release, spec);
   core.update(xs, y, ones(400));
-  const extra = randomColumns(5, 50, 23n, 1e6);
+  const extra = randomColumns(5, 50, 23, 1e6);
   extra[2][17] = 1e12;
-  const ey = linear(extra, 24n);
+  const ey = linear(extra, 24);
   ey[3] = -1e12;
   core.update(extra, ey, ones(50));
   assert.notEqual(bits(core.fit()), expected);
@@ -162,8 +157,8 @@ test("model core: adding then retracting points (a 1e12 outlier among 5 variable
 });
 
 test("model core: collinear, duplicated and constant-0 columns are aliased exactly, as R's lm does", async () => {
-  const [x1, x2] = randomColumns(2, 60, 31n, 8);
-  const y = linear([x1, x2], 32n);
+  const [x1, x2] = randomColumns(2, 60, 31, 8);
+  const y = linear([x1, x2], 32);
   // Dyadic values with few bits, so 4·x1 + 2·x2 is exact in doubles: an exact linear combination.
   const x1q = x1.map((v) => Math.round(v * 1024) / 1024);
   const x2q = x2.map((v) => Math.round(v * 1024) / 1024);
@@ -244,17 +239,17 @@ test("model core: a polynomial is exact on x = 1.7e9 + t with millisecond fracti
 
 test("model core: state round-trips bit for bit and another model's state is refused", async () => {
   const spec = { k: 3, degree: 1, intercept: true };
-  const xs = randomColumns(3, 300, 41n, 50);
-  const y = linear(xs, 42n);
+  const xs = randomColumns(3, 300, 41, 50);
+  const y = linear(xs, 42);
   const a = await ModelCore.load(release, spec);
   a.update(xs, y, ones(300));
   const state = a.saveState();
   const b = await ModelCore.load(release, spec);
   b.loadState(state);
   assert.equal(bits(b.fit()), bits(a.fit()));
-  const more = randomColumns(3, 20, 43n, 50);
-  a.update(more, linear(more, 44n), ones(20));
-  b.update(more, linear(more, 44n), ones(20));
+  const more = randomColumns(3, 20, 43, 50);
+  a.update(more, linear(more, 44), ones(20));
+  b.update(more, linear(more, 44), ones(20));
   assert.equal(bits(b.fit()), bits(a.fit()));
   const other = await ModelCore.load(release, { k: 3, degree: 1, intercept: false });
   assert.throws(() => other.loadState(state), (e) => e instanceof ModelStateError && e.code === 6);
@@ -269,8 +264,8 @@ test("model core: the release build (Binaryen fast-math) and the debug build agr
   for (
     const spec of [{ k: 6, degree: 1, intercept: true }, { k: 1, degree: 10, intercept: true }] as ModelSpec[]
   ) {
-    const xs = randomColumns(spec.k, 500, 51n, 9);
-    const y = linear(xs, 52n);
+    const xs = randomColumns(spec.k, 500, 51, 9);
+    const y = linear(xs, 52);
     const r = await ModelCore.load(release, spec);
     const d = await ModelCore.load(debug, spec);
     r.update(xs, y, ones(500));
@@ -288,8 +283,8 @@ test("model core: a spec the core does not take is a RangeError that names the p
 
 test("model core: fit({ stats: false }) gives the same coefficients and leaves the statistics NaN", async () => {
   const spec = { k: 8, degree: 1, intercept: true };
-  const xs = randomColumns(8, 300, 61n, 30);
-  const y = linear(xs, 62n);
+  const xs = randomColumns(8, 300, 61, 30);
+  const y = linear(xs, 62);
   const core = await ModelCore.load(release, spec);
   core.update(xs, y, ones(300));
   const full = core.fit();
@@ -298,4 +293,13 @@ test("model core: fit({ stats: false }) gives the same coefficients and leaves t
   assert.deepEqual(quick.aliased, full.aliased);
   assert.ok([...quick.se].every(Number.isNaN) && Number.isNaN(quick.r2) && Number.isNaN(quick.sigma));
   assert.ok(![...full.se].some(Number.isNaN) && full.r2 > 0.99);
+});
+
+test("model core: load(…, { stats: false }) makes fit() skip the statistics unless asked", async () => {
+  const xs = randomColumns(3, 100, 71, 30);
+  const y = linear(xs, 72);
+  const core = await ModelCore.load(release, { k: 3, degree: 1, intercept: true }, { stats: false });
+  core.update(xs, y, ones(100));
+  assert.ok(Number.isNaN(core.fit().sigma));
+  assert.ok(!Number.isNaN(core.fit({ stats: true }).sigma));
 });

@@ -107,19 +107,7 @@ export function applyBatch(
     }
     if (run >= 0) points.push({ x: x.subarray(run), y: y.subarray(run), diff: diff.subarray(run) });
   };
-  for (const { chunk, start, end } of spans) {
-    const mask = options.skip?.(chunk);
-    if (mask === undefined) {
-      apply(chunk, start, end);
-      continue;
-    }
-    for (let i = start; i < end;) {
-      while (i < end && mask[i]) i++;
-      const from = i;
-      while (i < end && !mask[i]) i++;
-      if (i > from) apply(chunk, from, i);
-    }
-  }
+  forEachRun(spans, options.skip, apply);
   const fit = core.fit();
   const line = fit.count > 0 ? { a: fit.a, b: fit.b } : undefined;
   return { points, accepted, refused, count: fit.count, line };
@@ -131,4 +119,33 @@ function refusal(x: number, y: number, w: number): string {
   if (!Number.isFinite(y)) return `y is ${y}`;
   if (w !== 1 && w !== -1) return `its weight is ${w}, not 1 or -1`;
   return `(x, y) = (${x}, ${y}) is outside the range of magnitudes the core sums exactly`;
+}
+
+/**
+ * Calls `apply(chunk, from, to)` for each run of the spans' records that `skip` leaves in (mask byte 0;
+ * no mask: the whole span), in order.
+ *
+ * @example
+ * ```ts
+ * forEachRun(spans, undefined, (chunk, from, to) => console.log(chunk.where(from), to - from));
+ * ```
+ */
+export function forEachRun(
+  spans: readonly BatchSpan[],
+  skip: ApplyOptions["skip"],
+  apply: (chunk: PointChunk, from: number, to: number) => void,
+): void {
+  for (const { chunk, start, end } of spans) {
+    const mask = skip?.(chunk);
+    if (mask === undefined) {
+      apply(chunk, start, end);
+      continue;
+    }
+    for (let i = start; i < end;) {
+      while (i < end && mask[i]) i++;
+      const from = i;
+      while (i < end && !mask[i]) i++;
+      if (i > from) apply(chunk, from, i);
+    }
+  }
 }

@@ -17,7 +17,7 @@
 import type { ModelCore } from "../core/model_core.ts";
 import type { BatchSpan, PointChunk } from "../model/source.ts";
 import type { PointRun } from "../model/sink.ts";
-import type { ApplyOptions, CoreResult, LineModel } from "./core_stage.ts";
+import { type ApplyOptions, type CoreResult, forEachRun, type LineModel } from "./core_stage.ts";
 
 /**
  * What the pipeline needs of a model core; {@linkcode ModelCore} provides it.
@@ -111,19 +111,7 @@ export function applyModelBatch(
     }
     if (from >= 0) points.push(run(xs, y, diff, from, n));
   };
-  for (const { chunk, start, end } of spans) {
-    const mask = options.skip?.(chunk);
-    if (mask === undefined) {
-      apply(chunk, start, end);
-      continue;
-    }
-    for (let i = start; i < end;) {
-      while (i < end && mask[i]) i++;
-      const from = i;
-      while (i < end && !mask[i]) i++;
-      if (i > from) apply(chunk, from, i);
-    }
-  }
+  forEachRun(spans, options.skip, apply);
   const fit = core.fit();
   return { points, accepted, refused, count: fit.n, line: undefined, model: fit.n > 0 ? fit : undefined };
 }
