@@ -11,7 +11,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "./harness.ts";
 import { exactModelFit, NIST_CERTIFIED, parseNist } from "./model_reference.ts";
-import { createTopic, CURRENT, kafkaReader, ok, regress, ROOT, run, send, unique } from "./kafka_helpers.ts";
+import {
+  createTopic,
+  CURRENT,
+  kafkaReader,
+  ok,
+  OTHER,
+  regress,
+  ROOT,
+  run,
+  send,
+  unique,
+} from "./kafka_helpers.ts";
 
 const TIMEOUT = { timeoutMs: 60_000 };
 const tempDir = () => mkdtemp(join(tmpdir(), "streamreg-kafka-model-"));
@@ -188,6 +199,47 @@ test(
     ]);
     ok(r, "regress");
     assert.deepEqual(rows(r.stdout)[0], ["b_x1", "b_x1^2", "time", "diff"]);
+  },
+  TIMEOUT,
+);
+
+test(
+  `kafka model (${CURRENT} then ${OTHER}): --state resumes six x columns across runtimes; another model is refused`,
+  async () => {
+    const topic = unique("model-state");
+    await createTopic(topic);
+    const points = await longley();
+    await send(topic, [X.concat("y").join(","), ...points.slice(0, 9).map((p) => p.join(","))]);
+    const dir = await tempDir();
+    const group = unique("g");
+    const flags = [
+      ...kafkaReader(topic, group),
+      "--exit-at-end",
+      "--x",
+      X.join(","),
+      "--stats",
+      "--output",
+      join(dir, "out.csv"),
+      "--no-input-log",
+      "--state",
+      join(dir, "state"),
+    ];
+    ok(await run(regress(CURRENT), flags), "first run");
+    await send(topic, points.slice(9).map((p) => p.join(",")));
+    ok(await run(regress(OTHER), flags), "resumed run, other runtime");
+    // The resumed run ends on the fit of all 16 points, bit for bit, and wrote each row once.
+    const out = await readFile(join(dir, "out.csv"), "utf8");
+    checkLongley(out);
+    const body = rows(out).slice(1);
+    assert.equal(
+      body.filter((row) => row.at(-1) === "1").length,
+      body.filter((row) => row.at(-1) === "-1").length + 1,
+    );
+    const otherModel = flags.map((flag, i) => (flags[i - 1] === "--x" ? "x1,x2" : flag));
+    const other = await run(regress(CURRENT), otherModel);
+    assert.notEqual(other.code, 0);
+    assert.match(other.stderr, /--x/);
+    await rm(dir, { recursive: true });
   },
   TIMEOUT,
 );
