@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../../test/harness.ts";
 import { PythonRandom } from "../sources/demo/python_random.ts";
-import { exactDecimal, parseNumber, parseNumberField } from "./numbers.ts";
+import { exactDecimal, parseNumber, parseNumberField, plainNumbers } from "./numbers.ts";
 
 test("numbers: parseNumberField: numbers, and the reason when a field is not one", () => {
   assert.equal(parseNumberField(" 2.5 ", "x"), 2.5);
@@ -108,5 +108,57 @@ test("numbers: parseNumber is Number() but undefined for a blank field or text t
   }
   for (const field of forms) {
     assert.ok(Object.is(parseNumber(field), Number(field)), field);
+  }
+});
+
+test("plainNumbers reads every field of a plain record as exactDecimal does, or says -1", () => {
+  const out = new Float64Array(8);
+  assert.equal(plainNumbers("1.5,-2,3e2", 0, 10, out), 3);
+  assert.deepEqual([...out.subarray(0, 3)], [1.5, -2, 300]);
+  assert.equal(plainNumbers("x=1,2", 2, 5, out), 2); // a range inside a longer text
+  assert.deepEqual([...out.subarray(0, 2)], [1, 2]);
+  assert.equal(plainNumbers("-0,.5,5.,007", 0, 12, out), 4);
+  assert.ok(Object.is(out[0], -0) && out[1] === 0.5 && out[2] === 5 && out[3] === 7);
+  for (
+    const bad of [
+      "1,abc",
+      "1,",
+      ",1",
+      "1,,2",
+      "1 ,2",
+      "+1,2",
+      "0.06888437030500963,1",
+      "1e-400,1",
+      "1e,2",
+      "-,1",
+      "1,2,3,4,5,6,7,8,9",
+    ]
+  ) {
+    assert.equal(plainNumbers(bad, 0, bad.length, out), -1, bad);
+  }
+  // Random records of random decimals: the same doubles as exactDecimal field by field.
+  let seed = 7;
+  const r = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const field = () => {
+    const digits = 1 + Math.floor(r() * 17);
+    let t = r() < 0.3 ? "-" : "";
+    const point = Math.floor(r() * (digits + 1));
+    for (let i = 0; i < digits; i++) t += (i === point ? "." : "") + Math.floor(r() * 10);
+    if (r() < 0.2) t += `e${r() < 0.5 ? "-" : ""}${Math.floor(r() * 30)}`;
+    return t;
+  };
+  for (let n = 0; n < 20000; n++) {
+    const fields = Array.from({ length: 1 + Math.floor(r() * 6) }, field);
+    const line = fields.join(",");
+    const got = plainNumbers(line, 0, line.length, out);
+    const want = fields.map((f) => exactDecimal(f, 0, f.length));
+    if (want.some((v) => Number.isNaN(v))) {
+      assert.equal(got, -1, line);
+    } else {
+      assert.equal(got, fields.length, line);
+      want.forEach((v, i) =>
+        assert.ok(Object.is(out[i], v) && v === Number(fields[i]), `${line}: field ${i}`)
+      );
+    }
   }
 });

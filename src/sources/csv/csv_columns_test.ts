@@ -83,3 +83,29 @@ test("CsvSource: a header without one of the x columns stops the run, naming it"
     /t\.csv line 1: no column "x2" in the header "x1,x3,y": name the x and y columns with --x and --y/,
   );
 });
+
+test("csv several x: records read in one pass (every field a plain number) and the others agree", async () => {
+  // No diff and no text column: plain lines take the one-pass reader; a bad or long number sends its line
+  // (and, for the rest of its block, the lines after it) the general way; the numbers are the same.
+  const lines = [
+    "x2,y,x1",
+    "2,3,1",
+    "1.25,-7e-3,0.5",
+    "2.5,1e22,-0",
+    "0.06888437030500963,2,3",
+    "x,1,2",
+    "4,5,6",
+  ];
+  for (const piece of [3, 7, 1 << 16]) {
+    const rows = await read(lines.join("\n") + "\n", { xs: ["x1", "x2"], y: "y" }, piece);
+    assert.deepEqual(rows.slice(0, 4), [
+      [1, 2, 3, 1],
+      [0.5, 1.25, -7e-3, 1],
+      [-0, 2.5, 1e22, 1],
+      [3, 0.06888437030500963, 2, 1],
+    ]);
+    assert.ok(Object.is((rows[2] as number[])[0], -0));
+    assert.match(rows[4] as string, /^line 6: not_a_number: x2 is "x"/);
+    assert.deepEqual(rows[5], [6, 4, 5, 1]);
+  }
+});

@@ -22,7 +22,7 @@
 
 import { parse } from "csv-parse/sync";
 import { headerColumns, plainFields } from "../../model/csv.ts";
-import { exactDecimal, parseNumberField } from "../../model/numbers.ts";
+import { exactDecimal, parseNumberField, plainNumbers } from "../../model/numbers.ts";
 import { showField, type SourceReject, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
 import { ChunkBuilder } from "../chunk_builder.ts";
 import type { CsvChunk, CsvPosition } from "./csv_types.ts";
@@ -360,6 +360,7 @@ export class LineReader {
     let quote = -1; // the next quote at or after the line's start (text.length if none)
     let cr = -1; // the next CR likewise
     this.#exactX = this.#exactY = true;
+    this.#fused = true;
     for (let s = 0, lf = text.indexOf("\n"); lf >= 0; s = lf + 1, lf = text.indexOf("\n", s)) {
       this.#line = ++number;
       const columns = this.#columns;
@@ -436,6 +437,10 @@ export class LineReader {
   /** Whether to try {@linkcode exactDecimal} on the x (y) field: until it misses, in each block. */
   #exactX = true;
   #exactY = true;
+  /** With several x and no diff column: every field's number, read by {@linkcode plainNumbers}. */
+  #numbers: Float64Array | undefined;
+  /** Whether to try {@linkcode plainNumbers} on a record: until it misses, in each block. */
+  #fused = true;
 
   /**
    * A data line without quotes or CR, `text[s, e)` (not empty), line `number`, ending at input offset
@@ -443,6 +448,20 @@ export class LineReader {
    */
   #fastRecord(text: string, s: number, e: number, number: number, end: number): void {
     const columns = this.#columns!;
+    if (this.#fused && this.#numbers !== undefined) {
+      // Several x, no diff column: every field a plain number, read in one pass.
+      const v = this.#numbers;
+      if (plainNumbers(text, s, e, v) === columns.width) {
+        const row = this.#row;
+        const xs = columns.xs!;
+        for (let c = 0; c < xs.length; c++) row[c] = v[xs[c]];
+        this.#builder.pushRow(row, v[columns.y], 1, number);
+        this.#rawText(text, s, e);
+        this.#ends.push(end < 0 ? this.#endOf(number) : end);
+        return;
+      }
+      this.#fused = false; // (the lines of a file tend to look alike: stop trying in this block)
+    }
     const r = this.#ranges;
     if (plainFields(text, s, e, columns.wanted, r) !== columns.width) {
       return this.#record(text.slice(s, e).split(","), number, text.slice(s, e));
@@ -536,6 +555,7 @@ export class LineReader {
       const wanted = Int32Array.of(x, y, diff, ...xs.slice(1));
       this.#ranges = new Int32Array(2 * wanted.length);
       this.#columns = { x, y, diff, width: record.length, wanted, xs: Int32Array.from(xs) };
+      if (diff < 0 && record.length <= 64) this.#numbers = new Float64Array(record.length);
     } else {
       const wanted = diff >= 0 ? Int32Array.of(x, y, diff) : Int32Array.of(x, y);
       this.#columns = { x, y, diff, width: record.length, wanted };
