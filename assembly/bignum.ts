@@ -198,3 +198,18 @@ export function bigApprox(a: usize, out: usize): i32 {
 @inline export function pow2(k: i32): f64 {
   return reinterpret<f64>(<u64>(k + 1023) << 52);
 }
+
+/** x·2^k, exact whenever the result is a normal double (k of any size). */
+export function ldexp(x: f64, k: i32): f64 {
+  while (k > 1000) {
+    x *= pow2(1000);
+    k -= 1000;
+    if (!isFinite(x)) return x;
+  }
+  while (k < -1000) {
+    x *= pow2(-1000);
+    k += 1000;
+    if (x == 0) return x;
+  }
+  return x * pow2(k);
+}

@@ -1,7 +1,7 @@
 // Correctly rounded quotient of two big integers: a double-double estimate, then, only when the estimate
 // lies too close to a rounding boundary to decide, an exact comparison with the boundary.
 
-import { bigApprox, bigBuffer, bigCmp, bigFromU64, bigMul, bigShl, pow2 } from "./bignum";
+import { bigApprox, bigBuffer, bigCmp, bigFromU64, bigMul, bigShl, ldexp, pow2 } from "./bignum";
 import { productError } from "./two_product";
 
 const approxA: usize = memory.data(16, 8);
@@ -10,19 +10,6 @@ const bigM: usize = bigBuffer();
 const bigT: usize = bigBuffer();
 const bigU: usize = bigBuffer();
 
-
-/** x·2^k, exact whenever the result is a normal double. */
-function scale(x: f64, k: i32): f64 {
-  while (k > 1000) {
-    x *= pow2(1000);
-    k -= 1000;
-  }
-  while (k < -1000) {
-    x *= pow2(-1000);
-    k += 1000;
-  }
-  return x * pow2(k);
-}
 
 /**
  * Compares the exact quotient a/b with m·2^e (m < 2^55): -1, 0 or 1. Uses scratch buffers only.
@@ -60,7 +47,7 @@ export function divideRounded(a: usize, b: usize): f64 {
   const rs = qh + ql;
   const err = (qh - rs) + ql; // (qh + ql) - rs
   const k = 32 * (la - lb);
-  let result = scale(rs, k);
+  let result = ldexp(rs, k);
   if (!isFinite(result) || result == 0) return result;
 
   // Decide the rounding exactly when |err| is within 2^-40 ulp of half an ulp of rs.

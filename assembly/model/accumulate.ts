@@ -17,6 +17,7 @@
 // are propagated (normalize) only every 2^24 points and before the sums are read.
 
 import { reserveArea } from "./heap";
+import { acceptable } from "../input_buffer";
 /** Most explanatory columns. */
 export const MAX_K: i32 = 20;
 /** Highest polynomial degree. */
@@ -220,18 +221,8 @@ export function normalizeAll(): void {
 
 // ---- Adding terms ----
 
-const ABS: u64 = 0x7fff_ffff_ffff_ffff;
-const MIN_BITS: u64 = <u64>(1023 - 440) << 52;
-const MAX_BITS: u64 = <u64>(1023 + 440) << 52;
 const FRAC: u64 = 0x000f_ffff_ffff_ffff;
 const IMPLICIT: u64 = 0x0010_0000_0000_0000;
-
-/** Whether v is accepted: 0, or 2^-440 ≤ |v| ≤ 2^440. */
-// @ts-ignore: decorator
-@inline export function acceptable(v: f64): bool {
-  const a = reinterpret<u64>(v) & ABS;
-  return a == 0 || a - MIN_BITS <= MAX_BITS - MIN_BITS;
-}
 
 /**
  * Adds (neg = false) or subtracts the non-negative integer held in `len` u32 digits at `src`, shifted left

@@ -16,7 +16,6 @@
 // Binaryen's fast-math must not fold (v + C) − C into v: the tests on the release build check it.
 
 import {
-  acceptable,
   addRowLinear,
   addRowPolynomial,
   addSmall,
@@ -32,6 +31,8 @@ import {
   statPtr,
 } from "./accumulate";
 import { reserveArea } from "./heap";
+import { pow2 } from "../bignum";
+import { acceptable } from "../input_buffer";
 
 /** Rows per block: level sums stay below 2^53 quanta up to 1024; 256 keeps the pieces in cache. */
 const BLOCK: i32 = 256;
@@ -47,12 +48,6 @@ const constants: usize = reserveArea(MAX_COLS * 4 * 8);
 const MIN_TOP: i32 = -377;
 const FRAC: u64 = 0x000f_ffff_ffff_ffff;
 const IMPLICIT: u64 = 0x0010_0000_0000_0000;
-
-/** 2^k for -1022 ≤ k ≤ 1023. */
-// @ts-ignore: decorator
-@inline function pow2(k: i32): f64 {
-  return reinterpret<f64>(<u64>(k + 1023) << 52);
-}
 
 // @ts-ignore: decorator
 @inline function piecePtr(base: usize, c: i32, i: i32): usize {

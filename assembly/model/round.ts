@@ -15,27 +15,7 @@ import {
   bigShl,
   bigSign,
 } from "./big";
-
-/** 2^k for -1022 ≤ k ≤ 1023, exactly. */
-// @ts-ignore: decorator
-@inline function pow2(k: i32): f64 {
-  return reinterpret<f64>(<u64>(k + 1023) << 52);
-}
-
-/** x·2^k, exact whenever the result is a normal double. */
-export function ldexp(x: f64, k: i32): f64 {
-  while (k > 1000) {
-    x *= pow2(1000);
-    k -= 1000;
-    if (!isFinite(x)) return x;
-  }
-  while (k < -1000) {
-    x *= pow2(-1000);
-    k += 1000;
-    if (x == 0) return x;
-  }
-  return x * pow2(k);
-}
+import { ldexp } from "../bignum";
 
 let tmpA: usize = 0;
 let tmpB: usize = 0;

@@ -199,10 +199,7 @@ export class PointValidator {
             continue;
           }
           if (counts === undefined) {
-            throw new Error(
-              `${chunk.where(i)}: diff -1 from a source that said it never retracts points ` +
-                `(Source.retractions is false): please report this`,
-            );
+            throw neverRetracts(chunk, i);
           }
           if (counts.retract(x, y)) continue;
           bad = {
@@ -212,10 +209,7 @@ export class PointValidator {
             }), which is not among the points added`,
           };
         } else {
-          bad = valueProblem("x", x) ?? valueProblem("y", y) ?? {
-            reason: "bad_diff",
-            detail: `diff is ${formatNumber(w)}: it must be 1 (add the point) or -1 (retract it)`,
-          };
+          bad = valueProblem("x", x) ?? valueProblem("y", y) ?? badDiff(w);
         }
       }
       mask ??= options.mask ?? new Uint8Array(xs.length);
@@ -278,10 +272,7 @@ export class PointValidator {
             continue;
           }
           if (counts === undefined) {
-            throw new Error(
-              `${chunk.where(i)}: diff -1 from a source that said it never retracts points ` +
-                `(Source.retractions is false): please report this`,
-            );
+            throw neverRetracts(chunk, i);
           }
           if (counts.retract(row)) continue;
           bad = {
@@ -292,10 +283,7 @@ export class PointValidator {
           };
         } else {
           for (let c = 0; c < k && bad === undefined; c++) bad = valueProblem(names[c], columns[c][i]);
-          bad ??= valueProblem(yName, y) ?? {
-            reason: "bad_diff",
-            detail: `diff is ${formatNumber(w)}: it must be 1 (add the point) or -1 (retract it)`,
-          };
+          bad ??= valueProblem(yName, y) ?? badDiff(w);
         }
       }
       mask ??= options.mask ?? new Uint8Array(ys.length);
@@ -331,4 +319,20 @@ function valueProblem(name: string, v: number): { reason: RejectReason; detail: 
     };
   }
   return undefined;
+}
+
+/** The rejection of a weight other than ±1. */
+function badDiff(w: number): { reason: RejectReason; detail: string } {
+  return {
+    reason: "bad_diff",
+    detail: `diff is ${formatNumber(w)}: it must be 1 (add the point) or -1 (retract it)`,
+  };
+}
+
+/** A retraction from a source that said it never retracts: a bug, not bad input. */
+function neverRetracts(chunk: PointChunk, i: number): Error {
+  return new Error(
+    `${chunk.where(i)}: diff -1 from a source that said it never retracts points ` +
+      `(Source.retractions is false): please report this`,
+  );
 }
