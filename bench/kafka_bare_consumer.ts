@@ -29,7 +29,7 @@ const connection = await resolveConnection(parseConnectionFlags(values, { group:
   env: (name) => process.env[name],
   readText: (path) => readFile(path, "utf8"),
 });
-const kafka = createKafka(connection);
+const kafka = await createKafka(connection);
 const admin = kafka.admin();
 await admin.connect();
 const ends = new Map(

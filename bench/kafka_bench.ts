@@ -85,7 +85,7 @@ const connection = await resolveConnection(parseConnectionFlags({ brokers, topic
   env: () => undefined,
   readText: (p) => readFile(p, "utf8"),
 });
-const kafka = createKafka(connection);
+const kafka = await createKafka(connection);
 const admin = kafka.admin();
 await admin.connect();
 if (!(await holdsOrEmpty(admin, topic, n + 1))) {

@@ -257,7 +257,7 @@ function produceWithJava(topic: string, n: number): Promise<string> {
 
 /** Produces with kafkajs: batches of 10^4 messages (the broker takes at most 1 MB per batch), 8 in flight. */
 async function produceWithKafkajs(
-  kafka: ReturnType<typeof createKafka>,
+  kafka: Awaited<ReturnType<typeof createKafka>>,
   topic: string,
   n: number,
 ): Promise<string> {
@@ -285,7 +285,7 @@ async function ensureTopic(n: number): Promise<void> {
     readText: (p: string) => readFile(p, "utf8"),
   });
   silenceTimeoutWarnings();
-  const kafka = createKafka(connection);
+  const kafka = await createKafka(connection);
   const admin = kafka.admin();
   await admin.connect();
   try {

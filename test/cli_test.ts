@@ -196,6 +196,62 @@ test("cli: the input change log on stdout is the tutorial's points", async () =>
   await rm(dir, { recursive: true });
 });
 
+test("cli: the input log writes each accepted point's numbers as formatNumber does, whatever their text", async () => {
+  const dir = await tempDir();
+  const values = [
+    "1700000000.123", // written as String writes it: copied
+    "850000001.3153778",
+    "0.30000000000000004",
+    "1.50", // not: formatted
+    "+2",
+    ".5",
+    "1e3",
+    "0.10000000000000001",
+    "4503599627370496.5",
+    "-0",
+    "5e-324",
+    "1e-7",
+  ];
+  const rows = ["x,y,diff,note"];
+  for (const a of values) {
+    for (const b of ["2.5", "2.50", "0.1"]) {
+      rows.push(`${a},${b},1,plain`, `${a},${b},1,é`, `"${a}",${b},1,q\r`);
+    }
+  }
+  rows.push("abc,1,1,bad", "1700000000.123,2.5,-1,retract");
+  const input = join(dir, "mixed.csv");
+  await writeFile(input, rows.join("\n") + "\n");
+  const expected = ["x,y,diff"];
+  for (const row of rows.slice(1)) {
+    const [x, y, diff] = row.replaceAll('"', "").split(",");
+    if (x === "abc" || x === "5e-324") continue; // rejected (5e-324: out of the core's range)
+    const format = (v: number) => Object.is(v, -0) ? "-0" : String(v);
+    expected.push(`${format(Number(x))},${format(Number(y))},${diff}`);
+  }
+  for (const runner of RUNNERS) {
+    const log = join(dir, `${runner}_in.csv`);
+    const r = await run(runner, [
+      "--source",
+      "csv",
+      "--input",
+      input,
+      "--output",
+      join(dir, `${runner}_out.csv`),
+      "--input-log",
+      log,
+      "--dead-letter",
+      join(dir, `${runner}_dead.csv`),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const got = (await readFile(log, "utf8")).trim().split("\n").map((line) => {
+      const f = line.split(",");
+      return `${f[0]},${f[1]},${f[3]}`;
+    });
+    assert.deepEqual(got, expected);
+  }
+  await rm(dir, { recursive: true });
+});
+
 test("cli: a change log fed back in (file or stdin, with retractions) rebuilds the same line", async () => {
   const dir = await tempDir();
   const demo = ["--seed", "7", "--slope", "3", "--intercept", "-2", "--noise", "0.5", "--rate", "0"];

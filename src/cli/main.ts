@@ -165,6 +165,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         verbose: cli.verbose,
         message: (line) => progress.message(line),
         maxRecordBytes: cli.maxRecordBytes,
+        pointText: cli.inputLog !== undefined,
         ...(resumed ? { resume: resumed.source } : {}),
       });
     } catch (error) {

@@ -190,7 +190,7 @@ export function produceHelp(): string {
  * ```
  */
 export async function ensureTopic(
-  kafka: ReturnType<typeof createKafka>,
+  kafka: Awaited<ReturnType<typeof createKafka>>,
   connection: KafkaConnection,
   partitions: number | undefined,
 ): Promise<"created" | "exists"> {
@@ -285,7 +285,7 @@ export async function produceMain(host: Host): Promise<number> {
     connection = await resolveConnection(options.connection, hostIo(host));
     for (const warning of connection.warnings) host.writeStderr(`produce: ${warning}\n`);
     const c = connection;
-    const kafka = createKafka(
+    const kafka = await createKafka(
       c,
       c.settings.debug ? { log: (line) => host.writeStderr(`produce: ${line}\n`) } : {},
     );

@@ -47,6 +47,11 @@ export interface OpenContext {
    * on a fresh run; a resumable source must then still implement `Source.position`).
    */
   readonly resume?: unknown;
+  /**
+   * The input change log is written: a source that can should give each point's text as the log
+   * writes it (`PointChunk.text`), to spare formatting the numbers again.
+   */
+  readonly pointText?: boolean;
 }
 
 /**
@@ -246,7 +251,7 @@ export const csvSpec: SourceSpec = {
     }
     const columns = { x: x[0], ...(x.length > 1 ? { xs: x } : {}), y, diff };
     return async (host, _signal, context) => {
-      const options = { ...columns, maxRecordBytes: context?.maxRecordBytes };
+      const options = { ...columns, maxRecordBytes: context?.maxRecordBytes, pointText: context?.pointText };
       if (input === "-") return new CsvSource(host.stdin(), { name: "stdin", ...options });
       if (context?.resume === undefined) {
         return new CsvSource(await host.openRead(input), { name: input, ...options });

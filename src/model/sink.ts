@@ -18,6 +18,8 @@
  * @module
  */
 
+import type { PointTexts } from "./source.ts";
+
 /**
  * The least-squares line y ≈ a + b·x.
  *
@@ -50,6 +52,8 @@ export interface PointRun {
   readonly y: Float64Array;
   /** The weight of each point: +1 added, -1 retracted. */
   readonly diff: Float64Array;
+  /** The points' numbers as the input log writes them, where the source had them (`PointChunk.texts`). */
+  readonly texts?: PointTexts;
 }
 
 /**

@@ -63,6 +63,12 @@ export interface PointChunk {
   /** The weight of each point: +1 adds, -1 retracts. */
   readonly diff: Float64Array;
   /**
+   * Optional: the points' numbers exactly as the input change log writes them, where the source has
+   * that text at hand (a CSV line whose fields are already written so). Lets the input log copy bytes
+   * instead of formatting doubles again. Absent: none has it.
+   */
+  readonly texts?: PointTexts;
+  /**
    * Where point `i` came from, for messages: "data.csv line 12", "partition 0 offset 41".
    * Called only on the rare paths (refused points), so it may be slow.
    */
@@ -85,6 +91,33 @@ export interface PointChunk {
    * rejected records. Default: the point as `x,y,diff` (several x: `x1,…,xk,y,diff`).
    */
   raw?(i: number): string | Uint8Array;
+}
+
+/**
+ * Each point's numbers as the input change log writes them — its x column(s), then y, comma-separated,
+ * each `formatNumber` of the value (the shortest round-trip decimal), ASCII — or none: point `i`'s text
+ * is `blocks[block[i]].subarray(start[i], end[i])` if `block[i] >= 0`. The arrays are as long as the
+ * points'.
+ *
+ * @example
+ * ```ts
+ * const texts: PointTexts = {
+ *   blocks: [new TextEncoder().encode("1,2\n0.5,3\n")],
+ *   block: Int32Array.of(0, 0),
+ *   start: Int32Array.of(0, 4),
+ *   end: Int32Array.of(3, 9),
+ * };
+ * ```
+ */
+export interface PointTexts {
+  /** The bytes the texts are in. */
+  readonly blocks: readonly Uint8Array[];
+  /** For each point, its block (an index of `blocks`), or -1 if it has no text. */
+  readonly block: Int32Array;
+  /** For each point, where its text starts in its block. */
+  readonly start: Int32Array;
+  /** For each point, where its text ends in its block. */
+  readonly end: Int32Array;
 }
 
 /**

@@ -17,7 +17,7 @@
  */
 
 import type { RegressionCore } from "../core/regression_core.ts";
-import type { BatchSpan, PointChunk } from "../model/source.ts";
+import type { BatchSpan, PointChunk, PointTexts } from "../model/source.ts";
 import type { BatchUpdate, PointRun } from "../model/sink.ts";
 
 /**
@@ -77,8 +77,10 @@ export function applyBatch(
     const diff = chunk.diff.subarray(start, end);
     const n = end - start;
     const took = core.update(x, y, diff);
+    const texts = chunk.texts;
+    const text = (from: number) => texts === undefined ? {} : { texts: textsOf(texts, start + from, end) };
     if (took === n) {
-      points.push({ x, y, diff });
+      points.push({ x, y, diff, ...text(0) });
       accepted += n;
       return;
     }
@@ -99,18 +101,35 @@ export function applyBatch(
         continue;
       }
       if (run >= 0) {
-        points.push({ x: x.subarray(run, i), y: y.subarray(run, i), diff: diff.subarray(run, i) });
+        points.push({
+          x: x.subarray(run, i),
+          y: y.subarray(run, i),
+          diff: diff.subarray(run, i),
+          ...text(run),
+        });
       }
       run = -1;
       refused++;
       options.onRefused?.(chunk, start + i, refusal(x[i], y[i], diff[i]));
     }
-    if (run >= 0) points.push({ x: x.subarray(run), y: y.subarray(run), diff: diff.subarray(run) });
+    if (run >= 0) {
+      points.push({ x: x.subarray(run), y: y.subarray(run), diff: diff.subarray(run), ...text(run) });
+    }
   };
   forEachRun(spans, options.skip, apply);
   const fit = core.fit();
   const line = fit.count > 0 ? { a: fit.a, b: fit.b } : undefined;
   return { points, accepted, refused, count: fit.count, line };
+}
+
+/** The texts of points `from` to `to` (see `PointTexts`). */
+function textsOf(texts: PointTexts, from: number, to: number): PointTexts {
+  return {
+    blocks: texts.blocks,
+    block: texts.block.subarray(from, to),
+    start: texts.start.subarray(from, to),
+    end: texts.end.subarray(from, to),
+  };
 }
 
 /** Why the core refused a point. */

@@ -105,6 +105,23 @@ export class CsvWriter {
   }
 
   /**
+   * Buffers `bytes[from, to)` as they are (e.g. numbers already written as {@linkcode formatNumber}
+   * writes them, in the input's bytes).
+   *
+   * @example
+   * ```ts
+   * writer.appendRange(new TextEncoder().encode("0.1,2\n"), 0, 5); // "0.1,2"
+   * ```
+   */
+  appendRange(bytes: Uint8Array, from: number, to: number): void {
+    this.#room(to - from);
+    const buffer = this.#buffer;
+    let at = this.#length;
+    for (let i = from; i < to; i++) buffer[at++] = bytes[i];
+    this.#length = at;
+  }
+
+  /**
    * Buffers bytes as they are (e.g. an ASCII line end prepared once).
    *
    * @example

@@ -77,7 +77,7 @@ export class InputLog implements Sink {
     const plus = encoder.encode(`,${time},1\n`);
     const minus = encoder.encode(`,${time},-1\n`);
     const out = this.#out;
-    for (const { x, xs, y, diff } of update.points) {
+    for (const { x, xs, y, diff, texts } of update.points) {
       if (xs !== undefined && xs.length > 1) {
         for (let i = 0; i < x.length; i++) {
           for (const column of xs) out.appendNumber(column[i], COMMA);
@@ -88,8 +88,12 @@ export class InputLog implements Sink {
         continue;
       }
       for (let i = 0; i < x.length; i++) {
-        out.appendNumber(x[i], COMMA);
-        out.appendNumber(y[i]);
+        const b = texts === undefined ? -1 : texts.block[i];
+        if (b >= 0) out.appendRange(texts!.blocks[b], texts!.start[i], texts!.end[i]); // "x,y" as written here
+        else {
+          out.appendNumber(x[i], COMMA);
+          out.appendNumber(y[i]);
+        }
         out.appendBytes(diff[i] < 0 ? minus : plus);
         if (out.pending > FLUSH_BYTES) await out.flush();
       }

@@ -23,6 +23,7 @@
 import { parse } from "csv-parse/sync";
 import { headerColumns, plainFields } from "../../model/csv.ts";
 import { exactDecimal, parseNumberField, plainNumbers } from "../../model/numbers.ts";
+import { DecimalReader } from "../../model/decimal_reader.ts";
 import { showField, type SourceReject, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
 import { ChunkBuilder } from "../chunk_builder.ts";
 import type { CsvChunk, CsvPosition } from "./csv_types.ts";
@@ -126,7 +127,9 @@ export class LineReader {
     names: ColumnNames,
     max: number,
     resume?: CsvPosition,
+    options: { pointText?: boolean } = {},
   ) {
+    this.#pointText = options.pointText ?? false;
     this.#name = name;
     this.#names = names;
     this.#max = max;
@@ -160,8 +163,23 @@ export class LineReader {
     return Math.min(this.#blockStart + this.#blockLfs[line - this.#blockFirst] + 1, this.#consumed);
   }
 
-  /** Keeps where record `this.#builder.length - 1`'s text is: `text[from, to)`. */
-  #rawText(text: string, from: number, to: number): void {
+  /**
+   * Keeps where record `this.#builder.length - 1`'s text is: `text[from, to)`; with point texts, where
+   * its numbers end as the input log writes them (bytes `from` to `textTo` of the block, which is ASCII;
+   * -1: not so written).
+   */
+  #rawText(text: string, from: number, to: number, textTo = -1): void {
+    if (this.#textOk) {
+      if (textTo < 0) this.#textBlock.push(-1);
+      else {
+        if (this.#blockIndex < 0) { // a copy: the stream may reuse its buffer
+          this.#blockIndex = this.#textBlocks.push(this.#blockBytes.slice()) - 1;
+        }
+        this.#textBlock.push(this.#blockIndex);
+      }
+      this.#textStart.push(from);
+      this.#textEnd.push(textTo);
+    }
     const texts = this.#rawTexts;
     if (texts.length === 0 || texts[texts.length - 1] !== text) {
       texts.push(text);
@@ -177,10 +195,25 @@ export class LineReader {
 
   take(): CsvChunk {
     const { x, xs, y, diff, origin: lines, rejects } = this.#builder.take();
-    const texts = this.#rawTexts;
+    const rawLines = this.#rawTexts;
     const runs = this.#rawRuns;
     const from = this.#rawFrom;
     const to = this.#rawTo;
+    const texts = this.#textOk
+      ? {
+        texts: {
+          blocks: this.#textBlocks,
+          block: Int32Array.from(this.#textBlock),
+          start: Int32Array.from(this.#textStart),
+          end: Int32Array.from(this.#textEnd),
+        },
+      }
+      : {};
+    this.#textBlocks = [];
+    this.#blockIndex = -1;
+    this.#textBlock = [];
+    this.#textStart = [];
+    this.#textEnd = [];
     this.#rawTexts = [];
     this.#rawRuns = [];
     this.#rawFrom = [];
@@ -193,7 +226,7 @@ export class LineReader {
         if (runs[mid] <= i) lo = mid;
         else hi = mid - 1;
       }
-      return texts[lo].slice(from[i], to[i]);
+      return rawLines[lo].slice(from[i], to[i]);
     };
     const ends = Float64Array.from(this.#ends);
     this.#ends = [];
@@ -206,6 +239,7 @@ export class LineReader {
       lines,
       ends,
       ...(rejects ? { rejects } : {}),
+      ...texts,
       where: (i) => `${name} line ${lines[i]}`,
       origin: (i) => ({ source: name, location: `line ${lines[i]}`, line: lines[i] }),
       raw: (i) => rejects?.get(i)?.raw ?? text(i),
@@ -313,6 +347,7 @@ export class LineReader {
     this.#blockFirst = first;
     this.#blockBytes = block;
     this.#blockLfs = undefined;
+    this.#blockIndex = -1;
     const text = decode(block);
     if (text !== undefined) {
       this.#text(text, first, text.length === block.length);
@@ -361,6 +396,7 @@ export class LineReader {
     let cr = -1; // the next CR likewise
     this.#exactX = this.#exactY = true;
     this.#fused = true;
+    this.#blockAscii = ascii;
     for (let s = 0, lf = text.indexOf("\n"); lf >= 0; s = lf + 1, lf = text.indexOf("\n", s)) {
       this.#line = ++number;
       const columns = this.#columns;
@@ -441,6 +477,19 @@ export class LineReader {
   #numbers: Float64Array | undefined;
   /** Whether to try {@linkcode plainNumbers} on a record: until it misses, in each block. */
   #fused = true;
+  /** Point texts were asked for (`pointText`), and the columns allow them: x, y first, one x. */
+  readonly #pointText: boolean;
+  #textOk = false;
+  /** Where each record's numbers are as the input log writes them (see `#rawText`, `PointTexts`). */
+  #textBlocks: Uint8Array[] = [];
+  #textBlock: number[] = [];
+  #textStart: number[] = [];
+  #textEnd: number[] = [];
+  /** The index in `#textBlocks` of the block being parsed, once a point text is in it; else -1. */
+  #blockIndex = -1;
+  /** Whether the block being parsed is ASCII (its text's positions are its bytes'). */
+  #blockAscii = false;
+  readonly #decimal = new DecimalReader();
 
   /**
    * A data line without quotes or CR, `text[s, e)` (not empty), line `number`, ending at input offset
@@ -467,7 +516,23 @@ export class LineReader {
       return this.#record(text.slice(s, e).split(","), number, text.slice(s, e));
     }
     const xa = r[0], xb = r[1], ya = r[2], yb = r[3], da = r[4], db = r[5];
-    let x = this.#exactX ? exactDecimal(text, xa, xb) : NaN;
+    let x: number;
+    if (this.#textOk) { // one x; x and y are the line's first two fields
+      const decimal = this.#decimal;
+      x = decimal.read(text, xa, xb);
+      let canonical = decimal.canonical;
+      const y = decimal.read(text, ya, yb);
+      canonical &&= decimal.canonical;
+      if (x === x && y === y) {
+        const diff = columns.diff < 0 ? 1 : this.#fastDiff(text, da, db);
+        if (typeof diff !== "number") return this.#reject(number, text.slice(s, e), diff);
+        this.#builder.push(x, y, diff, number);
+        this.#rawText(text, s, e, canonical && this.#blockAscii ? yb : -1);
+        this.#ends.push(end < 0 ? this.#endOf(number) : end);
+        return;
+      }
+      x = NaN; // (read the general way below)
+    } else x = this.#exactX ? exactDecimal(text, xa, xb) : NaN;
     if (x !== x) {
       this.#exactX = false; // (the values of a column tend to look alike: stop trying in this block)
       const parsed = parseNumberField(text.slice(xa, xb), this.#names.x);
@@ -499,18 +564,22 @@ export class LineReader {
     }
     let diff = 1;
     if (columns.diff >= 0) {
-      const n = db - da;
-      if (n === 2 && text.charCodeAt(da) === 45 && text.charCodeAt(da + 1) === 49) diff = -1; // -1
-      else if (n !== 1 || text.charCodeAt(da) !== 49) { // not 1
-        const why = badDiff(text.slice(da, db), this.#names.diff);
-        if (typeof why !== "number") return this.#reject(number, text.slice(s, e), why);
-        diff = why;
-      }
+      const why = this.#fastDiff(text, da, db);
+      if (typeof why !== "number") return this.#reject(number, text.slice(s, e), why);
+      diff = why;
     }
     if (k > 1) this.#builder.pushRow(this.#row, y, diff, number);
     else this.#builder.push(x, y, diff, number);
     this.#rawText(text, s, e);
     this.#ends.push(end < 0 ? this.#endOf(number) : end);
+  }
+
+  /** The weight in `text[da, db)`: 1 or -1, or why it is not one. */
+  #fastDiff(text: string, da: number, db: number): number | SourceReject {
+    const n = db - da;
+    if (n === 1 && text.charCodeAt(da) === 49) return 1;
+    if (n === 2 && text.charCodeAt(da) === 45 && text.charCodeAt(da + 1) === 49) return -1;
+    return badDiff(text.slice(da, db), this.#names.diff);
   }
 
   #invalidUtf8(line: number, bytes: Uint8Array): void {
@@ -559,6 +628,7 @@ export class LineReader {
     } else {
       const wanted = diff >= 0 ? Int32Array.of(x, y, diff) : Int32Array.of(x, y);
       this.#columns = { x, y, diff, width: record.length, wanted };
+      this.#textOk = this.#pointText && x === 0 && y === 1;
     }
     this.#headerText = text;
   }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../../../test/harness.ts";
 import { CsvSource } from "./csv_source.ts";
+import { formatNumber } from "../../model/format_number.ts";
 
 /** A stream of `text`'s bytes in pieces of `size`. */
 function pieces(text: string, size: number): ReadableStream<Uint8Array> {
@@ -21,9 +22,9 @@ interface Out {
   rejects: { line: number; reason: string; detail: string; raw: string | Uint8Array }[];
 }
 
-async function read(text: string, size = 1 << 16): Promise<Out> {
+async function read(text: string, size = 1 << 16, pointText = false): Promise<Out> {
   const out: Out = { x: [], y: [], rejects: [] };
-  const source = new CsvSource(pieces(text, size), { name: "t.csv" });
+  const source = new CsvSource(pieces(text, size), { name: "t.csv", pointText });
   for await (const c of source.chunks(new AbortController().signal)) {
     for (let i = 0; i < c.x.length; i++) {
       const why = c.rejects?.get(i);
@@ -143,8 +144,8 @@ const HARD = [
 test("CsvSource reads hard decimals as the double nearest them, plain, quoted and with CRLF", async () => {
   const rows: string[] = ["x,y"];
   for (const h of HARD) rows.push(`${h},${h}`, `"${h}",${h}`, `${h},"${h}"\r`, `${h}, ${h}`);
-  for (const size of [7, 1 << 16]) {
-    const out = await read(rows.join("\n") + "\n", size);
+  for (const [size, pointText] of [[7, false], [1 << 16, false], [7, true], [1 << 16, true]] as const) {
+    const out = await read(rows.join("\n") + "\n", size, pointText);
     assert.deepEqual(out.rejects, []);
     assert.equal(out.x.length, HARD.length * 4);
     for (let i = 0; i < out.x.length; i++) {
@@ -172,15 +173,67 @@ test("CsvSource rejects decimals beyond a double alike on the fast path and thro
     ["-1e400", "overflow", 'x is "-1e400": too large for a double (it would read as -Infinity)'],
   ];
   const text = "x,y\n" + cases.map(([v]) => `${v},1\n"${v}",1\n`).join("");
-  const out = await read(text);
-  assert.equal(out.x.length, 0);
-  assert.deepEqual(
-    out.rejects,
-    cases.flatMap(([v, reason, detail], k) => [
-      { line: 2 + 2 * k, reason, detail, raw: `${v},1` },
-      { line: 3 + 2 * k, reason, detail, raw: `"${v}",1` },
-    ]),
-  );
+  for (const pointText of [false, true]) {
+    const out = await read(text, 1 << 16, pointText);
+    assert.equal(out.x.length, 0);
+    assert.deepEqual(
+      out.rejects,
+      cases.flatMap(([v, reason, detail], k) => [
+        { line: 2 + 2 * k, reason, detail, raw: `${v},1` },
+        { line: 3 + 2 * k, reason, detail, raw: `"${v}",1` },
+      ]),
+    );
+  }
+});
+
+test("CsvSource with pointText: each point's text is x,y as formatNumber writes them, or none", async () => {
+  const values = [...HARD, "1700000000.123", "850000001.3153778", "0.1", "1.50", "+2", ".5", "1e3", "7"];
+  const rows = ["x,y,diff"];
+  for (const a of values) for (const b of ["2.5", "0.30000000000000004", "3.0"]) rows.push(`${a},${b},1`);
+  rows.push('"1",2,1', "1,2,-1", "4,5", "0.25,0.5,1\r");
+  const text = rows.join("\n") + "\n";
+  for (const size of [5, 1 << 16]) {
+    let withText = 0;
+    let shouldHave = 0;
+    let points = 0;
+    const source = new CsvSource(pieces(text, size), { name: "t.csv", pointText: true });
+    for await (const c of source.chunks(new AbortController().signal)) {
+      const texts = c.texts!;
+      assert.equal(texts.block.length, c.x.length);
+      for (let i = 0; i < c.x.length; i++) {
+        if (c.rejects?.has(i)) continue;
+        points++;
+        const b = texts.block[i];
+        const expected = `${formatNumber(c.x[i])},${formatNumber(c.y[i])}`;
+        const line = String(c.raw!(i));
+        const written = line.startsWith(`${expected},`) && !expected.includes("e");
+        if (written) shouldHave++;
+        if (b < 0) { // (none: the log formats the numbers)
+          assert.ok(!written || line.startsWith('"'), `line ${c.lines[i]} "${line}" should have its text`);
+          continue;
+        }
+        withText++;
+        const got = new TextDecoder().decode(texts.blocks[b].subarray(texts.start[i], texts.end[i]));
+        assert.equal(got, expected, `line ${c.lines[i]}`);
+      }
+    }
+    assert.equal(withText, shouldHave, `${withText} of ${points} points had their text`);
+    assert.ok(withText >= 10);
+  }
+  // A block that is not all ASCII (text positions are not byte positions there): no texts in it.
+  const source = new CsvSource(pieces("x,y,note\n1,2,é\n", 64), { name: "t.csv", pointText: true });
+  for await (const c of source.chunks(new AbortController().signal)) {
+    assert.deepEqual([...c.texts!.block], [-1]);
+  }
+  // Other column orders, or several x: no texts.
+  for (const [header, options] of [["y,x", {}], ["x1,x2,y", { xs: ["x1", "x2"] }]] as const) {
+    const source = new CsvSource(pieces(`${header}\n1,2,3\n`, 64), {
+      name: "t.csv",
+      pointText: true,
+      ...options,
+    });
+    for await (const c of source.chunks(new AbortController().signal)) assert.equal(c.texts, undefined);
+  }
 });
 
 // Speed lives in bench/csv_bench.ts (side-by-side ratios), not in a timed test; this checks the values.

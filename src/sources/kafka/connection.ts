@@ -17,12 +17,13 @@
  * import { createKafka, resolveConnection } from "./connection.ts";
  * const flags = parseConnectionFlags({ brokers: "127.0.0.1:9092", topic: "points" }, { group: true });
  * const connection = await resolveConnection(flags, { env: (n) => process.env[n], readText });
- * const kafka = createKafka(connection);
+ * const kafka = await createKafka(connection);
  * ```
  * @module
  */
 
-import { type Consumer, Kafka, type LogEntry, logLevel } from "kafkajs";
+import type { Consumer, Kafka, LogEntry } from "kafkajs";
+import { loadKafkajs } from "./kafkajs_module.ts";
 import { UsageError } from "../../model/usage_error.ts";
 import {
   checkProperty,
@@ -251,7 +252,7 @@ export function describeConnection(c: KafkaConnection): string {
  *
  * @example
  * ```ts
- * createKafka(connection, { log: (line) => console.error(line) });
+ * await createKafka(connection, { log: (line) => console.error(line) });
  * ```
  */
 export interface CreateKafkaOptions {
@@ -268,10 +269,14 @@ export interface CreateKafkaOptions {
  *
  * @example
  * ```ts
- * const admin = createKafka(connection).admin();
+ * const admin = (await createKafka(connection)).admin();
  * ```
  */
-export function createKafka(connection: KafkaConnection, options: CreateKafkaOptions = {}): Kafka {
+export async function createKafka(
+  connection: KafkaConnection,
+  options: CreateKafkaOptions = {},
+): Promise<Kafka> {
+  const { Kafka, logLevel } = await loadKafkajs(); // (loaded on first use: not for CSV or demo runs)
   const log = options.log;
   const debug = connection.settings.debug !== undefined;
   return new Kafka({

@@ -199,9 +199,9 @@ export class KafkaSource implements Source<KafkaChunk> {
       layout = l;
     }
     const message = options.message ?? (() => {});
-    markUnsupportedCompression();
+    await markUnsupportedCompression();
     const kafka = options.kafka ??
-      createKafka(
+      await createKafka(
         c,
         options.verbose || c.settings.debug ? { log: (line) => message(`streamreg: ${line}`) } : {},
       );

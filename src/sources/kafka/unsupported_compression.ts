@@ -17,25 +17,19 @@
  *
  * @example
  * ```ts
- * markUnsupportedCompression();
+ * await markUnsupportedCompression();
  * const codec = unsupportedCompression(message.key); // "snappy" for a marker, else undefined
  * ```
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import { CompressionCodecs, CompressionTypes } from "kafkajs";
+import { loadKafkajs } from "./kafkajs_module.ts";
 
 const PREFIX = "\u0000streamreg: unsupported compression ";
 const PREFIX_BYTES = Buffer.from(PREFIX);
 /** More records than this in one batch means the header was not where it was looked for. */
 const MOST_RECORDS = 1 << 24;
-
-const NAMES: Record<number, string> = {
-  [CompressionTypes.Snappy]: "snappy",
-  [CompressionTypes.LZ4]: "lz4",
-  [CompressionTypes.ZSTD]: "zstd",
-};
 
 const MARK = Symbol.for("streamreg.unsupportedCompression");
 
@@ -75,10 +69,16 @@ function markerRecords(count: number, name: string): Buffer {
  *
  * @example
  * ```ts
- * markUnsupportedCompression(); // before consuming
+ * await markUnsupportedCompression(); // before consuming
  * ```
  */
-export function markUnsupportedCompression(): void {
+export async function markUnsupportedCompression(): Promise<void> {
+  const { CompressionCodecs, CompressionTypes } = await loadKafkajs();
+  const NAMES: Record<number, string> = {
+    [CompressionTypes.Snappy]: "snappy",
+    [CompressionTypes.LZ4]: "lz4",
+    [CompressionTypes.ZSTD]: "zstd",
+  };
   const codecs = CompressionCodecs as unknown as Record<number, (() => unknown) & { [MARK]?: true }>;
   for (const [type, name] of Object.entries(NAMES).map(([t, n]) => [Number(t), n] as const)) {
     const factory = codecs[type];

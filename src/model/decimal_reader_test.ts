@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { test } from "../../test/harness.ts";
+import { PythonRandom } from "../sources/demo/python_random.ts";
+import { DecimalReader } from "./decimal_reader.ts";
+import { formatNumber } from "./format_number.ts";
+
+const reader = new DecimalReader();
+
+/** Reads `text` whole; checks the value against `Number` and `canonical` against `formatNumber`. */
+function check(text: string): { value: number; canonical: boolean } {
+  const value = reader.read(text, 0, text.length);
+  const canonical = reader.canonical;
+  if (value === value) {
+    assert.ok(Object.is(value, Number(text)), `${text}: read ${value}, Number gives ${Number(text)}`);
+    if (canonical) assert.equal(formatNumber(value), text, `${text} is said canonical`);
+  } else {
+    assert.equal(canonical, false, `${text}: no value, so not canonical`);
+  }
+  return { value, canonical };
+}
+
+test("decimal reader: a field inside a line, and the texts String writes", () => {
+  assert.equal(reader.read("x=-12.5e1,", 2, 9), -125);
+  assert.equal(reader.canonical, false);
+  for (
+    const text of ["0", "-0", "1", "-1", "0.5", "1700000000", "1700000000.123", "0.000001", "123456789012345"]
+  ) {
+    assert.equal(check(text).canonical, true, text);
+  }
+  for (
+    const text of ["850000001.3153778", "0.30000000000000004", "1712345678.1234567", "-3.141592653589793"]
+  ) {
+    const { value, canonical } = check(text);
+    assert.equal(value, Number(text));
+    assert.equal(canonical, true, text);
+  }
+});
+
+test("decimal reader: texts that read as a number but are not as formatNumber writes them", () => {
+  for (
+    const text of [
+      "1.50",
+      "01.5",
+      "+1.5",
+      ".5",
+      "5.",
+      "1e3",
+      "1E-3",
+      "0.0000001",
+      "0.0",
+      "-0.0",
+      "00",
+      "0.10000000000000001", // 17 digits, but "0.1" reads as the same double
+      "1700000000.1230000",
+    ]
+  ) {
+    const { value, canonical } = check(text);
+    assert.equal(canonical, false, text);
+    assert.ok(value !== value || Object.is(value, Number(text)), text);
+  }
+  for (
+    const text of ["", "-", ".", "1e", "1e+", "abc", " 1", "1 ", "NaN", "Infinity", "0x10", "1.2.3", "--1"]
+  ) {
+    assert.ok(Number.isNaN(reader.read(text, 0, text.length)), JSON.stringify(text));
+    assert.equal(reader.canonical, false);
+  }
+});
+
+test("decimal reader: halfway and near-halfway 16- and 17-digit decimals", () => {
+  // Doubles in [2^52, 2^53) are the integers: x.5 lies exactly halfway (ties to even).
+  for (
+    const text of ["4503599627370496.5", "4503599627370497.5", "9007199254740991.5", "4503599627370496.4"]
+  ) {
+    check(text);
+  }
+  // The decimals one unit of the 17th digit around the midpoints of neighbouring doubles.
+  const random = new PythonRandom(7);
+  for (let t = 0; t < 20_000; t++) {
+    const v = (1 + random.random()) * 2 ** Math.floor(random.random() * 80 - 20);
+    const mid = v + v * 2 ** -53; // near the midpoint to the next double
+    const digits = mid.toPrecision(17);
+    if (digits.includes("e")) continue;
+    const base = BigInt(digits.replace(".", ""));
+    const point = digits.includes(".") ? digits.length - digits.indexOf(".") - 1 : 0;
+    for (const d of [-2n, -1n, 0n, 1n, 2n]) {
+      const s = (base + d).toString().padStart(point + 1, "0");
+      check(point > 0 ? `${s.slice(0, -point)}.${s.slice(-point)}` : s);
+    }
+  }
+});
+
+test("decimal reader: String of random doubles reads back exactly, almost always as canonical", () => {
+  const random = new PythonRandom(42);
+  let canonical = 0;
+  let read = 0;
+  const trials = 100_000;
+  for (let t = 0; t < trials; t++) {
+    const v = (random.random() < 0.5 ? -1 : 1) * (1 + random.random()) *
+      2 ** Math.floor(random.random() * 90 - 19);
+    const text = String(v);
+    const got = check(text);
+    if (got.value === got.value) read++;
+    if (got.canonical) canonical++;
+  }
+  // Every double from 2^-19 to 2^70 printed by String is plain or 16–17 digits: the fast paths take
+  // nearly all (the rest are the integers of more than 15 digits and exponent forms).
+  assert.ok(read > 0.75 * trials, `read ${read} of ${trials}`);
+  assert.ok(canonical > 0.75 * trials, `canonical ${canonical} of ${trials}`);
+});
+
+test("decimal reader: random digit strings of 1 to 18 digits, any point, any exponent", () => {
+  const random = new PythonRandom(3);
+  for (let t = 0; t < 50_000; t++) {
+    const n = 1 + Math.floor(random.random() * 18);
+    let digits = "";
+    for (let i = 0; i < n; i++) digits += String(Math.floor(random.random() * 10));
+    const point = Math.floor(random.random() * (n + 1));
+    let text = point === n ? digits : `${digits.slice(0, point)}.${digits.slice(point)}`;
+    if (random.random() < 0.2) text = `-${text}`;
+    if (random.random() < 0.1) text += `e${Math.floor(random.random() * 50 - 25)}`;
+    check(text);
+  }
+});
