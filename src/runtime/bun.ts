@@ -110,7 +110,13 @@ export function bunHost(args: readonly string[] = Bun.argv.slice(2)): Host {
         return Promise.resolve({
           hostname: server.hostname,
           port: server.port,
-          close: () => server.stop(true),
+          // Gracefully (the last event of each stream goes out), then forcibly after a second.
+          close: async () => {
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)));
+            await Promise.race([server.stop(false), late.then(() => server.stop(true))]);
+            clearTimeout(timer);
+          },
         });
       } catch (error) {
         return Promise.reject(listenError(hostname, port, error));

@@ -1,7 +1,7 @@
 /**
  * What the live page and `/metrics` show of a run (`--serve`): a {@linkcode Sink} that the pipeline
  * hands every batch (it keeps the current fit, formatted exactly as the result change log writes it, and
- * a bounded sample of recent points), a {@linkcode RejectSink} (it counts rejected records by reason), and
+ * a bounded sample of recent points, and shows it once the batch's totals arrive), a {@linkcode RejectSink} (it counts rejected records by reason), and
  * the run's totals after each batch. It publishes a {@linkcode LiveSnapshot} to its subscribers at most
  * once per `publishMs` (default 250 ms: four updates a second whatever the input rate), and once more,
  * at once, when the run ends (`close`).
@@ -263,6 +263,8 @@ export class LiveRun implements Sink, RejectSink {
   #line: Line | undefined;
   #fit: ModelResult | undefined;
   #time: number | null = null;
+  /** The batch written but not reported committed yet. */
+  #pending: BatchUpdate | undefined;
   #totals: RunTotals = { points: 0, refused: 0, rejected: 0, batches: 0, changes: 0, count: 0, elapsedMs: 0 };
   /** (monotonic ms, points) at the last publications, for the rate. */
   #history: { at: number; points: number }[] = [];
@@ -303,13 +305,13 @@ export class LiveRun implements Sink, RejectSink {
     this.#schedule();
   }
 
-  /** Takes one batch: samples its points and keeps its fit (see {@linkcode Sink.write}). */
+  /**
+   * Takes one batch: samples its points and keeps its fit, which is shown once the batch is committed
+   * ({@linkcode LiveRun.batch}), with the totals that include it (see {@linkcode Sink.write}).
+   */
   write(update: BatchUpdate): Promise<void> {
     for (const run of update.points) this.#sample.add(run);
-    this.#line = update.line;
-    this.#fit = update.model;
-    this.#time = update.time;
-    this.#schedule();
+    this.#pending = update;
     return Promise.resolve();
   }
 
@@ -327,6 +329,13 @@ export class LiveRun implements Sink, RejectSink {
    * ```
    */
   batch(totals: RunTotals): void {
+    const update = this.#pending;
+    if (update !== undefined) {
+      this.#line = update.line;
+      this.#fit = update.model;
+      this.#time = update.time;
+      this.#pending = undefined;
+    }
     this.#totals = { ...totals };
     for (const listener of this.#batchListeners) listener(this.#totals);
     this.#schedule();

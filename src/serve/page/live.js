@@ -82,10 +82,10 @@ function makePlot(model) {
     ? `${model.y} against ${model.x[0]}, degree ${model.degree} fit`
     : `${model.y} against ${model.x[0]}, fitted line`;
   const options = {
-    width: Math.max(480, Math.min(900, globalThis.innerWidth - 420)),
+    width: Math.max(480, Math.min(820, globalThis.innerWidth - 470)),
     height: 440,
     scales: { x: { time: false } },
-    legend: { show: true },
+    legend: { show: false },
     cursor: { drag: { x: false, y: false } },
     axes: [{ label: several ? "fitted" : model.x[0] }, { label: model.y }],
     series: [
