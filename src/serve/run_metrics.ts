@@ -160,7 +160,7 @@ export class RunMetrics {
       collect() {
         this.reset();
         const { line, model } = live.fit;
-        if (model) names.forEach((name, i) => this.set({ name }, model.coefficients[i]));
+        if (model) names.forEach((name, i) => model.aliased[i] || this.set({ name }, model.coefficients[i]));
         else if (line) {
           this.set({ name: "a" }, line.a);
           this.set({ name: "b" }, line.b);
