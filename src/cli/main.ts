@@ -38,6 +38,7 @@ import { type OpenedState, openState, stateOutputProblem } from "./state_setup.t
 import type { OutputLength } from "../state/checkpoint.ts";
 import { PointValidator } from "../pipeline/validate/point_validator.ts";
 import { type Served, startServe } from "./serve_setup.ts";
+import { plotMain } from "./plot.ts";
 
 /** How many refused points are reported one by one before only counting them. */
 const REFUSED_SHOWN = 10;
@@ -73,6 +74,7 @@ function describe(error: unknown): string {
  * ```
  */
 export async function main(host: Host, options: MainOptions = {}): Promise<number> {
+  if (host.args[0] === "plot") return plotMain(host, host.args.slice(1));
   const sources = options.sources ?? SOURCES;
   let cli;
   try {
