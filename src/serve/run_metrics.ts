@@ -154,7 +154,7 @@ export class RunMetrics {
     new Gauge({
       name: "streamreg_model_coefficient",
       help:
-        "The fitted coefficients (a, b; b_<x>; b_<x>^<d>), as in the result change log; NaN where aliased.",
+        "The fitted coefficients (a, b; b_<x>; b_<x>^<d>), as in the result change log; none where aliased.",
       labelNames: ["name"],
       registers,
       collect() {
