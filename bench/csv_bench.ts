@@ -6,7 +6,8 @@
  * - csv-parse alone, streaming from the file, rows to numbers;
  * - uDSV alone, streaming from the file (`parser.chunk` with a row handler), rows to numbers;
  * - streamreg's CSV reader alone (`CsvSource` over the file: points and their line numbers, offsets);
- * - streamreg end to end, a whole process: `--source csv` with `--no-input-log`, and with the input log.
+ * - streamreg end to end, a whole process: `--source csv` with `--no-input-log`, with the input log, and
+ *   with the input log and `--serve 127.0.0.1:0` (the live page's sampling and metrics, no client).
  *
  * Run: `./node_modules/deno/deno run -A bench/csv_bench.ts [--points N] [--runs R]`
  *  or  `node_modules/.bin/bun run bench/csv_bench.ts [--points N] [--runs R]`
@@ -187,16 +188,18 @@ for (const rt of runtimes) {
   const [cmd, args] = rt.child;
   const { out } = await run(cmd, [...args, "--child", file, "--points", String(n), "--runs", String(runs)]);
   const t: Timings = JSON.parse(out.trim().split("\n").pop()!);
-  const endToEnd = async (inputLog: boolean) => {
+  const endToEnd = async (inputLog: boolean, serve = false) => {
     const [cli, cliArgs] = rt.cli;
     const flags = ["--source", "csv", "--input", file, "--output", join(dir, "out.csv"), "-q"];
     flags.push(...(inputLog ? ["--input-log", join(dir, "in.csv")] : ["--no-input-log"]));
+    if (serve) flags.push("--serve", "127.0.0.1:0");
     let ms = Infinity;
     for (let r = 0; r < runs; r++) ms = Math.min(ms, (await run(cli, [...cliArgs, ...flags])).ms);
     return ms;
   };
   t.e2eNoLog = await endToEnd(false);
   t.e2eLog = await endToEnd(true);
+  t.e2eServe = await endToEnd(true, true);
   const ratio = (ms: number) => `${((t.bare / ms) * 100).toFixed(0).padStart(3)} % of the bare loop`;
   const rows: [string, number][] = [
     ["bare loop: decode + indexOf + parseFloat", t.bare],
@@ -205,6 +208,7 @@ for (const rt of runtimes) {
     ["streamreg CSV reader alone (CsvSource)", t.csvSource],
     ["streamreg --source csv --no-input-log (process)", t.e2eNoLog],
     ["streamreg --source csv, with the input log", t.e2eLog],
+    ["... and --serve (live page, /metrics)", t.e2eServe],
   ];
   console.log(`${rt.name} (${rt.version})`);
   for (const [label, ms] of rows) {

@@ -36,7 +36,15 @@ export type { LineModel } from "./pipeline/core_stage.ts";
 export { isModelEngine, type ModelEngine } from "./pipeline/model_stage.ts";
 
 // What sources and sinks implement, and bad records.
-export type { BatchSpan, CommittedBatch, PointChunk, PointTexts, Source } from "./model/source.ts";
+export type {
+  BatchSpan,
+  CommittedBatch,
+  PartitionStatus,
+  PointChunk,
+  PointTexts,
+  Source,
+  SourceStatus,
+} from "./model/source.ts";
 export type { BatchUpdate, Line, ModelResult, PointRun, Sink } from "./model/sink.ts";
 export {
   coefficientNames,

@@ -6,7 +6,7 @@
  *   ↓
  * cli/                             flags, help, progress, source specs, main, produce
  *   ↓
- * pipeline/  sources/  sinks/  state/   the engine, the readers, the writers, crash/restart
+ * pipeline/ sources/ sinks/ serve/ plot/ state/   the engine, readers, writers, live page, SVG, crash/restart
  *   ↓
  * core/  model/                    the WASM wrapper; shared types and parsing
  * ```
@@ -35,6 +35,8 @@ export const LAYERS: Readonly<Record<string, number>> = {
   pipeline: 1,
   sources: 1,
   sinks: 1,
+  serve: 1,
+  plot: 1,
   state: 1,
   core: 0,
   model: 0,
@@ -108,7 +110,7 @@ export function importViolations(modules: ReadonlyMap<string, string>): string[]
       } else if (LAYERS[to] >= LAYERS[folder]) {
         problems.push(
           `${where}: ${folder}/ (layer ${LAYERS[folder]}) must not import ${to}/ (layer ${LAYERS[to]}); ` +
-            "imports point down only (runtime → cli → pipeline, sources, sinks, state → core, model)",
+            "imports point down only (runtime → cli → pipeline, sources, sinks, serve, plot, state → core, model)",
         );
       }
     }

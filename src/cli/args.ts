@@ -20,6 +20,7 @@ import { DEFAULT_COMMIT_MS, DEFAULT_COMMIT_ROWS } from "../pipeline/pipeline.ts"
 import type { OpenSource, SourceSpec } from "./source_specs.ts";
 import type { ModelConfig } from "../model/model_config.ts";
 import { inputLogProblem, MODEL_FLAGS, modelConfig } from "./model_flags.ts";
+import { parseServe, type ServeAddress } from "./serve_setup.ts";
 
 /**
  * Default path of the result change log.
@@ -123,6 +124,12 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
     value: "DIR",
     help: "checkpoint each batch in DIR; run again to resume there (see Crash and restart)",
   },
+  {
+    name: "serve",
+    value: "[HOST:]PORT",
+    help:
+      "serve a live page, /metrics, /healthz, /readyz while running (host default 127.0.0.1; port 0 = any)",
+  },
   { name: "verbose", help: "show progress on stderr even when it is not a terminal" },
   {
     name: "quiet",
@@ -176,6 +183,8 @@ export interface CliOptions {
    * treat absent as the plain line of x and y.
    */
   model?: ModelConfig;
+  /** `--serve [HOST:]PORT`: where to serve the live page and the metrics, if asked for. */
+  serve?: ServeAddress;
 }
 
 /**
@@ -327,5 +336,6 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     ...(state !== undefined ? { state } : {}),
     sourceValues: sourceValues as FlagValues,
     model,
+    ...(values.serve !== undefined ? { serve: parseServe(String(values.serve)) } : {}),
   };
 }

@@ -15,7 +15,16 @@ import { GENERAL_FLAGS } from "./args.ts";
 import type { FlagSpec } from "./flags.ts";
 import type { SourceSpec } from "./source_specs.ts";
 
-function flagLines(flags: readonly FlagSpec[]): string[] {
+/**
+ * The help lines of some flags: name and value on the left, help and default on the right, aligned.
+ *
+ * @example
+ * ```ts
+ * flagLines([{ name: "rate", value: "N", default: "1", help: "points per second" }]);
+ * // ["  --rate N  points per second (default: 1)"]
+ * ```
+ */
+export function flagLines(flags: readonly FlagSpec[]): string[] {
   const left = flags.map((f) =>
     `${f.short ? `-${f.short}, ` : ""}--${f.name}${f.value ? ` ${f.value}` : ""}`
   );
@@ -45,6 +54,7 @@ export function helpText(sources: readonly SourceSpec[]): string {
     "Usage:",
     "  deno task regress [flags]",
     "  bun run regress [flags]",
+    "  deno task regress plot [flags]   draw the change logs as SVG (see: plot --help)",
     "",
     "General flags:",
     ...flagLines(GENERAL_FLAGS),

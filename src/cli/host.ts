@@ -103,6 +103,48 @@ export interface Host {
   identifyStdin?(): Promise<FileIdentity | undefined>;
   /** Durable file operations for `--state DIR` (crash and restart); without them `--state` is refused. */
   readonly files?: StateFiles;
+  /**
+   * Starts an HTTP server on `options.hostname` and `options.port` (0: any free port) answering with
+   * `options.fetch`; rejects with a message naming the address if it cannot. Without it `--serve` is
+   * refused.
+   */
+  listen?(options: ListenOptions): Promise<Listener>;
+}
+
+/**
+ * What {@linkcode Host.listen} serves, and where.
+ *
+ * @example
+ * ```ts
+ * const options: ListenOptions = { hostname: "127.0.0.1", port: 0, fetch: () => new Response("ok") };
+ * ```
+ */
+export interface ListenOptions {
+  /** The address to bind: a host name or an IP address (IPv6 without brackets). */
+  readonly hostname: string;
+  /** The TCP port; 0 lets the system choose a free one. */
+  readonly port: number;
+  /** The Web-standard handler of every request. */
+  readonly fetch: (request: Request) => Response | Promise<Response>;
+}
+
+/**
+ * A running HTTP server (see {@linkcode Host.listen}).
+ *
+ * @example
+ * ```ts
+ * const server = await host.listen!({ hostname: "127.0.0.1", port: 0, fetch });
+ * console.error(`listening on port ${server.port}`);
+ * await server.close();
+ * ```
+ */
+export interface Listener {
+  /** The address bound. */
+  readonly hostname: string;
+  /** The port bound (the one chosen, when 0 was asked for). */
+  readonly port: number;
+  /** Stops listening and closes the connections; resolves when they are closed. */
+  close(): Promise<void>;
 }
 
 /**

@@ -37,6 +37,8 @@ import { SOURCES, type SourceSpec } from "./source_specs.ts";
 import { type OpenedState, openState, stateOutputProblem } from "./state_setup.ts";
 import type { OutputLength } from "../state/checkpoint.ts";
 import { PointValidator } from "../pipeline/validate/point_validator.ts";
+import { type Served, startServe } from "./serve_setup.ts";
+import { plotMain } from "./plot.ts";
 
 /** How many refused points are reported one by one before only counting them. */
 const REFUSED_SHOWN = 10;
@@ -72,6 +74,7 @@ function describe(error: unknown): string {
  * ```
  */
 export async function main(host: Host, options: MainOptions = {}): Promise<number> {
+  if (host.args[0] === "plot") return plotMain(host, host.args.slice(1));
   const sources = options.sources ?? SOURCES;
   let cli;
   try {
@@ -123,6 +126,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
   });
 
   let source: Source | undefined;
+  let served: Served | undefined;
   const sinks: Sink[] = [];
   let deadLetter: DeadLetterLog | undefined;
   let state: OpenedState | undefined;
@@ -159,6 +163,15 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     if (cli.state !== undefined) {
       state = await openState(host, cli, { restore }, (line) => progress.info(line));
     }
+    if (cli.serve !== undefined) {
+      // Before the source opens: /healthz answers, and /readyz says "not ready", while it connects.
+      served = await startServe(host, cli.serve, {
+        config,
+        message: (line) => {
+          if (!cli.quiet) progress.message(line);
+        },
+      });
+    }
     const resumed = state?.store.resumed;
     try {
       source = await cli.openSource(host, controller.signal, {
@@ -173,6 +186,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       if (!controller.signal.aborted) throw error;
       progress.info("streamreg: stopped before reading anything");
       return code;
+    }
+    const live = served?.live;
+    if (live) {
+      const opened = source;
+      live.opened(source.name, () => opened.status?.());
     }
     if (state && typeof source.position !== "function") {
       throw new Error(`--state: ${source.name} cannot tell where to resume (it has no position method)`);
@@ -212,6 +230,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       });
       await deadLetter.flush(); // the header: the file exists (and is empty of records) from the start
     }
+    if (live) sinks.push(live);
     const store = state?.store;
     const opened = source;
     const columns = { x: config.x, y: config.y };
@@ -258,9 +277,14 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
           aliasedNow = aliased;
         }
         progress.update(stats);
+        live?.batch(stats);
       },
       // With --on-error fail, the error message names the one bad record.
-      rejectSinks: [...(deadLetter ? [deadLetter] : []), ...(cli.onError === "fail" ? [] : [reporter])],
+      rejectSinks: [
+        ...(deadLetter ? [deadLetter] : []),
+        ...(cli.onError === "fail" ? [] : [reporter]),
+        ...(live ? [live] : []),
+      ],
       onError: cli.onError,
       onRefused: (where, reason) => {
         if (++refused <= REFUSED_SHOWN) progress.message(`streamreg: skipped ${where}: ${reason}`);
@@ -306,6 +330,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     // Ended cleanly: nothing was written after the last checkpoint, and the outputs are final.
     if (state && finished && code === 0) await state.store.complete(lengths()).catch(fail);
     await Promise.resolve(source?.close?.()).catch(fail);
+    await served?.close().catch(fail);
     stopListening();
   }
   return code;

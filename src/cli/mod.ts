@@ -40,6 +40,8 @@ export {
   type StateSupport,
 } from "./source_specs.ts";
 export { kafkaSpec } from "./kafka_spec.ts";
+export { DEFAULT_SERVE_HOST, parseServe, type ServeAddress } from "./serve_setup.ts";
+export { plotMain } from "./plot.ts";
 export type { Source } from "../model/source.ts";
 export {
   BrokenPipeError,
@@ -47,6 +49,8 @@ export {
   type FileKind,
   type Host,
   isBrokenPipe,
+  type Listener,
+  type ListenOptions,
   type StateFiles,
   type StopSignal,
 } from "./host.ts";

@@ -202,4 +202,51 @@ export interface Source<C extends PointChunk = PointChunk> {
    * {@linkcode Source.committed}. A source without it cannot be used with `--state`.
    */
   position?(batch: CommittedBatch<C>): unknown;
+  /**
+   * How the source stands now, for monitoring (`--serve`: `/metrics`, `/readyz`, the live page). Cheap:
+   * it may be called a few times a second. A source without it counts as ready once opened.
+   */
+  status?(): SourceStatus;
+}
+
+/**
+ * How a source stands, for monitoring: whether it is ready (connected, and for Kafka the group joined),
+ * the bytes read so far, and for Kafka each partition's read position against its high watermark.
+ *
+ * @example
+ * ```ts
+ * const status: SourceStatus = {
+ *   ready: true,
+ *   bytesRead: 1234,
+ *   partitions: [{ partition: 0, position: 90, highWatermark: 100 }],
+ * };
+ * ```
+ */
+export interface SourceStatus {
+  /** Connected and reading (Kafka: the consumer group joined); false while connecting or rejoining. */
+  readonly ready: boolean;
+  /** Bytes of input read so far (a file's bytes; Kafka: the messages' values), if the source counts them. */
+  readonly bytesRead?: number;
+  /**
+   * Kafka: per assigned partition, the next offset to read (`position`) and the partition's high
+   * watermark at the last fetch (the offset after its last message): the lag is their difference.
+   */
+  readonly partitions?: readonly PartitionStatus[];
+}
+
+/**
+ * One Kafka partition's read position and high watermark (see {@linkcode SourceStatus}).
+ *
+ * @example
+ * ```ts
+ * const lag = (p: PartitionStatus) => p.highWatermark - p.position;
+ * ```
+ */
+export interface PartitionStatus {
+  /** The partition number. */
+  readonly partition: number;
+  /** The next offset to read. */
+  readonly position: number;
+  /** The offset after the partition's last message, as of the last fetch from it. */
+  readonly highWatermark: number;
 }

@@ -154,6 +154,11 @@ export interface PipelineStats {
   ended: "source" | "signal" | "running";
   /** Points accepted before this run (a run resumed from a checkpoint), included in `points`. */
   pointsBefore?: number;
+  /**
+   * How long the last batch took, in milliseconds, from its closing to its commit: the core, the sinks,
+   * the checkpoint and the source's `committed` (absent before the first batch).
+   */
+  lastBatchMs?: number;
 }
 
 type Event<C> =
@@ -220,6 +225,7 @@ export async function runPipeline<C extends PointChunk>(
   const emit = async () => {
     const spans = batcher.close();
     if (!spans) return;
+    const begun = monotonic();
     const result = isModelEngine(core)
       ? applyModelBatch(core, spans, { onRefused, skip })
       : applyBatch(core, spans, { onRefused, skip });
@@ -239,6 +245,7 @@ export async function runPipeline<C extends PointChunk>(
     const batch = { time: update.time, spans };
     await options.checkpoint?.(batch, update, stats);
     await source.committed?.(batch);
+    stats.lastBatchMs = monotonic() - begun;
     options.onBatch?.(update, stats);
   };
 

@@ -13,6 +13,7 @@
 
 import { open, stat } from "node:fs/promises";
 import { BrokenPipeError, type Host } from "../cli/host.ts";
+import { listenError } from "./listen.ts";
 import { nodeHost, reason } from "./node_host.ts";
 
 /** Bun's incremental file writer (the part used here; see bun-types' `FileSink`). */
@@ -39,6 +40,14 @@ declare const Bun: {
   readonly stdin: BunFile;
   readonly stdout: BunFile;
   file(path: string): BunFile;
+  serve(options: {
+    hostname: string;
+    port: number;
+    idleTimeout: number;
+    fetch: (request: Request) => Response | Promise<Response>;
+  }): { readonly hostname: string; readonly port: number; stop(closeActive: boolean): Promise<void> };
+  /** Files embedded in a compiled executable (`bun build --compile`): the core, in the single binary. */
+  readonly embeddedFiles: readonly Blob[];
 };
 
 /** A Web WritableStream over a Bun FileSink. */
@@ -71,7 +80,10 @@ function sinkStream(sink: FileSink): WritableStream<Uint8Array> {
  * ```
  */
 export function bunHost(args: readonly string[] = Bun.argv.slice(2)): Host {
+  // In the single binary (`npm run build:binary`), the core is embedded; else it is read from build/.
+  const embedded = Bun.embeddedFiles.find((file) => (file as File).name === "streamreg.wasm");
   return nodeHost(args, {
+    ...(embedded ? { readWasm: async () => new Uint8Array(await embedded.arrayBuffer()) } : {}),
     runtime: `bun ${Bun.version}`,
     stdin: () => Bun.stdin.stream(),
     stdout: () => sinkStream(Bun.stdout.writer()),
@@ -89,6 +101,25 @@ export function bunHost(args: readonly string[] = Bun.argv.slice(2)): Host {
         return sinkStream(Bun.file(path).writer());
       } catch (error) {
         throw new Error(`cannot write "${path}": ${reason(error)}`, { cause: error });
+      }
+    },
+    listen({ hostname, port, fetch }) {
+      try {
+        // idleTimeout 0: the event streams of the live page stay open as long as the run.
+        const server = Bun.serve({ hostname, port, idleTimeout: 0, fetch: (request) => fetch(request) });
+        return Promise.resolve({
+          hostname: server.hostname,
+          port: server.port,
+          // Gracefully (the last event of each stream goes out), then forcibly after a second.
+          close: async () => {
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)));
+            await Promise.race([server.stop(false), late.then(() => server.stop(true))]);
+            clearTimeout(timer);
+          },
+        });
+      } catch (error) {
+        return Promise.reject(listenError(hostname, port, error));
       }
     },
   });

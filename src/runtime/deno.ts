@@ -14,6 +14,7 @@
 
 import { resolve } from "node:path";
 import { BrokenPipeError, type Host, type StopSignal } from "../cli/host.ts";
+import { listenError } from "./listen.ts";
 import { nodeHost } from "./node_host.ts";
 
 /**
@@ -107,5 +108,14 @@ export function denoHost(args: readonly string[] = Deno.args): Host {
       return () => listeners.forEach((remove) => remove());
     },
     exit: (code) => Deno.exit(code),
+    listen({ hostname, port, fetch }) {
+      try {
+        const server = Deno.serve({ hostname, port, onListen: () => {} }, fetch);
+        const addr = server.addr as Deno.NetAddr;
+        return Promise.resolve({ hostname: addr.hostname, port: addr.port, close: () => server.shutdown() });
+      } catch (error) {
+        return Promise.reject(listenError(hostname, port, error));
+      }
+    },
   });
 }

@@ -58,7 +58,7 @@ export function reason(error: unknown): string {
  */
 export type RuntimeParts =
   & Pick<Host, "runtime" | "stdin" | "stdout" | "openRead" | "openWrite">
-  & Partial<Pick<Host, "writeStderr" | "onSignal" | "exit">>;
+  & Partial<Pick<Host, "writeStderr" | "onSignal" | "exit" | "listen" | "readWasm">>;
 
 /**
  * A host from the `node:` services and a runtime's own parts (which win).

@@ -31,7 +31,7 @@
  */
 
 import { DEFAULT_MAX_RECORD_BYTES, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
-import type { CommittedBatch, Source } from "../../model/source.ts";
+import type { CommittedBatch, Source, SourceStatus } from "../../model/source.ts";
 import type { CsvChunk, CsvPosition } from "./csv_types.ts";
 import { type ColumnNames, LineReader } from "./line_reader.ts";
 
@@ -91,6 +91,7 @@ export class CsvSource implements Source<CsvChunk> {
   readonly #resume: CsvPosition | undefined;
   readonly #pointText: boolean;
   #reader: LineReader | undefined;
+  #bytesRead = 0;
 
   /** `input` is read once, by {@linkcode CsvSource.chunks}. */
   constructor(input: ReadableStream<Uint8Array>, options: CsvSourceOptions = {}) {
@@ -149,6 +150,18 @@ export class CsvSource implements Source<CsvChunk> {
   }
 
   /**
+   * Ready from the start; the bytes read so far (from where reading started).
+   *
+   * @example
+   * ```ts
+   * source.status().bytesRead; // 1234
+   * ```
+   */
+  status(): SourceStatus {
+    return { ready: true, bytesRead: this.#bytesRead };
+  }
+
+  /**
    * Where to resume after the batch: the byte offset and line number after its last record, and the
    * header.
    *
@@ -186,6 +199,7 @@ export class CsvSource implements Source<CsvChunk> {
     for await (let bytes of this.#input) {
       if (signal.aborted) return;
       if (bytes.length === 0) continue;
+      this.#bytesRead += bytes.length;
       if (lineEnd) {
         if (bytes[0] !== LF) this.#changed();
         lineEnd = false;

@@ -57,7 +57,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import { type Columns, type CsvLayout, csvLayout } from "../../model/csv.ts";
 import { DEFAULT_MAX_RECORD_BYTES } from "../../model/rejection.ts";
-import type { CommittedBatch, Source } from "../../model/source.ts";
+import type { CommittedBatch, PartitionStatus, Source, SourceStatus } from "../../model/source.ts";
 import { decodeBatch } from "./batch.ts";
 import { ChunkQueue } from "./chunk_queue.ts";
 import { commitWithoutConsumer, dueCommits, noteWritten } from "./commits.ts";
@@ -133,6 +133,10 @@ export class KafkaSource implements Source<KafkaChunk> {
   readonly #queue = new ChunkQueue<KafkaChunk>({ limit: 1 });
   readonly #parser: PointParser;
   readonly #partitions = new Map<number, PartitionState>();
+  /** Each partition's high watermark at its last fetch (for the lag in `status`). */
+  readonly #highWatermarks = new Map<number, number>();
+  /** Bytes of message values fetched so far. */
+  #bytesRead = 0;
   /** The partitions a checkpoint named (`resume`), with their offsets, until this reader loses them. */
   readonly #resumed: Map<number, number>;
   #assigned: number[] = [];
@@ -293,6 +297,28 @@ export class KafkaSource implements Source<KafkaChunk> {
     return this.#queue;
   }
 
+  /**
+   * Ready once the consumer group is joined (not while connecting or rejoining after a broker outage);
+   * the bytes of message values fetched; per assigned partition, the next offset to read and the high
+   * watermark of its last fetch (partitions not fetched from yet are left out).
+   *
+   * @example
+   * ```ts
+   * const { partitions = [] } = source.status();
+   * const lag = partitions.reduce((sum, p) => sum + p.highWatermark - p.position, 0);
+   * ```
+   */
+  status(): SourceStatus {
+    const partitions: PartitionStatus[] = [];
+    for (const partition of this.#assigned) {
+      const highWatermark = this.#highWatermarks.get(partition);
+      const state = this.#partitions.get(partition);
+      if (highWatermark === undefined || state === undefined) continue;
+      partitions.push({ partition, position: state.next, highWatermark });
+    }
+    return { ready: this.#joined && !this.#crashed, bytesRead: this.#bytesRead, partitions };
+  }
+
   #state(partition: number): PartitionState {
     let state = this.#partitions.get(partition);
     if (state === undefined) {
@@ -406,6 +432,8 @@ export class KafkaSource implements Source<KafkaChunk> {
     const partition = batch.partition;
     const state = this.#state(partition);
     const messages = batch.messages;
+    this.#highWatermarks.set(partition, Number(batch.highWatermark));
+    for (const message of messages) this.#bytesRead += message.value?.length ?? 0;
     if (messages.length === 0 || state.pending) return; // (pending: paused, and sought to its start later)
 
     if (state.probe) {
