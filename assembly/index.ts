@@ -9,10 +9,11 @@
 //   reset()
 //   state_ptr(), state_size(), save_state() → bytes, load_state(bytes) → 0 | error code
 //   min_magnitude(), max_magnitude() the accepted range of |x| and |y| (besides 0)
+//   load_sums(count) → 0 | 1         the state from exact sums given as terms in the input buffer
 // See docs/numerics.md, "The WASM ABI".
 
 import { fnv1a } from "./checksum";
-import { LIMBS, NSTAT, clearAll, fixedPtr, fold, normalize } from "./exact_sum";
+import { LIMBS, NSTAT, addExact, clearAll, fixedPtr, fold, normalize } from "./exact_sum";
 import { fitLine, lastIntercept, lastSlope, statistic } from "./closed_form";
 import { CAPACITY, MAX_BITS, MIN_BITS, inX } from "./input_buffer";
 import { BLOCK, ingestBlock } from "./split_block";
@@ -110,6 +111,46 @@ export function sum(i: i32): f64 {
 export function reset(): void {
   clearAll();
   setCounts(0, 0);
+}
+
+// ---- Exact sums from outside: the state of one key of a keyed run (src/state/key_table.ts). ----
+
+/**
+ * Replaces the state by exact sums given as terms (e.g. the components of floating-point expansions):
+ * the input buffer holds, as doubles, the number of terms of each statistic (Σx, Σy, Σx², Σxy, Σy²), then
+ * every term, statistic by statistic; `count` is the net number of points. Returns 0; or 1 when a length
+ * or a term is not valid (not finite, too many), and the state is then empty. fit() and sum(i) follow.
+ */
+export function load_sums(count: f64): i32 {
+  fold(); // (empties the slot tables; cheap when they are)
+  memory.fill(fixedPtr(0), 0, <usize>(NSTAT * LIMBS * 8));
+  setCounts(0, 0);
+  let total: i32 = 0;
+  for (let s = 0; s < NSTAT; s++) {
+    const length = load<f64>(inX + (<usize>s << 3));
+    if (!(length >= 0 && length <= 64) || length != Math.floor(length)) return 1;
+    total += <i32>length;
+  }
+  if (total + NSTAT > 3 * CAPACITY || !(count == Math.floor(count)) || Math.abs(count) > 9007199254740992) {
+    return 1;
+  }
+  let at = inX + (<usize>NSTAT << 3);
+  for (let s = 0; s < NSTAT; s++) {
+    const length = <i32>load<f64>(inX + (<usize>s << 3));
+    for (let i = 0; i < length; i++) {
+      const t = load<f64>(at);
+      at += 8;
+      if (!isFinite(t)) {
+        memory.fill(fixedPtr(0), 0, <usize>(NSTAT * LIMBS * 8));
+        return 1;
+      }
+      addExact(s, t);
+    }
+    normalize(fixedPtr(s));
+  }
+  fold(); // (clears the marks of the direct terms)
+  setCounts(<i64>count, 0);
+  return 0;
 }
 
 // ---- State: a self-checking snapshot of the exact sums, for persistence across restarts. ----

@@ -34,6 +34,9 @@ export {
 export { type ChunkCheck, PointValidator, type RejectedRecord } from "./pipeline/validate/point_validator.ts";
 export type { LineModel } from "./pipeline/core_stage.ts";
 export { isModelEngine, type ModelEngine } from "./pipeline/model_stage.ts";
+export { isKeyedEngine, KeyedEngine } from "./pipeline/keyed/keyed_stage.ts";
+export { KeyTable } from "./pipeline/keyed/key_table.ts";
+export { joinKey, KEY_SEPARATOR, MESSAGE_KEY, splitKey } from "./model/keys.ts";
 
 // What sources and sinks implement, and bad records.
 export type {
@@ -45,7 +48,7 @@ export type {
   Source,
   SourceStatus,
 } from "./model/source.ts";
-export type { BatchUpdate, Line, ModelResult, PointRun, Sink } from "./model/sink.ts";
+export type { BatchUpdate, KeyChange, Line, ModelResult, PointRun, Sink } from "./model/sink.ts";
 export {
   coefficientNames,
   inputColumns,

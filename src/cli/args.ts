@@ -20,6 +20,8 @@ import { DEFAULT_COMMIT_MS, DEFAULT_COMMIT_ROWS } from "../pipeline/pipeline.ts"
 import type { OpenSource, SourceSpec } from "./source_specs.ts";
 import type { ModelConfig } from "../model/model_config.ts";
 import { inputLogProblem, MODEL_FLAGS, modelConfig } from "./model_flags.ts";
+import { DEFAULT_MAX_KEYS, keyColumns, MAX_KEYS_FLAG } from "./key_flags.ts";
+import { isPlainLine } from "../model/model_config.ts";
 import { parseServe, type ServeAddress } from "./serve_setup.ts";
 
 /**
@@ -89,6 +91,7 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
     help: "... or as soon as it holds N points, if sooner; 0 = no limit",
   },
   ...MODEL_FLAGS,
+  MAX_KEYS_FLAG,
   {
     name: "output",
     value: "PATH",
@@ -185,6 +188,10 @@ export interface CliOptions {
   model?: ModelConfig;
   /** `--serve [HOST:]PORT`: where to serve the live page and the metrics, if asked for. */
   serve?: ServeAddress;
+  /** `--key`: the key columns (`@key`: the Kafka message key); absent: one line over everything. */
+  keys?: readonly string[];
+  /** `--max-keys`: the most keys held at once. */
+  maxKeys?: number;
 }
 
 /**
@@ -253,6 +260,25 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
   for (const flag of source.flags) sourceValues[flag.name] = values[flag.name] ?? flag.default;
   const openSource = source.configure(sourceValues as FlagValues);
   const model = modelConfig(values, sourceValues as FlagValues);
+  const keys = typeof sourceValues.key === "string"
+    ? keyColumns(sourceValues.key, model, { messageKey: source.name === "kafka" })
+    : undefined;
+  const maxKeys = numberFlag("max-keys", String(values["max-keys"] ?? DEFAULT_MAX_KEYS), {
+    min: 1,
+    integer: true,
+  });
+  if (keys !== undefined) {
+    if (!isPlainLine(model)) {
+      throw new UsageError(
+        "--key fits one line y ≈ a + b·x per key; with several x columns, --degree, --no-intercept or --stats " +
+          "it is not supported yet",
+      );
+    }
+    if (values.state !== undefined) throw new UsageError("--key with --state is not supported yet");
+    if (values.serve !== undefined) throw new UsageError("--key with --serve is not supported yet");
+  } else if (values["max-keys"] !== undefined) {
+    throw new UsageError("--max-keys applies with --key only");
+  }
 
   const inputFiles = source.inputFiles?.(sourceValues as FlagValues) ?? [];
 
@@ -314,6 +340,7 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
   }
   return {
     help: false,
+    ...(keys !== undefined ? { keys, maxKeys } : {}),
     verbose: values.verbose === true,
     quiet: values.quiet === true,
     source,

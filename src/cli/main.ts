@@ -37,6 +37,7 @@ import { SOURCES, type SourceSpec } from "./source_specs.ts";
 import { type OpenedState, openState, stateOutputProblem } from "./state_setup.ts";
 import type { OutputLength } from "../state/checkpoint.ts";
 import { PointValidator } from "../pipeline/validate/point_validator.ts";
+import { KeyedEngine } from "../pipeline/keyed/keyed_stage.ts";
 import { type Served, startServe } from "./serve_setup.ts";
 import { plotMain } from "./plot.ts";
 
@@ -157,7 +158,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       degree: config.degree,
       intercept: config.intercept,
     }, { stats: config.stats });
-    const core = lineCore ?? modelCore!;
+    const core = cli.keys !== undefined ? new KeyedEngine(lineCore!) : lineCore ?? modelCore!;
     const snapshot = () => lineCore ? lineCore.snapshot() : modelCore!.saveState();
     const restore = (bytes: Uint8Array) => lineCore ? lineCore.restore(bytes) : modelCore!.loadState(bytes);
     if (cli.state !== undefined) {
@@ -209,6 +210,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       ...options("--output", cli.output),
       line: resumed?.line,
       ...(plain ? {} : { model: { config, last: resumed?.model } }),
+      ...(cli.keys !== undefined ? { keys: cli.keys } : {}),
     });
     sinks.push(result);
     outputs.push({ flag: "--output", path: cli.output, base: base("--output"), sink: result });
@@ -216,6 +218,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       const input = new InputLog(await open(cli.inputLog), {
         ...options("--input-log", cli.inputLog),
         ...(config.x.length > 1 ? { columns: inputColumns(config) } : {}),
+        ...(cli.keys !== undefined ? { keys: cli.keys } : {}),
       });
       sinks.push(input);
       outputs.push({ flag: "--input-log", path: cli.inputLog, base: base("--input-log"), sink: input });
@@ -239,6 +242,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       retractions: () => opened.retractions ?? true,
       counts: state?.counts,
       columns,
+      ...(cli.maxKeys !== undefined ? { maxKeys: cli.maxKeys } : {}),
     });
     if (store && !resumed) {
       // The first checkpoint: a restart before the first batch starts afresh over these outputs.

@@ -21,6 +21,7 @@ import type { Source } from "../model/source.ts";
 import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
 import { modelColumns, X_HELP } from "./model_flags.ts";
+import { keyColumns, keyFlag } from "./key_flags.ts";
 
 /**
  * What the CLI offers a source while it opens and runs, besides the host.
@@ -220,6 +221,7 @@ export const csvSpec: SourceSpec = {
     { name: "x", value: "COLUMN", default: "x", help: X_HELP },
     { name: "y", value: "COLUMN", default: "y", help: "column holding y" },
     { name: "diff", value: "COLUMN", default: "diff", help: "column holding the weight, if present" },
+    keyFlag(),
   ],
   example: "--input points.csv --x time --y price",
   state: {
@@ -249,7 +251,13 @@ export const csvSpec: SourceSpec = {
           `name the weight column with --diff (it is read if the header has it)`,
       );
     }
-    const columns = { x: x[0], ...(x.length > 1 ? { xs: x } : {}), y, diff };
+    const keys = typeof values.key === "string" ? keyColumns(values.key, { x, y }) : undefined;
+    if (keys?.includes(diff)) {
+      throw new UsageError(
+        `--key: "${diff}" is also the diff column (--diff): a key column holds the key only`,
+      );
+    }
+    const columns = { x: x[0], ...(x.length > 1 ? { xs: x } : {}), y, diff, ...(keys ? { keys } : {}) };
     return async (host, _signal, context) => {
       const options = { ...columns, maxRecordBytes: context?.maxRecordBytes, pointText: context?.pointText };
       if (input === "-") return new CsvSource(host.stdin(), { name: "stdin", ...options });

@@ -46,6 +46,7 @@ export interface CoreExports {
   state_size(): number;
   save_state(): number;
   load_state(n: number): number;
+  load_sums(count: number): number;
 }
 
 /** Which sufficient statistic {@linkcode RegressionCore.sum} returns. */
@@ -123,6 +124,29 @@ export class RegressionCore {
       accepted += op(n);
     }
     return accepted;
+  }
+
+  /**
+   * Replaces the state by exact sums kept outside the core (e.g. one key's, see
+   * `../state/key_table.ts`): `sums` holds the number of terms of Σx, Σy, Σx², Σxy and Σy², then every
+   * term, statistic by statistic (e.g. the components of each floating-point expansion); their exact
+   * sum is the statistic. `count` is the net number of points. Then {@linkcode RegressionCore.fit} fits
+   * them. Throws a RangeError if the sums are not valid (non-finite terms, more than 64 per statistic).
+   *
+   * @example
+   * ```ts
+   * // two points (0, 1) and (1, 3): Σx = 1, Σy = 4, Σx² = 1, Σxy = 3, Σy² = 10
+   * core.loadSums(2, Float64Array.of(1, 1, 1, 1, 1, 1, 4, 1, 3, 10));
+   * core.fit(); // { a: 1, b: 2, degenerate: false, count: 2 }
+   * ```
+   */
+  loadSums(count: number, sums: Float64Array): void {
+    if (this.#x.buffer.byteLength === 0) this.#views();
+    if (sums.length > 3 * this.#capacity) throw new RangeError(`too many terms: ${sums.length}`);
+    new Float64Array(this.#ex.memory.buffer, this.#ex.input_ptr(), sums.length).set(sums);
+    if (this.#ex.load_sums(count) !== 0) {
+      throw new RangeError("not valid sums: a term is not finite, or a statistic has more than 64 terms");
+    }
   }
 
   /**

@@ -68,6 +68,8 @@ export const REJECT_REASONS = {
   bad_json: "a message that is not JSON of the expected shape",
   bad_diff: "a weight other than 1 (add the point) or -1 (retract it)",
   unknown_retraction: "diff -1 for a point (same x and y bits) that is not currently added",
+  missing_key: "with --key: the key column or field is absent or empty, or the message has no key",
+  too_many_keys: "with --key: a new key while --max-keys keys are held",
 } as const;
 
 /**

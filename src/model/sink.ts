@@ -52,6 +52,8 @@ export interface PointRun {
   readonly y: Float64Array;
   /** The weight of each point: +1 added, -1 retracted. */
   readonly diff: Float64Array;
+  /** With `--key`: each point's key (`PointChunk.keys`). */
+  readonly keys?: readonly string[];
   /** The points' numbers as the input log writes them, where the source had them (`PointChunk.texts`). */
   readonly texts?: PointTexts;
 }
@@ -85,6 +87,24 @@ export interface ModelResult {
 }
 
 /**
+ * With `--key`: a key whose line a batch changed — its old line (written before, retracted now with
+ * diff -1) and its new one (added with diff +1); a key left with no points has no new line.
+ *
+ * @example
+ * ```ts
+ * const change: KeyChange = { key: "sensor-1", old: { a: 0, b: 1 }, line: { a: 0.5, b: 1 } };
+ * ```
+ */
+export interface KeyChange {
+  /** The key (several key columns: joined by `joinKey` of `./keys.ts`). */
+  readonly key: string;
+  /** The line written for the key before the batch, if any. */
+  readonly old?: Line;
+  /** The key's line after the batch; absent when the key holds no points any more. */
+  readonly line?: Line;
+}
+
+/**
  * The outcome of one batch.
  *
  * @example
@@ -115,6 +135,11 @@ export interface BatchUpdate {
    * no points (`line` is then always `undefined`). Absent for the plain line.
    */
   readonly model?: ModelResult | undefined;
+  /**
+   * With `--key`: the keys whose line the batch changed, in the order the batch first touched them
+   * (`line` and `model` are then undefined, `count` is the points of all keys).
+   */
+  readonly keys?: readonly KeyChange[];
 }
 
 /**

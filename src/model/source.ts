@@ -63,6 +63,12 @@ export interface PointChunk {
   /** The weight of each point: +1 adds, -1 retracts. */
   readonly diff: Float64Array;
   /**
+   * With `--key`: each point's key (several key columns: joined by `joinKey` of `./keys.ts`). A record
+   * without a usable key is rejected by its source (`missing_key`); its slot holds "". Absent: the run
+   * is not keyed.
+   */
+  readonly keys?: readonly string[];
+  /**
    * Optional: the points' numbers exactly as the input change log writes them, where the source has
    * that text at hand (a CSV line whose fields are already written so). Lets the input log copy bytes
    * instead of formatting doubles again. Absent: none has it.

@@ -17,7 +17,7 @@
 import type { ModelCore } from "../core/model_core.ts";
 import type { BatchSpan, PointChunk } from "../model/source.ts";
 import type { PointRun } from "../model/sink.ts";
-import { type ApplyOptions, type CoreResult, forEachRun, type LineModel } from "./core_stage.ts";
+import { type ApplyOptions, type CoreResult, forEachRun } from "./core_stage.ts";
 
 /**
  * What the pipeline needs of a model core; {@linkcode ModelCore} provides it.
@@ -37,7 +37,7 @@ export type ModelEngine = Pick<ModelCore, "spec" | "update" | "fit">;
  * const apply = isModelEngine(core) ? applyModelBatch : applyBatch;
  * ```
  */
-export function isModelEngine(core: LineModel | ModelEngine): core is ModelEngine {
+export function isModelEngine(core: object): core is ModelEngine {
   return "spec" in core;
 }
 

@@ -32,6 +32,7 @@ import { PointValidator } from "./validate/point_validator.ts";
 import type { BatchUpdate, Line, ModelResult, Sink } from "../model/sink.ts";
 import { applyBatch, type LineModel } from "./core_stage.ts";
 import { applyModelBatch, isModelEngine, type ModelEngine } from "./model_stage.ts";
+import { applyKeyedBatch, isKeyedEngine, type KeyedEngine } from "./keyed/keyed_stage.ts";
 
 /**
  * Default batch window: the tutorial's `autocommit_duration_ms`.
@@ -184,7 +185,7 @@ type Event<C> =
  */
 export async function runPipeline<C extends PointChunk>(
   source: Source<C>,
-  core: LineModel | ModelEngine,
+  core: LineModel | ModelEngine | KeyedEngine,
   sinks: readonly Sink[],
   options: PipelineOptions = {},
 ): Promise<PipelineStats> {
@@ -226,12 +227,16 @@ export async function runPipeline<C extends PointChunk>(
     const spans = batcher.close();
     if (!spans) return;
     const begun = monotonic();
-    const result = isModelEngine(core)
+    const result = isKeyedEngine(core)
+      ? applyKeyedBatch(core, spans, { onRefused, skip })
+      : isModelEngine(core)
       ? applyModelBatch(core, spans, { onRefused, skip })
       : applyBatch(core, spans, { onRefused, skip });
     const update: BatchUpdate = { time: clock.next(), ...result };
     await Promise.all([...sinks.map((sink) => sink.write(update)), flushRejects()]);
-    const changed = isModelEngine(core)
+    const changed = update.keys !== undefined
+      ? update.keys.length > 0
+      : isModelEngine(core)
       ? !sameModel(stats.model, update.model)
       : !sameLine(stats.line, update.line);
     stats.points += update.accepted;

@@ -16,6 +16,7 @@
 
 import { CsvWriter } from "./csv_writer.ts";
 import { formatNumber } from "../model/format_number.ts";
+import { keyCells } from "./key_cells.ts";
 import type { BatchUpdate, Sink } from "../model/sink.ts";
 
 /**
@@ -46,15 +47,16 @@ export class InputLog implements Sink {
   /**
    * `name` says in messages which output failed; `append`: the file already has its header (a run
    * resumed by `--state`). `columns`: the names of the columns before `time,diff` (default `x,y`; with
-   * several x columns, each x column's name and then `y`).
+   * several x columns, each x column's name and then `y`). `keys`: the key columns' names (`--key`),
+   * written first; each row then starts with its point's key.
    */
   constructor(
     stream: WritableStream<Uint8Array>,
-    options: { name?: string; append?: boolean; columns?: readonly string[] } = {},
+    options: { name?: string; append?: boolean; columns?: readonly string[]; keys?: readonly string[] } = {},
   ) {
     this.#out = new CsvWriter(
       stream,
-      options.columns ? [...options.columns, "time", "diff"] : INPUT_HEADER,
+      [...options.keys ?? [], ...(options.columns ? [...options.columns, "time", "diff"] : INPUT_HEADER)],
       options,
     );
   }
@@ -77,7 +79,7 @@ export class InputLog implements Sink {
     const plus = encoder.encode(`,${time},1\n`);
     const minus = encoder.encode(`,${time},-1\n`);
     const out = this.#out;
-    for (const { x, xs, y, diff, texts } of update.points) {
+    for (const { x, xs, y, diff, texts, keys } of update.points) {
       if (xs !== undefined && xs.length > 1) {
         for (let i = 0; i < x.length; i++) {
           for (const column of xs) out.appendNumber(column[i], COMMA);
@@ -88,6 +90,7 @@ export class InputLog implements Sink {
         continue;
       }
       for (let i = 0; i < x.length; i++) {
+        if (keys !== undefined) out.append(`${keyCells(keys[i])},`);
         const b = texts === undefined ? -1 : texts.block[i];
         if (b >= 0) out.appendRange(texts!.blocks[b], texts!.start[i], texts!.end[i]); // "x,y" as written here
         else {

@@ -11,6 +11,10 @@
  * undefined (an aliased coefficient and its `se_`, `r2` with no variation, `sigma` with no degree of
  * freedom). Rows change, and are compared, the same way: as written.
  *
+ * With keys (the `keys` option, `--key`): the key columns come first, `sensor,a,b,time,diff`, and a batch
+ * writes rows only for the keys whose line it changed (`BatchUpdate.keys`): -1 for the key's old line,
+ * +1 for its new one; a key left with no points has only its -1 row.
+ *
  * @example
  * ```ts
  * import { ResultLog } from "./result_log.ts";
@@ -25,6 +29,7 @@ import { CsvWriter } from "./csv_writer.ts";
 import { formatNumber } from "../model/format_number.ts";
 import type { BatchUpdate, Line, ModelResult, Sink } from "../model/sink.ts";
 import { type ModelConfig, resultColumns } from "../model/model_config.ts";
+import { keyCells } from "./key_cells.ts";
 
 /**
  * The header of the result change log.
@@ -50,6 +55,7 @@ export class ResultLog implements Sink {
   /** With a model: its configuration, and the cells of the row last written with diff 1 (before time). */
   readonly #model: ModelConfig | undefined;
   #row: string | undefined;
+  readonly #keyed: boolean;
 
   /**
    * `name` says in messages which output failed. A run resumed by `--state` passes `append` (the file
@@ -64,12 +70,14 @@ export class ResultLog implements Sink {
       append?: boolean;
       line?: Line;
       model?: { readonly config: ModelConfig; readonly last?: ModelResult };
+      keys?: readonly string[];
     } = {},
   ) {
     const model = options.model;
+    this.#keyed = options.keys !== undefined;
     this.#out = new CsvWriter(
       stream,
-      model ? [...resultColumns(model.config), "time", "diff"] : RESULT_HEADER,
+      [...options.keys ?? [], ...(model ? [...resultColumns(model.config), "time", "diff"] : RESULT_HEADER)],
       options,
     );
     this.#line = options.line && { a: options.line.a, b: options.line.b };
@@ -96,6 +104,7 @@ export class ResultLog implements Sink {
    * ```
    */
   async write(update: BatchUpdate): Promise<void> {
+    if (this.#keyed) return this.#writeKeys(update);
     if (this.#model !== undefined) return this.#writeModel(this.#model, update);
     const next = update.line;
     if (sameLine(this.#line, next)) return;
@@ -116,6 +125,20 @@ export class ResultLog implements Sink {
     if (next !== undefined) this.#out.append(`${next},${time},1\n`);
     this.#row = next;
     await this.#out.flush();
+  }
+
+  async #writeKeys(update: BatchUpdate): Promise<void> {
+    const changes = update.keys ?? [];
+    if (changes.length === 0) return;
+    const time = formatNumber(update.time);
+    const out = this.#out;
+    for (const { key, old, line } of changes) {
+      const cells = keyCells(key);
+      if (old) out.append(`${cells},${formatNumber(old.a)},${formatNumber(old.b)},${time},-1\n`);
+      if (line) out.append(`${cells},${formatNumber(line.a)},${formatNumber(line.b)},${time},1\n`);
+      if (out.pending > 1 << 20) await out.flush();
+    }
+    await out.flush();
   }
 
   /** Writes what is buffered (the header, if nothing else) and closes the stream. */

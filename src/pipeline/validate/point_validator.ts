@@ -99,6 +99,12 @@ export class PointValidator {
   #row = new Float64Array(0);
   readonly #track: boolean | (() => boolean);
   #tracking: boolean | undefined;
+  /** With keys: each key held and its net points (what `--max-keys` counts). */
+  readonly #live = new Map<string, number>();
+  /** With keys and retractions: a number for each key seen, and the multiset of (key, x, y). */
+  readonly #keyIds = new Map<string, number>();
+  #keyRows: RowCounts | undefined;
+  readonly #maxKeys: number;
 
   /**
    * `source` names the input in origins of chunks without their own `origin(i)`.
@@ -113,6 +119,9 @@ export class PointValidator {
    *
    * `columns`: the names of the x columns and y, for messages about chunks with several x columns
    * (default x1, x2, … and y); one-x messages say x and y, as always.
+   *
+   * `maxKeys` (chunks with keys, `--key`): a point of a new key while this many keys hold points is
+   * rejected (`too_many_keys`). A key whose points are all retracted no longer counts.
    */
   constructor(
     options: {
@@ -120,8 +129,10 @@ export class PointValidator {
       retractions?: boolean | (() => boolean);
       counts?: PointCounts | RowCounts;
       columns?: { readonly x: readonly string[]; readonly y: string };
+      maxKeys?: number;
     } = {},
   ) {
+    this.#maxKeys = options.maxKeys ?? Infinity;
     this.#source = options.source ?? "input";
     const counts = options.counts;
     this.#counts = counts instanceof PointCounts ? counts : new PointCounts();
@@ -172,6 +183,7 @@ export class PointValidator {
     options: { stopAtFirst?: boolean; from?: number; to?: number; mask?: Uint8Array } = {},
   ): ChunkCheck | undefined {
     if (chunk.xs !== undefined && chunk.xs.length > 1) return this.#checkRows(chunk, chunk.xs, options);
+    if (chunk.keys !== undefined) return this.#checkKeyed(chunk, chunk.keys, options);
     const { x: xs, y: ys, diff: ds } = chunk;
     const n = Math.min(xs.length, options.to ?? xs.length);
     const sourceRejects = chunk.rejects !== undefined && chunk.rejects.size > 0 ? chunk.rejects : undefined;
@@ -293,6 +305,96 @@ export class PointValidator {
       if (options.stopAtFirst) return { mask, rejected, end: i + 1 };
     }
     return mask && rejected && { mask, rejected, end: n };
+  }
+
+  /** Keys held (with `--key`): those with points. */
+  get keys(): number {
+    return this.#live.size;
+  }
+
+  /** `check` for a chunk with keys (one x column). */
+  #checkKeyed(
+    chunk: PointChunk,
+    keys: readonly string[],
+    options: { stopAtFirst?: boolean; from?: number; to?: number; mask?: Uint8Array },
+  ): ChunkCheck | undefined {
+    const { x: xs, y: ys, diff: ds } = chunk;
+    const n = Math.min(xs.length, options.to ?? xs.length);
+    const sourceRejects = chunk.rejects !== undefined && chunk.rejects.size > 0 ? chunk.rejects : undefined;
+    if (this.#tracking === undefined) {
+      this.#tracking = typeof this.#track === "function" ? this.#track() : this.#track;
+    }
+    if (this.#tracking) this.#keyRows ??= new RowCounts(3);
+    const rows = this.#keyRows;
+    const row = new Float64Array(3);
+    const live = this.#live;
+    let mask: Uint8Array | undefined;
+    let rejected: RejectedRecord[] | undefined;
+    for (let i = options.from ?? 0; i < n; i++) {
+      let bad: { reason: RejectReason; detail: string } | undefined = sourceRejects?.get(i);
+      if (bad === undefined) {
+        const x = xs[i], y = ys[i], w = ds[i];
+        const ax = x < 0 ? -x : x;
+        const ay = y < 0 ? -y : y;
+        const good = ax <= MAX_MAGNITUDE && ay <= MAX_MAGNITUDE &&
+          (ax >= MIN_MAGNITUDE || ax === 0) && (ay >= MIN_MAGNITUDE || ay === 0) &&
+          (w === 1 || w === -1);
+        if (good) {
+          const key = keys[i];
+          const held = live.get(key);
+          if (w === 1) {
+            if (held === undefined && live.size >= this.#maxKeys) {
+              bad = {
+                reason: "too_many_keys",
+                detail: `a new key while ${live.size} keys are held, the most --max-keys allows`,
+              };
+            } else {
+              live.set(key, (held ?? 0) + 1);
+              if (rows !== undefined) {
+                row[0] = this.#keyId(key);
+                row[1] = x;
+                row[2] = y;
+                rows.add(row);
+              }
+              continue;
+            }
+          } else {
+            if (rows === undefined) throw neverRetracts(chunk, i);
+            row[0] = held === undefined ? -1 : this.#keyId(key);
+            row[1] = x;
+            row[2] = y;
+            if (held !== undefined && rows.retract(row)) {
+              if (held === 1) live.delete(key);
+              else live.set(key, held - 1);
+              continue;
+            }
+            bad = {
+              reason: "unknown_retraction",
+              detail: `retracts (x, y) = (${formatNumber(x)}, ${
+                formatNumber(y)
+              }), which is not among the points added for its key`,
+            };
+          }
+        } else {
+          bad = valueProblem("x", x) ?? valueProblem("y", y) ?? badDiff(w);
+        }
+      }
+      mask ??= options.mask ?? new Uint8Array(xs.length);
+      rejected ??= [];
+      mask[i] = 1;
+      rejected.push({ index: i, rejection: this.#rejection(chunk, i, bad.reason, bad.detail) });
+      if (options.stopAtFirst) return { mask, rejected, end: i + 1 };
+    }
+    return mask && rejected && { mask, rejected, end: n };
+  }
+
+  #keyId(key: string): number {
+    let id = this.#keyIds.get(key);
+    if (id === undefined) {
+      id = this.#keyIds.size;
+      this.#keyIds.set(key, id);
+    }
+    return id;
   }
 
   #rejection(chunk: PointChunk, i: number, reason: RejectReason, detail: string): Rejection {

@@ -60,11 +60,16 @@ export interface CsvSourceOptions {
   y?: string;
   /** Column holding the weight, if present. Default "diff". */
   diff?: string;
+  /**
+   * With `--key`: the key column(s); each point gets its key (`PointChunk.keys`), and a line whose key
+   * field is empty is rejected (`missing_key`). One x column only.
+   */
+  keys?: readonly string[];
   /** Longest line in bytes, without its line end; longer lines are rejected (`too_large`). Default 1 MiB. */
   maxRecordBytes?: number;
   /**
-   * Give each point's text as the input change log writes it (`PointChunk.text`) where the line has it:
-   * one x column, x and y the first two columns, both written as `formatNumber` writes them. Costs a
+   * Give each point's text as the input change log writes it (`PointChunk.texts`) where the line has it:
+   * one x column, y the column right after it, both written as `formatNumber` writes them. Costs a
    * little reading time; spares the log formatting the numbers. Default false.
    */
   pointText?: boolean;
@@ -103,6 +108,7 @@ export class CsvSource implements Source<CsvChunk> {
       ...(xs ? { xs } : {}),
       y: options.y ?? "y",
       diff: options.diff ?? "diff",
+      ...(options.keys !== undefined && options.keys.length > 0 ? { keys: options.keys } : {}),
     };
     this.#max = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     if (!Number.isSafeInteger(this.#max) || this.#max < 1) {

@@ -24,6 +24,7 @@ import { parse } from "csv-parse/sync";
 import { headerColumns, plainFields } from "../../model/csv.ts";
 import { exactDecimal, parseNumberField, plainNumbers } from "../../model/numbers.ts";
 import { DecimalReader } from "../../model/decimal_reader.ts";
+import { joinKey, keyProblem } from "../../model/keys.ts";
 import { showField, type SourceReject, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
 import { ChunkBuilder } from "../chunk_builder.ts";
 import type { CsvChunk, CsvPosition } from "./csv_types.ts";
@@ -63,6 +64,8 @@ export interface ColumnNames {
   readonly y: string;
   /** The diff column, if the header has it. */
   readonly diff: string;
+  /** With `--key`: the key column(s). */
+  readonly keys?: readonly string[];
 }
 
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -168,7 +171,8 @@ export class LineReader {
    * its numbers end as the input log writes them (bytes `from` to `textTo` of the block, which is ASCII;
    * -1: not so written).
    */
-  #rawText(text: string, from: number, to: number, textTo = -1): void {
+  #rawText(text: string, from: number, to: number, textTo = -1, key = "", textFrom = from): void {
+    if (this.#keyColumns !== undefined) this.#keys.push(key);
     if (this.#textOk) {
       if (textTo < 0) this.#textBlock.push(-1);
       else {
@@ -177,7 +181,7 @@ export class LineReader {
         }
         this.#textBlock.push(this.#blockIndex);
       }
-      this.#textStart.push(from);
+      this.#textStart.push(textFrom);
       this.#textEnd.push(textTo);
     }
     const texts = this.#rawTexts;
@@ -199,6 +203,8 @@ export class LineReader {
     const runs = this.#rawRuns;
     const from = this.#rawFrom;
     const to = this.#rawTo;
+    const keys = this.#keyColumns !== undefined ? { keys: this.#keys } : {};
+    this.#keys = [];
     const texts = this.#textOk
       ? {
         texts: {
@@ -240,6 +246,7 @@ export class LineReader {
       ends,
       ...(rejects ? { rejects } : {}),
       ...texts,
+      ...keys,
       where: (i) => `${name} line ${lines[i]}`,
       origin: (i) => ({ source: name, location: `line ${lines[i]}`, line: lines[i] }),
       raw: (i) => rejects?.get(i)?.raw ?? text(i),
@@ -477,7 +484,7 @@ export class LineReader {
   #numbers: Float64Array | undefined;
   /** Whether to try {@linkcode plainNumbers} on a record: until it misses, in each block. */
   #fused = true;
-  /** Point texts were asked for (`pointText`), and the columns allow them: x, y first, one x. */
+  /** Point texts were asked for (`pointText`), and the columns allow them: one x, then y next to it. */
   readonly #pointText: boolean;
   #textOk = false;
   /** Where each record's numbers are as the input log writes them (see `#rawText`, `PointTexts`). */
@@ -490,6 +497,9 @@ export class LineReader {
   /** Whether the block being parsed is ASCII (its text's positions are its bytes'). */
   #blockAscii = false;
   readonly #decimal = new DecimalReader();
+  /** With `--key`: the key columns' fields, and each record's key (see `#rawText`). */
+  #keyColumns: Int32Array | undefined;
+  #keys: string[] = [];
 
   /**
    * A data line without quotes or CR, `text[s, e)` (not empty), line `number`, ending at input offset
@@ -526,8 +536,10 @@ export class LineReader {
       if (x === x && y === y) {
         const diff = columns.diff < 0 ? 1 : this.#fastDiff(text, da, db);
         if (typeof diff !== "number") return this.#reject(number, text.slice(s, e), diff);
+        const key = this.#keyColumns === undefined ? "" : this.#fastKey(text, r);
+        if (typeof key !== "string") return this.#reject(number, text.slice(s, e), key);
         this.#builder.push(x, y, diff, number);
-        this.#rawText(text, s, e, canonical && this.#blockAscii ? yb : -1);
+        this.#rawText(text, s, e, canonical && this.#blockAscii ? yb : -1, key, xa);
         this.#ends.push(end < 0 ? this.#endOf(number) : end);
         return;
       }
@@ -568,10 +580,31 @@ export class LineReader {
       if (typeof why !== "number") return this.#reject(number, text.slice(s, e), why);
       diff = why;
     }
+    const key = this.#keyColumns === undefined ? "" : this.#fastKey(text, r);
+    if (typeof key !== "string") return this.#reject(number, text.slice(s, e), key);
     if (k > 1) this.#builder.pushRow(this.#row, y, diff, number);
     else this.#builder.push(x, y, diff, number);
-    this.#rawText(text, s, e);
+    this.#rawText(text, s, e, -1, key);
     this.#ends.push(end < 0 ? this.#endOf(number) : end);
+  }
+
+  /** A record's key from its fields' ranges (`#ranges`, after x, y and diff), or why it has none. */
+  #fastKey(text: string, r: Int32Array): string | SourceReject {
+    const names = this.#names.keys!;
+    if (names.length === 1) return this.#keyField(text.slice(r[6], r[7]), names[0]);
+    const fields: string[] = [];
+    for (let c = 0; c < names.length; c++) {
+      const field = this.#keyField(text.slice(r[6 + 2 * c], r[7 + 2 * c]), names[c]);
+      if (typeof field !== "string") return field;
+      fields.push(field);
+    }
+    return joinKey(fields);
+  }
+
+  /** A key field as it is, or why it cannot be a key. */
+  #keyField(field: string, name: string): string | SourceReject {
+    const problem = keyProblem(field, name);
+    return problem === undefined ? field : { reason: "missing_key", detail: problem };
   }
 
   /** The weight in `text[da, db)`: 1 or -1, or why it is not one. */
@@ -625,10 +658,26 @@ export class LineReader {
       this.#ranges = new Int32Array(2 * wanted.length);
       this.#columns = { x, y, diff, width: record.length, wanted, xs: Int32Array.from(xs) };
       if (diff < 0 && record.length <= 64) this.#numbers = new Float64Array(record.length);
+    } else if (this.#names.keys !== undefined) {
+      const keys = headerColumns(record, this.#names.keys);
+      const absent = keys.findIndex((i) => i < 0);
+      if (absent >= 0) {
+        this.#fatal(
+          line,
+          `no column "${this.#names.keys[absent]}" in the header ${
+            showField(record.map((head) => head.trim()).join(","))
+          }: name the key columns with --key`,
+        );
+      }
+      this.#keyColumns = Int32Array.from(keys);
+      const wanted = Int32Array.of(x, y, diff, ...keys);
+      this.#ranges = new Int32Array(2 * wanted.length);
+      this.#columns = { x, y, diff, width: record.length, wanted };
+      this.#textOk = this.#pointText && y === x + 1;
     } else {
       const wanted = diff >= 0 ? Int32Array.of(x, y, diff) : Int32Array.of(x, y);
       this.#columns = { x, y, diff, width: record.length, wanted };
-      this.#textOk = this.#pointText && x === 0 && y === 1;
+      this.#textOk = this.#pointText && y === x + 1;
     }
     this.#headerText = text;
   }
@@ -693,9 +742,20 @@ export class LineReader {
       if (typeof why !== "number") return this.#reject(line, text, why);
       diff = why;
     }
+    let key = "";
+    if (this.#keyColumns !== undefined) {
+      const names = this.#names.keys!;
+      const fields: string[] = [];
+      for (let c = 0; c < names.length; c++) {
+        const field = this.#keyField(record[this.#keyColumns[c]], names[c]);
+        if (typeof field !== "string") return this.#reject(line, text, field);
+        fields.push(field);
+      }
+      key = joinKey(fields);
+    }
     if (k > 1) this.#builder.pushRow(this.#row, y, diff, line);
     else this.#builder.push(x, y, diff, line);
-    this.#rawText(text, 0, text.length);
+    this.#rawText(text, 0, text.length, -1, key);
     this.#ends.push(this.#endOf(line));
   }
 }

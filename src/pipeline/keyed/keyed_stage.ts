@@ -1,0 +1,145 @@
+/**
+ * Stage 3 for a keyed run (`--key`): one exact line per key. A closed batch's points go to their keys'
+ * exact sums ({@linkcode KeyTable}); then each key the batch touched is fitted once, in the core, from
+ * its sums, and the keys whose line changed are reported (old line, new line), so the result log writes
+ * lines only for them. Work per batch: its points, plus one fit per key it touched.
+ *
+ * A key whose points are all retracted is forgotten (its line retracted); the validator has already
+ * rejected every point the core would refuse, every retraction of a point its key does not hold, and
+ * every new key beyond `--max-keys`.
+ *
+ * @example
+ * ```ts
+ * import { KeyedEngine, applyKeyedBatch } from "./keyed_stage.ts";
+ * const engine = new KeyedEngine(core);
+ * const { keys } = applyKeyedBatch(engine, spans, {});
+ * ```
+ * @module
+ */
+
+import type { Fit, RegressionCore } from "../../core/regression_core.ts";
+import type { KeyChange, Line, PointRun } from "../../model/sink.ts";
+import type { BatchSpan, PointChunk } from "../../model/source.ts";
+import { type ApplyOptions, type CoreResult, forEachRun } from "../core_stage.ts";
+import { KeyTable } from "./key_table.ts";
+
+/**
+ * The per-key state of a keyed run, with the core that fits each key.
+ *
+ * @example
+ * ```ts
+ * const engine = new KeyedEngine(await RegressionCore.load(bytes));
+ * ```
+ */
+export class KeyedEngine {
+  /** Marks the engine for `isKeyedEngine`. */
+  readonly keyed = true;
+  /** Every key's exact sums and last line. */
+  readonly table: KeyTable;
+  readonly #core: Pick<RegressionCore, "loadSums" | "fit">;
+  /** Net points over all keys. */
+  count = 0;
+
+  /** `core` fits each key's line; the validator admits keys (`--max-keys`), so the table takes any. */
+  constructor(core: Pick<RegressionCore, "loadSums" | "fit">) {
+    this.#core = core;
+    this.table = new KeyTable({ maxKeys: Infinity }); // (the validator admits keys: --max-keys)
+  }
+
+  /**
+   * Fits a slot's line from its exact sums.
+   *
+   * @example
+   * ```ts
+   * engine.fit(engine.table.find("sensor-1"));
+   * ```
+   */
+  fit(slot: number): Fit {
+    return this.table.fit(slot, this.#core);
+  }
+}
+
+/**
+ * Whether the engine of a run is a {@linkcode KeyedEngine}.
+ *
+ * @example
+ * ```ts
+ * if (isKeyedEngine(engine)) applyKeyedBatch(engine, spans);
+ * ```
+ */
+export function isKeyedEngine(engine: unknown): engine is KeyedEngine {
+  return (engine as KeyedEngine | undefined)?.keyed === true;
+}
+
+/**
+ * Applies the spans' points to their keys, fits every key touched, and returns the accepted points and
+ * the keys whose line changed.
+ *
+ * @example
+ * ```ts
+ * const { accepted, keys } = applyKeyedBatch(engine, [{ chunk, start: 0, end: chunk.x.length }]);
+ * ```
+ */
+export function applyKeyedBatch(
+  engine: KeyedEngine,
+  spans: readonly BatchSpan[],
+  options: ApplyOptions = {},
+): CoreResult {
+  const table = engine.table;
+  const points: PointRun[] = [];
+  const touched: number[] = [];
+  const seen = new Set<number>();
+  let accepted = 0;
+  const apply = (chunk: PointChunk, start: number, end: number) => {
+    const keys = chunk.keys;
+    if (keys === undefined) {
+      throw new Error(`${chunk.where(start)}: a keyed run got points without keys: please report this`);
+    }
+    const { x, y, diff } = chunk;
+    for (let i = start; i < end; i++) {
+      const slot = table.slot(keys[i]);
+      if (slot < 0) {
+        throw new Error(
+          `${chunk.where(i)}: more keys than --max-keys got past the validator: please report this`,
+        );
+      }
+      table.add(slot, x[i], y[i], diff[i]);
+      if (!seen.has(slot)) {
+        seen.add(slot);
+        touched.push(slot);
+      }
+    }
+    accepted += end - start;
+    engine.count += sumOf(diff, start, end);
+    points.push({
+      x: x.subarray(start, end),
+      y: y.subarray(start, end),
+      diff: diff.subarray(start, end),
+      keys: keys.slice(start, end),
+    });
+  };
+  forEachRun(spans, options.skip, apply);
+  const changes: KeyChange[] = [];
+  for (const slot of touched) {
+    const key = table.key(slot);
+    const old = table.written(slot);
+    if (table.count(slot) === 0) {
+      // No points left: the key's line is retracted and the key forgotten.
+      if (old !== undefined) changes.push({ key, old });
+      table.remove(slot);
+      continue;
+    }
+    const fit = engine.fit(slot);
+    const line: Line = { a: fit.a, b: fit.b };
+    if (old !== undefined && Object.is(old.a, line.a) && Object.is(old.b, line.b)) continue;
+    changes.push(old === undefined ? { key, line } : { key, old, line });
+    table.write(slot, line);
+  }
+  return { points, accepted, refused: 0, count: engine.count, line: undefined, keys: changes };
+}
+
+function sumOf(values: Float64Array, from: number, to: number): number {
+  let s = 0;
+  for (let i = from; i < to; i++) s += values[i];
+  return s;
+}
