@@ -18,6 +18,7 @@ import { type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
 import type { SourceSpec } from "./source_specs.ts";
 import { modelColumns, X_HELP } from "./model_flags.ts";
+import { keyColumns, keyFlag } from "./key_flags.ts";
 
 /**
  * Reads files and the environment through the host.
@@ -69,6 +70,7 @@ export const kafkaSpec: SourceSpec = {
     },
     { name: "x", value: "NAME", default: "x", help: `${X_HELP}: CSV columns or JSON fields` },
     { name: "y", value: "NAME", default: "y", help: "CSV column or JSON field holding y" },
+    keyFlag({ messageKey: true }),
     { name: "from-beginning", help: "start at each partition's first message, not at the group's offsets" },
     { name: "from-end", help: "start after the last message: read only new messages" },
     {
@@ -127,7 +129,10 @@ export const kafkaSpec: SourceSpec = {
       if (text(values, column) === "") throw new UsageError(`--${column}: expected a name, got ""`);
     }
     const { x, y } = modelColumns(values);
-    const columns = { x: x[0], ...(x.length > 1 ? { xs: x } : {}), y };
+    const keys = typeof values.key === "string"
+      ? keyColumns(values.key, { x, y }, { messageKey: true })
+      : undefined;
+    const columns = { x: x[0], ...(x.length > 1 ? { xs: x } : {}), y, ...(keys ? { keys } : {}) };
     const csvHeader = typeof values["csv-header"] === "string" ? values["csv-header"] : undefined;
     if (csvHeader !== undefined) {
       if (format !== "csv") throw new UsageError("--csv-header applies to --format csv only");

@@ -35,6 +35,8 @@ export interface Columns {
   readonly xs?: readonly string[];
   /** Column or field holding y. */
   readonly y: string;
+  /** With `--key`: the key columns or fields (`@key`: the Kafka message key, not a column). */
+  readonly keys?: readonly string[];
 }
 
 /**
@@ -54,6 +56,8 @@ export interface CsvLayout {
   readonly y: number;
   /** Number of fields of the header; data rows must have as many. */
   readonly width: number;
+  /** With keys: the index of each key column (-1 for `@key`, the message key). */
+  readonly keys?: readonly number[];
 }
 
 /** Drops one trailing line break ("\n" or "\r\n"): producers that send lines often keep it. */
@@ -119,6 +123,15 @@ export function splitCsvRecord(message: string): string[] | undefined {
 export function csvLayout(header: string, columns: Columns): CsvLayout | string {
   const fields = splitCsvRecord(header.replace(/^\uFEFF/, ""));
   if (fields === undefined) return "unbalanced quotes";
+  const layout = xyLayout(fields, columns);
+  if (typeof layout === "string" || columns.keys === undefined) return layout;
+  const keys = headerColumns(fields, columns.keys).map((i, c) => (columns.keys![c] === "@key" ? -1 : i));
+  const missing = keys.findIndex((i, c) => i < 0 && columns.keys![c] !== "@key");
+  if (missing >= 0) return `no column "${columns.keys[missing]}" (a key column, --key)`;
+  return { ...layout, keys };
+}
+
+function xyLayout(fields: string[], columns: Columns): CsvLayout | string {
   if (columns.xs !== undefined && columns.xs.length > 1) {
     const xs = headerColumns(fields, columns.xs);
     const [y] = headerColumns(fields, [columns.y]);

@@ -21,6 +21,19 @@ import { messageText, type PointParser } from "./messages.ts";
 import type { KafkaChunk } from "./options.ts";
 import type { PartitionState } from "./partitions.ts";
 import { unsupportedCompression } from "./unsupported_compression.ts";
+import { MESSAGE_KEY } from "../../model/keys.ts";
+
+const fatalUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** A message key's text, or null if there is none or it is not UTF-8. */
+function keyText(key: Uint8Array | null): string | null {
+  if (key === null) return null;
+  try {
+    return fatalUtf8.decode(key);
+  } catch {
+    return null;
+  }
+}
 
 /**
  * What {@linkcode decodeBatch} needs from the source.
@@ -121,7 +134,10 @@ export function decodeBatch(
   let base = 0;
   // The next quote or non-ASCII character at or after a message's start in `text` (text.length: none).
   let unusual = -1;
-  const ranges = new Int32Array(2 * (xColumns + 1));
+  const keyNames = parser.keys;
+  const keys: string[] | undefined = keyNames !== undefined ? [] : undefined;
+  const messageKey = keyNames?.includes(MESSAGE_KEY) ?? false;
+  const ranges = new Int32Array(2 * (xColumns + 1 + (keyNames?.length ?? 0)));
   let wantedFor: CsvLayout | undefined;
   let wanted = new Int32Array(2);
   let lastValue: Uint8Array | null = null;
@@ -148,6 +164,7 @@ export function decodeBatch(
     }
     last = k;
     read++;
+    if (messageKey) parser.messageKey = keyText(m.key);
     const value = m.value;
     const length = value === null ? 0 : value.length;
     const where = value === null ? undefined : value.buffer;
@@ -189,6 +206,12 @@ export function decodeBatch(
         wanted = xColumns > 1
           ? Int32Array.of(layout.x, layout.y, ...layout.xs!.slice(1))
           : Int32Array.of(layout.x, layout.y);
+        if (layout.keys !== undefined) {
+          wanted = Int32Array.of(
+            ...wanted,
+            ...layout.keys.filter((i) => i >= 0),
+          );
+        }
       }
       const a = at - base;
       const b = a + length;
@@ -201,7 +224,8 @@ export function decodeBatch(
       ok = (layout.width <= 2 || unusual >= b) && plainFields(text, a, b, wanted, ranges) === layout.width &&
         (xColumns > 1
           ? parser.rangesRow(text, ranges)
-          : parser.ranges(text, ranges[0], ranges[1], ranges[2], ranges[3]));
+          : parser.ranges(text, ranges[0], ranges[1], ranges[2], ranges[3])) &&
+        (keyNames === undefined || parser.keyFromRanges(text, ranges, 2 * (xColumns + 1)));
       if (!ok) {
         const t = messageText(value);
         ok = t === undefined ? parser.notUtf8() : parser.csv(t, layout);
@@ -211,6 +235,7 @@ export function decodeBatch(
       xs[count] = parser.x;
       for (let c = 1; c < xColumns; c++) more[c - 1][count] = parser.xs[c];
       ys[count] = parser.y;
+      if (keys !== undefined) keys[count] = parser.key;
       index[count] = k;
       // Where its bytes are, should the pipeline reject the point (NaN, out of range) and need them.
       if (where === fetched) {
@@ -224,6 +249,7 @@ export function decodeBatch(
       xs[count] = NaN;
       for (let c = 1; c < xColumns; c++) more[c - 1][count] = NaN;
       ys[count] = NaN;
+      if (keys !== undefined) keys[count] = "";
       index[count] = k;
       const why = parser.rejected;
       (rejects ??= new Map()).set(
@@ -254,6 +280,7 @@ export function decodeBatch(
       ...(xColumns > 1 ? { xs: [x, ...more.map((column) => column.subarray(0, count))] } : {}),
       y: ys.subarray(0, count),
       diff,
+      ...(keys !== undefined ? { keys } : {}),
       partition,
       offset,
       next: state.next,

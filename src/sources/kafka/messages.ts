@@ -20,6 +20,7 @@ import { Buffer } from "node:buffer";
 import { type Columns, type CsvLayout, splitCsvRecord } from "../../model/csv.ts";
 import { exactDecimal, parseNumberField } from "../../model/numbers.ts";
 import { type RejectReason, showField, type SourceReject } from "../../model/rejection.ts";
+import { joinKey, keyProblem, MESSAGE_KEY } from "../../model/keys.ts";
 
 /**
  * A message as shown in error messages: escaped, shortened, quoted (see `showField`).
@@ -60,6 +61,15 @@ export class PointParser {
   y = NaN;
   /** Why the last message was not a point. */
   rejected: SourceReject = { reason: "bad_csv", detail: "" };
+  /** With keys (`--key`): the key of the last point parsed. */
+  key = "";
+  /**
+   * With `--key @key`: the key of the message being parsed (its UTF-8 text; null: it has none, or it is
+   * not UTF-8), set by the caller before each message.
+   */
+  messageKey: string | null = null;
+  /** The key columns or fields, if keyed. */
+  readonly keys: readonly string[] | undefined;
   readonly #columns: Columns;
   /** The x columns' names with several x columns, else undefined. */
   readonly #xs: readonly string[] | undefined;
@@ -71,6 +81,54 @@ export class PointParser {
     this.#columns = columns;
     this.#xs = columns.xs !== undefined && columns.xs.length > 1 ? columns.xs : undefined;
     this.xs = new Float64Array(this.#xs?.length ?? 0);
+    this.keys = columns.keys !== undefined && columns.keys.length > 0 ? columns.keys : undefined;
+  }
+
+  /**
+   * Sets `key` from the key fields (`field(c)`: key column c's text, or undefined if it has none) and
+   * the message key; false, with the reason, if a key field is absent or cannot be a key.
+   */
+  #takeKey(field: (c: number) => string | undefined): boolean {
+    const names = this.keys!;
+    const parts: string[] = [];
+    for (let c = 0; c < names.length; c++) {
+      const name = names[c];
+      const text = name === MESSAGE_KEY ? this.messageKey : field(c);
+      if (text === undefined || text === null) {
+        return this.#fail(
+          "missing_key",
+          name === MESSAGE_KEY
+            ? "the message has no key (or it is not UTF-8)"
+            : `no ${name}: every point needs a key`,
+        );
+      }
+      const problem = keyProblem(text, name === MESSAGE_KEY ? "the message key" : name);
+      if (problem !== undefined) return this.#fail("missing_key", problem);
+      parts.push(text);
+    }
+    this.key = joinKey(parts);
+    return true;
+  }
+
+  /**
+   * With keys: sets `key` from a plain CSV record's key fields, found by `plainFields` at `ranges[at…]`
+   * (two numbers per key column that is not the message key, in order). Returns false with the reason
+   * if a key cannot be used.
+   *
+   * @example
+   * ```ts
+   * parser.keyFromRanges("s1,1,2", Int32Array.of(3, 4, 5, 6, 0, 2), 4); // true: parser.key = "s1"
+   * ```
+   */
+  keyFromRanges(text: string, ranges: Int32Array, at: number): boolean {
+    let next = at;
+    const found: (string | undefined)[] = this.keys!.map((name) => {
+      if (name === MESSAGE_KEY) return undefined;
+      const field = text.slice(ranges[next], ranges[next + 1]);
+      next += 2;
+      return field;
+    });
+    return this.#takeKey((c) => found[c]);
   }
 
   /**
@@ -90,6 +148,11 @@ export class PointParser {
         `${fields.length} field${fields.length === 1 ? "" : "s"} where the header has ${layout.width}`,
       );
     }
+    if (!this.#csvNumbers(fields, layout)) return false;
+    return layout.keys === undefined ? true : this.#takeKey((c) => fields[layout.keys![c]]);
+  }
+
+  #csvNumbers(fields: string[], layout: CsvLayout): boolean {
     const names = this.#xs;
     if (names !== undefined) {
       const at = layout.xs!;
@@ -231,6 +294,15 @@ export class PointParser {
       return this.#fail("bad_json", `not a JSON object: ${showField(text)}`);
     }
     const record = value as Record<string, unknown>;
+    if (!this.#jsonNumbers(text, record)) return false;
+    if (this.keys === undefined) return true;
+    return this.#takeKey((c) => {
+      const v = record[this.keys![c]];
+      return typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : undefined;
+    });
+  }
+
+  #jsonNumbers(text: string, record: Record<string, unknown>): boolean {
     if (this.#xs !== undefined) return this.#jsonRow(text, record, this.#xs);
     const x = record[this.#columns.x];
     const y = record[this.#columns.y];

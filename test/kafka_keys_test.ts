@@ -1,0 +1,124 @@
+/**
+ * `--key` on Kafka against the real test broker: the message key (`--key @key`, JSON messages) and a
+ * CSV column (`--key sensor`): every key's line is the exact fit of its points; a message without a key
+ * is dead-lettered as missing_key. Runs the runners of the runtime running the tests.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "./harness.ts";
+import { exactFit } from "./exact_reference.ts";
+import { formatNumber } from "../src/model/format_number.ts";
+import { createTopic, CURRENT, kafkaReader, ok, regress, run, sendKeyed, unique } from "./kafka_helpers.ts";
+
+const TIMEOUT = { timeoutMs: 60_000 };
+const rows = (csv: string): string[][] => csv.trim().split("\n").map((line) => line.split(","));
+
+/** The standing line of each key after the whole result log. */
+function standing(body: string[][]): Record<string, [string, string]> {
+  const lines: Record<string, [string, string]> = {};
+  for (const [key, a, b, , diff] of body) {
+    if (diff === "1") lines[key] = [a, b];
+    else delete lines[key];
+  }
+  return lines;
+}
+
+function points(n: number, seed: number): Map<string, [number, number][]> {
+  const byKey = new Map<string, [number, number][]>();
+  for (let i = 0; i < n; i++) {
+    const key = `s${(i * 7 + seed) % 5}`;
+    const x = (1_700_000_000_000 + 37 * i) / 1000;
+    const y = 0.25 * x + Math.sin(i + seed) + i % 5;
+    byKey.set(key, [...byKey.get(key) ?? [], [x, y]]);
+  }
+  return byKey;
+}
+
+function expected(byKey: Map<string, [number, number][]>): Record<string, [string, string]> {
+  const out: Record<string, [string, string]> = {};
+  for (const [key, list] of byKey) {
+    const fit = exactFit(list.map((p) => p[0]), list.map((p) => p[1]));
+    out[key] = [formatNumber(fit.a), formatNumber(fit.b)];
+  }
+  return out;
+}
+
+test(
+  `kafka --key @key (${CURRENT}): JSON messages, one exact line per message key; no key is missing_key`,
+  async () => {
+    const topic = unique("keys-json");
+    await createTopic(topic);
+    const byKey = points(300, 1);
+    const messages: { key: string | null; value: string }[] = [];
+    for (const [key, list] of byKey) {
+      for (const [x, y] of list) messages.push({ key, value: JSON.stringify({ x, y }) });
+    }
+    messages.splice(17, 0, { key: null, value: '{"x":1,"y":2}' });
+    await sendKeyed(topic, messages);
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-kafka-keys-"));
+    const r = await run(regress(CURRENT), [
+      ...kafkaReader(topic, unique("g")),
+      "--format",
+      "json",
+      "--key",
+      "@key",
+      "--exit-at-end",
+      "--commit-rows",
+      "50",
+      "--output",
+      join(dir, "out.csv"),
+      "--input-log",
+      join(dir, "in.csv"),
+      "--dead-letter",
+      join(dir, "dead.csv"),
+    ], TIMEOUT);
+    ok(r, "keyed JSON run");
+    const [header, ...body] = rows(await readFile(join(dir, "out.csv"), "utf8"));
+    assert.deepEqual(header, ["@key", "a", "b", "time", "diff"]);
+    assert.deepEqual(standing(body), expected(byKey));
+    const dead = rows(await readFile(join(dir, "dead.csv"), "utf8")).slice(1);
+    assert.equal(dead.length, 1);
+    assert.equal(dead[0][2], "missing_key");
+    const input = rows(await readFile(join(dir, "in.csv"), "utf8"));
+    assert.deepEqual(input[0], ["@key", "x", "y", "time", "diff"]);
+    assert.equal(input.length, 1 + 300);
+    await rm(dir, { recursive: true });
+  },
+  TIMEOUT,
+);
+
+test(`kafka --key sensor (${CURRENT}): CSV messages after a header, one exact line per sensor`, async () => {
+  const topic = unique("keys-csv");
+  await createTopic(topic);
+  const byKey = points(200, 3);
+  const messages: { key: string | null; value: string }[] = [{ key: null, value: "sensor,x,y" }];
+  for (const [key, list] of byKey) {
+    for (const [x, y] of list) {
+      messages.push({ key: null, value: `${key},${formatNumber(x)},${formatNumber(y)}` });
+    }
+  }
+  messages.push({ key: null, value: ",1,2" });
+  await sendKeyed(topic, messages);
+  const dir = await mkdtemp(join(tmpdir(), "streamreg-kafka-keys-"));
+  const r = await run(regress(CURRENT), [
+    ...kafkaReader(topic, unique("g")),
+    "--key",
+    "sensor",
+    "--exit-at-end",
+    "--output",
+    join(dir, "out.csv"),
+    "--no-input-log",
+    "--dead-letter",
+    join(dir, "dead.csv"),
+  ], TIMEOUT);
+  ok(r, "keyed CSV run");
+  const [header, ...body] = rows(await readFile(join(dir, "out.csv"), "utf8"));
+  assert.deepEqual(header, ["sensor", "a", "b", "time", "diff"]);
+  assert.deepEqual(standing(body), expected(byKey));
+  const dead = rows(await readFile(join(dir, "dead.csv"), "utf8")).slice(1);
+  assert.deepEqual(dead.map((row) => row[2]), ["missing_key"]);
+  await rm(dir, { recursive: true });
+}, TIMEOUT);
