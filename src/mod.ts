@@ -35,7 +35,9 @@ export { type ChunkCheck, PointValidator, type RejectedRecord } from "./pipeline
 export type { LineModel } from "./pipeline/core_stage.ts";
 export { isModelEngine, type ModelEngine } from "./pipeline/model_stage.ts";
 export { isKeyedEngine, KeyedEngine } from "./pipeline/keyed/keyed_stage.ts";
-export { KeyTable } from "./pipeline/keyed/key_table.ts";
+export { ExactSums, KeyTable } from "./pipeline/keyed/key_table.ts";
+export { isWindowedEngine, WindowedEngine } from "./pipeline/keyed/windowed_stage.ts";
+export { parseDuration, parseWindow, type TimeFormat, type WindowSpec } from "./model/windows.ts";
 export { joinKey, KEY_SEPARATOR, MESSAGE_KEY, splitKey } from "./model/keys.ts";
 
 // What sources and sinks implement, and bad records.

@@ -21,6 +21,7 @@ import type { OpenSource, SourceSpec } from "./source_specs.ts";
 import type { ModelConfig } from "../model/model_config.ts";
 import { inputLogProblem, MODEL_FLAGS, modelConfig } from "./model_flags.ts";
 import { DEFAULT_MAX_KEYS, keyColumns, MAX_KEYS_FLAG } from "./key_flags.ts";
+import { WINDOW_FLAGS, type WindowOptions, windowOptions } from "./window_flags.ts";
 import { isPlainLine } from "../model/model_config.ts";
 import { parseServe, type ServeAddress } from "./serve_setup.ts";
 
@@ -92,6 +93,7 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
   },
   ...MODEL_FLAGS,
   MAX_KEYS_FLAG,
+  ...WINDOW_FLAGS,
   {
     name: "output",
     value: "PATH",
@@ -192,6 +194,8 @@ export interface CliOptions {
   keys?: readonly string[];
   /** `--max-keys`: the most keys held at once. */
   maxKeys?: number;
+  /** `--window` (with `--time`, `--time-format`, `--lateness`): one line per window (and key). */
+  windows?: WindowOptions;
 }
 
 /**
@@ -267,16 +271,23 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     min: 1,
     integer: true,
   });
-  if (keys !== undefined) {
+  const windows = windowOptions(
+    values,
+    typeof sourceValues.time === "string" ? sourceValues.time : undefined,
+  );
+  if (keys !== undefined || windows !== undefined) {
     if (!isPlainLine(model)) {
       throw new UsageError(
-        "--key fits one line y ≈ a + b·x per key; with several x columns, --degree, --no-intercept or --stats " +
+        "--key and --window fit one line y ≈ a + b·x per key and window; with several x columns, --degree, " +
+          "--no-intercept or --stats " +
           "it is not supported yet",
       );
     }
-    if (values.state !== undefined) throw new UsageError("--key with --state is not supported yet");
-    if (values.serve !== undefined) throw new UsageError("--key with --serve is not supported yet");
-  } else if (values["max-keys"] !== undefined) {
+    const flag = keys !== undefined ? "--key" : "--window";
+    if (values.state !== undefined) throw new UsageError(`${flag} with --state is not supported yet`);
+    if (values.serve !== undefined) throw new UsageError(`${flag} with --serve is not supported yet`);
+  }
+  if (keys === undefined && values["max-keys"] !== undefined) {
     throw new UsageError("--max-keys applies with --key only");
   }
 
@@ -341,6 +352,7 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
   return {
     help: false,
     ...(keys !== undefined ? { keys, maxKeys } : {}),
+    ...(windows !== undefined ? { windows } : {}),
     verbose: values.verbose === true,
     quiet: values.quiet === true,
     source,

@@ -38,6 +38,13 @@ import { type OpenedState, openState, stateOutputProblem } from "./state_setup.t
 import type { OutputLength } from "../state/checkpoint.ts";
 import { PointValidator } from "../pipeline/validate/point_validator.ts";
 import { KeyedEngine } from "../pipeline/keyed/keyed_stage.ts";
+import { WindowedEngine } from "../pipeline/keyed/windowed_stage.ts";
+import { MESSAGE_TIMESTAMP } from "../model/windows.ts";
+
+/** The input log's name for the time column: `@timestamp` (Kafka's) is written as `timestamp`. */
+function timeColumnName(column: string): string {
+  return column === MESSAGE_TIMESTAMP ? "timestamp" : column;
+}
 import { type Served, startServe } from "./serve_setup.ts";
 import { plotMain } from "./plot.ts";
 
@@ -158,7 +165,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       degree: config.degree,
       intercept: config.intercept,
     }, { stats: config.stats });
-    const core = cli.keys !== undefined ? new KeyedEngine(lineCore!) : lineCore ?? modelCore!;
+    const core = cli.windows !== undefined
+      ? new WindowedEngine(lineCore!, { window: cli.windows.window, lateness: cli.windows.lateness })
+      : cli.keys !== undefined
+      ? new KeyedEngine(lineCore!)
+      : lineCore ?? modelCore!;
     const snapshot = () => lineCore ? lineCore.snapshot() : modelCore!.saveState();
     const restore = (bytes: Uint8Array) => lineCore ? lineCore.restore(bytes) : modelCore!.loadState(bytes);
     if (cli.state !== undefined) {
@@ -180,6 +191,9 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         message: (line) => progress.message(line),
         maxRecordBytes: cli.maxRecordBytes,
         pointText: cli.inputLog !== undefined,
+        ...(cli.windows !== undefined
+          ? { time: { column: cli.windows.column, format: cli.windows.format } }
+          : {}),
         ...(resumed ? { resume: resumed.source } : {}),
       });
     } catch (error) {
@@ -210,7 +224,8 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       ...options("--output", cli.output),
       line: resumed?.line,
       ...(plain ? {} : { model: { config, last: resumed?.model } }),
-      ...(cli.keys !== undefined ? { keys: cli.keys } : {}),
+      ...(cli.keys !== undefined || cli.windows !== undefined ? { keys: cli.keys ?? [] } : {}),
+      ...(cli.windows !== undefined ? { windows: { format: cli.windows.format } } : {}),
     });
     sinks.push(result);
     outputs.push({ flag: "--output", path: cli.output, base: base("--output"), sink: result });
@@ -219,6 +234,9 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         ...options("--input-log", cli.inputLog),
         ...(config.x.length > 1 ? { columns: inputColumns(config) } : {}),
         ...(cli.keys !== undefined ? { keys: cli.keys } : {}),
+        ...(cli.windows !== undefined
+          ? { time: { column: timeColumnName(cli.windows.column), format: cli.windows.format } }
+          : {}),
       });
       sinks.push(input);
       outputs.push({ flag: "--input-log", path: cli.inputLog, base: base("--input-log"), sink: input });
@@ -243,6 +261,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       counts: state?.counts,
       columns,
       ...(cli.maxKeys !== undefined ? { maxKeys: cli.maxKeys } : {}),
+      ...(cli.windows !== undefined ? { window: cli.windows.window, lateness: cli.windows.lateness } : {}),
     });
     if (store && !resumed) {
       // The first checkpoint: a restart before the first batch starts afresh over these outputs.

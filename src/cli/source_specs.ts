@@ -22,6 +22,8 @@ import { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.
 import type { Host } from "./host.ts";
 import { modelColumns, X_HELP } from "./model_flags.ts";
 import { keyColumns, keyFlag } from "./key_flags.ts";
+import { timeFlag } from "./window_flags.ts";
+import type { TimeFormat } from "../model/windows.ts";
 
 /**
  * What the CLI offers a source while it opens and runs, besides the host.
@@ -53,6 +55,11 @@ export interface OpenContext {
    * writes it (`PointChunk.text`), to spare formatting the numbers again.
    */
   readonly pointText?: boolean;
+  /**
+   * With `--window`: the event time column (`--time`) and how it writes times (`--time-format`): each
+   * point carries its time (`PointChunk.times`), and a record without a usable time is `bad_time`.
+   */
+  readonly time?: { readonly column: string; readonly format: TimeFormat };
 }
 
 /**
@@ -222,6 +229,7 @@ export const csvSpec: SourceSpec = {
     { name: "y", value: "COLUMN", default: "y", help: "column holding y" },
     { name: "diff", value: "COLUMN", default: "diff", help: "column holding the weight, if present" },
     keyFlag(),
+    timeFlag(),
   ],
   example: "--input points.csv --x time --y price",
   state: {
@@ -252,6 +260,13 @@ export const csvSpec: SourceSpec = {
       );
     }
     const keys = typeof values.key === "string" ? keyColumns(values.key, { x, y }) : undefined;
+    const time = typeof values.time === "string" ? values.time : undefined;
+    if (
+      time !== undefined &&
+      (time === "" || time === y || x.includes(time) || time === diff || keys?.includes(time))
+    ) {
+      throw new UsageError(`--time: "${time}" must name a column of its own, not x, y, diff or a key column`);
+    }
     if (keys?.includes(diff)) {
       throw new UsageError(
         `--key: "${diff}" is also the diff column (--diff): a key column holds the key only`,
@@ -259,7 +274,12 @@ export const csvSpec: SourceSpec = {
     }
     const columns = { x: x[0], ...(x.length > 1 ? { xs: x } : {}), y, diff, ...(keys ? { keys } : {}) };
     return async (host, _signal, context) => {
-      const options = { ...columns, maxRecordBytes: context?.maxRecordBytes, pointText: context?.pointText };
+      const options = {
+        ...columns,
+        maxRecordBytes: context?.maxRecordBytes,
+        pointText: context?.pointText,
+        ...(context?.time !== undefined ? { time: context.time } : {}),
+      };
       if (input === "-") return new CsvSource(host.stdin(), { name: "stdin", ...options });
       if (context?.resume === undefined) {
         return new CsvSource(await host.openRead(input), { name: input, ...options });

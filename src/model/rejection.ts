@@ -70,6 +70,8 @@ export const REJECT_REASONS = {
   unknown_retraction: "diff -1 for a point (same x and y bits) that is not currently added",
   missing_key: "with --key: the key column or field is absent or empty, or the message has no key",
   too_many_keys: "with --key: a new key while --max-keys keys are held",
+  bad_time: "with --time: the time column or field is absent, empty or not a time of --time-format",
+  late: "with --window: a point for a window that is final (its end is at or before the watermark)",
 } as const;
 
 /**

@@ -54,6 +54,8 @@ export interface PointRun {
   readonly diff: Float64Array;
   /** With `--key`: each point's key (`PointChunk.keys`). */
   readonly keys?: readonly string[];
+  /** With `--time`: each point's event time in epoch milliseconds (`PointChunk.times`). */
+  readonly times?: Float64Array;
   /** The points' numbers as the input log writes them, where the source had them (`PointChunk.texts`). */
   readonly texts?: PointTexts;
 }
@@ -102,6 +104,10 @@ export interface KeyChange {
   readonly old?: Line;
   /** The key's line after the batch; absent when the key holds no points any more. */
   readonly line?: Line;
+  /** With `--window`: where the window starts (epoch ms, inclusive). */
+  readonly windowStart?: number;
+  /** With `--window`: where the window ends (epoch ms, exclusive). */
+  readonly windowEnd?: number;
 }
 
 /**

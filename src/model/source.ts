@@ -69,6 +69,11 @@ export interface PointChunk {
    */
   readonly keys?: readonly string[];
   /**
+   * With `--time`: each point's event time in epoch milliseconds (`--time-format` says how the input
+   * wrote it). A record without a usable time is rejected by its source (`bad_time`); its slot holds NaN.
+   */
+  readonly times?: Float64Array;
+  /**
    * Optional: the points' numbers exactly as the input change log writes them, where the source has
    * that text at hand (a CSV line whose fields are already written so). Lets the input log copy bytes
    * instead of formatting doubles again. Absent: none has it.

@@ -33,6 +33,7 @@ import type { BatchUpdate, Line, ModelResult, Sink } from "../model/sink.ts";
 import { applyBatch, type LineModel } from "./core_stage.ts";
 import { applyModelBatch, isModelEngine, type ModelEngine } from "./model_stage.ts";
 import { applyKeyedBatch, isKeyedEngine, type KeyedEngine } from "./keyed/keyed_stage.ts";
+import { applyWindowedBatch, isWindowedEngine, type WindowedEngine } from "./keyed/windowed_stage.ts";
 
 /**
  * Default batch window: the tutorial's `autocommit_duration_ms`.
@@ -185,7 +186,7 @@ type Event<C> =
  */
 export async function runPipeline<C extends PointChunk>(
   source: Source<C>,
-  core: LineModel | ModelEngine | KeyedEngine,
+  core: LineModel | ModelEngine | KeyedEngine | WindowedEngine,
   sinks: readonly Sink[],
   options: PipelineOptions = {},
 ): Promise<PipelineStats> {
@@ -227,7 +228,9 @@ export async function runPipeline<C extends PointChunk>(
     const spans = batcher.close();
     if (!spans) return;
     const begun = monotonic();
-    const result = isKeyedEngine(core)
+    const result = isWindowedEngine(core)
+      ? applyWindowedBatch(core, spans, { onRefused, skip })
+      : isKeyedEngine(core)
       ? applyKeyedBatch(core, spans, { onRefused, skip })
       : isModelEngine(core)
       ? applyModelBatch(core, spans, { onRefused, skip })

@@ -17,6 +17,7 @@
 import { CsvWriter } from "./csv_writer.ts";
 import { formatNumber } from "../model/format_number.ts";
 import { keyCells } from "./key_cells.ts";
+import { formatTime, type TimeFormat } from "../model/windows.ts";
 import type { BatchUpdate, Sink } from "../model/sink.ts";
 
 /**
@@ -52,14 +53,27 @@ export class InputLog implements Sink {
    */
   constructor(
     stream: WritableStream<Uint8Array>,
-    options: { name?: string; append?: boolean; columns?: readonly string[]; keys?: readonly string[] } = {},
+    options: {
+      name?: string;
+      append?: boolean;
+      columns?: readonly string[];
+      keys?: readonly string[];
+      time?: { readonly column: string; readonly format: TimeFormat };
+    } = {},
   ) {
+    this.#time = options.time;
     this.#out = new CsvWriter(
       stream,
-      [...options.keys ?? [], ...(options.columns ? [...options.columns, "time", "diff"] : INPUT_HEADER)],
+      [
+        ...options.keys ?? [],
+        ...(options.time ? [options.time.column] : []),
+        ...(options.columns ? [...options.columns, "time", "diff"] : INPUT_HEADER),
+      ],
       options,
     );
   }
+
+  readonly #time: { readonly column: string; readonly format: TimeFormat } | undefined;
 
   /** Bytes written to the stream so far (see {@linkcode CsvWriter.bytesWritten}). */
   get bytesWritten(): number {
@@ -79,7 +93,8 @@ export class InputLog implements Sink {
     const plus = encoder.encode(`,${time},1\n`);
     const minus = encoder.encode(`,${time},-1\n`);
     const out = this.#out;
-    for (const { x, xs, y, diff, texts, keys } of update.points) {
+    const timeFormat = this.#time?.format;
+    for (const { x, xs, y, diff, texts, keys, times } of update.points) {
       if (xs !== undefined && xs.length > 1) {
         for (let i = 0; i < x.length; i++) {
           for (const column of xs) out.appendNumber(column[i], COMMA);
@@ -91,6 +106,9 @@ export class InputLog implements Sink {
       }
       for (let i = 0; i < x.length; i++) {
         if (keys !== undefined) out.append(`${keyCells(keys[i])},`);
+        if (times !== undefined && timeFormat !== undefined) {
+          out.append(`${formatTime(times[i], timeFormat)},`);
+        }
         const b = texts === undefined ? -1 : texts.block[i];
         if (b >= 0) out.appendRange(texts!.blocks[b], texts!.start[i], texts!.end[i]); // "x,y" as written here
         else {

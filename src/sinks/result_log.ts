@@ -13,7 +13,9 @@
  *
  * With keys (the `keys` option, `--key`): the key columns come first, `sensor,a,b,time,diff`, and a batch
  * writes rows only for the keys whose line it changed (`BatchUpdate.keys`): -1 for the key's old line,
- * +1 for its new one; a key left with no points has only its -1 row.
+ * +1 for its new one; a key left with no points has only its -1 row. With windows (`windows`, `--window`),
+ * `window_start,window_end` follow the key columns (written as the input writes times, `--time-format`),
+ * and rows are per key and window.
  *
  * @example
  * ```ts
@@ -30,6 +32,7 @@ import { formatNumber } from "../model/format_number.ts";
 import type { BatchUpdate, Line, ModelResult, Sink } from "../model/sink.ts";
 import { type ModelConfig, resultColumns } from "../model/model_config.ts";
 import { keyCells } from "./key_cells.ts";
+import { formatTime, type TimeFormat } from "../model/windows.ts";
 
 /**
  * The header of the result change log.
@@ -56,6 +59,8 @@ export class ResultLog implements Sink {
   readonly #model: ModelConfig | undefined;
   #row: string | undefined;
   readonly #keyed: boolean;
+  readonly #keyColumns: number;
+  readonly #windows: { readonly format: TimeFormat } | undefined;
 
   /**
    * `name` says in messages which output failed. A run resumed by `--state` passes `append` (the file
@@ -71,13 +76,20 @@ export class ResultLog implements Sink {
       line?: Line;
       model?: { readonly config: ModelConfig; readonly last?: ModelResult };
       keys?: readonly string[];
+      windows?: { readonly format: TimeFormat };
     } = {},
   ) {
     const model = options.model;
-    this.#keyed = options.keys !== undefined;
+    this.#keyed = options.keys !== undefined || options.windows !== undefined;
+    this.#keyColumns = options.keys?.length ?? 0;
+    this.#windows = options.windows;
     this.#out = new CsvWriter(
       stream,
-      [...options.keys ?? [], ...(model ? [...resultColumns(model.config), "time", "diff"] : RESULT_HEADER)],
+      [
+        ...options.keys ?? [],
+        ...(options.windows ? ["window_start", "window_end"] : []),
+        ...(model ? [...resultColumns(model.config), "time", "diff"] : RESULT_HEADER),
+      ],
       options,
     );
     this.#line = options.line && { a: options.line.a, b: options.line.b };
@@ -132,8 +144,15 @@ export class ResultLog implements Sink {
     if (changes.length === 0) return;
     const time = formatNumber(update.time);
     const out = this.#out;
-    for (const { key, old, line } of changes) {
-      const cells = keyCells(key);
+    const windows = this.#windows;
+    for (const { key, old, line, windowStart, windowEnd } of changes) {
+      let cells = this.#keyColumns > 0 ? keyCells(key) : "";
+      if (windows !== undefined) {
+        const bounds = `${formatTime(windowStart!, windows.format)},${
+          formatTime(windowEnd!, windows.format)
+        }`;
+        cells = cells === "" ? bounds : `${cells},${bounds}`;
+      }
       if (old) out.append(`${cells},${formatNumber(old.a)},${formatNumber(old.b)},${time},-1\n`);
       if (line) out.append(`${cells},${formatNumber(line.a)},${formatNumber(line.b)},${time},1\n`);
       if (out.pending > 1 << 20) await out.flush();

@@ -292,6 +292,26 @@ export class KeyTable {
   }
 
   /**
+   * Adds (`sign` 1) or subtracts (-1) a slot's exact sums and count to `sums`, exactly.
+   *
+   * @example
+   * ```ts
+   * const window = new ExactSums();
+   * table.addTo(slot, window, 1);
+   * ```
+   */
+  addTo(slot: number, sums: ExactSums, sign: number): void {
+    const wide = this.#wide.get(slot);
+    const l = slot * STATS;
+    for (let s = 0; s < STATS; s++) {
+      const n = this.#lengths[l + s];
+      if (wide !== undefined) sums.add(s, wide, s * WIDE, n, sign);
+      else sums.add(s, this.#parts, slot * RECORD + s * INLINE, n, sign);
+    }
+    sums.count += sign * this.#count[slot];
+  }
+
+  /**
    * The line last written for a slot, or undefined if none is (a new key, or one whose line was
    * retracted).
    *
@@ -334,5 +354,71 @@ export class KeyTable {
     this.#written[slot] = 0;
     this.#wide.delete(slot);
     this.#free.push(slot);
+  }
+}
+
+/**
+ * Exact sums outside the table (a window's: the sum of its panes' sums), with its net count; fitted
+ * with {@linkcode ExactSums.fit}.
+ *
+ * @example
+ * ```ts
+ * const sums = new ExactSums();
+ * table.addTo(paneSlot, sums, 1);
+ * sums.fit(core);
+ * ```
+ */
+export class ExactSums {
+  /** Net points. */
+  count = 0;
+  readonly #parts = new Float64Array(STATS * WIDE);
+  readonly #lengths = new Int32Array(STATS);
+  readonly #scratch = new Float64Array(STATS + STATS * WIDE);
+
+  /** Empties the sums. */
+  clear(): void {
+    this.count = 0;
+    this.#lengths.fill(0);
+  }
+
+  /**
+   * Adds `sign` times the expansion `from[at, at + n)` to statistic `s`.
+   *
+   * @example
+   * ```ts
+   * sums.add(0, Float64Array.of(1.5), 0, 1, 1); // Σx += 1.5
+   * ```
+   */
+  add(s: number, from: Float64Array, at: number, n: number, sign: number): void {
+    const parts = this.#parts;
+    let length = this.#lengths[s];
+    for (let i = 0; i < n; i++) {
+      length = addTerm(parts, s * WIDE, length, sign * from[at + i]);
+      if (length > WIDE - 2) {
+        length = compress(parts, s * WIDE, length);
+        if (length > WIDE - 2) throw new RangeError(`window sums need more than ${WIDE} parts`);
+      }
+    }
+    this.#lengths[s] = length > 8 ? compress(parts, s * WIDE, length) : length;
+  }
+
+  /**
+   * The line of these sums, fitted in `core` (its state is replaced).
+   *
+   * @example
+   * ```ts
+   * const { a, b } = sums.fit(core);
+   * ```
+   */
+  fit(core: Pick<RegressionCore, "loadSums" | "fit">): Fit {
+    const scratch = this.#scratch;
+    let at = STATS;
+    for (let s = 0; s < STATS; s++) {
+      const n = this.#lengths[s];
+      scratch[s] = n;
+      for (let i = 0; i < n; i++) scratch[at++] = this.#parts[s * WIDE + i];
+    }
+    core.loadSums(this.count, scratch.subarray(0, at));
+    return core.fit();
   }
 }

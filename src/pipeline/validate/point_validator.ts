@@ -105,6 +105,10 @@ export class PointValidator {
   readonly #keyIds = new Map<string, number>();
   #keyRows: RowCounts | undefined;
   readonly #maxKeys: number;
+  /** With `--window`: the pane length, the lateness, and the largest event time accepted. */
+  readonly #hop: number | undefined;
+  readonly #lateness: number;
+  #maxTime = -Infinity;
 
   /**
    * `source` names the input in origins of chunks without their own `origin(i)`.
@@ -122,6 +126,10 @@ export class PointValidator {
    *
    * `maxKeys` (chunks with keys, `--key`): a point of a new key while this many keys hold points is
    * rejected (`too_many_keys`). A key whose points are all retracted no longer counts.
+   *
+   * `window` (chunks with times, `--window`): a point whose pane (`[kH, (k+1)H)`, H the hop) ends at or
+   * before the watermark — the largest event time accepted minus `lateness` (ms, default 0) — is
+   * rejected as `late`: every window holding it is final.
    */
   constructor(
     options: {
@@ -130,9 +138,13 @@ export class PointValidator {
       counts?: PointCounts | RowCounts;
       columns?: { readonly x: readonly string[]; readonly y: string };
       maxKeys?: number;
+      window?: { readonly hop: number };
+      lateness?: number;
     } = {},
   ) {
     this.#maxKeys = options.maxKeys ?? Infinity;
+    this.#hop = options.window?.hop;
+    this.#lateness = options.lateness ?? 0;
     this.#source = options.source ?? "input";
     const counts = options.counts;
     this.#counts = counts instanceof PointCounts ? counts : new PointCounts();
@@ -183,7 +195,9 @@ export class PointValidator {
     options: { stopAtFirst?: boolean; from?: number; to?: number; mask?: Uint8Array } = {},
   ): ChunkCheck | undefined {
     if (chunk.xs !== undefined && chunk.xs.length > 1) return this.#checkRows(chunk, chunk.xs, options);
-    if (chunk.keys !== undefined) return this.#checkKeyed(chunk, chunk.keys, options);
+    if (chunk.keys !== undefined || chunk.times !== undefined) {
+      return this.#checkKeyed(chunk, chunk.keys, options);
+    }
     const { x: xs, y: ys, diff: ds } = chunk;
     const n = Math.min(xs.length, options.to ?? xs.length);
     const sourceRejects = chunk.rejects !== undefined && chunk.rejects.size > 0 ? chunk.rejects : undefined;
@@ -312,10 +326,10 @@ export class PointValidator {
     return this.#live.size;
   }
 
-  /** `check` for a chunk with keys (one x column). */
+  /** `check` for a chunk with keys or times (one x column). */
   #checkKeyed(
     chunk: PointChunk,
-    keys: readonly string[],
+    keys: readonly string[] | undefined,
     options: { stopAtFirst?: boolean; from?: number; to?: number; mask?: Uint8Array },
   ): ChunkCheck | undefined {
     const { x: xs, y: ys, diff: ds } = chunk;
@@ -324,9 +338,12 @@ export class PointValidator {
     if (this.#tracking === undefined) {
       this.#tracking = typeof this.#track === "function" ? this.#track() : this.#track;
     }
-    if (this.#tracking) this.#keyRows ??= new RowCounts(3);
+    const times = chunk.times;
+    const width = times === undefined ? 3 : 4;
+    if (this.#tracking) this.#keyRows ??= new RowCounts(width);
     const rows = this.#keyRows;
-    const row = new Float64Array(3);
+    const row = new Float64Array(width);
+    const hop = this.#hop;
     const live = this.#live;
     let mask: Uint8Array | undefined;
     let rejected: RejectedRecord[] | undefined;
@@ -339,9 +356,21 @@ export class PointValidator {
         const good = ax <= MAX_MAGNITUDE && ay <= MAX_MAGNITUDE &&
           (ax >= MIN_MAGNITUDE || ax === 0) && (ay >= MIN_MAGNITUDE || ay === 0) &&
           (w === 1 || w === -1);
-        if (good) {
-          const key = keys[i];
+        if (good && times !== undefined && hop !== undefined) {
+          const t = times[i];
+          if ((Math.floor(t / hop) + 1) * hop <= this.#maxTime - this.#lateness) {
+            bad = {
+              reason: "late",
+              detail: `its time ${t} ms is in windows that are final: the watermark is ${
+                this.#maxTime - this.#lateness
+              } ms (the largest time seen, ${this.#maxTime}, minus --lateness)`,
+            };
+          }
+        }
+        if (good && bad === undefined) {
+          const key = keys === undefined ? "" : keys[i];
           const held = live.get(key);
+          if (times !== undefined) row[3] = times[i];
           if (w === 1) {
             if (held === undefined && live.size >= this.#maxKeys) {
               bad = {
@@ -356,6 +385,7 @@ export class PointValidator {
                 row[2] = y;
                 rows.add(row);
               }
+              if (times !== undefined && times[i] > this.#maxTime) this.#maxTime = times[i];
               continue;
             }
           } else {
@@ -366,6 +396,7 @@ export class PointValidator {
             if (held !== undefined && rows.retract(row)) {
               if (held === 1) live.delete(key);
               else live.set(key, held - 1);
+              if (times !== undefined && times[i] > this.#maxTime) this.#maxTime = times[i];
               continue;
             }
             bad = {
@@ -375,14 +406,14 @@ export class PointValidator {
               }), which is not among the points added for its key`,
             };
           }
-        } else {
+        } else if (!good) {
           bad = valueProblem("x", x) ?? valueProblem("y", y) ?? badDiff(w);
         }
       }
       mask ??= options.mask ?? new Uint8Array(xs.length);
       rejected ??= [];
       mask[i] = 1;
-      rejected.push({ index: i, rejection: this.#rejection(chunk, i, bad.reason, bad.detail) });
+      rejected.push({ index: i, rejection: this.#rejection(chunk, i, bad!.reason, bad!.detail) });
       if (options.stopAtFirst) return { mask, rejected, end: i + 1 };
     }
     return mask && rejected && { mask, rejected, end: n };

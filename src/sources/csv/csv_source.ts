@@ -34,6 +34,7 @@ import { DEFAULT_MAX_RECORD_BYTES, TOO_LARGE_RAW_BYTES } from "../../model/rejec
 import type { CommittedBatch, Source, SourceStatus } from "../../model/source.ts";
 import type { CsvChunk, CsvPosition } from "./csv_types.ts";
 import { type ColumnNames, LineReader } from "./line_reader.ts";
+import type { TimeFormat } from "../../model/windows.ts";
 
 export type { CsvChunk, CsvPosition };
 
@@ -65,6 +66,8 @@ export interface CsvSourceOptions {
    * field is empty is rejected (`missing_key`). One x column only.
    */
   keys?: readonly string[];
+  /** With `--time`: the event time column and how it writes times; each point gets its time (`PointChunk.times`). */
+  time?: { readonly column: string; readonly format: TimeFormat };
   /** Longest line in bytes, without its line end; longer lines are rejected (`too_large`). Default 1 MiB. */
   maxRecordBytes?: number;
   /**
@@ -109,6 +112,7 @@ export class CsvSource implements Source<CsvChunk> {
       y: options.y ?? "y",
       diff: options.diff ?? "diff",
       ...(options.keys !== undefined && options.keys.length > 0 ? { keys: options.keys } : {}),
+      ...(options.time !== undefined ? { time: options.time } : {}),
     };
     this.#max = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     if (!Number.isSafeInteger(this.#max) || this.#max < 1) {

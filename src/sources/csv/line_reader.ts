@@ -25,6 +25,7 @@ import { headerColumns, plainFields } from "../../model/csv.ts";
 import { exactDecimal, parseNumberField, plainNumbers } from "../../model/numbers.ts";
 import { DecimalReader } from "../../model/decimal_reader.ts";
 import { joinKey, keyProblem } from "../../model/keys.ts";
+import { parseTime, type TimeFormat } from "../../model/windows.ts";
 import { showField, type SourceReject, TOO_LARGE_RAW_BYTES } from "../../model/rejection.ts";
 import { ChunkBuilder } from "../chunk_builder.ts";
 import type { CsvChunk, CsvPosition } from "./csv_types.ts";
@@ -66,6 +67,8 @@ export interface ColumnNames {
   readonly diff: string;
   /** With `--key`: the key column(s). */
   readonly keys?: readonly string[];
+  /** With `--time`: the event time column, and how it writes times. */
+  readonly time?: { readonly column: string; readonly format: TimeFormat };
 }
 
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -171,8 +174,9 @@ export class LineReader {
    * its numbers end as the input log writes them (bytes `from` to `textTo` of the block, which is ASCII;
    * -1: not so written).
    */
-  #rawText(text: string, from: number, to: number, textTo = -1, key = "", textFrom = from): void {
+  #rawText(text: string, from: number, to: number, textTo = -1, key = "", textFrom = from, time = NaN): void {
     if (this.#keyColumns !== undefined) this.#keys.push(key);
+    if (this.#timeColumn >= 0) this.#times.push(time);
     if (this.#textOk) {
       if (textTo < 0) this.#textBlock.push(-1);
       else {
@@ -205,6 +209,8 @@ export class LineReader {
     const to = this.#rawTo;
     const keys = this.#keyColumns !== undefined ? { keys: this.#keys } : {};
     this.#keys = [];
+    const times = this.#timeColumn >= 0 ? { times: Float64Array.from(this.#times) } : {};
+    this.#times = [];
     const texts = this.#textOk
       ? {
         texts: {
@@ -247,6 +253,7 @@ export class LineReader {
       ...(rejects ? { rejects } : {}),
       ...texts,
       ...keys,
+      ...times,
       where: (i) => `${name} line ${lines[i]}`,
       origin: (i) => ({ source: name, location: `line ${lines[i]}`, line: lines[i] }),
       raw: (i) => rejects?.get(i)?.raw ?? text(i),
@@ -500,6 +507,9 @@ export class LineReader {
   /** With `--key`: the key columns' fields, and each record's key (see `#rawText`). */
   #keyColumns: Int32Array | undefined;
   #keys: string[] = [];
+  /** With `--time`: the time column's field (-1: none), and each record's time (see `#rawText`). */
+  #timeColumn = -1;
+  #times: number[] = [];
 
   /**
    * A data line without quotes or CR, `text[s, e)` (not empty), line `number`, ending at input offset
@@ -538,8 +548,10 @@ export class LineReader {
         if (typeof diff !== "number") return this.#reject(number, text.slice(s, e), diff);
         const key = this.#keyColumns === undefined ? "" : this.#fastKey(text, r);
         if (typeof key !== "string") return this.#reject(number, text.slice(s, e), key);
+        const time = this.#timeColumn < 0 ? NaN : this.#fastTime(text, r);
+        if (typeof time !== "number") return this.#reject(number, text.slice(s, e), time);
         this.#builder.push(x, y, diff, number);
-        this.#rawText(text, s, e, canonical && this.#blockAscii ? yb : -1, key, xa);
+        this.#rawText(text, s, e, canonical && this.#blockAscii ? yb : -1, key, xa, time);
         this.#ends.push(end < 0 ? this.#endOf(number) : end);
         return;
       }
@@ -582,9 +594,11 @@ export class LineReader {
     }
     const key = this.#keyColumns === undefined ? "" : this.#fastKey(text, r);
     if (typeof key !== "string") return this.#reject(number, text.slice(s, e), key);
+    const time = this.#timeColumn < 0 ? NaN : this.#fastTime(text, r);
+    if (typeof time !== "number") return this.#reject(number, text.slice(s, e), time);
     if (k > 1) this.#builder.pushRow(this.#row, y, diff, number);
     else this.#builder.push(x, y, diff, number);
-    this.#rawText(text, s, e, -1, key);
+    this.#rawText(text, s, e, -1, key, s, time);
     this.#ends.push(end < 0 ? this.#endOf(number) : end);
   }
 
@@ -599,6 +613,29 @@ export class LineReader {
       fields.push(field);
     }
     return joinKey(fields);
+  }
+
+  /** A record's event time from its field's range (after the key columns'), or why it has none. */
+  #fastTime(text: string, r: Int32Array): number | SourceReject {
+    const at = 6 + 2 * (this.#keyColumns?.length ?? 0);
+    return this.#timeField(text.slice(r[at], r[at + 1]));
+  }
+
+  /** A time field in epoch milliseconds, or why it is not a time. */
+  #timeField(field: string): number | SourceReject {
+    const time = this.#names.time!;
+    const ms = parseTime(field, time.format);
+    if (ms !== undefined) return ms;
+    return {
+      reason: "bad_time",
+      detail: `${time.column} is ${showField(field)}: not a time in ${
+        time.format === "iso"
+          ? "ISO 8601 (2026-12-02T10:00:00Z)"
+          : time.format === "s"
+          ? "epoch seconds"
+          : "epoch milliseconds"
+      } (--time-format)`,
+    };
   }
 
   /** A key field as it is, or why it cannot be a key. */
@@ -658,19 +695,31 @@ export class LineReader {
       this.#ranges = new Int32Array(2 * wanted.length);
       this.#columns = { x, y, diff, width: record.length, wanted, xs: Int32Array.from(xs) };
       if (diff < 0 && record.length <= 64) this.#numbers = new Float64Array(record.length);
-    } else if (this.#names.keys !== undefined) {
-      const keys = headerColumns(record, this.#names.keys);
+    } else if (this.#names.keys !== undefined || this.#names.time !== undefined) {
+      const keys = headerColumns(record, this.#names.keys ?? []);
       const absent = keys.findIndex((i) => i < 0);
       if (absent >= 0) {
         this.#fatal(
           line,
-          `no column "${this.#names.keys[absent]}" in the header ${
+          `no column "${this.#names.keys![absent]}" in the header ${
             showField(record.map((head) => head.trim()).join(","))
           }: name the key columns with --key`,
         );
       }
-      this.#keyColumns = Int32Array.from(keys);
-      const wanted = Int32Array.of(x, y, diff, ...keys);
+      if (this.#names.keys !== undefined) this.#keyColumns = Int32Array.from(keys);
+      const time = this.#names.time;
+      if (time !== undefined) {
+        [this.#timeColumn] = headerColumns(record, [time.column]);
+        if (this.#timeColumn < 0) {
+          this.#fatal(
+            line,
+            `no column "${time.column}" in the header ${
+              showField(record.map((head) => head.trim()).join(","))
+            }: name the time column with --time`,
+          );
+        }
+      }
+      const wanted = Int32Array.of(x, y, diff, ...keys, ...(time !== undefined ? [this.#timeColumn] : []));
       this.#ranges = new Int32Array(2 * wanted.length);
       this.#columns = { x, y, diff, width: record.length, wanted };
       this.#textOk = this.#pointText && y === x + 1;
@@ -753,9 +802,15 @@ export class LineReader {
       }
       key = joinKey(fields);
     }
+    let time = NaN;
+    if (this.#timeColumn >= 0) {
+      const t = this.#timeField(record[this.#timeColumn]);
+      if (typeof t !== "number") return this.#reject(line, text, t);
+      time = t;
+    }
     if (k > 1) this.#builder.pushRow(this.#row, y, diff, line);
     else this.#builder.push(x, y, diff, line);
-    this.#rawText(text, 0, text.length, -1, key);
+    this.#rawText(text, 0, text.length, -1, key, 0, time);
     this.#ends.push(this.#endOf(line));
   }
 }
