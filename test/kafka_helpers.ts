@@ -345,16 +345,24 @@ export function seedPoints(): string[][] {
 /** The exact line of all ten tutorial points. */
 export const SEED_LINE = ["0.025649728471302445", "0.9958341214647296"];
 
-/** Sends messages with keys (null: no key) to one partition. */
+/** Sends messages with keys (null: no key) and optional timestamps (epoch ms) to one partition. */
 export async function sendKeyed(
   topic: string,
-  messages: readonly { key: string | null; value: string }[],
+  messages: readonly { key: string | null; value: string; timestamp?: number }[],
   partition = 0,
 ): Promise<void> {
   const producer = kafka().producer();
   await producer.connect();
   try {
-    await producer.send({ topic, messages: messages.map(({ key, value }) => ({ key, value, partition })) });
+    await producer.send({
+      topic,
+      messages: messages.map(({ key, value, timestamp }) => ({
+        key,
+        value,
+        partition,
+        ...(timestamp !== undefined ? { timestamp: String(timestamp) } : {}),
+      })),
+    });
   } finally {
     await producer.disconnect();
   }

@@ -122,3 +122,71 @@ test(`kafka --key sensor (${CURRENT}): CSV messages after a header, one exact li
   assert.deepEqual(dead.map((row) => row[2]), ["missing_key"]);
   await rm(dir, { recursive: true });
 }, TIMEOUT);
+
+test(
+  `kafka --key @key --time @timestamp --window (${CURRENT}): exact lines per key and sliding window`,
+  async () => {
+    const topic = unique("keys-windows");
+    await createTopic(topic);
+    const start = 1_764_669_600_000;
+    const messages: { key: string | null; value: string; timestamp: number }[] = [];
+    const byWindow = new Map<string, [number, number][]>();
+    for (let i = 0; i < 400; i++) {
+      const key = `k${i % 3}`;
+      const timestamp = start + i * 1_500; // 10 minutes in all
+      const x = i / 7;
+      const y = 2 * x + Math.cos(i);
+      messages.push({ key, value: JSON.stringify({ x, y }), timestamp });
+      const pane = Math.floor(timestamp / 60_000);
+      for (let w = pane - 2; w <= pane; w++) {
+        const id = `${key},${w * 60_000},${w * 60_000 + 180_000}`;
+        byWindow.set(id, [...byWindow.get(id) ?? [], [x, y]]);
+      }
+    }
+    // One point far behind the stream: late.
+    messages.push({ key: "k0", value: '{"x":1,"y":1}', timestamp: start - 3_600_000 });
+    await sendKeyed(topic, messages);
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-kafka-keys-"));
+    const r = await run(regress(CURRENT), [
+      ...kafkaReader(topic, unique("g")),
+      "--format",
+      "json",
+      "--key",
+      "@key",
+      "--time",
+      "@timestamp",
+      "--window",
+      "sliding:3m,1m",
+      "--exit-at-end",
+      "--commit-rows",
+      "37",
+      "--output",
+      join(dir, "out.csv"),
+      "--input-log",
+      join(dir, "in.csv"),
+      "--dead-letter",
+      join(dir, "dead.csv"),
+    ], TIMEOUT);
+    ok(r, "keyed, windowed JSON run");
+    const [header, ...body] = rows(await readFile(join(dir, "out.csv"), "utf8"));
+    assert.deepEqual(header, ["@key", "window_start", "window_end", "a", "b", "time", "diff"]);
+    const lines: Record<string, string> = {};
+    for (const row of body) {
+      const id = row.slice(0, 3).join(",");
+      if (row[6] === "1") lines[id] = `${row[3]},${row[4]}`;
+      else delete lines[id];
+    }
+    const want: Record<string, string> = {};
+    for (const [id, list] of byWindow) {
+      const fit = exactFit(list.map((p) => p[0]), list.map((p) => p[1]));
+      want[id] = `${formatNumber(fit.a)},${formatNumber(fit.b)}`;
+    }
+    assert.deepEqual(lines, want);
+    const dead = rows(await readFile(join(dir, "dead.csv"), "utf8")).slice(1);
+    assert.deepEqual(dead.map((row) => row[2]), ["late"]);
+    const input = rows(await readFile(join(dir, "in.csv"), "utf8"));
+    assert.deepEqual(input[0], ["@key", "timestamp", "x", "y", "time", "diff"]);
+    await rm(dir, { recursive: true });
+  },
+  TIMEOUT,
+);

@@ -19,6 +19,7 @@ import type { Host } from "./host.ts";
 import type { SourceSpec } from "./source_specs.ts";
 import { modelColumns, X_HELP } from "./model_flags.ts";
 import { keyColumns, keyFlag } from "./key_flags.ts";
+import { timeFlag } from "./window_flags.ts";
 
 /**
  * Reads files and the environment through the host.
@@ -71,6 +72,7 @@ export const kafkaSpec: SourceSpec = {
     { name: "x", value: "NAME", default: "x", help: `${X_HELP}: CSV columns or JSON fields` },
     { name: "y", value: "NAME", default: "y", help: "CSV column or JSON field holding y" },
     keyFlag({ messageKey: true }),
+    timeFlag({ messageTimestamp: true }),
     { name: "from-beginning", help: "start at each partition's first message, not at the group's offsets" },
     { name: "from-end", help: "start after the last message: read only new messages" },
     {
@@ -171,7 +173,7 @@ export const kafkaSpec: SourceSpec = {
         connection,
         format,
         ...(csvHeader !== undefined ? { csvHeader } : {}),
-        columns,
+        columns: context?.time !== undefined ? { ...columns, time: context.time } : columns,
         start,
         exitAtEnd,
         ...(maxMessages !== undefined ? { maxMessages } : {}),

@@ -37,6 +37,11 @@ export interface Columns {
   readonly y: string;
   /** With `--key`: the key columns or fields (`@key`: the Kafka message key, not a column). */
   readonly keys?: readonly string[];
+  /**
+   * With `--window`: the event time column or field (`@timestamp`: the Kafka message timestamp) and how
+   * it writes times (`ms`, `s` or `iso`).
+   */
+  readonly time?: { readonly column: string; readonly format: "ms" | "s" | "iso" };
 }
 
 /**
@@ -58,6 +63,8 @@ export interface CsvLayout {
   readonly width: number;
   /** With keys: the index of each key column (-1 for `@key`, the message key). */
   readonly keys?: readonly number[];
+  /** With a time column: its index (-1 for `@timestamp`, the message timestamp). */
+  readonly time?: number;
 }
 
 /** Drops one trailing line break ("\n" or "\r\n"): producers that send lines often keep it. */
@@ -123,12 +130,21 @@ export function splitCsvRecord(message: string): string[] | undefined {
 export function csvLayout(header: string, columns: Columns): CsvLayout | string {
   const fields = splitCsvRecord(header.replace(/^\uFEFF/, ""));
   if (fields === undefined) return "unbalanced quotes";
-  const layout = xyLayout(fields, columns);
-  if (typeof layout === "string" || columns.keys === undefined) return layout;
-  const keys = headerColumns(fields, columns.keys).map((i, c) => (columns.keys![c] === "@key" ? -1 : i));
-  const missing = keys.findIndex((i, c) => i < 0 && columns.keys![c] !== "@key");
-  if (missing >= 0) return `no column "${columns.keys[missing]}" (a key column, --key)`;
-  return { ...layout, keys };
+  let layout = xyLayout(fields, columns);
+  if (typeof layout === "string") return layout;
+  if (columns.keys !== undefined) {
+    const keys = headerColumns(fields, columns.keys).map((i, c) => (columns.keys![c] === "@key" ? -1 : i));
+    const missing = keys.findIndex((i, c) => i < 0 && columns.keys![c] !== "@key");
+    if (missing >= 0) return `no column "${columns.keys[missing]}" (a key column, --key)`;
+    layout = { ...layout, keys };
+  }
+  if (columns.time !== undefined) {
+    const name = columns.time.column;
+    const [time] = name === "@timestamp" ? [-1] : headerColumns(fields, [name]);
+    if (time < 0 && name !== "@timestamp") return `no column "${name}" (the time column, --time)`;
+    layout = { ...layout, time };
+  }
+  return layout;
 }
 
 function xyLayout(fields: string[], columns: Columns): CsvLayout | string {

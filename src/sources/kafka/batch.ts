@@ -22,6 +22,7 @@ import type { KafkaChunk } from "./options.ts";
 import type { PartitionState } from "./partitions.ts";
 import { unsupportedCompression } from "./unsupported_compression.ts";
 import { MESSAGE_KEY } from "../../model/keys.ts";
+import { MESSAGE_TIMESTAMP } from "../../model/windows.ts";
 
 const fatalUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -137,7 +138,10 @@ export function decodeBatch(
   const keyNames = parser.keys;
   const keys: string[] | undefined = keyNames !== undefined ? [] : undefined;
   const messageKey = keyNames?.includes(MESSAGE_KEY) ?? false;
-  const ranges = new Int32Array(2 * (xColumns + 1 + (keyNames?.length ?? 0)));
+  const timed = parser.timeColumn !== undefined;
+  const times = timed ? new Float64Array(n) : undefined;
+  const messageTimestamp = parser.timeColumn?.column === MESSAGE_TIMESTAMP;
+  const ranges = new Int32Array(2 * (xColumns + 2 + (keyNames?.length ?? 0)));
   let wantedFor: CsvLayout | undefined;
   let wanted = new Int32Array(2);
   let lastValue: Uint8Array | null = null;
@@ -165,6 +169,7 @@ export function decodeBatch(
     last = k;
     read++;
     if (messageKey) parser.messageKey = keyText(m.key);
+    if (messageTimestamp) parser.messageTimestamp = Number(m.timestamp);
     const value = m.value;
     const length = value === null ? 0 : value.length;
     const where = value === null ? undefined : value.buffer;
@@ -212,6 +217,7 @@ export function decodeBatch(
             ...layout.keys.filter((i) => i >= 0),
           );
         }
+        if (layout.time !== undefined && layout.time >= 0) wanted = Int32Array.of(...wanted, layout.time);
       }
       const a = at - base;
       const b = a + length;
@@ -225,7 +231,13 @@ export function decodeBatch(
         (xColumns > 1
           ? parser.rangesRow(text, ranges)
           : parser.ranges(text, ranges[0], ranges[1], ranges[2], ranges[3])) &&
-        (keyNames === undefined || parser.keyFromRanges(text, ranges, 2 * (xColumns + 1)));
+        (keyNames === undefined || parser.keyFromRanges(text, ranges, 2 * (xColumns + 1))) &&
+        (!timed ||
+          parser.timeFromRanges(
+            text,
+            ranges,
+            2 * (xColumns + 1 + (layout.keys?.filter((i) => i >= 0).length ?? 0)),
+          ));
       if (!ok) {
         const t = messageText(value);
         ok = t === undefined ? parser.notUtf8() : parser.csv(t, layout);
@@ -236,6 +248,7 @@ export function decodeBatch(
       for (let c = 1; c < xColumns; c++) more[c - 1][count] = parser.xs[c];
       ys[count] = parser.y;
       if (keys !== undefined) keys[count] = parser.key;
+      if (times !== undefined) times[count] = parser.time;
       index[count] = k;
       // Where its bytes are, should the pipeline reject the point (NaN, out of range) and need them.
       if (where === fetched) {
@@ -250,6 +263,7 @@ export function decodeBatch(
       for (let c = 1; c < xColumns; c++) more[c - 1][count] = NaN;
       ys[count] = NaN;
       if (keys !== undefined) keys[count] = "";
+      if (times !== undefined) times[count] = NaN;
       index[count] = k;
       const why = parser.rejected;
       (rejects ??= new Map()).set(
@@ -281,6 +295,7 @@ export function decodeBatch(
       y: ys.subarray(0, count),
       diff,
       ...(keys !== undefined ? { keys } : {}),
+      ...(times !== undefined ? { times: times.subarray(0, count) } : {}),
       partition,
       offset,
       next: state.next,

@@ -21,6 +21,7 @@ import { type Columns, type CsvLayout, splitCsvRecord } from "../../model/csv.ts
 import { exactDecimal, parseNumberField } from "../../model/numbers.ts";
 import { type RejectReason, showField, type SourceReject } from "../../model/rejection.ts";
 import { joinKey, keyProblem, MESSAGE_KEY } from "../../model/keys.ts";
+import { MESSAGE_TIMESTAMP, parseTime, type TimeFormat } from "../../model/windows.ts";
 
 /**
  * A message as shown in error messages: escaped, shortened, quoted (see `showField`).
@@ -70,6 +71,12 @@ export class PointParser {
   messageKey: string | null = null;
   /** The key columns or fields, if keyed. */
   readonly keys: readonly string[] | undefined;
+  /** With `--time`: the event time (epoch ms) of the last point parsed. */
+  time = NaN;
+  /** With `--time @timestamp`: the timestamp (epoch ms) of the message being parsed, set by the caller. */
+  messageTimestamp = NaN;
+  /** The time column or field and its format, if any. */
+  readonly timeColumn: { readonly column: string; readonly format: TimeFormat } | undefined;
   readonly #columns: Columns;
   /** The x columns' names with several x columns, else undefined. */
   readonly #xs: readonly string[] | undefined;
@@ -82,6 +89,45 @@ export class PointParser {
     this.#xs = columns.xs !== undefined && columns.xs.length > 1 ? columns.xs : undefined;
     this.xs = new Float64Array(this.#xs?.length ?? 0);
     this.keys = columns.keys !== undefined && columns.keys.length > 0 ? columns.keys : undefined;
+    this.timeColumn = columns.time;
+  }
+
+  /** Sets `time` from the time field (`field`: its text, a JSON number, or undefined if absent). */
+  #takeTime(field: string | number | undefined): boolean {
+    const spec = this.timeColumn!;
+    if (spec.column === MESSAGE_TIMESTAMP) {
+      this.time = this.messageTimestamp;
+      return Number.isFinite(this.time) || this.#fail("bad_time", "the message has no timestamp");
+    }
+    const ms = typeof field === "number"
+      ? parseTime(String(field), spec.format)
+      : field === undefined
+      ? undefined
+      : parseTime(field, spec.format);
+    if (ms === undefined) {
+      return this.#fail(
+        "bad_time",
+        `${spec.column} is ${
+          field === undefined ? "absent" : showField(String(field))
+        }: not a time of --time-format ${spec.format}`,
+      );
+    }
+    this.time = ms;
+    return true;
+  }
+
+  /**
+   * With a time column: sets `time` from a plain CSV record's time field, found by `plainFields` at
+   * `ranges[at]`, `ranges[at + 1]` (or the message timestamp). False, with the reason, if it is no time.
+   *
+   * @example
+   * ```ts
+   * parser.timeFromRanges("1,2,1700000000000", Int32Array.of(0, 1, 2, 3, 4, 17), 4); // true
+   * ```
+   */
+  timeFromRanges(text: string, ranges: Int32Array, at: number): boolean {
+    if (this.timeColumn!.column === MESSAGE_TIMESTAMP) return this.#takeTime(undefined);
+    return this.#takeTime(text.slice(ranges[at], ranges[at + 1]));
   }
 
   /**
@@ -149,7 +195,8 @@ export class PointParser {
       );
     }
     if (!this.#csvNumbers(fields, layout)) return false;
-    return layout.keys === undefined ? true : this.#takeKey((c) => fields[layout.keys![c]]);
+    if (layout.keys !== undefined && !this.#takeKey((c) => fields[layout.keys![c]])) return false;
+    return layout.time === undefined || this.#takeTime(layout.time < 0 ? undefined : fields[layout.time]);
   }
 
   #csvNumbers(fields: string[], layout: CsvLayout): boolean {
@@ -295,11 +342,14 @@ export class PointParser {
     }
     const record = value as Record<string, unknown>;
     if (!this.#jsonNumbers(text, record)) return false;
-    if (this.keys === undefined) return true;
-    return this.#takeKey((c) => {
+    const keyed = this.keys === undefined || this.#takeKey((c) => {
       const v = record[this.keys![c]];
       return typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : undefined;
     });
+    if (!keyed) return false;
+    if (this.timeColumn === undefined) return true;
+    const t = this.timeColumn.column === MESSAGE_TIMESTAMP ? undefined : record[this.timeColumn.column];
+    return this.#takeTime(typeof t === "string" || typeof t === "number" ? t : undefined);
   }
 
   #jsonNumbers(text: string, record: Record<string, unknown>): boolean {
