@@ -14,6 +14,18 @@ export const MAG: i32 = 200;
   store<u32>(p + (<usize>i << 2), v);
 }
 
+/**
+ * The digits every operation works on: MAG, or fewer while the closed form knows its numbers are short
+ * (bigSetWidth). Digits at or above the width are neither read nor written, so what they hold does not
+ * matter while the width stays.
+ */
+let width: i32 = MAG;
+
+/** Sets the working width in digits (4 to MAG): every operand and result must fit below it. */
+export function bigSetWidth(w: i32): void {
+  width = w < 4 ? 4 : w > MAG ? MAG : w;
+}
+
 /** Allocates a static MAG-digit buffer (call at module level only). */
 // @ts-ignore: decorator
 @inline export function bigBuffer(): usize {
@@ -22,12 +34,12 @@ export const MAG: i32 = 200;
 
 /** Sets the buffer to zero. */
 export function bigZero(p: usize): void {
-  memory.fill(p, 0, <usize>(MAG * 4));
+  memory.fill(p, 0, <usize>(width * 4));
 }
 
 /** Index of the highest non-zero digit, or -1 for zero. */
 export function bigTop(p: usize): i32 {
-  for (let i = MAG - 1; i >= 0; i--) if (dig(p, i) != 0) return i;
+  for (let i = width - 1; i >= 0; i--) if (dig(p, i) != 0) return i;
   return -1;
 }
 
@@ -52,6 +64,19 @@ export function bigFromFixed(dst: usize, src: usize, limbs: i32): i32 {
   }
   // The top slot's bits above 32 are the sign extension, dropped here: |value| < 2^(32·limbs-1).
   return nonzero ? (negative ? -1 : 1) : 0;
+}
+
+/** The index of the lowest non-zero digit of p, or -1 for zero. */
+export function bigLow(p: usize): i32 {
+  for (let i = 0; i < width; i++) if (dig(p, i) != 0) return i;
+  return -1;
+}
+
+/** p = p / 2^(32k), for p a multiple of 2^(32k) below 2^(32·limbs): its digits move down k places. */
+export function bigShrDigits(p: usize, k: i32, limbs: i32): void {
+  if (k <= 0) return;
+  memory.copy(p, p + (<usize>k << 2), <usize>((limbs - k) * 4));
+  memory.fill(p + (<usize>(limbs - k) << 2), 0, <usize>(k * 4));
 }
 
 /** Sets dst to the non-negative integer v < 2^64. */
@@ -80,7 +105,7 @@ export function bigMul(out: usize, a: usize, b: usize): void {
       setDig(out, i + j, <u32>t);
       carry = t >> 32;
     }
-    for (let k = i + tb + 1; carry != 0 && k < MAG; k++) {
+    for (let k = i + tb + 1; carry != 0 && k < width; k++) {
       const t = <u64>dig(out, k) + carry;
       setDig(out, k, <u32>t);
       carry = t >> 32;
@@ -90,7 +115,7 @@ export function bigMul(out: usize, a: usize, b: usize): void {
 
 /** Compares magnitudes: -1, 0 or 1. */
 export function bigCmp(a: usize, b: usize): i32 {
-  for (let i = MAG - 1; i >= 0; i--) {
+  for (let i = width - 1; i >= 0; i--) {
     const x = dig(a, i);
     const y = dig(b, i);
     if (x != y) return x < y ? -1 : 1;
@@ -101,7 +126,7 @@ export function bigCmp(a: usize, b: usize): i32 {
 /** out = a + b (magnitudes; out may alias a or b). */
 function bigAdd(out: usize, a: usize, b: usize): void {
   let carry: u64 = 0;
-  for (let i = 0; i < MAG; i++) {
+  for (let i = 0; i < width; i++) {
     const t = <u64>dig(a, i) + <u64>dig(b, i) + carry;
     setDig(out, i, <u32>t);
     carry = t >> 32;
@@ -111,7 +136,7 @@ function bigAdd(out: usize, a: usize, b: usize): void {
 /** out = a - b for a ≥ b (magnitudes; out may alias a or b). */
 function bigSubMag(out: usize, a: usize, b: usize): void {
   let borrow: i64 = 0;
-  for (let i = 0; i < MAG; i++) {
+  for (let i = 0; i < width; i++) {
     let t = <i64>dig(a, i) - <i64>dig(b, i) - borrow;
     borrow = t < 0 ? 1 : 0;
     if (t < 0) t += 0x1_0000_0000;
@@ -129,18 +154,18 @@ export function bigSignedSub(out: usize, sa: i32, a: usize, sb: i32, b: usize): 
   if (nb == 0 || sa == nb) {
     // Same sign (or b is zero): magnitudes add.
     if (nb == 0) {
-      if (out != a) memory.copy(out, a, <usize>(MAG * 4));
+      if (out != a) memory.copy(out, a, <usize>(width * 4));
       return sa;
     }
     if (sa == 0) {
-      if (out != b) memory.copy(out, b, <usize>(MAG * 4));
+      if (out != b) memory.copy(out, b, <usize>(width * 4));
       return nb;
     }
     bigAdd(out, a, b);
     return sa;
   }
   if (sa == 0) {
-    if (out != b) memory.copy(out, b, <usize>(MAG * 4));
+    if (out != b) memory.copy(out, b, <usize>(width * 4));
     return nb;
   }
   const c = bigCmp(a, b);
@@ -161,11 +186,11 @@ export function bigShl(out: usize, a: usize, bits: i32): void {
   bigZero(out);
   const q = bits >> 5;
   const r = bits & 31;
-  for (let i = MAG - 1 - q; i >= 0; i--) {
+  for (let i = width - 1 - q; i >= 0; i--) {
     const v = <u64>dig(a, i) << r;
     const k = i + q;
     setDig(out, k, dig(out, k) | <u32>v);
-    if (k + 1 < MAG) setDig(out, k + 1, dig(out, k + 1) | <u32>(v >> 32));
+    if (k + 1 < width) setDig(out, k + 1, dig(out, k + 1) | <u32>(v >> 32));
   }
 }
 

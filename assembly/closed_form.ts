@@ -6,7 +6,19 @@
 // and a and b are the doubles nearest to the exact least-squares answer for the accepted points.
 
 import { BASE_SHIFT, LIMBS, fixedPtr } from "./exact_sum";
-import { bigBuffer, bigFromFixed, bigFromU64, bigMul, bigShl, bigSignedSub } from "./bignum";
+import {
+  MAG,
+  bigBuffer,
+  bigFromFixed,
+  bigFromU64,
+  bigLow,
+  bigMul,
+  bigSetWidth,
+  bigShl,
+  bigShrDigits,
+  bigSignedSub,
+  bigTop,
+} from "./bignum";
 import { divideRounded } from "./exact_divide";
 
 /** Statistic numbers, as laid out in exact_sum.ts. */
@@ -59,12 +71,40 @@ export function fitLine(n: i64): i32 {
   fitA = 0;
   fitB = 0;
   if (n <= 1) return 1;
-  bigFromU64(p1, <u64>n);
-  bigShl(bn, p1, BASE_SHIFT); // n in the accumulators' fixed-point unit
+  bigSetWidth(MAG);
   const sx = load(bx, SX);
   const sy = load(by, SY);
   const sxx = load(bxx, SXX);
   const sxy = load(bxy, SXY);
+  // a and b do not change when every sum (and n, in the sums' unit) is divided by the same 2^(32k): take
+  // k as large as the sums' trailing zero digits allow, so the numbers below are a few digits long.
+  let k = BASE_SHIFT >> 5;
+  const lx = bigLow(bx);
+  const ly = bigLow(by);
+  const lxx = bigLow(bxx);
+  const lxy = bigLow(bxy);
+  if (lx >= 0 && lx < k) k = lx;
+  if (ly >= 0 && ly < k) k = ly;
+  if (lxx >= 0 && lxx < k) k = lxx;
+  if (lxy >= 0 && lxy < k) k = lxy;
+  bigShrDigits(bx, k, LIMBS);
+  bigShrDigits(by, k, LIMBS);
+  bigShrDigits(bxx, k, LIMBS);
+  bigShrDigits(bxy, k, LIMBS);
+  bigFromU64(p1, <u64>n);
+  bigShl(bn, p1, BASE_SHIFT - 32 * k); // n in the sums' unit
+  bigSetWidth(LIMBS + 4);
+  let top = bigTop(bn);
+  const tx = bigTop(bx);
+  const ty = bigTop(by);
+  const txx = bigTop(bxx);
+  const txy = bigTop(bxy);
+  if (tx > top) top = tx;
+  if (ty > top) top = ty;
+  if (txx > top) top = txx;
+  if (txy > top) top = txy;
+  // Products take up to 2·(top + 1) digits; the rounding check, a few more.
+  bigSetWidth(2 * top + 10);
 
   bigMul(p1, bn, bxx);
   bigMul(p2, bx, bx);
@@ -85,6 +125,7 @@ export function fitLine(n: i64): i32 {
 
 /** Statistic s (already folded), correctly rounded to a double. */
 export function statistic(s: i32): f64 {
+  bigSetWidth(MAG);
   const sign = load(p1, s);
   bigFromU64(p2, 1);
   bigShl(one, p2, BASE_SHIFT);

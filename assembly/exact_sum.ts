@@ -197,6 +197,12 @@ export function fold(): void {
   directTerms = 0;
 }
 
+/** Marks the accumulators settled: for a caller that has just normalized every one it wrote (load_sums). */
+export function markSettled(): void {
+  dirty = 0;
+  directTerms = 0;
+}
+
 /** Forgets everything. */
 export function clearAll(): void {
   memory.fill(tables, 0, <usize>(NSTAT * SLOTS * 8));

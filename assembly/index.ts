@@ -13,7 +13,7 @@
 // See docs/numerics.md, "The WASM ABI".
 
 import { fnv1a } from "./checksum";
-import { LIMBS, NSTAT, addExact, clearAll, fixedPtr, fold, normalize } from "./exact_sum";
+import { LIMBS, NSTAT, addExact, clearAll, fixedPtr, fold, markSettled, normalize } from "./exact_sum";
 import { fitLine, lastIntercept, lastSlope, statistic } from "./closed_form";
 import { CAPACITY, MAX_BITS, MIN_BITS, inX } from "./input_buffer";
 import { BLOCK, ingestBlock } from "./split_block";
@@ -148,7 +148,7 @@ export function load_sums(count: f64): i32 {
     }
     normalize(fixedPtr(s));
   }
-  fold(); // (clears the marks of the direct terms)
+  markSettled(); // (every statistic was just normalized)
   setCounts(<i64>count, 0);
   return 0;
 }
