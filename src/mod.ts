@@ -34,10 +34,16 @@ export {
 export { type ChunkCheck, PointValidator, type RejectedRecord } from "./pipeline/validate/point_validator.ts";
 export type { LineModel } from "./pipeline/core_stage.ts";
 export { isModelEngine, type ModelEngine } from "./pipeline/model_stage.ts";
-export { isKeyedEngine, KeyedEngine } from "./pipeline/keyed/keyed_stage.ts";
+export { isKeyedEngine, KeyedEngine, LastRing } from "./pipeline/keyed/keyed_stage.ts";
 export { ExactSums, KeyTable } from "./pipeline/keyed/key_table.ts";
 export { isWindowedEngine, WindowedEngine } from "./pipeline/keyed/windowed_stage.ts";
-export { parseDuration, parseWindow, type TimeFormat, type WindowSpec } from "./model/windows.ts";
+export {
+  type LastPoints,
+  parseDuration,
+  parseWindow,
+  type TimeFormat,
+  type WindowSpec,
+} from "./model/windows.ts";
 export { joinKey, KEY_SEPARATOR, MESSAGE_KEY, splitKey } from "./model/keys.ts";
 
 // What sources and sinks implement, and bad records.

@@ -187,3 +187,67 @@ function reference(
 }
 
 const tempDir = () => mkdtemp(join(tmpdir(), "streamreg-windows-"));
+
+test("cli --window last:N: each key's line is the exact fit of its last N points; retractions are refused", async () => {
+  const dir = await tempDir();
+  const random = new PythonRandom(12);
+  const byKey = new Map<string, [number, number][]>();
+  const lines = ["sensor,x,y,diff"];
+  for (let i = 0; i < 2000; i++) {
+    const key = `k${Math.floor(random.random() * 4)}`;
+    const x = 1e6 + random.random() * 1000;
+    const y = 3 * x + random.random();
+    byKey.set(key, [...byKey.get(key) ?? [], [x, y]]);
+    lines.push(`${key},${formatNumber(x)},${formatNumber(y)},1`);
+  }
+  lines.push("k0,1,1,-1");
+  const input = join(dir, "last.csv");
+  await writeFile(input, lines.join("\n") + "\n");
+  for (const runner of RUNNERS) {
+    for (const commitRows of ["1", "333"]) {
+      const output = join(dir, `${runner}_${commitRows}.csv`);
+      const dead = join(dir, `${runner}_${commitRows}_dead.csv`);
+      const r = await run(runner, [
+        "--source",
+        "csv",
+        "--input",
+        input,
+        "--key",
+        "sensor",
+        "--window",
+        "last:50",
+        "--commit-rows",
+        commitRows,
+        "--output",
+        output,
+        "--no-input-log",
+        "--dead-letter",
+        dead,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const [header, ...body] = parse(await readFile(output, "utf8")) as string[][];
+      assert.deepEqual(header, ["sensor", "window_start", "window_end", "a", "b", "time", "diff"]);
+      const standing = new Map<string, string>();
+      for (const row of body) {
+        if (row[6] === "1") standing.set(row[0], row.slice(1, 5).join(","));
+        else {assert.equal(
+            standing.get(row[0]),
+            row.slice(1, 5).join(","),
+            "the -1 row retracts the standing line",
+          );}
+      }
+      for (const [key, points] of byKey) {
+        const tail = points.slice(-50);
+        const fit = exactFit(tail.map((p) => p[0]), tail.map((p) => p[1]));
+        assert.equal(
+          standing.get(key),
+          `${points.length - tail.length + 1},${points.length},${formatNumber(fit.a)},${formatNumber(fit.b)}`,
+          `${runner} ${commitRows}: ${key}`,
+        );
+      }
+      const reasons = (parse(await readFile(dead, "utf8")) as string[][]).slice(1).map((row) => row[2]);
+      assert.deepEqual(reasons, ["bad_diff"]);
+    }
+  }
+  await rm(dir, { recursive: true });
+});

@@ -21,7 +21,7 @@ import type { OpenSource, SourceSpec } from "./source_specs.ts";
 import type { ModelConfig } from "../model/model_config.ts";
 import { inputLogProblem, MODEL_FLAGS, modelConfig } from "./model_flags.ts";
 import { DEFAULT_MAX_KEYS, keyColumns, MAX_KEYS_FLAG } from "./key_flags.ts";
-import { WINDOW_FLAGS, type WindowOptions, windowOptions } from "./window_flags.ts";
+import { lastPoints, WINDOW_FLAGS, type WindowOptions, windowOptions } from "./window_flags.ts";
 import { isPlainLine } from "../model/model_config.ts";
 import { parseServe, type ServeAddress } from "./serve_setup.ts";
 
@@ -196,6 +196,8 @@ export interface CliOptions {
   maxKeys?: number;
   /** `--window` (with `--time`, `--time-format`, `--lateness`): one line per window (and key). */
   windows?: WindowOptions;
+  /** `--window last:N`: one line per key over its last N points. */
+  lastPoints?: number;
 }
 
 /**
@@ -271,11 +273,10 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     min: 1,
     integer: true,
   });
-  const windows = windowOptions(
-    values,
-    typeof sourceValues.time === "string" ? sourceValues.time : undefined,
-  );
-  if (keys !== undefined || windows !== undefined) {
+  const timeColumn = typeof sourceValues.time === "string" ? sourceValues.time : undefined;
+  const windows = windowOptions(values, timeColumn);
+  const last = lastPoints(values, timeColumn);
+  if (keys !== undefined || windows !== undefined || last !== undefined) {
     if (!isPlainLine(model)) {
       throw new UsageError(
         "--key and --window fit one line y ≈ a + b·x per key and window; with several x columns, --degree, " +
@@ -353,6 +354,7 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     help: false,
     ...(keys !== undefined ? { keys, maxKeys } : {}),
     ...(windows !== undefined ? { windows } : {}),
+    ...(last !== undefined ? { lastPoints: last } : {}),
     verbose: values.verbose === true,
     quiet: values.quiet === true,
     source,

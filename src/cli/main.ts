@@ -167,8 +167,8 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     }, { stats: config.stats });
     const core = cli.windows !== undefined
       ? new WindowedEngine(lineCore!, { window: cli.windows.window, lateness: cli.windows.lateness })
-      : cli.keys !== undefined
-      ? new KeyedEngine(lineCore!)
+      : cli.keys !== undefined || cli.lastPoints !== undefined
+      ? new KeyedEngine(lineCore!, { last: cli.lastPoints })
       : lineCore ?? modelCore!;
     const snapshot = () => lineCore ? lineCore.snapshot() : modelCore!.saveState();
     const restore = (bytes: Uint8Array) => lineCore ? lineCore.restore(bytes) : modelCore!.loadState(bytes);
@@ -224,8 +224,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       ...options("--output", cli.output),
       line: resumed?.line,
       ...(plain ? {} : { model: { config, last: resumed?.model } }),
-      ...(cli.keys !== undefined || cli.windows !== undefined ? { keys: cli.keys ?? [] } : {}),
+      ...(cli.keys !== undefined || cli.windows !== undefined || cli.lastPoints !== undefined
+        ? { keys: cli.keys ?? [] }
+        : {}),
       ...(cli.windows !== undefined ? { windows: { format: cli.windows.format } } : {}),
+      ...(cli.lastPoints !== undefined ? { windows: {} } : {}),
     });
     sinks.push(result);
     outputs.push({ flag: "--output", path: cli.output, base: base("--output"), sink: result });
@@ -262,6 +265,9 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       columns,
       ...(cli.maxKeys !== undefined ? { maxKeys: cli.maxKeys } : {}),
       ...(cli.windows !== undefined ? { window: cli.windows.window, lateness: cli.windows.lateness } : {}),
+      ...(cli.lastPoints !== undefined
+        ? { additionsOnly: `--window last:${cli.lastPoints} takes added points only: diff must be 1` }
+        : {}),
     });
     if (store && !resumed) {
       // The first checkpoint: a restart before the first batch starts afresh over these outputs.

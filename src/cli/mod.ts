@@ -30,7 +30,7 @@ export {
 export { type FlagSpec, type FlagValues, numberFlag, UsageError } from "./flags.ts";
 export { inputLogProblem, MODEL_FLAGS, modelColumns, modelConfig, X_HELP } from "./model_flags.ts";
 export { DEFAULT_MAX_KEYS, keyColumns, keyFlag, MAX_KEYS_FLAG } from "./key_flags.ts";
-export { timeFlag, WINDOW_FLAGS, type WindowOptions, windowOptions } from "./window_flags.ts";
+export { lastPoints, timeFlag, WINDOW_FLAGS, type WindowOptions, windowOptions } from "./window_flags.ts";
 export type { ModelConfig } from "../model/model_config.ts";
 export {
   csvSpec,

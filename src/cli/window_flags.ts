@@ -97,6 +97,7 @@ export interface WindowOptions {
  */
 export function windowOptions(values: FlagValues, time: string | undefined): WindowOptions | undefined {
   const text = values.window;
+  if (typeof text === "string" && text.startsWith("last:")) return undefined; // (see lastPoints)
   const format = String(values["time-format"] ?? "ms");
   if (format !== "ms" && format !== "s" && format !== "iso") {
     throw new UsageError(`--time-format: expected ms, s or iso, got "${format}"`);
@@ -115,7 +116,7 @@ export function windowOptions(values: FlagValues, time: string | undefined): Win
   }
   let window: WindowSpec;
   try {
-    window = parseWindow(text);
+    window = parseWindow(text) as WindowSpec;
   } catch (error) {
     throw new UsageError(`--window: ${(error as Error).message}`);
   }
@@ -128,4 +129,31 @@ export function windowOptions(values: FlagValues, time: string | undefined): Win
     throw new UsageError(`--time ${MESSAGE_TIMESTAMP} is in epoch milliseconds: leave --time-format at ms`);
   }
   return { window, lateness, column: time, format };
+}
+
+/**
+ * `--window last:N`: the number of points per window, checked (no `--time` or `--lateness` with it), or
+ * undefined for any other `--window`.
+ *
+ * @example
+ * ```ts
+ * lastPoints({ window: "last:100" }, undefined); // 100
+ * ```
+ */
+export function lastPoints(values: FlagValues, time: string | undefined): number | undefined {
+  const text = values.window;
+  if (typeof text !== "string" || !text.startsWith("last:")) return undefined;
+  let count: number;
+  try {
+    count = (parseWindow(text) as { count: number }).count;
+  } catch (error) {
+    throw new UsageError(`--window: ${(error as Error).message}`);
+  }
+  if (time !== undefined) {
+    throw new UsageError("--window last:N counts points in arrival order: it takes no --time");
+  }
+  if (values.lateness !== undefined) {
+    throw new UsageError("--lateness applies to tumbling and sliding windows only");
+  }
+  return count;
 }

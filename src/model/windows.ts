@@ -5,6 +5,7 @@
  * - `tumbling:D`: windows [kD, (k+1)D), each point in one.
  * - `sliding:D,H`: windows [kH, kH + D) for every k, D a multiple of H: each point in D/H windows. The
  *   engine keeps exact sums per pane [kH, (k+1)H) and a window is the exact sum of its D/H panes.
+ * - `last:N`: the last N points of each key, by arrival ({@linkcode LastPoints}); no event time needed.
  *
  * Times are epoch milliseconds inside (doubles: fractions allowed); `--time-format` says how the input
  * writes them: `ms` (epoch milliseconds, the default, and Kafka's message timestamps), `s` (epoch
@@ -34,6 +35,22 @@ export interface WindowSpec {
   readonly size: number;
   /** How far consecutive windows start apart (the pane length); for tumbling windows, `size`. */
   readonly hop: number;
+}
+
+/**
+ * `--window last:N`: each key's window is its last N points, in arrival order. A new point enters, the
+ * oldest leaves (subtracted exactly); `window_start,window_end` number the points of the key (from 1).
+ *
+ * @example
+ * ```ts
+ * const last: LastPoints = { kind: "last", count: 100 };
+ * ```
+ */
+export interface LastPoints {
+  /** `last`. */
+  readonly kind: "last";
+  /** Points per window. */
+  readonly count: number;
 }
 
 /**
@@ -76,15 +93,23 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /**
- * Reads `--window`: `tumbling:D` or `sliding:D,H`; throws an Error saying what is wrong.
+ * Reads `--window`: `tumbling:D`, `sliding:D,H` or `last:N`; throws an Error saying what is wrong.
  *
  * @example
  * ```ts
  * parseWindow("tumbling:5m"); // { kind: "tumbling", size: 300000, hop: 300000 }
+ * parseWindow("last:100"); // { kind: "last", count: 100 }
  * ```
  */
-export function parseWindow(text: string): WindowSpec {
+export function parseWindow(text: string): WindowSpec | LastPoints {
   const [kind, rest = ""] = text.split(":", 2);
+  if (kind === "last") {
+    const count = Number(rest);
+    if (!/^\d+$/.test(rest) || !Number.isSafeInteger(count) || count < 1 || count > 1_000_000) {
+      throw new Error(`expected last:N with N from 1 to 1000000, such as last:100, got "${text}"`);
+    }
+    return { kind, count };
+  }
   if (kind === "tumbling") {
     const size = parseDuration(rest);
     if (size === undefined || size <= 0) {
@@ -108,7 +133,7 @@ export function parseWindow(text: string): WindowSpec {
     }
     return { kind, size, hop };
   }
-  throw new Error(`expected tumbling:DURATION or sliding:DURATION,HOP, got "${text}"`);
+  throw new Error(`expected tumbling:DURATION, sliding:DURATION,HOP or last:N, got "${text}"`);
 }
 
 const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;

@@ -60,7 +60,7 @@ export class ResultLog implements Sink {
   #row: string | undefined;
   readonly #keyed: boolean;
   readonly #keyColumns: number;
-  readonly #windows: { readonly format: TimeFormat } | undefined;
+  readonly #windows: { readonly format?: TimeFormat } | undefined;
 
   /**
    * `name` says in messages which output failed. A run resumed by `--state` passes `append` (the file
@@ -76,7 +76,7 @@ export class ResultLog implements Sink {
       line?: Line;
       model?: { readonly config: ModelConfig; readonly last?: ModelResult };
       keys?: readonly string[];
-      windows?: { readonly format: TimeFormat };
+      windows?: { readonly format?: TimeFormat };
     } = {},
   ) {
     const model = options.model;
@@ -148,9 +148,10 @@ export class ResultLog implements Sink {
     for (const { key, old, line, windowStart, windowEnd } of changes) {
       let cells = this.#keyColumns > 0 ? keyCells(key) : "";
       if (windows !== undefined) {
-        const bounds = `${formatTime(windowStart!, windows.format)},${
-          formatTime(windowEnd!, windows.format)
-        }`;
+        const f = windows.format;
+        const bounds = f === undefined
+          ? `${windowStart},${windowEnd}`
+          : `${formatTime(windowStart!, f)},${formatTime(windowEnd!, f)}`;
         cells = cells === "" ? bounds : `${cells},${bounds}`;
       }
       if (old) out.append(`${cells},${formatNumber(old.a)},${formatNumber(old.b)},${time},-1\n`);

@@ -40,10 +40,19 @@ export class KeyedEngine {
   /** Net points over all keys. */
   count = 0;
 
-  /** `core` fits each key's line; the validator admits keys (`--max-keys`), so the table takes any. */
-  constructor(core: Pick<RegressionCore, "loadSums" | "fit">) {
+  /** With `--window last:N`: N, else undefined. */
+  readonly last: number | undefined;
+  /** With `last`: each key's last points (a ring), its point count, and the window last written. */
+  readonly rings: Map<number, LastRing> = new Map();
+
+  /**
+   * `core` fits each key's line; the validator admits keys (`--max-keys`), so the table takes any.
+   * `last`: each key's line is over its last `last` points only (`--window last:N`).
+   */
+  constructor(core: Pick<RegressionCore, "loadSums" | "fit">, options: { last?: number } = {}) {
     this.#core = core;
     this.table = new KeyTable({ maxKeys: Infinity }); // (the validator admits keys: --max-keys)
+    this.last = options.last;
   }
 
   /**
@@ -92,18 +101,27 @@ export function applyKeyedBatch(
   let accepted = 0;
   const apply = (chunk: PointChunk, start: number, end: number) => {
     const keys = chunk.keys;
-    if (keys === undefined) {
+    if (keys === undefined && engine.last === undefined) {
       throw new Error(`${chunk.where(start)}: a keyed run got points without keys: please report this`);
     }
     const { x, y, diff } = chunk;
+    const last = engine.last;
     for (let i = start; i < end; i++) {
-      const slot = table.slot(keys[i]);
+      const slot = table.slot(keys === undefined ? "" : keys[i]);
       if (slot < 0) {
         throw new Error(
           `${chunk.where(i)}: more keys than --max-keys got past the validator: please report this`,
         );
       }
       table.add(slot, x[i], y[i], diff[i]);
+      if (last !== undefined) {
+        let ring = engine.rings.get(slot);
+        if (ring === undefined) engine.rings.set(slot, ring = new LastRing(last));
+        if (ring.push(x[i], y[i])) {
+          table.add(slot, ring.leftX, ring.leftY, -1); // the oldest point leaves the window, exactly
+          engine.count--;
+        }
+      }
       if (!seen.has(slot)) {
         seen.add(slot);
         touched.push(slot);
@@ -115,7 +133,7 @@ export function applyKeyedBatch(
       x: x.subarray(start, end),
       y: y.subarray(start, end),
       diff: diff.subarray(start, end),
-      keys: keys.slice(start, end),
+      ...(keys !== undefined ? { keys: keys.slice(start, end) } : {}),
     });
   };
   forEachRun(spans, options.skip, apply);
@@ -123,6 +141,21 @@ export function applyKeyedBatch(
   for (const slot of touched) {
     const key = table.key(slot);
     const old = table.written(slot);
+    const ring = engine.rings.get(slot);
+    if (ring !== undefined) {
+      // --window last:N: the window numbers the key's points from 1.
+      const fit = engine.fit(slot);
+      const line: Line = { a: fit.a, b: fit.b };
+      const bounds = { windowStart: ring.seen - table.count(slot) + 1, windowEnd: ring.seen };
+      if (old !== undefined) {
+        changes.push({ key, windowStart: ring.writtenStart, windowEnd: ring.writtenEnd, old });
+      }
+      changes.push({ key, ...bounds, line });
+      ring.writtenStart = bounds.windowStart;
+      ring.writtenEnd = bounds.windowEnd;
+      table.write(slot, line);
+      continue;
+    }
     if (table.count(slot) === 0) {
       // No points left: the key's line is retracted and the key forgotten.
       if (old !== undefined) changes.push({ key, old });
@@ -142,4 +175,58 @@ function sumOf(values: Float64Array, from: number, to: number): number {
   let s = 0;
   for (let i = from; i < to; i++) s += values[i];
   return s;
+}
+
+/**
+ * A key's last N points (`--window last:N`): a ring of x and y that grows up to N, and how many points
+ * the key has had.
+ *
+ * @example
+ * ```ts
+ * const ring = new LastRing(2);
+ * ring.push(1, 1);
+ * ring.push(2, 2);
+ * ring.push(3, 3); // true: (ring.leftX, ring.leftY) = (1, 1) left the window
+ * ```
+ */
+export class LastRing {
+  /** Points the key has had. */
+  seen = 0;
+  /** The point that left the window at the last `push` that returned true. */
+  leftX = 0;
+  /** (See `leftX`.) */
+  leftY = 0;
+  /** The window last written for the key (point numbers, from 1). */
+  writtenStart = 0;
+  /** (See `writtenStart`.) */
+  writtenEnd = 0;
+  readonly #n: number;
+  #xy: Float64Array;
+
+  /** A ring for windows of `n` points. */
+  constructor(n: number) {
+    this.#n = n;
+    this.#xy = new Float64Array(2 * Math.min(n, 4));
+  }
+
+  /** Adds a point; true when the window was full, so that the oldest point left (`leftX`, `leftY`). */
+  push(x: number, y: number): boolean {
+    const n = this.#n;
+    const held = Math.min(this.seen, n);
+    if (held < n && 2 * held >= this.#xy.length) {
+      const bigger = new Float64Array(Math.min(2 * n, 2 * this.#xy.length));
+      bigger.set(this.#xy);
+      this.#xy = bigger;
+    }
+    const at = 2 * (this.seen % n);
+    const full = this.seen >= n;
+    if (full) {
+      this.leftX = this.#xy[at];
+      this.leftY = this.#xy[at + 1];
+    }
+    this.#xy[at] = x;
+    this.#xy[at + 1] = y;
+    this.seen++;
+    return full;
+  }
 }

@@ -105,6 +105,8 @@ export class PointValidator {
   readonly #keyIds = new Map<string, number>();
   #keyRows: RowCounts | undefined;
   readonly #maxKeys: number;
+  /** Why retractions are refused (`--window last:N`), if they are. */
+  readonly #additionsOnly: string | undefined;
   /** With `--window`: the pane length, the lateness, and the largest event time accepted. */
   readonly #hop: number | undefined;
   readonly #lateness: number;
@@ -140,8 +142,10 @@ export class PointValidator {
       maxKeys?: number;
       window?: { readonly hop: number };
       lateness?: number;
+      additionsOnly?: string;
     } = {},
   ) {
+    this.#additionsOnly = options.additionsOnly;
     this.#maxKeys = options.maxKeys ?? Infinity;
     this.#hop = options.window?.hop;
     this.#lateness = options.lateness ?? 0;
@@ -219,7 +223,9 @@ export class PointValidator {
         const good = ax <= MAX_MAGNITUDE && ay <= MAX_MAGNITUDE &&
           (ax >= MIN_MAGNITUDE || ax === 0) && (ay >= MIN_MAGNITUDE || ay === 0) &&
           (w === 1 || w === -1);
-        if (good) {
+        if (good && w === -1 && this.#additionsOnly !== undefined) {
+          bad = { reason: "bad_diff", detail: this.#additionsOnly };
+        } else if (good) {
           if (w === 1) {
             counts?.add(x, y);
             continue;
@@ -366,6 +372,9 @@ export class PointValidator {
               } ms (the largest time seen, ${this.#maxTime}, minus --lateness)`,
             };
           }
+        }
+        if (good && w === -1 && this.#additionsOnly !== undefined) {
+          bad = { reason: "bad_diff", detail: this.#additionsOnly };
         }
         if (good && bad === undefined) {
           const key = keys === undefined ? "" : keys[i];
