@@ -16,8 +16,7 @@
 import { UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
 import type { ModelConfig } from "../model/model_config.ts";
-import { LiveRun } from "../serve/live_run.ts";
-import { liveApp } from "../serve/live_app.ts";
+import type { LiveRun } from "../serve/live_run.ts";
 
 /**
  * Where `--serve` listens.
@@ -97,6 +96,12 @@ export async function startServe(
   options: { config: ModelConfig; message: (line: string) => void },
 ): Promise<Served> {
   if (host.listen === undefined) throw new Error(`--serve: the runtime ${host.runtime} cannot listen`);
+  // Loaded only with --serve: the web framework, the metrics client and the page's assets stay out of
+  // every other run's start.
+  const [{ LiveRun }, { liveApp }] = await Promise.all([
+    import("../serve/live_run.ts"),
+    import("../serve/live_app.ts"),
+  ]);
   const live = new LiveRun({ config: options.config, runtime: host.runtime });
   const app = liveApp(live);
   const server = await host.listen({ ...address, fetch: app.fetch });
