@@ -339,6 +339,87 @@ export class KeyTable {
   }
 
   /**
+   * A slot's exact state as bytes, for a checkpoint: its count, its last line (if any) and its sums
+   * (see `restore`). Little endian: f64 count, u8 has-line, f64 a, f64 b, u8 × 5 lengths, f64 components.
+   *
+   * @example
+   * ```ts
+   * const bytes = table.save(slot);
+   * other.restore("sensor-1", bytes); // the same sums, count and last line
+   * ```
+   */
+  save(slot: number): Uint8Array {
+    const l = slot * STATS;
+    let parts = 0;
+    for (let s = 0; s < STATS; s++) parts += this.#lengths[l + s];
+    const bytes = new Uint8Array(8 + 1 + 16 + STATS + 8 * parts);
+    const view = new DataView(bytes.buffer);
+    view.setFloat64(0, this.#count[slot], true);
+    view.setUint8(8, this.#written[slot]);
+    view.setFloat64(9, this.#lastA[slot], true);
+    view.setFloat64(17, this.#lastB[slot], true);
+    const wide = this.#wide.get(slot);
+    let at = 25 + STATS;
+    for (let s = 0; s < STATS; s++) {
+      const n = this.#lengths[l + s];
+      view.setUint8(25 + s, n);
+      for (let i = 0; i < n; i++) {
+        view.setFloat64(
+          at,
+          wide !== undefined ? wide[s * WIDE + i] : this.#parts[slot * RECORD + s * INLINE + i],
+          true,
+        );
+        at += 8;
+      }
+    }
+    return bytes;
+  }
+
+  /**
+   * Sets `key`'s state from `save`'s bytes (creating the key); returns its slot. Throws a RangeError if
+   * the bytes are not such a state.
+   *
+   * @example
+   * ```ts
+   * const slot = table.restore("sensor-1", bytes);
+   * ```
+   */
+  restore(key: string, bytes: Uint8Array): number {
+    if (bytes.length < 25 + STATS) throw new RangeError(`not a key state: ${bytes.length} bytes`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    let parts = 0;
+    for (let s = 0; s < STATS; s++) parts += view.getUint8(25 + s);
+    if (bytes.length !== 25 + STATS + 8 * parts) {
+      throw new RangeError(`not a key state: ${bytes.length} bytes`);
+    }
+    const slot = this.slot(key);
+    if (slot < 0) throw new RangeError(`more keys than ${this.#maxKeys}`);
+    this.#count[slot] = view.getFloat64(0, true);
+    this.#written[slot] = view.getUint8(8);
+    this.#lastA[slot] = view.getFloat64(9, true);
+    this.#lastB[slot] = view.getFloat64(17, true);
+    const l = slot * STATS;
+    let at = 25 + STATS;
+    let wide: Float64Array | undefined;
+    for (let s = 0; s < STATS; s++) if (view.getUint8(25 + s) > INLINE) wide = new Float64Array(STATS * WIDE);
+    this.#wide.delete(slot);
+    if (wide !== undefined) this.#wide.set(slot, wide);
+    for (let s = 0; s < STATS; s++) {
+      const n = view.getUint8(25 + s);
+      if (n > WIDE - 2) throw new RangeError("not a key state: too many parts");
+      this.#lengths[l + s] = n;
+      for (let i = 0; i < n; i++) {
+        const v = view.getFloat64(at, true);
+        if (!Number.isFinite(v)) throw new RangeError("not a key state: a part is not finite");
+        if (wide !== undefined) wide[s * WIDE + i] = v;
+        else this.#parts[slot * RECORD + s * INLINE + i] = v;
+        at += 8;
+      }
+    }
+    return slot;
+  }
+
+  /**
    * Forgets a slot (a key with no points and no line left): its slot is reused.
    *
    * @example

@@ -96,3 +96,23 @@ test("KeyTable: keys come and go; max keys; an emptied key's slot is reused", as
   assert.equal(table.count(d), 0);
   assert.equal(table.key(d), "d");
 });
+
+test("KeyTable: save and restore give the same sums, count and line, inline and wide", async () => {
+  const core = await RegressionCore.load(release);
+  const random = new PythonRandom(3);
+  const table = new KeyTable();
+  for (const [k, key] of ["epoch", "wide"].entries()) {
+    const slot = table.slot(key);
+    for (const [x, y] of points(random, k, 300)) table.add(slot, x, y, 1);
+    table.write(slot, { a: 1.5, b: -2 });
+  }
+  const other = new KeyTable();
+  for (const key of ["epoch", "wide"]) {
+    const slot = other.restore(key, table.save(table.find(key)));
+    assert.deepEqual(other.fit(slot, core), table.fit(table.find(key), core));
+    assert.deepEqual(other.written(slot), { a: 1.5, b: -2 });
+    assert.equal(other.count(slot), 300);
+    assert.deepEqual(other.save(slot), table.save(table.find(key)));
+  }
+  assert.throws(() => other.restore("x", new Uint8Array(3)), RangeError);
+});
