@@ -47,6 +47,11 @@ export {
   type FileKind,
   type Host,
   isBrokenPipe,
+  type SqlDatabase,
+  type Sqlite,
+  type SqlRow,
+  type SqlStatement,
+  type SqlValue,
   type StateFiles,
   type StopSignal,
 } from "./host.ts";
