@@ -105,8 +105,6 @@ export interface KeyedStoreOptions {
   readonly partitions?: number;
   /** The log may grow to this many bytes (or half the base, if more) before commits fold it. Default 4 MiB. */
   readonly minLogBytes?: number;
-  /** SQLite's page cache, in KiB (default 65 536: 64 MiB). */
-  readonly cacheKiB?: number;
 }
 
 /**
@@ -168,7 +166,6 @@ export interface KeyedLayout {
 
 const DEFAULT_PARTITIONS = 128;
 const DEFAULT_MIN_LOG_BYTES = 4 << 20;
-const DEFAULT_CACHE_KIB = 65_536;
 /** Commits fold while the log is larger than this share of the base. */
 const LOG_SHARE = 0.5;
 
@@ -277,15 +274,11 @@ export class KeyedStore {
   static async open(sqlite: Sqlite, path: string, options: KeyedStoreOptions = {}): Promise<KeyedStore> {
     const partitions = options.partitions ?? DEFAULT_PARTITIONS;
     const minLogBytes = options.minLogBytes ?? DEFAULT_MIN_LOG_BYTES;
-    const cacheKiB = options.cacheKiB ?? DEFAULT_CACHE_KIB;
     if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > 65_536) {
       throw new RangeError(`partitions must be an integer from 1 to 65536, not ${partitions}`);
     }
     if (!Number.isSafeInteger(minLogBytes) || minLogBytes < 0) {
       throw new RangeError(`minLogBytes must be an integer ≥ 0, not ${minLogBytes}`);
-    }
-    if (!Number.isSafeInteger(cacheKiB) || cacheKiB < 1) {
-      throw new RangeError(`cacheKiB must be an integer ≥ 1, not ${cacheKiB}`);
     }
     let db: SqlDatabase;
     try {
@@ -303,7 +296,8 @@ export class KeyedStore {
       const mode = db.prepare("PRAGMA journal_mode = WAL").get()?.journal_mode;
       if (mode !== "wal" && path !== ":memory:") throw new Error(`the database refused WAL mode (${mode})`);
       db.exec(`PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-      db.exec(`PRAGMA cache_size = -${cacheKiB}`);
+      // After a large commit, the WAL file is cut back to 64 MiB at the next checkpoint.
+      db.exec("PRAGMA journal_size_limit = 67108864");
       const [parts, row] = KeyedStore.#init(db, path, partitions);
       return new KeyedStore(db, path, parts, row, minLogBytes);
     } catch (error) {
