@@ -4,7 +4,9 @@
  *
  * - fill: N keys (default 10^6) of V random bytes each (default 150), committed 10^5 keys at a time;
  * - commits: R checkpoints (default 30) that each change C random keys of the N (default 10^4), with
- *   new random bytes; median, 90th percentile and max of their times, and the log rows they folded;
+ *   new random bytes; median, 90th percentile and max of their wall times and of their CPU times (user
+ *   + system: what other jobs on a busy machine do not inflate), the bytes they appended to the log and
+ *   the partitions they folded;
  * - restore: close, reopen (a restart) and read every key with `entries()`; `count()`;
  * - the file's size after close, and bytes per key.
  *
@@ -64,6 +66,8 @@ if (
 interface Figures {
   fillMs: number;
   commitMs: number[];
+  /** The CPU time (user + system) of each commit, which other jobs on the machine do not inflate. */
+  commitCpuMs: number[];
   folded: number[];
   openMs: number;
   restoreMs: number;
@@ -126,15 +130,19 @@ async function child(): Promise<Figures> {
   const fillMs = performance.now() - t0;
 
   const commitMs: number[] = [];
+  const commitCpuMs: number[] = [];
   const folded: number[] = [];
   const logBytes: number[] = [];
   const batches: [string, Uint8Array][][] = [];
   for (let r = 0; r < commits; r++) {
     const changes = batch(random);
     batches.push(changes);
+    const cpu0 = process.cpuUsage();
     t0 = performance.now();
     const stats = store.commit({ meta: { batch: store.generation + 1 }, changes });
     commitMs.push(performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
+    commitCpuMs.push((cpu.user + cpu.system) / 1000);
     folded.push(stats.folded);
     logBytes.push(stats.bytes);
   }
@@ -165,7 +173,19 @@ async function child(): Promise<Figures> {
   let baselineMs: number[] | undefined;
   if (values.baseline) baselineMs = await baseline(join(dir, "plain.sqlite"), batches);
   await rm(dir, { recursive: true });
-  return { fillMs, commitMs, folded, logBytes, openMs, restoreMs, countMs, fileBytes, layout, baselineMs };
+  return {
+    fillMs,
+    commitMs,
+    commitCpuMs,
+    folded,
+    logBytes,
+    openMs,
+    restoreMs,
+    countMs,
+    fileBytes,
+    layout,
+    baselineMs,
+  };
 }
 
 /** The same commits, to a plain key → value table updated in place (same pragmas as the store's). */
@@ -225,6 +245,7 @@ for (const rt of await streamregRuntimes()) {
   console.log(`${rt.name} (${rt.version})`);
   row(`fill ${n} keys (commits of 10^5)`, `${(f.fillMs / 1000).toFixed(1)} s`);
   row(`commit of ${changed} changed keys`, summary(f.commitMs));
+  row("  its CPU time (user + system)", summary(f.commitCpuMs));
   row(
     "  what a commit wrote",
     `${mb(mean(f.logBytes))} of log; ${mean(f.folded).toFixed(2)} partitions folded on average`,

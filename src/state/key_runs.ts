@@ -56,65 +56,64 @@ function isNarrow(key: string): boolean {
   return true;
 }
 
+/** Writes `n` as a varint at `at`; returns the position after it. */
+function putVarint(out: Uint8Array, at: number, n: number): number {
+  while (n >= 0x80) {
+    out[at++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  out[at++] = n;
+  return at;
+}
+
 /**
- * Packs entries into a run. `entries` is iterated twice (an array or a Map will do): once to size the
- * bytes, once to write them. A key given twice is written twice ({@linkcode decodeRun} hands both over,
- * in order).
+ * Packs entries into a run, in their order. A key given twice is written twice ({@linkcode decodeRun}
+ * hands both over, in order, so the last one wins for whoever applies them).
  *
  * @example
  * ```ts
- * encodeRun(new Map([["a", new Uint8Array([7])]])); // Uint8Array [1, 2, 97, 2, 7]
+ * encodeRun([["a", new Uint8Array([7])]]); // Uint8Array [1, 2, 97, 2, 7]
  * ```
  */
-export function encodeRun(entries: Iterable<RunEntry>): Uint8Array {
-  let count = 0;
-  let size = 0;
-  for (const [key, value] of entries) {
+export function encodeRun(entries: readonly RunEntry[]): Uint8Array {
+  const count = entries.length;
+  const wide = new Uint8Array(count);
+  let size = varintSize(count);
+  for (let i = 0; i < count; i++) {
+    const [key, value] = entries[i];
     const units = key.length;
-    const wide = isNarrow(key) ? 0 : 1;
+    wide[i] = isNarrow(key) ? 0 : 1;
     const valueTag = value === null ? 0 : value.length + 1;
     if (units > 0x3fffffff || valueTag > 0x7fffffff) {
       throw new RangeError("a key or value of a run is too long");
     }
-    size += varintSize(units * 2 + wide) + units * (1 + wide) + varintSize(valueTag) +
+    size += varintSize(units * 2 + wide[i]) + units * (1 + wide[i]) + varintSize(valueTag) +
       (valueTag && valueTag - 1);
-    count++;
   }
-  size += varintSize(count);
   const out = new Uint8Array(size);
-  let at = 0;
-  const varint = (n: number) => {
-    while (n >= 0x80) {
-      out[at++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    out[at++] = n;
-  };
-  varint(count);
-  let written = 0;
-  for (const [key, value] of entries) {
+  let at = putVarint(out, 0, count);
+  for (let i = 0; i < count; i++) {
+    const [key, value] = entries[i];
     const units = key.length;
-    const wide = isNarrow(key) ? 0 : 1;
-    varint(units * 2 + wide);
-    if (wide) {
-      for (let i = 0; i < units; i++) {
-        const u = key.charCodeAt(i);
+    at = putVarint(out, at, units * 2 + wide[i]);
+    if (wide[i]) {
+      for (let k = 0; k < units; k++) {
+        const u = key.charCodeAt(k);
         out[at++] = u;
         out[at++] = u >>> 8;
       }
     } else {
-      for (let i = 0; i < units; i++) out[at++] = key.charCodeAt(i);
+      for (let k = 0; k < units; k++) out[at++] = key.charCodeAt(k);
     }
     if (value === null) {
-      varint(0);
+      out[at++] = 0;
     } else {
-      varint(value.length + 1);
+      at = putVarint(out, at, value.length + 1);
       out.set(value, at);
       at += value.length;
     }
-    written++;
   }
-  if (written !== count || at !== size) throw new Error("encodeRun: the entries changed while being packed");
+  if (at !== size) throw new Error("encodeRun: the entries changed while being packed");
   return out;
 }
 

@@ -122,8 +122,9 @@ export interface KeyedCommit {
   /** Any value `JSON.stringify` writes (not undefined); `meta()` gives it back, parsed. */
   readonly meta: unknown;
   /**
-   * Each changed key with its new bytes, or null to delete it; a key given twice keeps the last one.
-   * Read once, before anything is written; the bytes are copied into the store.
+   * Each changed key with its new bytes, or null to delete it. A key given twice keeps the last one
+   * (both are written: give each changed key once). Read once, before anything is written; the bytes
+   * are copied into the store.
    */
   readonly changes: Iterable<readonly [key: string, value: Uint8Array | null]>;
 }
@@ -137,7 +138,7 @@ export interface KeyedCommit {
  * ```
  */
 export interface CommitStats {
-  /** The distinct keys written (put or deleted). */
+  /** The changes written (puts and deletions; a key given twice counts twice). */
   readonly keys: number;
   /** The bytes of the runs appended to the log. */
   readonly bytes: number;
@@ -422,8 +423,13 @@ export class KeyedStore {
     if (typeof meta !== "string") {
       throw new TypeError("keyed state: meta must be a JSON value, not undefined");
     }
-    const latest = new Map<string, Uint8Array | null>();
-    for (const [key, value] of batch.changes) {
+    // Bucketed by partition, in the order given: a key given twice is logged twice, and the later
+    // entry wins when the run is read (no map of the batch's keys is built).
+    const buckets: RunEntry[][] = Array.from({ length: this.#partitions }, () => []);
+    let keys = 0;
+    for (const change of batch.changes) {
+      const key = change[0];
+      const value = change[1];
       if (typeof key !== "string") {
         throw new TypeError(`keyed state: a key must be a string, not ${typeof key}`);
       }
@@ -432,10 +438,9 @@ export class KeyedStore {
           `keyed state: the value of key ${JSON.stringify(key)} must be a Uint8Array or null`,
         );
       }
-      latest.set(key, value);
+      buckets[partitionOf(key, this.#partitions)].push(change);
+      keys++;
     }
-    const buckets: RunEntry[][] = Array.from({ length: this.#partitions }, () => []);
-    for (const entry of latest) buckets[partitionOf(entry[0], this.#partitions)].push(entry);
 
     const gen = this.#row.gen + 1;
     let { cursor, baseBytes, logBytes } = this.#row;
@@ -471,7 +476,7 @@ export class KeyedStore {
       throw new StateError(`cannot write the keyed state ${this.path}: ${message(error)}`);
     }
     this.#row = { gen, cursor, baseBytes, logBytes, meta };
-    return { keys: latest.size, bytes, folded, generation: gen };
+    return { keys, bytes, folded, generation: gen };
   }
 
   /**

@@ -72,7 +72,7 @@ test("key runs: entries come back in order, keys exactly, deletions as null", ()
   );
   assert.deepEqual(back, entries);
   assert.deepEqual([...encodeRun([])], [0]);
-  assert.deepEqual([...encodeRun(new Map([["a", bytes(7)]]))], [1, 2, 97, 2, 7]);
+  assert.deepEqual([...encodeRun([["a", bytes(7)]])], [1, 2, 97, 2, 7]);
 });
 
 test("key runs: a cut, overlong or padded run is refused with RunFormatError", () => {
@@ -151,17 +151,19 @@ test("keyed store: a commit writes only the keys it changed; deletes and puts fo
       ["new", bytes(2, 9)],
     ];
     const stats = store.commit({ meta: { batch: 2 }, changes });
-    assert.deepEqual(stats, { keys: 6, bytes: stats.bytes, folded: 0, generation: 2 });
+    assert.deepEqual(stats, { keys: 8, bytes: stats.bytes, folded: 0, generation: 2 });
     const expected = new Map(first);
     for (const [key, value] of changes) value === null ? expected.delete(key) : expected.set(key, value);
     assertSameState(stateOf(store), expected, "after the second commit");
     assert.equal(store.count(), expected.size);
     store.close();
 
-    // The log rows of commit 2 hold exactly its six keys, one run per partition touched.
+    // The log rows of commit 2 hold exactly its changes (eight, for six keys), one run per partition
+    // touched; read in order, the last change of each key wins.
     const db = await sqlite.open(path);
     const logged = new Map<string, Uint8Array | null>();
     let rows = 0;
+    let entries = 0;
     for (const row of db.prepare("SELECT part, entries, run FROM log WHERE gen = 2").all()) {
       rows++;
       const n = decodeRun(row.run as Uint8Array, (key, value) => {
@@ -169,9 +171,11 @@ test("keyed store: a commit writes only the keys it changed; deletes and puts fo
         logged.set(key, value === null ? null : value.slice());
       });
       assert.equal(n, row.entries);
+      entries += n;
     }
     db.close();
     assert.ok(rows <= 4);
+    assert.equal(entries, 8);
     assert.deepEqual(
       [...logged].sort(),
       [["k1", bytes(2)], ["k2", null], ["k3", null], ["k4", bytes(2, 4)], ["never there", null], [
