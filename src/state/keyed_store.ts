@@ -384,7 +384,7 @@ export class KeyedStore {
    *
    * @example
    * ```ts
-   * store.layout; // { partitions: 64, baseBytes: 161000000, logBytes: 52000000 }
+   * store.layout; // { partitions: 128, baseBytes: 139000000, logBytes: 68000000 }
    * ```
    */
   get layout(): KeyedLayout {
