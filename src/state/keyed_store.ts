@@ -245,12 +245,15 @@ export class KeyedStore {
   readonly #dropLog: SqlStatement;
   readonly #saveRow: SqlStatement;
 
-  private constructor(db: SqlDatabase, path: string, partitions: number, row: StoreRow, minLogBytes: number) {
+  private constructor(
+    db: SqlDatabase,
+    init: { path: string; partitions: number; row: StoreRow; minLogBytes: number },
+  ) {
     this.#db = db;
-    this.path = path;
-    this.#partitions = partitions;
-    this.#row = row;
-    this.#minLogBytes = minLogBytes;
+    this.path = init.path;
+    this.#partitions = init.partitions;
+    this.#row = init.row;
+    this.#minLogBytes = init.minLogBytes;
     this.#putLog = db.prepare("INSERT INTO log (part, gen, entries, run) VALUES (?, ?, ?, ?)");
     this.#getBase = db.prepare("SELECT keys, run FROM base WHERE part = ?");
     this.#getLog = db.prepare("SELECT gen, run FROM log WHERE part = ? ORDER BY gen");
@@ -300,7 +303,7 @@ export class KeyedStore {
       // After a large commit, the WAL file is cut back to 64 MiB at the next checkpoint.
       db.exec("PRAGMA journal_size_limit = 67108864");
       const [parts, row] = KeyedStore.#init(db, path, partitions);
-      return new KeyedStore(db, path, parts, row, minLogBytes);
+      return new KeyedStore(db, { path, partitions: parts, row, minLogBytes });
     } catch (error) {
       try {
         db.close();
