@@ -122,3 +122,12 @@ export {
 } from "./state/checkpoint.ts";
 export { type BatchState, StateStore } from "./state/state_store.ts";
 export type { StateFiles } from "./state/files.ts";
+export {
+  type CommitStats,
+  KEYED_STATE_FILE,
+  type KeyedCommit,
+  type KeyedLayout,
+  KeyedStore,
+  type KeyedStoreOptions,
+} from "./state/keyed_store.ts";
+export type { SqlDatabase, Sqlite, SqlRow, SqlStatement, SqlValue } from "./state/sqlite.ts";

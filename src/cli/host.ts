@@ -13,8 +13,9 @@
  */
 
 import type { StateFiles } from "../state/files.ts";
+import type { SqlDatabase, Sqlite, SqlRow, SqlStatement, SqlValue } from "../state/sqlite.ts";
 
-export type { StateFiles };
+export type { SqlDatabase, Sqlite, SqlRow, SqlStatement, SqlValue, StateFiles };
 
 /**
  * The termination signals the CLI handles.
@@ -103,6 +104,8 @@ export interface Host {
   identifyStdin?(): Promise<FileIdentity | undefined>;
   /** Durable file operations for `--state DIR` (crash and restart); without them `--state` is refused. */
   readonly files?: StateFiles;
+  /** An embedded SQLite, for the keyed state of `--state DIR` (`node:sqlite` in Deno and Bun). */
+  readonly sqlite?: Sqlite;
   /**
    * Starts an HTTP server on `options.hostname` and `options.port` (0: any free port) answering with
    * `options.fetch`; rejects with a message naming the address if it cannot. Without it `--serve` is

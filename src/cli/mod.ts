@@ -53,6 +53,11 @@ export {
   isBrokenPipe,
   type Listener,
   type ListenOptions,
+  type SqlDatabase,
+  type Sqlite,
+  type SqlRow,
+  type SqlStatement,
+  type SqlValue,
   type StateFiles,
   type StopSignal,
 } from "./host.ts";

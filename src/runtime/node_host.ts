@@ -1,9 +1,9 @@
 /**
  * The {@linkcode Host} services on the `node:` APIs that Deno and Bun both provide: the environment,
  * whether stderr is a terminal, messages on stderr, signals, exit, the WASM core's bytes, file identity
- * (to refuse writing an output over an input) and the `--state` file operations. `deno.ts` and `bun.ts`
- * build their hosts from {@linkcode nodeHost}, overriding only what differs: standard input and output,
- * opening files, and under Deno stderr writes and signals.
+ * (to refuse writing an output over an input), the `--state` file operations and SQLite (`node:sqlite`,
+ * for keyed state). `deno.ts` and `bun.ts` build their hosts from {@linkcode nodeHost}, overriding only
+ * what differs: standard input and output, opening files, and under Deno stderr writes and signals.
  *
  * @example
  * ```ts
@@ -20,6 +20,7 @@ import process from "node:process";
 import { isatty } from "node:tty";
 import { fileURLToPath } from "node:url";
 import type { FileIdentity, FileKind, Host, StopSignal } from "../cli/host.ts";
+import { nodeSqlite } from "./sqlite.ts";
 import { nodeStateFiles } from "./state_files.ts";
 
 /**
@@ -118,6 +119,7 @@ export function nodeHost(args: readonly string[], own: RuntimeParts): Host {
       }
     },
     files: nodeStateFiles(),
+    sqlite: nodeSqlite(),
     ...own,
   };
 }
