@@ -24,6 +24,7 @@ import {
   track,
   withoutTime,
 } from "./cli_helpers.ts";
+import type { Outputs } from "./cli_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DENO = join(ROOT, "node_modules/deno/deno");
@@ -142,6 +143,60 @@ test(
       const again = await run(runner, args("crash"), crash);
       assert.equal(again.code, 0, again.stderr);
       assertSameOutputs(await readOutputs(crash, true), expected, `${runner}, restarted once complete`);
+    }
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 120_000 },
+);
+
+test(
+  "crash and restart with --key: SIGKILLs while 60 000 points of 300 keys stream, then restarts, give the uninterrupted run's outputs",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-keys-"));
+    const next = random(77);
+    const lines = ["sensor,x,y,note"];
+    for (let i = 0; i < 60_000; i++) {
+      if (i % 2000 === 3) lines.push(`,1,2,no key`);
+      else lines.push(`s${Math.floor(next() * 300)},${i / 7},${2 * i + next()},n`);
+    }
+    await writeFile(join(dir, "points.csv"), lines.join("\n") + "\n");
+    const args = (sub: string) => [
+      "--source",
+      "csv",
+      "--input",
+      "../points.csv",
+      "--key",
+      "sensor",
+      "--commit-rows",
+      "400",
+      "--commit-ms",
+      "1e9",
+      "--output",
+      "out.csv",
+      "--input-log",
+      "in.csv",
+      "--dead-letter",
+      "dead.csv",
+      ...(sub === "ref" ? [] : ["--state", "state"]),
+    ];
+    for (const [r, runner] of RUNNERS.entries()) {
+      const ref = join(dir, `${runner}-ref`);
+      const crash = join(dir, `${runner}-crash`);
+      for (const d of [ref, crash]) await mkdir(d);
+      const uninterrupted = await run(runner, args("ref"), ref);
+      assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+      const expected = await readOutputs(ref, true);
+      const killed = await crashAndRestart(runner, args("crash"), crash, {
+        kills: 12,
+        seed: 3000 + r,
+        finalInputBytes: expected.input.length,
+      });
+      assert.ok(killed >= 10, `${runner}: ${killed} SIGKILLs hit a running process`);
+      assertSameKeyed(await readOutputs(crash, true), expected, `${runner} after ${killed} SIGKILLs`);
+      assert.ok(await exists(join(crash, "state/keys.sqlite")), "the keyed state is in the state directory");
+      const again = await run(runner, args("crash"), crash);
+      assert.equal(again.code, 0, again.stderr);
+      assertSameKeyed(await readOutputs(crash, true), expected, `${runner}, restarted once complete`);
     }
     await rm(dir, { recursive: true });
   },
@@ -379,3 +434,16 @@ test(
   },
   { timeoutMs: 60_000 },
 );
+
+/** The change logs without their `time` column (found by name: keyed logs start with the key). */
+function withoutTimeColumn(csv: string): string {
+  const lines = csv.split("\n");
+  const at = lines[0].split(",").indexOf("time");
+  return lines.map((l) => l.split(",").filter((_, i) => i !== at).join(",")).join("\n");
+}
+
+function assertSameKeyed(got: Outputs, expected: Outputs, what: string): void {
+  assert.equal(withoutTimeColumn(got.result), withoutTimeColumn(expected.result), `${what}: result log`);
+  assert.equal(withoutTimeColumn(got.input), withoutTimeColumn(expected.input), `${what}: input log`);
+  assert.equal(got.dead, expected.dead, `${what}: dead letters`);
+}

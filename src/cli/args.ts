@@ -285,7 +285,9 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
       );
     }
     const flag = keys !== undefined ? "--key" : "--window";
-    if (values.state !== undefined) throw new UsageError(`${flag} with --state is not supported yet`);
+    if (values.state !== undefined && (windows !== undefined || last !== undefined)) {
+      throw new UsageError("--window with --state is not supported yet (--key with --state is)");
+    }
     if (values.serve !== undefined) throw new UsageError(`${flag} with --serve is not supported yet`);
   }
   if (keys === undefined && values["max-keys"] !== undefined) {

@@ -37,7 +37,10 @@ import { SOURCES, type SourceSpec } from "./source_specs.ts";
 import { type OpenedState, openState, stateOutputProblem } from "./state_setup.ts";
 import type { OutputLength } from "../state/checkpoint.ts";
 import { PointValidator } from "../pipeline/validate/point_validator.ts";
-import { KeyedEngine } from "../pipeline/keyed/keyed_stage.ts";
+import { isKeyedEngine, KeyedEngine } from "../pipeline/keyed/keyed_stage.ts";
+import { KEYED_STATE_FILE, KeyedStore } from "../state/keyed_store.ts";
+import { StateError } from "../state/checkpoint.ts";
+import type { StateStore } from "../state/state_store.ts";
 import { WindowedEngine } from "../pipeline/keyed/windowed_stage.ts";
 import { MESSAGE_TIMESTAMP } from "../model/windows.ts";
 
@@ -144,6 +147,9 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     outputs.map(({ flag, path, base, sink }) => ({ flag, path, length: base + sink.bytesWritten }));
   let finished = false;
   let code = 0;
+  /** With `--state` and `--key`: the keyed state's store, and the keys it restored with their counts. */
+  let keyedStore: KeyedStore | undefined;
+  let restoredKeys: [string, number][] = [];
   const fail = (error: unknown) => {
     if (isBrokenPipe(error)) {
       controller.abort(); // the reader of stdout has gone: nothing left to do, and not a failure
@@ -173,7 +179,17 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     const snapshot = () => lineCore ? lineCore.snapshot() : modelCore!.saveState();
     const restore = (bytes: Uint8Array) => lineCore ? lineCore.restore(bytes) : modelCore!.loadState(bytes);
     if (cli.state !== undefined) {
-      state = await openState(host, cli, { restore }, (line) => progress.info(line));
+      const engine = isKeyedEngine(core) ? core : undefined;
+      state = await openState(
+        host,
+        cli,
+        { restore },
+        (line) => progress.info(line),
+        engine === undefined ? undefined : async (store) => {
+          keyedStore = await openKeyedState(host, store);
+          restoredKeys = restoreKeys(keyedStore, engine, store.resumed !== undefined);
+        },
+      );
     }
     if (cli.serve !== undefined) {
       // Before the source opens: /healthz answers, and /readyz says "not ready", while it connects.
@@ -269,6 +285,8 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         ? { additionsOnly: `--window last:${cli.lastPoints} takes added points only: diff must be 1` }
         : {}),
     });
+    for (const [key, count] of restoredKeys) validator.restoreKey(key, count);
+    restoredKeys = [];
     if (store && !resumed) {
       // The first checkpoint: a restart before the first batch starts afresh over these outputs.
       const totals = { points: 0, refused: 0, rejected: 0, batches: 0, changes: 0, count: 0 };
@@ -324,6 +342,29 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
             { time: resumed.time, line: resumed.line, model: resumed.model, totals: resumed.totals },
           checkpoint: async (batch, update, stats) => {
             const { points, refused, rejected, batches, changes, count } = stats;
+            if (keyedStore !== undefined && isKeyedEngine(core)) {
+              if (validator.tracking) {
+                throw new Error(
+                  "--state with --key: the input has a diff column (retractions), which keyed checkpoints do not " +
+                    "support yet; run without --state, or without the diff column",
+                );
+              }
+              // The keyed state first, with what a restart needs: if the process dies before the
+              // checkpoint file below is written, the restart rolls forward to this batch.
+              const table = core.table;
+              keyedStore.commit({
+                meta: {
+                  time: batch.time,
+                  totals: { points, refused, rejected, batches, changes, count },
+                  source: opened.position!(batch),
+                  outputs: lengths(),
+                },
+                changes: core.touched.map((key): [string, Uint8Array | null] => {
+                  const slot = table.find(key);
+                  return [key, slot < 0 ? null : table.save(slot)];
+                }),
+              });
+            }
             await store.save({
               time: batch.time,
               line: update.line,
@@ -360,6 +401,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     if (state && finished && code === 0) await state.store.complete(lengths()).catch(fail);
     await Promise.resolve(source?.close?.()).catch(fail);
     await served?.close().catch(fail);
+    try {
+      keyedStore?.close();
+    } catch (error) {
+      fail(error);
+    }
     stopListening();
   }
   return code;
@@ -368,4 +414,62 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
 /** The names of the aliased coefficient columns, as a list ("" if none). */
 function aliasedNames(names: readonly string[], aliased: readonly boolean[]): string {
   return names.filter((_, i) => aliased[i]).join(", ");
+}
+
+/** What the keyed state's store keeps with each batch: what a restart needs besides the keys. */
+interface KeyedMeta {
+  readonly time: number | undefined;
+  readonly totals: { readonly batches: number } & Record<string, number>;
+  readonly source: unknown;
+  readonly outputs: OutputLength[];
+}
+
+/**
+ * Opens the keyed state's store in the state directory, and rolls the checkpoint forward to it when it
+ * is one batch ahead (the process died between the two writes).
+ */
+async function openKeyedState(host: Host, store: StateStore): Promise<KeyedStore> {
+  if (host.sqlite === undefined) {
+    throw new StateError(`--state with --key is not supported by ${host.runtime}`);
+  }
+  const keyed = await KeyedStore.open(host.sqlite, store.path(KEYED_STATE_FILE));
+  const meta = keyed.meta() as KeyedMeta | undefined;
+  const resumed = store.resumed;
+  const remove = `delete the state directory ${store.dir} to start over`;
+  if (resumed === undefined) {
+    if (meta !== undefined) {
+      keyed.close();
+      throw new StateError(`${keyed.path} holds keys but ${store.dir} has no checkpoint: ${remove}`);
+    }
+    return keyed;
+  }
+  const behind = meta === undefined ? 0 : meta.totals.batches;
+  if (behind === resumed.totals.batches + 1 && meta !== undefined) {
+    store.rollForward({
+      time: meta.time,
+      totals: { ...resumed.totals, ...meta.totals },
+      source: meta.source,
+      outputs: meta.outputs,
+    });
+  } else if (behind !== resumed.totals.batches) {
+    keyed.close();
+    throw new StateError(
+      `${keyed.path} is at batch ${behind}, the checkpoint at batch ${resumed.totals.batches}: ` +
+        `they do not belong together; ${remove}`,
+    );
+  }
+  return keyed;
+}
+
+/** Loads every key of the store into the engine; returns each key and its count (for the validator). */
+function restoreKeys(keyed: KeyedStore, engine: KeyedEngine, resumed: boolean): [string, number][] {
+  const restored: [string, number][] = [];
+  if (!resumed) return restored;
+  for (const [key, bytes] of keyed.entries()) {
+    const slot = engine.table.restore(key, bytes);
+    const count = engine.table.count(slot);
+    engine.count += count;
+    restored.push([key, count]);
+  }
+  return restored;
 }

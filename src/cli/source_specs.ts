@@ -241,6 +241,7 @@ export const csvSpec: SourceSpec = {
       "--x": text(values, "x"),
       "--y": text(values, "y"),
       "--diff": text(values, "diff"),
+      ...(typeof values.key === "string" ? { "--key": values.key } : {}),
     }),
   },
   configure(values) {

@@ -119,9 +119,11 @@ export async function openState(
   cli: CliOptions,
   core: Pick<RegressionCore, "restore">,
   info: (line: string) => void = () => {},
+  opened?: (store: StateStore) => Promise<void>,
 ): Promise<OpenedState> {
   if (!host.files) throw new StateError(`--state is not supported by ${host.runtime}`);
   const store = await StateStore.open(host.files, cli.state!, await runSettings(host, cli), info);
+  await opened?.(store); // (e.g. the keyed state's store, which may roll the checkpoint forward)
   const resumed = store.resumed;
   if (!resumed) return { store, counts: undefined };
   await store.prepareOutputs();

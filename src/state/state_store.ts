@@ -123,8 +123,7 @@ function describeValue(value: unknown): string {
 export class StateStore {
   /** The directory. */
   readonly dir: string;
-  /** The checkpoint found on opening, if any: the run resumes from it. */
-  readonly resumed: Checkpoint | undefined;
+  #resumed: Checkpoint | undefined;
   readonly #files: StateFiles;
   readonly #settings: Settings;
   readonly #info: (line: string) => void;
@@ -141,10 +140,39 @@ export class StateStore {
     this.#files = files;
     this.dir = dir;
     this.#settings = settings;
-    this.resumed = resumed;
+    this.#resumed = resumed;
     this.#last = resumed;
     this.#points = resumed?.points;
     this.#info = info;
+  }
+
+  /** The checkpoint found on opening, if any: the run resumes from it. */
+  get resumed(): Checkpoint | undefined {
+    return this.#resumed;
+  }
+
+  /**
+   * Replaces the checkpoint found on opening by a later one kept elsewhere: the keyed state's store
+   * (`./keyed_store.ts`) commits each batch just before this directory's checkpoint file is written, so
+   * after a crash between the two it is one batch ahead; its time, totals, source position and outputs
+   * then win. Nothing happens on a fresh run.
+   *
+   * @example
+   * ```ts
+   * store.rollForward({ time, totals, source, outputs });
+   * ```
+   */
+  rollForward(later: Pick<Checkpoint, "time" | "totals" | "source" | "outputs">): void {
+    if (this.#resumed === undefined) return;
+    this.#resumed = {
+      ...this.#resumed,
+      time: later.time,
+      totals: later.totals,
+      source: later.source,
+      outputs: later.outputs,
+      complete: false,
+    };
+    this.#last = this.#resumed;
   }
 
   /** The path of a file of the directory. */

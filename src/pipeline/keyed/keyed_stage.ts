@@ -37,6 +37,8 @@ export class KeyedEngine {
   /** Every key's exact sums and last line. */
   readonly table: KeyTable;
   readonly #core: Pick<RegressionCore, "loadSums" | "fit">;
+  /** The keys the last batch touched (their state changed; a key may since have been forgotten). */
+  touched: string[] = [];
   /** Net points over all keys. */
   count = 0;
 
@@ -138,6 +140,7 @@ export function applyKeyedBatch(
   };
   forEachRun(spans, options.skip, apply);
   const changes: KeyChange[] = [];
+  engine.touched = touched.map((slot) => table.key(slot));
   for (const slot of touched) {
     const key = table.key(slot);
     const old = table.written(slot);

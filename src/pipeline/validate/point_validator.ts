@@ -327,6 +327,18 @@ export class PointValidator {
     return mask && rejected && { mask, rejected, end: n };
   }
 
+  /**
+   * A resumed keyed run: `key` holds `count` points (as the checkpoint's keyed state says).
+   *
+   * @example
+   * ```ts
+   * validator.restoreKey("sensor-1", 12);
+   * ```
+   */
+  restoreKey(key: string, count: number): void {
+    if (count > 0) this.#live.set(key, count);
+  }
+
   /** Keys held (with `--key`): those with points. */
   get keys(): number {
     return this.#live.size;
