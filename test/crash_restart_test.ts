@@ -204,6 +204,65 @@ test(
 );
 
 test(
+  "crash and restart with --key and --window sliding: SIGKILLs, then restarts, give the uninterrupted run's outputs",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-windows-"));
+    const next = random(78);
+    const lines = ["sensor,ts,x,y"];
+    let clock = 1_764_669_600_000;
+    for (let i = 0; i < 40_000; i++) {
+      clock += Math.floor(next() * 400);
+      const late = next() < 0.05 ? Math.floor(next() * 180_000) : 0; // some behind, a few beyond --lateness
+      lines.push(`s${Math.floor(next() * 40)},${clock - late},${i / 7},${2 * i + next()}`);
+    }
+    await writeFile(join(dir, "points.csv"), lines.join("\n") + "\n");
+    const args = (sub: string) => [
+      "--source",
+      "csv",
+      "--input",
+      "../points.csv",
+      "--key",
+      "sensor",
+      "--time",
+      "ts",
+      "--window",
+      "sliding:5m,1m",
+      "--lateness",
+      "1m",
+      "--commit-rows",
+      "300",
+      "--commit-ms",
+      "1e9",
+      "--output",
+      "out.csv",
+      "--input-log",
+      "in.csv",
+      "--dead-letter",
+      "dead.csv",
+      ...(sub === "ref" ? [] : ["--state", "state"]),
+    ];
+    for (const [r, runner] of RUNNERS.entries()) {
+      const ref = join(dir, `${runner}-ref`);
+      const crash = join(dir, `${runner}-crash`);
+      for (const d of [ref, crash]) await mkdir(d);
+      const uninterrupted = await run(runner, args("ref"), ref);
+      assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+      const expected = await readOutputs(ref, true);
+      assert.ok(expected.dead!.includes(",late,"), "some points are late");
+      const killed = await crashAndRestart(runner, args("crash"), crash, {
+        kills: 12,
+        seed: 4000 + r,
+        finalInputBytes: expected.input.length,
+      });
+      assert.ok(killed >= 10, `${runner}: ${killed} SIGKILLs hit a running process`);
+      assertSameKeyed(await readOutputs(crash, true), expected, `${runner} after ${killed} SIGKILLs`);
+    }
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 120_000 },
+);
+
+test(
   "crash and restart: the demo stream (100 000 points) resumes at its next point after SIGKILLs",
   async () => {
     const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-demo-"));

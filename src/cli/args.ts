@@ -285,8 +285,10 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
       );
     }
     const flag = keys !== undefined ? "--key" : "--window";
-    if (values.state !== undefined && (windows !== undefined || last !== undefined)) {
-      throw new UsageError("--window with --state is not supported yet (--key with --state is)");
+    if (values.state !== undefined && last !== undefined) {
+      throw new UsageError(
+        "--window last:N with --state is not supported yet (tumbling and sliding windows are)",
+      );
     }
     if (values.serve !== undefined) throw new UsageError(`${flag} with --serve is not supported yet`);
   }

@@ -41,7 +41,7 @@ import { isKeyedEngine, KeyedEngine } from "../pipeline/keyed/keyed_stage.ts";
 import { KEYED_STATE_FILE, KeyedStore } from "../state/keyed_store.ts";
 import { StateError } from "../state/checkpoint.ts";
 import type { StateStore } from "../state/state_store.ts";
-import { WindowedEngine } from "../pipeline/keyed/windowed_stage.ts";
+import { isWindowedEngine, WindowedEngine } from "../pipeline/keyed/windowed_stage.ts";
 import { MESSAGE_TIMESTAMP } from "../model/windows.ts";
 
 /** The input log's name for the time column: `@timestamp` (Kafka's) is written as `timestamp`. */
@@ -150,6 +150,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
   /** With `--state` and `--key`: the keyed state's store, and the keys it restored with their counts. */
   let keyedStore: KeyedStore | undefined;
   let restoredKeys: [string, number][] = [];
+  let restoredTime = -Infinity;
   const fail = (error: unknown) => {
     if (isBrokenPipe(error)) {
       controller.abort(); // the reader of stdout has gone: nothing left to do, and not a failure
@@ -179,7 +180,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     const snapshot = () => lineCore ? lineCore.snapshot() : modelCore!.saveState();
     const restore = (bytes: Uint8Array) => lineCore ? lineCore.restore(bytes) : modelCore!.loadState(bytes);
     if (cli.state !== undefined) {
-      const engine = isKeyedEngine(core) ? core : undefined;
+      const engine = isKeyedEngine(core) || isWindowedEngine(core) ? core : undefined;
       state = await openState(
         host,
         cli,
@@ -187,7 +188,14 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         (line) => progress.info(line),
         engine === undefined ? undefined : async (store) => {
           keyedStore = await openKeyedState(host, store);
-          restoredKeys = restoreKeys(keyedStore, engine, store.resumed !== undefined);
+          if (store.resumed === undefined) return;
+          if (isKeyedEngine(engine)) restoredKeys = restoreKeys(keyedStore, engine, true);
+          else {
+            restoredKeys = restoreWindows(keyedStore, engine);
+            restoredTime = (keyedStore.meta() as KeyedMeta | undefined)?.maxTime ?? -Infinity;
+            engine.maxTime = restoredTime;
+            engine.count = store.resumed.totals.count;
+          }
         },
       );
     }
@@ -287,6 +295,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     });
     for (const [key, count] of restoredKeys) validator.restoreKey(key, count);
     restoredKeys = [];
+    if (restoredTime > -Infinity) validator.restoreTime(restoredTime);
     if (store && !resumed) {
       // The first checkpoint: a restart before the first batch starts afresh over these outputs.
       const totals = { points: 0, refused: 0, rejected: 0, batches: 0, changes: 0, count: 0 };
@@ -342,7 +351,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
             { time: resumed.time, line: resumed.line, model: resumed.model, totals: resumed.totals },
           checkpoint: async (batch, update, stats) => {
             const { points, refused, rejected, batches, changes, count } = stats;
-            if (keyedStore !== undefined && isKeyedEngine(core)) {
+            if (keyedStore !== undefined && (isKeyedEngine(core) || isWindowedEngine(core))) {
               if (validator.tracking) {
                 throw new Error(
                   "--state with --key: the input has a diff column (retractions), which keyed checkpoints do not " +
@@ -351,18 +360,15 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
               }
               // The keyed state first, with what a restart needs: if the process dies before the
               // checkpoint file below is written, the restart rolls forward to this batch.
-              const table = core.table;
               keyedStore.commit({
                 meta: {
                   time: batch.time,
                   totals: { points, refused, rejected, batches, changes, count },
                   source: opened.position!(batch),
                   outputs: lengths(),
-                },
-                changes: core.touched.map((key): [string, Uint8Array | null] => {
-                  const slot = table.find(key);
-                  return [key, slot < 0 ? null : table.save(slot)];
-                }),
+                  ...(isWindowedEngine(core) ? { maxTime: core.maxTime } : {}),
+                } satisfies KeyedMeta,
+                changes: isKeyedEngine(core) ? keyChanges(core) : windowChanges(core, validator),
               });
             }
             await store.save({
@@ -422,6 +428,43 @@ interface KeyedMeta {
   readonly totals: { readonly batches: number } & Record<string, number>;
   readonly source: unknown;
   readonly outputs: OutputLength[];
+  /** With windows: the largest event time accepted. */
+  readonly maxTime?: number;
+}
+
+/** A keyed batch's changes for the store: each key it touched, its state or null if forgotten. */
+function keyChanges(engine: KeyedEngine): [string, Uint8Array | null][] {
+  const table = engine.table;
+  return engine.touched.map((key): [string, Uint8Array | null] => {
+    const slot = table.find(key);
+    return [key, slot < 0 ? null : table.save(slot)];
+  });
+}
+
+/** A windowed batch's changes: its panes and windows, and each touched key's count (`k` entries). */
+function windowChanges(engine: WindowedEngine, validator: PointValidator): [string, Uint8Array | null][] {
+  const out: [string, Uint8Array | null][] = [...engine.changes];
+  for (const key of engine.touchedKeys) {
+    const count = validator.keyCount(key);
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setFloat64(0, count, true);
+    out.push([`k\u0002${key}`, count === 0 ? null : bytes]);
+  }
+  return out;
+}
+
+/** Loads every pane and window of the store into the engine; returns each key's count (`k` entries). */
+function restoreWindows(keyed: KeyedStore, engine: WindowedEngine): [string, number][] {
+  const counts: [string, number][] = [];
+  for (const [name, bytes] of keyed.entries()) {
+    if (engine.restoreEntry(name, bytes)) continue;
+    if (name.startsWith("k\u0002") && bytes.length === 8) {
+      counts.push([name.slice(2), new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true)]);
+    } else {throw new StateError(
+        `${keyed.path}: an entry that is no key, pane or window: ${JSON.stringify(name)}`,
+      );}
+  }
+  return counts;
 }
 
 /**

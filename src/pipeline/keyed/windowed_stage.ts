@@ -28,6 +28,16 @@ import { type ApplyOptions, type CoreResult, forEachRun } from "../core_stage.ts
 import { ExactSums, KeyTable } from "./key_table.ts";
 
 const SEP = "\u0001";
+/** Separates an entry's kind from its name in `changes` (see `WindowedEngine.changes`). */
+const MARK = "\u0002";
+
+function lineBytes(line: Line): Uint8Array {
+  const bytes = new Uint8Array(16);
+  const view = new DataView(bytes.buffer);
+  view.setFloat64(0, line.a, true);
+  view.setFloat64(8, line.b, true);
+  return bytes;
+}
 
 /**
  * The panes, the lines written per window, and the watermark of a windowed run.
@@ -56,6 +66,14 @@ export class WindowedEngine {
   maxTime: number = -Infinity;
   /** Net points over all panes. */
   count: number = 0;
+  /**
+   * What the last batch changed, for an incremental checkpoint: `p` + U+0002 + pane name → the pane's
+   * state (`KeyTable.save`), `w` + U+0002 + window id → the window's line (two little-endian f64), null
+   * for what is gone. See `restoreEntry`.
+   */
+  changes: Map<string, Uint8Array | null> = new Map();
+  /** The keys the last batch touched. */
+  touchedKeys: string[] = [];
   readonly #core: Pick<RegressionCore, "loadSums" | "fit">;
   /** Scratch sums of one window at a time. */
   readonly sums: ExactSums = new ExactSums();
@@ -78,6 +96,41 @@ export class WindowedEngine {
   /** Panes per window. */
   get panesPerWindow(): number {
     return Math.round(this.window.size / this.window.hop);
+  }
+
+  /**
+   * Puts back one entry of a checkpoint (as `changes` gave it), on restart.
+   *
+   * @example
+   * ```ts
+   * for (const [name, bytes] of store.entries()) engine.restoreEntry(name, bytes);
+   * ```
+   */
+  restoreEntry(name: string, bytes: Uint8Array): boolean {
+    const kind = name.slice(0, 2);
+    const rest = name.slice(2);
+    if (kind === "p" + MARK) {
+      const slot = this.panes.restore(rest, bytes);
+      const cut = rest.lastIndexOf(SEP);
+      const key = rest.slice(0, cut);
+      const pane = Number(rest.slice(cut + 1));
+      let set = this.live.get(pane);
+      if (set === undefined) this.live.set(pane, set = new Set());
+      set.add(key);
+      void slot;
+      return true;
+    }
+    if (kind === "w" + MARK) {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+      this.written.set(rest, { a: view.getFloat64(0, true), b: view.getFloat64(8, true) });
+      const cut = rest.lastIndexOf(SEP);
+      const w = Number(rest.slice(cut + 1));
+      let set = this.open.get(w);
+      if (set === undefined) this.open.set(w, set = new Set());
+      set.add(rest.slice(0, cut));
+      return true;
+    }
+    return false;
   }
 
   /** Fits `sums` in the core. */
@@ -115,6 +168,8 @@ export function applyWindowedBatch(
 ): CoreResult {
   const { panes, window } = engine;
   const hop = window.hop;
+  const changed = engine.changes = new Map();
+  const touchedPanes = new Set<string>();
   const points: PointRun[] = [];
   /** Per key touched: the lowest and highest pane touched. */
   const touched = new Map<string, [number, number]>();
@@ -139,6 +194,7 @@ export function applyWindowedBatch(
         set.add(key);
       }
       panes.add(slot, x[i], y[i], diff[i]);
+      touchedPanes.add(name);
       engine.count += diff[i];
       if (t > engine.maxTime) engine.maxTime = t;
       const range = touched.get(key);
@@ -180,6 +236,7 @@ export function applyWindowedBatch(
           changes.push({ key, ...bounds, old });
           engine.written.delete(id);
           engine.open.get(w)?.delete(key);
+          changed.set("w" + MARK + id, null);
         }
         continue;
       }
@@ -187,11 +244,17 @@ export function applyWindowedBatch(
       if (old !== undefined && Object.is(old.a, line.a) && Object.is(old.b, line.b)) continue;
       changes.push(old === undefined ? { key, ...bounds, line } : { key, ...bounds, old, line });
       engine.written.set(id, line);
+      changed.set("w" + MARK + id, lineBytes(line));
       let set = engine.open.get(w);
       if (set === undefined) engine.open.set(w, set = new Set());
       set.add(key);
     }
   }
+  for (const name of touchedPanes) {
+    const slot = panes.find(name);
+    changed.set("p" + MARK + name, slot < 0 ? null : panes.save(slot));
+  }
+  engine.touchedKeys = [...touched.keys()];
   retire(engine);
   return { points, accepted, refused: 0, count: engine.count, line: undefined, keys: changes };
 }
@@ -207,7 +270,10 @@ function retire(engine: WindowedEngine): void {
   const watermark = engine.watermark;
   for (const [w, keys] of engine.open) {
     if (w * hop + size > watermark) continue;
-    for (const key of keys) engine.written.delete(key + SEP + w);
+    for (const key of keys) {
+      engine.written.delete(key + SEP + w);
+      engine.changes.set("w" + MARK + key + SEP + w, null);
+    }
     engine.open.delete(w);
   }
   for (const [pane, keys] of engine.live) {
@@ -216,6 +282,7 @@ function retire(engine: WindowedEngine): void {
     for (const key of keys) {
       const slot = engine.panes.find(key + SEP + pane);
       if (slot >= 0) engine.panes.remove(slot);
+      engine.changes.set("p" + MARK + key + SEP + pane, null);
     }
     engine.live.delete(pane);
   }

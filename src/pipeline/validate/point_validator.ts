@@ -339,6 +339,35 @@ export class PointValidator {
     if (count > 0) this.#live.set(key, count);
   }
 
+  /**
+   * The net points `key` holds (with keys), 0 if none.
+   *
+   * @example
+   * ```ts
+   * validator.keyCount("sensor-1"); // 12
+   * ```
+   */
+  keyCount(key: string): number {
+    return this.#live.get(key) ?? 0;
+  }
+
+  /** The largest event time accepted (with `--window`), -Infinity before any. */
+  get maxTime(): number {
+    return this.#maxTime;
+  }
+
+  /**
+   * A resumed windowed run: the largest event time accepted before the restart.
+   *
+   * @example
+   * ```ts
+   * validator.restoreTime(1764669600000);
+   * ```
+   */
+  restoreTime(maxTime: number): void {
+    this.#maxTime = maxTime;
+  }
+
   /** Keys held (with `--key`): those with points. */
   get keys(): number {
     return this.#live.size;
