@@ -100,7 +100,11 @@ export class RegressionCore {
     this.#x = new Float64Array(buf, p, c);
     this.#y = new Float64Array(buf, p + 8 * c, c);
     this.#w = new Float64Array(buf, p + 16 * c, c);
+    this.#all = new Float64Array(buf, p, 3 * c);
   }
+
+  /** The whole input buffer (x, y and w areas), for `loadSums`. */
+  #all!: Float64Array;
 
   /** Maximum points the core takes per call; larger arrays are split transparently. */
   get capacity(): number {
@@ -143,7 +147,7 @@ export class RegressionCore {
   loadSums(count: number, sums: Float64Array): void {
     if (this.#x.buffer.byteLength === 0) this.#views();
     if (sums.length > 3 * this.#capacity) throw new RangeError(`too many terms: ${sums.length}`);
-    new Float64Array(this.#ex.memory.buffer, this.#ex.input_ptr(), sums.length).set(sums);
+    this.#all.set(sums);
     if (this.#ex.load_sums(count) !== 0) {
       throw new RangeError("not valid sums: a term is not finite, or a statistic has more than 64 terms");
     }

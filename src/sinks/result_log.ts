@@ -145,6 +145,7 @@ export class ResultLog implements Sink {
     const time = formatNumber(update.time);
     const out = this.#out;
     const windows = this.#windows;
+    let rows: string[] = []; // (appended a few thousand at a time: one encoding each, not one per row)
     for (const { key, old, line, windowStart, windowEnd } of changes) {
       let cells = this.#keyColumns > 0 ? keyCells(key) : "";
       if (windows !== undefined) {
@@ -154,10 +155,15 @@ export class ResultLog implements Sink {
           : `${formatTime(windowStart!, f)},${formatTime(windowEnd!, f)}`;
         cells = cells === "" ? bounds : `${cells},${bounds}`;
       }
-      if (old) out.append(`${cells},${formatNumber(old.a)},${formatNumber(old.b)},${time},-1\n`);
-      if (line) out.append(`${cells},${formatNumber(line.a)},${formatNumber(line.b)},${time},1\n`);
-      if (out.pending > 1 << 20) await out.flush();
+      if (old) rows.push(`${cells},${formatNumber(old.a)},${formatNumber(old.b)},${time},-1\n`);
+      if (line) rows.push(`${cells},${formatNumber(line.a)},${formatNumber(line.b)},${time},1\n`);
+      if (rows.length >= 4096) {
+        out.append(rows.join(""));
+        rows = [];
+        if (out.pending > 1 << 20) await out.flush();
+      }
     }
+    if (rows.length > 0) out.append(rows.join(""));
     await out.flush();
   }
 

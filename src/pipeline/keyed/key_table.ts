@@ -65,6 +65,11 @@ export class KeyTable {
     this.#grow(1024);
   }
 
+  /** Slots the arena has room for (slot numbers are below it). */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
   /** Keys held. */
   get size(): number {
     return this.#slots.size;

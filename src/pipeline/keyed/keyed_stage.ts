@@ -37,6 +37,20 @@ export class KeyedEngine {
   /** Every key's exact sums and last line. */
   readonly table: KeyTable;
   readonly #core: Pick<RegressionCore, "loadSums" | "fit">;
+  /** The number of batches applied (marks which slots a batch touched). */
+  batch = 0;
+  #marks = new Uint32Array(0);
+
+  /** One mark per slot (`capacity` slots at least), for the batch being applied. */
+  marks(capacity: number): Uint32Array {
+    if (this.#marks.length < capacity) {
+      const bigger = new Uint32Array(Math.max(capacity, 2 * this.#marks.length));
+      bigger.set(this.#marks);
+      this.#marks = bigger;
+    }
+    return this.#marks;
+  }
+
   /** The keys the last batch touched (their state changed; a key may since have been forgotten). */
   touched: string[] = [];
   /** Net points over all keys. */
@@ -99,7 +113,8 @@ export function applyKeyedBatch(
   const table = engine.table;
   const points: PointRun[] = [];
   const touched: number[] = [];
-  const seen = new Set<number>();
+  let seen = engine.marks(table.capacity);
+  const mark = ++engine.batch;
   let accepted = 0;
   const apply = (chunk: PointChunk, start: number, end: number) => {
     const keys = chunk.keys;
@@ -124,8 +139,9 @@ export function applyKeyedBatch(
           engine.count--;
         }
       }
-      if (!seen.has(slot)) {
-        seen.add(slot);
+      if (slot >= seen.length) seen = engine.marks(table.capacity); // (the table grew)
+      if (seen[slot] !== mark) {
+        seen[slot] = mark;
         touched.push(slot);
       }
     }
