@@ -80,6 +80,8 @@ export function helpText(sources: readonly SourceSpec[]): string {
     "          on stderr; r2 or sigma that the data do not define). These names are stable.",
     "  input   x,y,time,diff  every accepted point, at its batch's time; can be fed back with --source csv",
     "                         (several x: the x columns by name, then y,time,diff)",
+    "  --key, --window: the key columns first, then window_start,window_end (result) or the --time column",
+    "          (input); a batch writes result rows only for the keys and windows whose line it changed.",
     "  Only CSV goes to stdout; progress and messages go to stderr (a status line when it is a terminal;",
     "  set NO_COLOR to turn colours off).",
     "  dead    source,location,reason,detail,raw  with --dead-letter: one row per rejected record (created",
