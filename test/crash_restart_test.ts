@@ -150,14 +150,21 @@ test(
 );
 
 test(
-  "crash and restart with --key: SIGKILLs while 60 000 points of 300 keys stream, then restarts, give the uninterrupted run's outputs",
+  "crash and restart with --key: SIGKILLs while 60 000 points of 300 keys (with retractions) stream, then restarts, give the uninterrupted run's outputs",
   async () => {
     const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-keys-"));
     const next = random(77);
-    const lines = ["sensor,x,y,note"];
+    const lines = ["sensor,x,y,diff"];
+    const held: string[] = [];
     for (let i = 0; i < 60_000; i++) {
-      if (i % 2000 === 3) lines.push(`,1,2,no key`);
-      else lines.push(`s${Math.floor(next() * 300)},${i / 7},${2 * i + next()},n`);
+      if (i % 2000 === 3) lines.push(`,1,2,1`);
+      else if (i % 53 === 7 && held.length > 40) lines.push(`${held.splice(held.length - 30, 1)[0]},-1`);
+      else if (i % 3001 === 11) lines.push("s1,123456,7,-1"); // never added: unknown_retraction
+      else {
+        const point = `s${Math.floor(next() * 300)},${i / 7},${2 * i + next()}`;
+        held.push(point);
+        lines.push(`${point},1`);
+      }
     }
     await writeFile(join(dir, "points.csv"), lines.join("\n") + "\n");
     const args = (sub: string) => [
@@ -208,12 +215,19 @@ test(
   async () => {
     const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-windows-"));
     const next = random(78);
-    const lines = ["sensor,ts,x,y"];
+    const lines = ["sensor,ts,x,y,diff"];
     let clock = 1_764_669_600_000;
+    const held: string[] = [];
     for (let i = 0; i < 40_000; i++) {
       clock += Math.floor(next() * 400);
+      if (i % 61 === 9 && held.length > 20) {
+        lines.push(`${held.splice(held.length - 5, 1)[0]},-1`); // a recent point retracted
+        continue;
+      }
       const late = next() < 0.05 ? Math.floor(next() * 180_000) : 0; // some behind, a few beyond --lateness
-      lines.push(`s${Math.floor(next() * 40)},${clock - late},${i / 7},${2 * i + next()}`);
+      const point = `s${Math.floor(next() * 40)},${clock - late},${i / 7},${2 * i + next()}`;
+      held.push(point);
+      lines.push(`${point},1`);
     }
     await writeFile(join(dir, "points.csv"), lines.join("\n") + "\n");
     const args = (sub: string) => [

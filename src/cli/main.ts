@@ -150,6 +150,8 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
   /** With `--state` and `--key`: the keyed state's store, and the keys it restored with their counts. */
   let keyedStore: KeyedStore | undefined;
   let restoredKeys: [string, number][] = [];
+  let restoredPoints: [string, Uint8Array][] = [];
+  let pointWidth = 2;
   let restoredTime = -Infinity;
   const fail = (error: unknown) => {
     if (isBrokenPipe(error)) {
@@ -189,9 +191,12 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         engine === undefined ? undefined : async (store) => {
           keyedStore = await openKeyedState(host, store);
           if (store.resumed === undefined) return;
-          if (isKeyedEngine(engine)) restoredKeys = restoreKeys(keyedStore, engine, true);
-          else {
-            restoredKeys = restoreWindows(keyedStore, engine);
+          if (isKeyedEngine(engine)) {
+            restoredKeys = restoreKeys(keyedStore, engine, restoredPoints);
+            pointWidth = 2;
+          } else {
+            restoredKeys = restoreWindows(keyedStore, engine, restoredPoints);
+            pointWidth = 3;
             restoredTime = (keyedStore.meta() as KeyedMeta | undefined)?.maxTime ?? -Infinity;
             engine.maxTime = restoredTime;
             engine.count = store.resumed.totals.count;
@@ -294,7 +299,9 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         : {}),
     });
     for (const [key, count] of restoredKeys) validator.restoreKey(key, count);
+    for (const [key, bytes] of restoredPoints) validator.restoreKeyPoints(key, bytes, pointWidth);
     restoredKeys = [];
+    restoredPoints = [];
     if (restoredTime > -Infinity) validator.restoreTime(restoredTime);
     if (store && !resumed) {
       // The first checkpoint: a restart before the first batch starts afresh over these outputs.
@@ -352,12 +359,6 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
           checkpoint: async (batch, update, stats) => {
             const { points, refused, rejected, batches, changes, count } = stats;
             if (keyedStore !== undefined && (isKeyedEngine(core) || isWindowedEngine(core))) {
-              if (validator.tracking) {
-                throw new Error(
-                  "--state with --key: the input has a diff column (retractions), which keyed checkpoints do not " +
-                    "support yet; run without --state, or without the diff column",
-                );
-              }
               // The keyed state first, with what a restart needs: if the process dies before the
               // checkpoint file below is written, the restart rolls forward to this batch.
               keyedStore.commit({
@@ -368,7 +369,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
                   outputs: lengths(),
                   ...(isWindowedEngine(core) ? { maxTime: core.maxTime } : {}),
                 } satisfies KeyedMeta,
-                changes: isKeyedEngine(core) ? keyChanges(core) : windowChanges(core, validator),
+                changes: isKeyedEngine(core) ? keyChanges(core, validator) : windowChanges(core, validator),
               });
             }
             await store.save({
@@ -379,7 +380,10 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
               core: snapshot(),
               source: opened.position!(batch),
               outputs: lengths(),
-              points: validator.tracking ? { counts: validator.multiset, runs: update.points } : undefined,
+              // (a keyed run keeps each key's added points in the keyed store instead)
+              points: validator.tracking && keyedStore === undefined
+                ? { counts: validator.multiset, runs: update.points }
+                : undefined,
             });
           },
         }
@@ -432,13 +436,22 @@ interface KeyedMeta {
   readonly maxTime?: number;
 }
 
-/** A keyed batch's changes for the store: each key it touched, its state or null if forgotten. */
-function keyChanges(engine: KeyedEngine): [string, Uint8Array | null][] {
+/** Names the added points of a key in the keyed store (a key holds no U+0000, so none is taken). */
+const POINTS_OF = "\u0000m";
+
+/**
+ * A keyed batch's changes for the store: each key it touched, its state or null if forgotten, and with
+ * retractions its added points (`POINTS_OF` + key).
+ */
+function keyChanges(engine: KeyedEngine, validator: PointValidator): [string, Uint8Array | null][] {
   const table = engine.table;
-  return engine.touched.map((key): [string, Uint8Array | null] => {
+  const out: [string, Uint8Array | null][] = [];
+  for (const key of engine.touched) {
     const slot = table.find(key);
-    return [key, slot < 0 ? null : table.save(slot)];
-  });
+    out.push([key, slot < 0 ? null : table.save(slot)]);
+    if (validator.tracking) out.push([POINTS_OF + key, validator.keyPointBytes(key) ?? null]);
+  }
+  return out;
 }
 
 /** A windowed batch's changes: its panes and windows, and each touched key's count (`k` entries). */
@@ -449,17 +462,24 @@ function windowChanges(engine: WindowedEngine, validator: PointValidator): [stri
     const bytes = new Uint8Array(8);
     new DataView(bytes.buffer).setFloat64(0, count, true);
     out.push([`k\u0002${key}`, count === 0 ? null : bytes]);
+    if (validator.tracking) out.push([`m\u0002${key}`, validator.keyPointBytes(key) ?? null]);
   }
   return out;
 }
 
 /** Loads every pane and window of the store into the engine; returns each key's count (`k` entries). */
-function restoreWindows(keyed: KeyedStore, engine: WindowedEngine): [string, number][] {
+function restoreWindows(
+  keyed: KeyedStore,
+  engine: WindowedEngine,
+  points: [string, Uint8Array][],
+): [string, number][] {
   const counts: [string, number][] = [];
   for (const [name, bytes] of keyed.entries()) {
     if (engine.restoreEntry(name, bytes)) continue;
     if (name.startsWith("k\u0002") && bytes.length === 8) {
       counts.push([name.slice(2), new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true)]);
+    } else if (name.startsWith("m\u0002")) {
+      points.push([name.slice(2), bytes.slice()]);
     } else {throw new StateError(
         `${keyed.path}: an entry that is no key, pane or window: ${JSON.stringify(name)}`,
       );}
@@ -505,10 +525,17 @@ async function openKeyedState(host: Host, store: StateStore): Promise<KeyedStore
 }
 
 /** Loads every key of the store into the engine; returns each key and its count (for the validator). */
-function restoreKeys(keyed: KeyedStore, engine: KeyedEngine, resumed: boolean): [string, number][] {
+function restoreKeys(
+  keyed: KeyedStore,
+  engine: KeyedEngine,
+  points: [string, Uint8Array][],
+): [string, number][] {
   const restored: [string, number][] = [];
-  if (!resumed) return restored;
   for (const [key, bytes] of keyed.entries()) {
+    if (key.startsWith(POINTS_OF)) {
+      points.push([key.slice(POINTS_OF.length), bytes.slice()]);
+      continue;
+    }
     const slot = engine.table.restore(key, bytes);
     const count = engine.table.count(slot);
     engine.count += count;

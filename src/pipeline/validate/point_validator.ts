@@ -101,9 +101,8 @@ export class PointValidator {
   #tracking: boolean | undefined;
   /** With keys: each key held and its net points (what `--max-keys` counts). */
   readonly #live = new Map<string, number>();
-  /** With keys and retractions: a number for each key seen, and the multiset of (key, x, y). */
-  readonly #keyIds = new Map<string, number>();
-  #keyRows: RowCounts | undefined;
+  /** With keys (or windows) and retractions: each key's added points, rows of (x, y) or (x, y, time). */
+  readonly #keyPoints = new Map<string, KeyPoints>();
   readonly #maxKeys: number;
   /** Why retractions are refused (`--window last:N`), if they are. */
   readonly #additionsOnly: string | undefined;
@@ -386,10 +385,9 @@ export class PointValidator {
       this.#tracking = typeof this.#track === "function" ? this.#track() : this.#track;
     }
     const times = chunk.times;
-    const width = times === undefined ? 3 : 4;
-    if (this.#tracking) this.#keyRows ??= new RowCounts(width);
-    const rows = this.#keyRows;
-    const row = new Float64Array(width);
+    const width = times === undefined ? 2 : 3;
+    const tracking = this.#tracking;
+    const points = this.#keyPoints;
     const hop = this.#hop;
     const live = this.#live;
     let mask: Uint8Array | undefined;
@@ -420,7 +418,7 @@ export class PointValidator {
         if (good && bad === undefined) {
           const key = keys === undefined ? "" : keys[i];
           const held = live.get(key);
-          if (times !== undefined) row[3] = times[i];
+          const t = times === undefined ? 0 : times[i];
           if (w === 1) {
             if (held === undefined && live.size >= this.#maxKeys) {
               bad = {
@@ -429,23 +427,22 @@ export class PointValidator {
               };
             } else {
               live.set(key, (held ?? 0) + 1);
-              if (rows !== undefined) {
-                row[0] = this.#keyId(key);
-                row[1] = x;
-                row[2] = y;
-                rows.add(row);
+              if (tracking) {
+                let list = points.get(key);
+                if (list === undefined) points.set(key, list = new KeyPoints(width));
+                list.add(x, y, t);
               }
               if (times !== undefined && times[i] > this.#maxTime) this.#maxTime = times[i];
               continue;
             }
           } else {
-            if (rows === undefined) throw neverRetracts(chunk, i);
-            row[0] = held === undefined ? -1 : this.#keyId(key);
-            row[1] = x;
-            row[2] = y;
-            if (held !== undefined && rows.retract(row)) {
-              if (held === 1) live.delete(key);
-              else live.set(key, held - 1);
+            if (!tracking) throw neverRetracts(chunk, i);
+            const list = points.get(key);
+            if (held !== undefined && list !== undefined && list.retract(x, y, t)) {
+              if (held === 1) {
+                live.delete(key);
+                points.delete(key);
+              } else live.set(key, held - 1);
               if (times !== undefined && times[i] > this.#maxTime) this.#maxTime = times[i];
               continue;
             }
@@ -469,13 +466,29 @@ export class PointValidator {
     return mask && rejected && { mask, rejected, end: n };
   }
 
-  #keyId(key: string): number {
-    let id = this.#keyIds.get(key);
-    if (id === undefined) {
-      id = this.#keyIds.size;
-      this.#keyIds.set(key, id);
-    }
-    return id;
+  /**
+   * With keys and retractions: `key`'s added points as bytes (rows of little-endian f64: x, y and, with
+   * windows, the time), for a checkpoint; undefined if it holds none.
+   *
+   * @example
+   * ```ts
+   * const bytes = validator.keyPointBytes("sensor-1");
+   * ```
+   */
+  keyPointBytes(key: string): Uint8Array | undefined {
+    return this.#keyPoints.get(key)?.bytes();
+  }
+
+  /**
+   * A resumed keyed run with retractions: `key`'s added points (from `keyPointBytes`).
+   *
+   * @example
+   * ```ts
+   * validator.restoreKeyPoints("sensor-1", bytes, 2);
+   * ```
+   */
+  restoreKeyPoints(key: string, bytes: Uint8Array, width: number): void {
+    this.#keyPoints.set(key, KeyPoints.fromBytes(bytes, width));
   }
 
   #rejection(chunk: PointChunk, i: number, reason: RejectReason, detail: string): Rejection {
@@ -518,4 +531,64 @@ function neverRetracts(chunk: PointChunk, i: number): Error {
     `${chunk.where(i)}: diff -1 from a source that said it never retracts points ` +
       `(Source.retractions is false): please report this`,
   );
+}
+
+/**
+ * One key's added points (a multiset of rows), for the retractions of a keyed run: a growing array of
+ * rows; a retraction looks the row up from the newest (bit for bit) and moves the last row into its place.
+ */
+class KeyPoints {
+  #rows: Float64Array;
+  #n = 0;
+  readonly #width: number;
+
+  constructor(width: number, rows?: Float64Array) {
+    this.#width = width;
+    this.#rows = rows ?? new Float64Array(4 * width);
+    if (rows !== undefined) this.#n = rows.length / width;
+  }
+
+  static fromBytes(bytes: Uint8Array, width: number): KeyPoints {
+    if (bytes.length % (8 * width) !== 0) throw new RangeError(`not rows of ${width} doubles: ${bytes.length} bytes`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const rows = new Float64Array(bytes.length / 8);
+    for (let i = 0; i < rows.length; i++) rows[i] = view.getFloat64(8 * i, true);
+    return new KeyPoints(width, rows);
+  }
+
+  add(x: number, y: number, t: number): void {
+    const w = this.#width;
+    if ((this.#n + 1) * w > this.#rows.length) {
+      const bigger = new Float64Array(2 * this.#rows.length);
+      bigger.set(this.#rows);
+      this.#rows = bigger;
+    }
+    const at = this.#n * w;
+    this.#rows[at] = x;
+    this.#rows[at + 1] = y;
+    if (w === 3) this.#rows[at + 2] = t;
+    this.#n++;
+  }
+
+  retract(x: number, y: number, t: number): boolean {
+    const w = this.#width;
+    const rows = this.#rows;
+    for (let i = this.#n - 1; i >= 0; i--) {
+      const at = i * w;
+      if (!Object.is(rows[at], x) || !Object.is(rows[at + 1], y) || (w === 3 && !Object.is(rows[at + 2], t))) continue;
+      const last = (this.#n - 1) * w;
+      for (let c = 0; c < w; c++) rows[at + c] = rows[last + c];
+      this.#n--;
+      return true;
+    }
+    return false;
+  }
+
+  bytes(): Uint8Array {
+    const values = this.#n * this.#width;
+    const bytes = new Uint8Array(8 * values);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < values; i++) view.setFloat64(8 * i, this.#rows[i], true);
+    return bytes;
+  }
 }
