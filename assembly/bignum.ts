@@ -79,6 +79,30 @@ export function bigShrDigits(p: usize, k: i32, limbs: i32): void {
   memory.fill(p + (<usize>(limbs - k) << 2), 0, <usize>(k * 4));
 }
 
+/** p += v · 2^bit for v < 2^53 (carries go up as far as needed; the sum must fit below the width). */
+export function bigAddShifted(p: usize, v: u64, bit: i32): void {
+  let k = bit >> 5;
+  const sh = <u64>(bit & 31);
+  // v·2^sh < 2^85: three digits, and the carry.
+  let carry: u64 = (v << sh) & 0xffff_ffff;
+  let rest: u64 = sh == 0 ? v >> 32 : v >> (32 - sh);
+  let t = <u64>dig(p, k) + carry;
+  setDig(p, k, <u32>t);
+  carry = (t >> 32) + (rest & 0xffff_ffff);
+  rest >>= 32;
+  k++;
+  t = <u64>dig(p, k) + carry;
+  setDig(p, k, <u32>t);
+  carry = (t >> 32) + rest;
+  k++;
+  while (carry != 0 && k < width) {
+    t = <u64>dig(p, k) + carry;
+    setDig(p, k, <u32>t);
+    carry = t >> 32;
+    k++;
+  }
+}
+
 /** Sets dst to the non-negative integer v < 2^64. */
 export function bigFromU64(dst: usize, v: u64): void {
   bigZero(dst);

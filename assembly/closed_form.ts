@@ -18,6 +18,8 @@ import {
   bigShrDigits,
   bigSignedSub,
   bigTop,
+  bigZero,
+  bigAddShifted,
 } from "./bignum";
 import { divideRounded } from "./exact_divide";
 
@@ -52,7 +54,7 @@ export function lastSlope(): f64 {
 }
 
 /** Loads statistic s (already folded) as a magnitude into dst; returns its sign. */
-function load(dst: usize, s: i32): i32 {
+function loadSum(dst: usize, s: i32): i32 {
   return bigFromFixed(dst, fixedPtr(s), LIMBS);
 }
 
@@ -72,10 +74,10 @@ export function fitLine(n: i64): i32 {
   fitB = 0;
   if (n <= 1) return 1;
   bigSetWidth(MAG);
-  const sx = load(bx, SX);
-  const sy = load(by, SY);
-  const sxx = load(bxx, SXX);
-  const sxy = load(bxy, SXY);
+  const sx = loadSum(bx, SX);
+  const sy = loadSum(by, SY);
+  const sxx = loadSum(bxx, SXX);
+  const sxy = loadSum(bxy, SXY);
   // a and b do not change when every sum (and n, in the sums' unit) is divided by the same 2^(32k): take
   // k as large as the sums' trailing zero digits allow, so the numbers below are a few digits long.
   let k = BASE_SHIFT >> 5;
@@ -105,7 +107,14 @@ export function fitLine(n: i64): i32 {
   if (txy > top) top = txy;
   // Products take up to 2·(top + 1) digits; the rounding check, a few more.
   bigSetWidth(2 * top + 10);
+  return solve(sx, sy, sxx, sxy);
+}
 
+/**
+ * The closed form on the loaded sums (magnitudes bx, by, bxx, bxy with their signs; n in the sums' unit
+ * in bn), at a width that holds their products.
+ */
+function solve(sx: i32, sy: i32, sxx: i32, sxy: i32): i32 {
   bigMul(p1, bn, bxx);
   bigMul(p2, bx, bx);
   const sd = bigSignedSub(bd, sxx, p1, sx * sx, p2);
@@ -123,10 +132,73 @@ export function fitLine(n: i64): i32 {
   return 0;
 }
 
+const neg = bigBuffer();
+
+/**
+ * Fits the line straight from exact sums given as terms (the input buffer's layout of load_sums:
+ * `lengths` points at 5 f64 counts, `terms` at the terms, Σx, Σy, Σx², Σxy, Σy²), without the fixed-point
+ * accumulators: each sum is built in the unit of the smallest term, a few digits long. The terms must be
+ * finite (load_sums's caller checks). Returns 0, or 1 when degenerate (a = b = 0).
+ */
+export function fitSums(n: i64, lengths: usize, terms: usize): i32 {
+  fitA = 0;
+  fitB = 0;
+  if (n <= 1) return 1;
+  // The unit: the smallest term's last place, and at most 1 (n is an integer).
+  let unit: i32 = 0;
+  let high: i32 = 0;
+  let at = terms;
+  let count: i32 = 0;
+  for (let s = 0; s < 4; s++) {
+    const length = <i32>load<f64>(lengths + (<usize>s << 3));
+    for (let i = 0; i < length; i++) {
+      const bits = reinterpret<u64>(load<f64>(at + (<usize>i << 3)));
+      const e = <i32>(bits >> 52) & 0x7ff;
+      if ((bits << 1) == 0) continue; // ±0
+      const u = max(e, 1) - 1075;
+      if (u < unit) unit = u;
+      if (u + 53 > high) high = u + 53;
+    }
+    at += <usize>length << 3;
+    count += length;
+  }
+  // Every sum below 2^(high - unit + a few); n·2^-unit below 2^(64 - unit).
+  let bits = high - unit + 8;
+  if (64 - unit > bits) bits = 64 - unit;
+  bigSetWidth(2 * ((bits >> 5) + 2) + 10);
+  at = terms;
+  let sx: i32 = 0;
+  let sy: i32 = 0;
+  let sxx: i32 = 0;
+  let sxy: i32 = 0;
+  for (let s = 0; s < 4; s++) {
+    const dst = s == 0 ? bx : s == 1 ? by : s == 2 ? bxx : bxy;
+    bigZero(dst);
+    bigZero(neg);
+    const length = <i32>load<f64>(lengths + (<usize>s << 3));
+    for (let i = 0; i < length; i++) {
+      const bits = reinterpret<u64>(load<f64>(at + (<usize>i << 3)));
+      if ((bits << 1) == 0) continue;
+      const e = <i32>(bits >> 52) & 0x7ff;
+      const m = (bits & 0x000f_ffff_ffff_ffff) | (e != 0 ? 0x0010_0000_0000_0000 : 0);
+      bigAddShifted(bits >> 63 ? neg : dst, m, max(e, 1) - 1075 - unit);
+    }
+    at += <usize>length << 3;
+    const sign = bigSignedSub(dst, 1, dst, 1, neg);
+    if (s == 0) sx = sign;
+    else if (s == 1) sy = sign;
+    else if (s == 2) sxx = sign;
+    else sxy = sign;
+  }
+  bigFromU64(p1, <u64>n);
+  bigShl(bn, p1, -unit); // n in the sums' unit
+  return solve(sx, sy, sxx, sxy);
+}
+
 /** Statistic s (already folded), correctly rounded to a double. */
 export function statistic(s: i32): f64 {
   bigSetWidth(MAG);
-  const sign = load(p1, s);
+  const sign = loadSum(p1, s);
   bigFromU64(p2, 1);
   bigShl(one, p2, BASE_SHIFT);
   return quotient(sign, p1, one);

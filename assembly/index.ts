@@ -14,7 +14,7 @@
 
 import { fnv1a } from "./checksum";
 import { LIMBS, NSTAT, addExact, clearAll, fixedPtr, fold, markSettled, normalize } from "./exact_sum";
-import { fitLine, lastIntercept, lastSlope, statistic } from "./closed_form";
+import { fitLine, fitSums, lastIntercept, lastSlope, statistic } from "./closed_form";
 import { CAPACITY, MAX_BITS, MIN_BITS, inX } from "./input_buffer";
 import { BLOCK, ingestBlock } from "./split_block";
 import { netPoints, recordRanges, refusedPoints, setCounts } from "./scalar_path";
@@ -151,6 +151,26 @@ export function load_sums(count: f64): i32 {
   markSettled(); // (every statistic was just normalized)
   setCounts(<i64>count, 0);
   return 0;
+}
+
+/**
+ * Fits the line straight from exact sums laid out as for load_sums, without changing the state (faster:
+ * the sums are built in the unit of their smallest term). Returns 0, 1 when degenerate, or 2 when the
+ * sums are not valid; then intercept() and slope() as after fit().
+ */
+export function fit_sums(count: f64): i32 {
+  let total: i32 = 0;
+  for (let s = 0; s < NSTAT; s++) {
+    const length = load<f64>(inX + (<usize>s << 3));
+    if (!(length >= 0 && length <= 64) || length != Math.floor(length)) return 2;
+    total += <i32>length;
+  }
+  if (total + NSTAT > 3 * CAPACITY || !(count == Math.floor(count)) || Math.abs(count) > 9007199254740992) {
+    return 2;
+  }
+  const terms = inX + (<usize>NSTAT << 3);
+  for (let i = 0; i < total; i++) if (!isFinite(load<f64>(terms + (<usize>i << 3)))) return 2;
+  return fitSums(<i64>count, inX, terms);
 }
 
 // ---- State: a self-checking snapshot of the exact sums, for persistence across restarts. ----

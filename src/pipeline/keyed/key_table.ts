@@ -279,7 +279,12 @@ export class KeyTable {
    * const { a, b, count } = table.fit(slot, core);
    * ```
    */
-  fit(slot: number, core: Pick<RegressionCore, "loadSums" | "fit">): Fit {
+  fit(slot: number, core: Pick<RegressionCore, "fitSums">): Fit {
+    return core.fitSums(this.#count[slot], this.#sums(slot));
+  }
+
+  /** A slot's sums laid out for the core: the five lengths, then the components (in a scratch array). */
+  #sums(slot: number): Float64Array {
     const scratch = this.#scratch;
     const lengths = this.#lengths;
     const l = slot * STATS;
@@ -292,8 +297,20 @@ export class KeyTable {
         scratch[at++] = wide !== undefined ? wide[s * WIDE + i] : this.#parts[slot * RECORD + s * INLINE + i];
       }
     }
-    core.loadSums(this.#count[slot], scratch.subarray(0, at));
-    return core.fit();
+    return scratch.subarray(0, at);
+  }
+  /**
+   * Puts a slot's sums into `core` as its state (`RegressionCore.loadSums`): then `sum(i)`, `fit()` and
+   * `snapshot()` work on them.
+   *
+   * @example
+   * ```ts
+   * table.loadInto(slot, core);
+   * core.sum("xx"); // the slot's Σx², correctly rounded
+   * ```
+   */
+  loadInto(slot: number, core: Pick<RegressionCore, "loadSums">): void {
+    core.loadSums(this.#count[slot], this.#sums(slot));
   }
 
   /**
@@ -496,7 +513,7 @@ export class ExactSums {
    * const { a, b } = sums.fit(core);
    * ```
    */
-  fit(core: Pick<RegressionCore, "loadSums" | "fit">): Fit {
+  fit(core: Pick<RegressionCore, "fitSums">): Fit {
     const scratch = this.#scratch;
     let at = STATS;
     for (let s = 0; s < STATS; s++) {
@@ -504,7 +521,6 @@ export class ExactSums {
       scratch[s] = n;
       for (let i = 0; i < n; i++) scratch[at++] = this.#parts[s * WIDE + i];
     }
-    core.loadSums(this.count, scratch.subarray(0, at));
-    return core.fit();
+    return core.fitSums(this.count, scratch.subarray(0, at));
   }
 }

@@ -58,6 +58,8 @@ test("KeyTable: each key's fit is bit for bit the core's fit of the key's points
         );
         assert.equal(got.count, want.count);
         assert.equal(got.degenerate, want.degenerate);
+        table.loadInto(table.find(key), core);
+        assert.deepEqual(core.fit(), got, `${key}: loadSums then fit`);
         for (let s = 1; s <= 5; s++) {
           assert.ok(
             Object.is(

@@ -36,7 +36,7 @@ export class KeyedEngine {
   readonly keyed = true;
   /** Every key's exact sums and last line. */
   readonly table: KeyTable;
-  readonly #core: Pick<RegressionCore, "loadSums" | "fit">;
+  readonly #core: Pick<RegressionCore, "fitSums">;
   /** The number of batches applied (marks which slots a batch touched). */
   batch = 0;
   #marks = new Uint32Array(0);
@@ -65,7 +65,7 @@ export class KeyedEngine {
    * `core` fits each key's line; the validator admits keys (`--max-keys`), so the table takes any.
    * `last`: each key's line is over its last `last` points only (`--window last:N`).
    */
-  constructor(core: Pick<RegressionCore, "loadSums" | "fit">, options: { last?: number } = {}) {
+  constructor(core: Pick<RegressionCore, "fitSums">, options: { last?: number } = {}) {
     this.#core = core;
     this.table = new KeyTable({ maxKeys: Infinity }); // (the validator admits keys: --max-keys)
     this.last = options.last;

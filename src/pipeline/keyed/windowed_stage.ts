@@ -74,13 +74,13 @@ export class WindowedEngine {
   changes: Map<string, Uint8Array | null> = new Map();
   /** The keys the last batch touched. */
   touchedKeys: string[] = [];
-  readonly #core: Pick<RegressionCore, "loadSums" | "fit">;
+  readonly #core: Pick<RegressionCore, "fitSums">;
   /** Scratch sums of one window at a time. */
   readonly sums: ExactSums = new ExactSums();
 
   /** `window`: the windows; `lateness`: in ms (default 0). */
   constructor(
-    core: Pick<RegressionCore, "loadSums" | "fit">,
+    core: Pick<RegressionCore, "fitSums">,
     options: { window: WindowSpec; lateness?: number },
   ) {
     this.#core = core;

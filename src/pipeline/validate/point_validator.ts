@@ -549,7 +549,9 @@ class KeyPoints {
   }
 
   static fromBytes(bytes: Uint8Array, width: number): KeyPoints {
-    if (bytes.length % (8 * width) !== 0) throw new RangeError(`not rows of ${width} doubles: ${bytes.length} bytes`);
+    if (bytes.length % (8 * width) !== 0) {
+      throw new RangeError(`not rows of ${width} doubles: ${bytes.length} bytes`);
+    }
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     const rows = new Float64Array(bytes.length / 8);
     for (let i = 0; i < rows.length; i++) rows[i] = view.getFloat64(8 * i, true);
@@ -575,7 +577,9 @@ class KeyPoints {
     const rows = this.#rows;
     for (let i = this.#n - 1; i >= 0; i--) {
       const at = i * w;
-      if (!Object.is(rows[at], x) || !Object.is(rows[at + 1], y) || (w === 3 && !Object.is(rows[at + 2], t))) continue;
+      if (
+        !Object.is(rows[at], x) || !Object.is(rows[at + 1], y) || (w === 3 && !Object.is(rows[at + 2], t))
+      ) continue;
       const last = (this.#n - 1) * w;
       for (let c = 0; c < w; c++) rows[at + c] = rows[last + c];
       this.#n--;
