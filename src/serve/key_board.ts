@@ -5,9 +5,13 @@
  * activity for the page's table, and keeps a bounded sample of recent points for a few keys only (the
  * keys a page shows and the most active ones).
  *
- * Memory: a few numbers per key in typed columns (no object per key) plus the key's entry in a map (the
- * key's string is the engine's), and at most `sampledKeys` × `sampleSize` sampled points. Work per point:
- * one map lookup (skipped while consecutive points share a key) and a few array updates.
+ * Memory: a few numbers per key in typed arrays (no object per key; about 90 bytes per key in all,
+ * measured with 10⁶ keys) plus the key's entry in a map (the key's string is the engine's), and at most
+ * `sampledKeys` × `sampleSize` sampled points. Work per point: one map lookup (skipped while consecutive
+ * points share a key) and a few array updates; per key a batch changed: a few array updates (its slot is
+ * found among the keys the batch's points touched, in the same order, without a map lookup). The ranking
+ * scans every key, at most once a second (`rankMs`); in between, the ranked keys' rows are re-read and
+ * re-sorted.
  *
  * Activity is counted in whole seconds of the monotonic clock: the points of the current second and the
  * `recentSeconds − 1` before it.
@@ -85,9 +89,26 @@ export interface KeyBoardOptions {
   recentSeconds?: number;
   /** The most keys for `/metrics` (the first keys to get a line). Default 100. */
   metricsKeys?: number;
+  /** Least time between two rankings of every key, ms. Default 1000. */
+  rankMs?: number;
 }
 
 const NONE = -1;
+/** The fields of a slot in `#hot`: its points, the last second counted, its sample, its last batch. */
+const POINTS = 0;
+const SECOND = 1;
+const SAMPLE = 2;
+const STAMP = 3;
+const HOT = 4;
+/** The fields of a slot in `#lines`: a (NaN: no line), b, n, the commit time, the window's bounds. */
+const A = 0;
+const B = 1;
+const N = 2;
+const TIME = 3;
+const START = 4;
+const END = 5;
+/** How far ahead `apply` looks among the batch's keys for a change's key before asking the map. */
+const LOOKAHEAD = 8;
 
 /**
  * The keys of a run (see the module documentation).
@@ -104,30 +125,34 @@ export class KeyBoard {
   readonly #sampleSize: number;
   readonly #perWindow: number;
   readonly #metricsCap: number;
+  readonly #rankMs: number;
+  /** Fields per slot in `#lines`: 4, with windows 6. */
+  readonly #lineWidth: number;
   /** key → slot. */
   readonly #slots = new Map<string, number>();
   /** slot → key (undefined: free). */
   #keys: (string | undefined)[] = [];
   readonly #free: number[] = [];
   #capacity = 0;
-  #has = new Uint8Array(0);
-  #a = new Float64Array(0);
-  #b = new Float64Array(0);
-  #n = new Float64Array(0);
-  #time = new Float64Array(0);
-  #points = new Float64Array(0);
-  #start = new Float64Array(0);
-  #end = new Float64Array(0);
+  /** Per slot, what each point updates (`HOT` fields). */
+  #hot = new Float64Array(0);
+  /** Per slot, its line (`#lineWidth` fields). */
+  #lines = new Float64Array(0);
   /** Per slot, `recentSeconds` counters: the points of second s are at `s mod recentSeconds`. */
   #recent = new Uint32Array(0);
-  /** Per slot, the last second counted. */
-  #second = new Float64Array(0);
-  /** Per slot, its sample's index in `#samples`, or -1. */
-  #sampleOf = new Int16Array(0);
+  /** The slots the current batch's points touched, in the order first touched, and the batch's stamp. */
+  #touched: number[] = [];
+  #batch = 1;
   /** The sampled keys' samples. */
   #samples: { key: string; sample: PointSample }[] = [];
   /** The keys `/metrics` shows, in the order they got their first line. */
   readonly #metricKeys = new Set<string>();
+  /** The last ranking: its keys, when (monotonic ms) and how many were asked for. */
+  #ranked: string[] = [];
+  #rankedAt = -Infinity;
+  #rankedCount = 0;
+  /** How long the last ranking took, ms: the next waits at least 20 times as long (5 % of the time). */
+  #rankTook = 0;
 
   /** An empty board. */
   constructor(options: KeyBoardOptions) {
@@ -137,6 +162,8 @@ export class KeyBoard {
     this.#sampleSize = options.sampleSize ?? 500;
     this.#perWindow = options.perWindow ?? 100;
     this.#metricsCap = options.metricsKeys ?? 100;
+    this.#rankMs = options.rankMs ?? 1000;
+    this.#lineWidth = options.windows === undefined ? 4 : 6;
   }
 
   /** Seconds of activity counted. */
@@ -156,32 +183,15 @@ export class KeyBoard {
 
   #grow(): void {
     const capacity = Math.max(64, this.#capacity * 2);
-    const f64 = (old: Float64Array, width = 1) => {
-      const next = new Float64Array(capacity * width);
-      next.set(old);
-      return next;
-    };
-    this.#has = ((old) => {
-      const next = new Uint8Array(capacity);
-      next.set(old);
-      return next;
-    })(this.#has);
-    this.#a = f64(this.#a);
-    this.#b = f64(this.#b);
-    this.#n = f64(this.#n);
-    this.#time = f64(this.#time);
-    this.#points = f64(this.#points);
-    if (this.#windows !== undefined) {
-      this.#start = f64(this.#start);
-      this.#end = f64(this.#end);
-    }
+    const hot = new Float64Array(capacity * HOT);
+    hot.set(this.#hot);
+    this.#hot = hot;
+    const lines = new Float64Array(capacity * this.#lineWidth);
+    lines.set(this.#lines);
+    this.#lines = lines;
     const recent = new Uint32Array(capacity * this.#recentSeconds);
     recent.set(this.#recent);
     this.#recent = recent;
-    this.#second = f64(this.#second);
-    const sampleOf = new Int16Array(capacity);
-    sampleOf.set(this.#sampleOf);
-    this.#sampleOf = sampleOf;
     this.#capacity = capacity;
   }
 
@@ -196,14 +206,16 @@ export class KeyBoard {
       this.#keys.push(key);
     } else this.#keys[slot] = key;
     this.#slots.set(key, slot);
-    this.#has[slot] = 0;
-    this.#points[slot] = 0;
+    const hot = slot * HOT;
+    this.#hot[hot + POINTS] = 0;
+    this.#hot[hot + SECOND] = second;
+    this.#hot[hot + SAMPLE] = NONE;
+    this.#hot[hot + STAMP] = 0;
+    this.#lines[slot * this.#lineWidth + A] = NaN;
     this.#recent.fill(0, slot * this.#recentSeconds, (slot + 1) * this.#recentSeconds);
-    this.#second[slot] = second;
-    this.#sampleOf[slot] = NONE;
     // A new key takes a free sample (a run of a few keys samples each from its first point).
     if (this.#samples.length < this.#sampledKeys) {
-      this.#sampleOf[slot] = this.#samples.length;
+      this.#hot[hot + SAMPLE] = this.#samples.length;
       this.#samples.push({ key, sample: this.#newSample() });
     }
     return slot;
@@ -215,20 +227,17 @@ export class KeyBoard {
     this.#keys[slot] = undefined;
     this.#free.push(slot);
     this.#metricKeys.delete(key);
-    const s = this.#sampleOf[slot];
-    if (s !== NONE) {
-      this.#samples.splice(s, 1);
-      this.#samples.forEach((entry, i) => {
-        const other = this.#slots.get(entry.key);
-        if (other !== undefined) this.#sampleOf[other] = i;
-      });
+    if (this.#hot[slot * HOT + SAMPLE] !== NONE) {
+      this.#samples = this.#samples.filter((s) => s.key !== key);
+      this.#samples.forEach((entry, i) => (this.#hot[this.#slots.get(entry.key)! * HOT + SAMPLE] = i));
     }
   }
 
   /**
    * Counts a run of accepted points for their keys (a run without keys: the key "", a windowed run
    * without `--key`) at monotonic time `now` (ms), and offers the sampled keys' added points to their
-   * samples. Call it in the sink's `write`: the run's arrays are views that do not outlive it.
+   * samples. Call it in the sink's `write`, before `apply` for the same batch: the run's arrays are
+   * views that do not outlive it.
    *
    * @example
    * ```ts
@@ -249,11 +258,16 @@ export class KeyBoard {
       if (key !== last) {
         last = key;
         slot = this.#slot(key, second);
+        const h = slot * HOT;
+        if (this.#hot[h + STAMP] !== this.#batch) {
+          this.#hot[h + STAMP] = this.#batch;
+          this.#touched.push(slot);
+        }
         this.#advance(slot, second);
-        const s = this.#sampleOf[slot];
+        const s = this.#hot[h + SAMPLE];
         sample = s === NONE ? undefined : this.#samples[s].sample;
       }
-      this.#points[slot]++;
+      this.#hot[slot * HOT + POINTS]++;
       this.#recent[slot * r + at]++;
       if (sample !== undefined && diff[i] > 0) sample.addPoint(x[i], y[i]);
     }
@@ -261,19 +275,19 @@ export class KeyBoard {
 
   /** Moves a slot's activity counters on to `second`, clearing the seconds that passed. */
   #advance(slot: number, second: number): void {
-    const previous = this.#second[slot];
+    const previous = this.#hot[slot * HOT + SECOND];
     if (previous >= second) return;
     const r = this.#recentSeconds;
     for (let s = Math.max(previous + 1, second - r + 1); s <= second; s++) {
       this.#recent[slot * r + ((s % r) + r) % r] = 0;
     }
-    this.#second[slot] = second;
+    this.#hot[slot * HOT + SECOND] = second;
   }
 
   /** The points of the slot in the last `recentSeconds` at `second`. */
   #recentOf(slot: number, second: number): number {
     const r = this.#recentSeconds;
-    const last = this.#second[slot];
+    const last = this.#hot[slot * HOT + SECOND];
     let sum = 0;
     for (let s = Math.max(second - r + 1, last - r + 1); s <= Math.min(last, second); s++) {
       sum += this.#recent[slot * r + ((s % r) + r) % r];
@@ -285,7 +299,7 @@ export class KeyBoard {
    * Takes a committed batch's key changes (`BatchUpdate.keys`), at its commit `time`: each key's new
    * line; with windows, a line replaces the key's shown one if its window starts no earlier; a key left
    * without points is forgotten (with windows: its shown window, if emptied, leaves it without a line).
-   * `now`: the monotonic time (ms), for keys new to the board.
+   * `now`: the monotonic time (ms), for keys new to the board. Ends the batch `count` counted.
    *
    * @example
    * ```ts
@@ -295,47 +309,77 @@ export class KeyBoard {
   apply(changes: readonly KeyChange[], time: number, now: number): void {
     const second = Math.floor(now / 1000);
     const windowed = this.#windows !== undefined;
+    const width = this.#lineWidth;
+    const touched = this.#touched;
+    const keys = this.#keys;
+    let cursor = 0;
+    let last: string | undefined;
+    let slot: number = NONE;
     for (const change of changes) {
+      const key = change.key;
+      if (key !== last || keys[slot] !== key) {
+        // The engine reports keys in the order the batch's points first touched them: look there first.
+        last = key;
+        slot = NONE;
+        for (let c = cursor; c < touched.length && c < cursor + LOOKAHEAD; c++) {
+          if (keys[touched[c]] === key) {
+            slot = touched[c];
+            cursor = c + 1;
+            break;
+          }
+        }
+        if (slot === NONE) slot = this.#slots.get(key) ?? NONE;
+      }
       const line = change.line;
       if (line === undefined) {
-        const slot = this.#slots.get(change.key);
-        if (slot === undefined) continue;
+        if (slot === NONE) continue;
+        const at = slot * width;
         if (!windowed) this.#remove(slot);
-        else if (this.#has[slot] === 1 && this.#start[slot] === change.windowStart) this.#has[slot] = 0;
+        else if (
+          this.#lines[at + A] === this.#lines[at + A] && this.#lines[at + START] === change.windowStart
+        ) {
+          this.#lines[at + A] = NaN;
+        }
         continue;
       }
-      const slot = this.#slot(change.key, second);
-      if (windowed && this.#has[slot] === 1 && change.windowStart! < this.#start[slot]) continue;
-      this.#has[slot] = 1;
-      this.#a[slot] = line.a;
-      this.#b[slot] = line.b;
-      this.#n[slot] = change.n ?? NaN;
-      this.#time[slot] = time;
+      if (slot === NONE) slot = this.#slot(key, second);
+      const at = slot * width;
+      const lines = this.#lines;
+      if (windowed && lines[at + A] === lines[at + A] && change.windowStart! < lines[at + START]) continue;
+      lines[at + A] = line.a;
+      lines[at + B] = line.b;
+      lines[at + N] = change.n ?? NaN;
+      lines[at + TIME] = time;
       if (windowed) {
-        this.#start[slot] = change.windowStart!;
-        this.#end[slot] = change.windowEnd!;
+        lines[at + START] = change.windowStart!;
+        lines[at + END] = change.windowEnd!;
       }
-      if (this.#metricKeys.size < this.#metricsCap) this.#metricKeys.add(change.key);
+      if (this.#metricKeys.size < this.#metricsCap) this.#metricKeys.add(key);
     }
+    this.#touched = [];
+    this.#batch++;
   }
 
   #row(slot: number, second: number): KeyRow {
     const key = this.#keys[slot]!;
-    const has = this.#has[slot] === 1;
+    const at = slot * this.#lineWidth;
+    const lines = this.#lines;
+    const has = lines[at + A] === lines[at + A];
     const windows = this.#windows;
     const bound = (ms: number) => windows?.format === undefined ? String(ms) : formatTime(ms, windows.format);
-    const time = this.#time[slot];
+    const time = lines[at + TIME];
+    const n = lines[at + N];
     return {
       key,
       label: keyCells(key),
       fields: splitKey(key),
-      window: windows !== undefined && has ? [bound(this.#start[slot]), bound(this.#end[slot])] : null,
-      cells: has ? [formatNumber(this.#a[slot]), formatNumber(this.#b[slot])] : null,
-      line: has ? { a: this.#a[slot], b: this.#b[slot] } : null,
-      n: has && !Number.isNaN(this.#n[slot]) ? this.#n[slot] : null,
-      points: this.#points[slot],
+      window: windows !== undefined && has ? [bound(lines[at + START]), bound(lines[at + END])] : null,
+      cells: has ? [formatNumber(lines[at + A]), formatNumber(lines[at + B])] : null,
+      line: has ? { a: lines[at + A], b: lines[at + B] } : null,
+      n: has && n === n ? n : null,
+      points: this.#hot[slot * HOT + POINTS],
       recent: this.#recentOf(slot, second),
-      time: has && !Number.isNaN(time) ? time : null,
+      time: has && time === time ? time : null,
     };
   }
 
@@ -353,8 +397,9 @@ export class KeyBoard {
   }
 
   /**
-   * The `count` most active keys: by points in the last `recentSeconds`, then by points in all, then by
-   * key. One pass over the keys, keeping the best `count`.
+   * The `count` most active keys: by points in the last `recentSeconds`, then by points in all (between
+   * equals, the key seen first makes the list), sorted so and then by key. Every key is ranked at most once per `rankMs` (and with many keys, after at least 20 times as
+   * long as the last ranking took); in between, the keys ranked last are re-read and re-sorted.
    *
    * @example
    * ```ts
@@ -364,23 +409,60 @@ export class KeyBoard {
   top(count: number, now: number): KeyRow[] {
     const second = Math.floor(now / 1000);
     if (count <= 0) return [];
-    // The best so far, worst first: [recent, points, slot].
-    const best: [number, number, number][] = [];
-    const keys = this.#keys;
-    const better = (p: [number, number, number], q: [number, number, number]) =>
-      p[0] !== q[0] ? p[0] > q[0] : p[1] !== q[1] ? p[1] > q[1] : keys[p[2]]! < keys[q[2]]!;
-    for (let slot = 0; slot < keys.length; slot++) {
-      if (keys[slot] === undefined) continue;
-      const entry: [number, number, number] = [this.#recentOf(slot, second), this.#points[slot], slot];
-      if (best.length === count && !better(entry, best[0])) continue;
-      if (best.length === count) best.shift();
-      let at = 0;
-      while (at < best.length && better(entry, best[at])) at++;
-      best.splice(at, 0, entry);
+    const wait = Math.max(this.#rankMs, 20 * this.#rankTook);
+    if (now - this.#rankedAt >= wait || count !== this.#rankedCount || this.#rankedAt > now) {
+      const started = performance.now();
+      this.#ranked = this.#rank(count, second);
+      this.#rankTook = performance.now() - started;
+      this.#rankedAt = now;
+      this.#rankedCount = count;
     }
-    return best.reverse().map(([, , slot]) => this.#row(slot, second));
+    const rows: KeyRow[] = [];
+    for (const key of this.#ranked) {
+      const slot = this.#slots.get(key);
+      if (slot !== undefined) rows.push(this.#row(slot, second));
+    }
+    return rows.sort((p, q) =>
+      q.recent - p.recent || q.points - p.points || (p.key < q.key ? -1 : p.key > q.key ? 1 : 0)
+    );
   }
 
+  /** The keys of the `count` most active slots, by one pass over every slot. */
+  #rank(count: number, second: number): string[] {
+    // The best so far, worst first.
+    const recent: number[] = [];
+    const points: number[] = [];
+    const slots: number[] = [];
+    const keys = this.#keys;
+    const hot = this.#hot;
+    const r = this.#recentSeconds;
+    const counters = this.#recent;
+    const low = second - r + 1;
+    // (Ties are broken by slot here, which is cheap; `top` sorts the rows it returns by key.)
+    const worse = (rc: number, pts: number, slot: number, i: number) =>
+      rc !== recent[i] ? rc < recent[i] : pts !== points[i] ? pts < points[i] : slot > slots[i];
+    for (let slot = 0; slot < keys.length; slot++) {
+      if (keys[slot] === undefined) continue;
+      const last = hot[slot * HOT + SECOND];
+      let rc = 0;
+      for (let s = Math.max(low, last - r + 1); s <= last && s <= second; s++) {
+        rc += counters[slot * r + ((s % r) + r) % r];
+      }
+      const pts = hot[slot * HOT + POINTS];
+      if (slots.length === count) {
+        if (worse(rc, pts, slot, 0)) continue;
+        recent.shift();
+        points.shift();
+        slots.shift();
+      }
+      let at = 0;
+      while (at < slots.length && !worse(rc, pts, slot, at)) at++;
+      recent.splice(at, 0, rc);
+      points.splice(at, 0, pts);
+      slots.splice(at, 0, slot);
+    }
+    return slots.reverse().map((slot) => keys[slot]!);
+  }
   #newSample(): PointSample {
     return new PointSample({ columns: 1, capacity: this.#sampleSize, perWindow: this.#perWindow });
   }
@@ -408,10 +490,10 @@ export class KeyBoard {
     const kept = new Map(this.#samples.map((s) => [s.key, s.sample]));
     for (const { key } of this.#samples) {
       const slot = this.#slots.get(key);
-      if (slot !== undefined) this.#sampleOf[slot] = NONE;
+      if (slot !== undefined) this.#hot[slot * HOT + SAMPLE] = NONE;
     }
     this.#samples = chosen.map((key, i) => {
-      this.#sampleOf[this.#slots.get(key)!] = i;
+      this.#hot[this.#slots.get(key)! * HOT + SAMPLE] = i;
       return { key, sample: kept.get(key) ?? this.#newSample() };
     });
   }
@@ -448,7 +530,12 @@ export class KeyBoard {
     const rows: KeyRow[] = [];
     for (const key of this.#metricKeys) {
       const slot = this.#slots.get(key);
-      if (slot !== undefined && this.#has[slot] === 1) rows.push(this.#row(slot, second));
+      if (
+        slot !== undefined &&
+        this.#lines[slot * this.#lineWidth + A] === this.#lines[slot * this.#lineWidth + A]
+      ) {
+        rows.push(this.#row(slot, second));
+      }
     }
     return rows;
   }

@@ -267,7 +267,9 @@ function renderStats(snapshot) {
     row(tbody, "last batch", `${s.lastBatchMs.toFixed(1)} ms`, { stat: "batch-ms" });
   }
   if (s.bytesRead !== null) row(tbody, "bytes read", String(s.bytesRead), { stat: "bytes" });
-  if (snapshot.keys) row(tbody, "keys", String(snapshot.keys.count), { stat: "keys" });
+  if (snapshot.keys && snapshot.model.keys.length > 0) {
+    row(tbody, "keys", String(snapshot.keys.count), { stat: "keys" });
+  }
   row(tbody, "elapsed", `${(s.elapsedMs / 1000).toFixed(1)} s`, { stat: "elapsed" });
 }
 
@@ -317,11 +319,11 @@ function render(snapshot) {
   const empty = { key: null, time: null, cells: null, coefficients: null, sample: { xs: [[]], y: [] } };
   state.plot.setData(chartData(model, series ?? empty));
   const count = series ? series.sample.y.length : 0;
-  el("sample-note").textContent = model.keys === null
-    ? `${count} recent points shown (a sample)`
-    : `${count} recent points of ${model.keys.length > 0 ? `key ${series?.label ?? "—"}` : "the stream"} ` +
-      "shown (a sample, kept for a few keys only: the keys shown and the most active ones, from when " +
-      "they are chosen)";
+  const latest = model.window === null ? "" : `; the line is the latest window's`;
+  el("sample-note").textContent = model.keys === null || model.keys.length === 0
+    ? `${count} recent points shown (a sample${latest})`
+    : `${count} recent points of key ${series?.label ?? "—"} shown (a sample${latest}; samples are kept ` +
+      "for a few keys only, the keys shown and the most active ones, from when they are chosen)";
   el("sample-note").dataset.count = String(count);
   renderKey(model, series);
   renderFit(model, series ?? empty);
