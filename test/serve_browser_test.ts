@@ -327,9 +327,6 @@ for (const runner of RUNNERS) {
           drawing.points > 80 && drawing.line > 100,
           `points and line drawn: ${JSON.stringify(drawing)}`,
         );
-        if (process.env.STREAMREG_SCREENSHOT) {
-          await page.screenshot({ path: process.env.STREAMREG_SCREENSHOT.replace(/(\.png)?$/, "_keys.png") });
-        }
 
         // Type a key in the picker.
         await page.fill("#key-input", "s4");
@@ -343,6 +340,10 @@ for (const runner of RUNNERS) {
               (e) => (e as unknown as { dataset: Record<string, string> }).dataset.key === "s4",
             ).catch(() => false),
         );
+
+        if (process.env.STREAMREG_SCREENSHOT) {
+          await page.screenshot({ path: process.env.STREAMREG_SCREENSHOT.replace(/(\.png)?$/, "_keys.png") });
+        }
 
         watch.end();
         stdin.end();

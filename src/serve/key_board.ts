@@ -153,6 +153,8 @@ export class KeyBoard {
   #rankedCount = 0;
   /** How long the last ranking took, ms: the next waits at least 20 times as long (5 % of the time). */
   #rankTook = 0;
+  /** Whether points or lines came since the last ranking. */
+  #changed = false;
 
   /** An empty board. */
   constructor(options: KeyBoardOptions) {
@@ -169,6 +171,14 @@ export class KeyBoard {
   /** Seconds of activity counted. */
   get recentSeconds(): number {
     return this.#recentSeconds;
+  }
+
+  /**
+   * Whether points or lines came since the last ranking of {@linkcode KeyBoard.top} (which may then be
+   * up to a second behind: ask again later).
+   */
+  get rankStale(): boolean {
+    return this.#changed;
   }
 
   /** Keys on the board (keys with points or a line). */
@@ -250,6 +260,7 @@ export class KeyBoard {
     const at = ((second % r) + r) % r;
     const keys = run.keys;
     const { x, y, diff } = run;
+    if (y.length > 0) this.#changed = true;
     let last: string | undefined;
     let slot = NONE;
     let sample: PointSample | undefined;
@@ -312,6 +323,7 @@ export class KeyBoard {
     const width = this.#lineWidth;
     const touched = this.#touched;
     const keys = this.#keys;
+    if (changes.length > 0) this.#changed = true;
     let cursor = 0;
     let last: string | undefined;
     let slot: number = NONE;
@@ -410,7 +422,11 @@ export class KeyBoard {
     const second = Math.floor(now / 1000);
     if (count <= 0) return [];
     const wait = Math.max(this.#rankMs, 20 * this.#rankTook);
-    if (now - this.#rankedAt >= wait || count !== this.#rankedCount || this.#rankedAt > now) {
+    const short = this.#ranked.length < Math.min(count, this.#slots.size);
+    if (
+      short || now - this.#rankedAt >= wait || count !== this.#rankedCount || this.#rankedAt > now
+    ) {
+      this.#changed = false;
       const started = performance.now();
       this.#ranked = this.#rank(count, second);
       this.#rankTook = performance.now() - started;

@@ -616,6 +616,8 @@ export class LiveRun implements Sink, RejectSink {
     for (const row of snapshot.keys!.shown.slice(0, ACTIVE_SAMPLED)) wanted.push(row.key);
     if (this.#model.keys?.length === 0) wanted.unshift("");
     board.resample(wanted);
+    // The table may be a ranking behind the keys: publish again until it is not (at most four a second).
+    if (board.rankStale) this.#schedule();
   }
 
   /** The series of one key, as it stands. */
