@@ -7,9 +7,10 @@
  * `--source csv --key sensor --no-input-log` (batches of `--commit-rows`, default 100 000). Also
  * `--window sliding:1h,1m --time ts` over 1000 keys, the points one second apart per key. It prints
  * points per second, the peak resident memory (VmHWM, sampled every 20 ms) and, for the largest key
- * count, the memory per key above the unkeyed run's.
+ * count, the memory per key above the unkeyed run's. With `--serve`, each keyed run once more with
+ * `--serve 127.0.0.1:0` (the live page's key table, samples and per-key metrics, no client).
  *
- * Run: `./node_modules/deno/deno run -A bench/keys_bench.ts [--points N] [--runs R] [--keys 1,1000,...]`
+ * Run: `./node_modules/deno/deno run -A bench/keys_bench.ts [--points N] [--runs R] [--keys 1,1000,...] [--serve]`
  *  or  `node_modules/.bin/bun run bench/keys_bench.ts [...]`
  * @module
  */
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "1" },
     keys: { type: "string", default: "1,1000,100000,1000000" },
     "commit-rows": { type: "string", default: "100000" },
+    serve: { type: "boolean", default: false },
   },
 });
 const n = Number(values.points);
@@ -142,6 +144,21 @@ for (const rt of await streamregRuntimes()) {
       ? `  (${((r.peakMb - base.peakMb) * 1024 * 1024 / k).toFixed(0)} bytes/key)`
       : "";
     row(`--key sensor, ${k} keys`, r, perKey);
+    if (values.serve) {
+      const s = await best(rt, [
+        ...common,
+        "--input",
+        files.get(k)!,
+        "--key",
+        "sensor",
+        "--serve",
+        "127.0.0.1:0",
+      ]);
+      const more = k >= 1000
+        ? `  (${((s.peakMb - r.peakMb) * 1024 * 1024 / k).toFixed(0)} bytes/key more)`
+        : "";
+      row(`--key sensor, ${k} keys, --serve`, s, more);
+    }
   }
   const w = await best(rt, [
     ...common,

@@ -124,3 +124,66 @@ export function linePoints(
   }
   return text;
 }
+
+/**
+ * CSV rows `sensor,x,y` for keys s0, s1, …: `counts[i]` points of key si along y = a + (b + i)·x + noise,
+ * interleaved (the keys take turns while they have points left). Returns the text and its row count.
+ */
+export function keyedPoints(
+  options: { counts: readonly number[]; seed: number; a?: number; b?: number },
+): { text: string; rows: number } {
+  let seed = options.seed;
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const left = [...options.counts];
+  let text = "";
+  let rows = 0;
+  for (let round = 0; left.some((n) => n > 0); round++) {
+    left.forEach((n, i) => {
+      if (n === 0) return;
+      left[i]--;
+      const x = round / 4 + random();
+      const y = (options.a ?? 1) + ((options.b ?? 0) + i) * x + (random() - 0.5);
+      text += `s${i},${x},${y}\n`;
+      rows++;
+    });
+  }
+  return { text, rows };
+}
+
+/**
+ * The standing lines of a keyed result change log, as the +1 rows not retracted leave them: per key (the
+ * first `keyColumns` cells joined by commas, as the change log writes them) its cells after the key
+ * columns (`a,b`; with `windowed`, `window_start,window_end,a,b` of the key's latest window).
+ */
+export async function standingLines(
+  path: string,
+  options: { keyColumns?: number; windowed?: boolean } = {},
+): Promise<Map<string, string[]>> {
+  const keyColumns = options.keyColumns ?? 1;
+  const text = await readFile(path, "utf8").catch(() => "");
+  const standing = new Map<string, string[]>();
+  for (const line of text.trim().split("\n").slice(1)) {
+    if (line === "") continue;
+    const cells = line.split(",");
+    const key = cells.slice(0, keyColumns).join(",");
+    const values = cells.slice(keyColumns, -2);
+    const diff = cells.at(-1);
+    const id = `${key}\u0001${values.slice(0, -2).join(",")}`; // key and window bounds, if any
+    if (diff === "1") standing.set(id, values);
+    else if (standing.get(id)?.join(",") === values.join(",")) standing.delete(id);
+  }
+  const lines = new Map<string, string[]>();
+  for (const [id, values] of standing) {
+    const key = id.slice(0, id.indexOf("\u0001"));
+    const before = lines.get(key);
+    if (before === undefined || (options.windowed && Number(values[0]) > Number(before[0]))) {
+      lines.set(key, values);
+    }
+  }
+  return lines;
+}

@@ -3,7 +3,8 @@
  * (parse-prometheus-text-format) carries the change log's values, the counters and the batch latency;
  * `/healthz` and `/readyz` answer as docs/serve.md says (also while a Kafka source is still connecting);
  * Kafka partitions report their positions, high watermarks and lag; the outputs are the same with and
- * without `--serve`; bad addresses are refused.
+ * without `--serve`; bad addresses are refused. Keyed runs: per-key gauges carry each key's standing line
+ * in the change log, for the first `--metrics-keys` keys; with windows, each key's latest window's.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -23,6 +24,7 @@ import {
   type Runner,
   RUNNERS,
   type ServedRun,
+  standingLines,
   startServed,
   waitFor,
 } from "./serve_helpers.ts";
@@ -266,6 +268,165 @@ for (const runner of RUNNERS) {
       }
     },
     { timeoutMs: 90_000 },
+  );
+
+  test(
+    `serve (${runner}): --key with two columns: per-key a, b and n for the first --metrics-keys keys, as the change log's standing lines`,
+    async () => {
+      const dir = await tempDir();
+      let run: ServedRun | undefined;
+      try {
+        const out = join(dir, "out.csv");
+        run = await startServed(runner, [
+          "--source",
+          "csv",
+          "--input",
+          "-",
+          "--key",
+          "region,sensor",
+          "--metrics-keys",
+          "5",
+          "--output",
+          out,
+          "--no-input-log",
+          "--commit-ms",
+          "100",
+        ], dir);
+        // Twelve keys (eu,s0 … us,s5) with 3 to 14 points each, in turns.
+        const keys = Array.from({ length: 12 }, (_, i) => `${i < 6 ? "eu" : "us"},s${i % 6}`);
+        const points = new Map(keys.map((key, i) => [key, [] as string[]]));
+        let text = "region,sensor,x,y,diff\n";
+        for (let round = 0; round < 14; round++) {
+          keys.forEach((key, i) => {
+            if (round >= 3 + i) return;
+            const row = `${key},${round + i / 7},${i - round * (i % 5) + ((round * 7919) % 13) / 10}`;
+            points.get(key)!.push(row);
+            text += `${row},1\n`;
+          });
+        }
+        run.child.stdin!.write(text);
+        const total = keys.reduce((n, key) => n + points.get(key)!.length, 0);
+        let families = await waitFor(`the metrics of ${total} points`, async () => {
+          const m = await scrape(run!.url);
+          return value(m, "streamreg_points_accepted_total") === String(total) ? m : undefined;
+        });
+        // The first five keys to get a line: the first five keys of the change log.
+        const logKeys = async () => {
+          const rows = (await readFile(out, "utf8")).trim().split("\n").slice(1);
+          return [
+            ...new Set(rows.filter((r) => r.endsWith(",1")).map((r) => r.split(",").slice(0, 2).join(","))),
+          ];
+        };
+        const check = async (expected: string[], families: Map<string, Family>) => {
+          const lines = await standingLines(out, { keyColumns: 2 });
+          const coefficients = families.get("streamreg_key_coefficient")!.metrics;
+          assert.deepEqual(
+            [...new Set(coefficients.map((m) => m.labels!.key))].sort(),
+            [...expected].sort(),
+            "the keys with gauges",
+          );
+          assert.equal(coefficients.length, 2 * expected.length);
+          for (const key of expected) {
+            const [a, b] = lines.get(key)!;
+            assert.equal(value(families, "streamreg_key_coefficient", { key, name: "a" }), a, `${key}: a`);
+            assert.equal(value(families, "streamreg_key_coefficient", { key, name: "b" }), b, `${key}: b`);
+            assert.equal(value(families, "streamreg_key_n", { key }), String(points.get(key)!.length), key);
+          }
+        };
+        const firstFive = (await logKeys()).slice(0, 5);
+        assert.equal(firstFive.length, 5);
+        await check(firstFive, families);
+        assert.equal(value(families, "streamreg_keys"), "12");
+        assert.equal(families.get("streamreg_model_coefficient")?.metrics.length ?? 0, 0, "no single line");
+        assert.equal(value(families, "streamreg_model_n"), String(total));
+
+        // The first key's points all retracted: it is forgotten, and the next key whose line changes
+        // (here the last one, by a new point) takes its place.
+        const gone = firstFive[0];
+        const last = keys.find((key) => !firstFive.includes(key))!;
+        let more = points.get(gone)!.map((row) => `${row},-1\n`).join("");
+        const added = `${last},100,-100`;
+        points.get(last)!.push(added);
+        more += `${added},1\n`;
+        run.child.stdin!.write(more);
+        const expected = [...firstFive.slice(1), last];
+        families = await waitFor("the metrics after the retractions", async () => {
+          const m = await scrape(run!.url);
+          const n = m.get("streamreg_key_n")?.metrics.length;
+          return value(m, "streamreg_keys") === "11" && n === 5 &&
+              m.get("streamreg_key_n")!.metrics.some((s) => s.labels!.key === last)
+            ? m
+            : undefined;
+        });
+        await check(expected, families);
+        run.child.stdin!.end();
+        assert.equal(await run.done, 0, run.stderr());
+      } finally {
+        await stopped(run);
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    { timeoutMs: 60_000 },
+  );
+
+  test(
+    `serve (${runner}): --key with --window tumbling: each key's gauges carry its latest window's line`,
+    async () => {
+      const dir = await tempDir();
+      let run: ServedRun | undefined;
+      try {
+        const out = join(dir, "out.csv");
+        run = await startServed(runner, [
+          "--source",
+          "csv",
+          "--input",
+          "-",
+          "--key",
+          "sensor",
+          "--time",
+          "t",
+          "--window",
+          "tumbling:10s",
+          "--output",
+          out,
+          "--no-input-log",
+          "--commit-ms",
+          "100",
+        ], dir);
+        // Three keys, points every second over 35 s: windows [0, 10 s) … [30 s, 40 s).
+        let text = "sensor,t,x,y\n";
+        let total = 0;
+        for (let second = 0; second < 35; second++) {
+          for (let k = 0; k < 3; k++) {
+            if ((second + k) % 4 === 3) continue;
+            text += `s${k},${second * 1000},${second % 7},${k + second * (k - 1) + (second % 3)}\n`;
+            total++;
+          }
+        }
+        run.child.stdin!.write(text);
+        const families = await waitFor(`the metrics of ${total} points`, async () => {
+          const m = await scrape(run!.url);
+          return value(m, "streamreg_points_accepted_total") === String(total) ? m : undefined;
+        });
+        const lines = await standingLines(out, { windowed: true });
+        assert.equal(lines.size, 3);
+        for (const [key, [start, end, a, b]] of lines) {
+          assert.deepEqual([start, end], ["30000", "40000"], `${key}: the latest window`);
+          assert.equal(value(families, "streamreg_key_coefficient", { key, name: "a" }), a, `${key}: a`);
+          assert.equal(value(families, "streamreg_key_coefficient", { key, name: "b" }), b, `${key}: b`);
+        }
+        const snapshot = await (await fetch(`${run.url}snapshot?key=s1`)).json();
+        assert.deepEqual(snapshot.series[0].window, ["30000", "40000"]);
+        assert.deepEqual(snapshot.series[0].cells, lines.get("s1")!.slice(2));
+        assert.equal(snapshot.model.window, "tumbling:10s");
+        run.child.stdin!.end();
+        assert.equal(await run.done, 0, run.stderr());
+      } finally {
+        await stopped(run);
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    { timeoutMs: 60_000 },
   );
 
   test(`serve (${runner}): the change logs are the same with and without --serve`, async () => {

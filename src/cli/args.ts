@@ -70,6 +70,16 @@ export function isStdout(path: string): boolean {
 }
 
 /**
+ * How many keys get per-key gauges on `/metrics` by default (`--metrics-keys`).
+ *
+ * @example
+ * ```ts
+ * parseCli(["--key", "k", "--source", "csv", "--input", "-", "--serve", "0"], SOURCES).metricsKeys; // 100
+ * ```
+ */
+export const DEFAULT_METRICS_KEYS = 100;
+
+/**
  * The flags every source accepts.
  *
  * @example
@@ -135,6 +145,12 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
     help:
       "serve a live page, /metrics, /healthz, /readyz while running (host default 127.0.0.1; port 0 = any)",
   },
+  {
+    name: "metrics-keys",
+    value: "N",
+    default: String(DEFAULT_METRICS_KEYS),
+    help: "with --serve and --key: per-key gauges on /metrics for the first N keys (0 = none)",
+  },
   { name: "verbose", help: "show progress on stderr even when it is not a terminal" },
   {
     name: "quiet",
@@ -190,6 +206,8 @@ export interface CliOptions {
   model?: ModelConfig;
   /** `--serve [HOST:]PORT`: where to serve the live page and the metrics, if asked for. */
   serve?: ServeAddress;
+  /** `--metrics-keys`: with `--serve` and keys, how many keys get per-key gauges on `/metrics`. */
+  metricsKeys?: number;
   /** `--key`: the key columns (`@key`: the Kafka message key); absent: one line over everything. */
   keys?: readonly string[];
   /** `--max-keys`: the most keys held at once. */
@@ -284,13 +302,14 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
           "it is not supported yet",
       );
     }
-    const flag = keys !== undefined ? "--key" : "--window";
     if (values.state !== undefined && last !== undefined) {
       throw new UsageError(
         "--window last:N with --state is not supported yet (tumbling and sliding windows are)",
       );
     }
-    if (values.serve !== undefined) throw new UsageError(`${flag} with --serve is not supported yet`);
+  }
+  if (values["metrics-keys"] !== undefined && (values.serve === undefined || keys === undefined)) {
+    throw new UsageError("--metrics-keys applies with --serve and --key only");
   }
   if (keys === undefined && values["max-keys"] !== undefined) {
     throw new UsageError("--max-keys applies with --key only");
@@ -382,5 +401,13 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     sourceValues: sourceValues as FlagValues,
     model,
     ...(values.serve !== undefined ? { serve: parseServe(String(values.serve)) } : {}),
+    ...(values.serve !== undefined && keys !== undefined
+      ? {
+        metricsKeys: numberFlag("metrics-keys", String(values["metrics-keys"] ?? DEFAULT_METRICS_KEYS), {
+          min: 0,
+          integer: true,
+        }),
+      }
+      : {}),
   };
 }

@@ -218,3 +218,19 @@ test("parseCli: kcat's -e, -c N, -o and -q, and --bootstrap-server (issue 13.7)"
   usage(["--verbose", "-q"], /^--verbose and --quiet contradict each other/);
   usage(["-e"], /^--exit-at-end applies to --source kafka only/);
 });
+
+test("parseCli: --serve with --key and --window; --metrics-keys (default 100) with --serve and --key only", () => {
+  const csv = ["--source", "csv", "--input", "-"];
+  const keyed = parse(...csv, "--key", "s", "--serve", "0");
+  assert.equal(keyed.metricsKeys, 100);
+  assert.deepEqual(keyed.keys, ["s"]);
+  assert.equal(parse(...csv, "--key", "s", "--serve", "0", "--metrics-keys", "0").metricsKeys, 0);
+  const windowed = parse(...csv, "--time", "t", "--window", "tumbling:1m", "--serve", "0");
+  assert.equal(windowed.serve?.port, 0);
+  assert.equal(windowed.metricsKeys, undefined);
+  assert.equal(parse(...csv, "--key", "s", "--window", "last:5", "--serve", "0").lastPoints, 5);
+  usage([...csv, "--metrics-keys", "5"], /^--metrics-keys applies with --serve and --key only/);
+  usage([...csv, "--key", "s", "--metrics-keys", "5"], /^--metrics-keys applies with --serve and --key only/);
+  usage([...csv, "--key", "s", "--serve", "0", "--metrics-keys", "-1"], /^--metrics-keys/);
+  usage([...csv, "--key", "s", "--serve", "0", "--metrics-keys", "1.5"], /^--metrics-keys/);
+});

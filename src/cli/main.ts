@@ -24,7 +24,7 @@ import type { Source } from "../model/source.ts";
 import { DeadLetterLog } from "../sinks/dead_letter.ts";
 import { InputLog } from "../sinks/input_log.ts";
 import { ResultLog } from "../sinks/result_log.ts";
-import type { Sink } from "../model/sink.ts";
+import type { KeyChange, Sink } from "../model/sink.ts";
 import { isStdout, parseCli } from "./args.ts";
 import { UsageError } from "./flags.ts";
 import { helpText } from "./help.ts";
@@ -206,8 +206,22 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     }
     if (cli.serve !== undefined) {
       // Before the source opens: /healthz answers, and /readyz says "not ready", while it connects.
+      const keyed = cli.keys !== undefined || cli.windows !== undefined || cli.lastPoints !== undefined;
       served = await startServe(host, cli.serve, {
         config,
+        ...(keyed
+          ? {
+            keys: {
+              columns: cli.keys ?? [],
+              ...(cli.windows !== undefined
+                ? { window: { text: cli.windows.text, format: cli.windows.format } }
+                : cli.lastPoints !== undefined
+                ? { window: { text: `last:${cli.lastPoints}` } }
+                : {}),
+              ...(cli.metricsKeys !== undefined ? { metricsKeys: cli.metricsKeys } : {}),
+            },
+          }
+          : {}),
         message: (line) => {
           if (!cli.quiet) progress.message(line);
         },
@@ -235,6 +249,10 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     if (live) {
       const opened = source;
       live.opened(source.name, () => opened.status?.());
+      // A restart: the page and /metrics show the restored keys' lines before their next change.
+      if (resumed) {
+        for (const change of restoredLines(core, restoredKeys)) live.restoreKey(change, resumed.time);
+      }
     }
     if (state && typeof source.position !== "function") {
       throw new Error(`--state: ${source.name} cannot tell where to resume (it has no position method)`);
@@ -522,6 +540,27 @@ async function openKeyedState(host: Host, store: StateStore): Promise<KeyedStore
     );
   }
   return keyed;
+}
+
+/** The lines of a restored keyed or windowed engine, per key (with windows: per open window). */
+function restoredLines(engine: unknown, keys: readonly [string, number][]): KeyChange[] {
+  const lines: KeyChange[] = [];
+  if (isKeyedEngine(engine)) {
+    const table = engine.table;
+    for (const [key] of keys) {
+      const slot = table.find(key);
+      const line = slot < 0 ? undefined : table.written(slot);
+      if (line !== undefined) lines.push({ key, line, n: table.count(slot) });
+    }
+  } else if (isWindowedEngine(engine)) {
+    const { hop, size } = engine.window;
+    for (const [id, line] of engine.written) {
+      const cut = id.lastIndexOf("\u0001");
+      const start = Number(id.slice(cut + 1)) * hop;
+      lines.push({ key: id.slice(0, cut), line, windowStart: start, windowEnd: start + size });
+    }
+  }
+  return lines;
 }
 
 /** Loads every key of the store into the engine; returns each key and its count (for the validator). */

@@ -16,7 +16,7 @@
 import { UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
 import type { ModelConfig } from "../model/model_config.ts";
-import type { LiveRun } from "../serve/live_run.ts";
+import type { LiveKeysOptions, LiveRun } from "../serve/live_run.ts";
 
 /**
  * Where `--serve` listens.
@@ -83,7 +83,8 @@ export interface Served {
 }
 
 /**
- * Starts the server for a run of the model `options.config`; says where on `options.message`.
+ * Starts the server for a run of the model `options.config` (with `options.keys`: one line per key or
+ * window); says where on `options.message`.
  *
  * @example
  * ```ts
@@ -93,7 +94,7 @@ export interface Served {
 export async function startServe(
   host: Host,
   address: ServeAddress,
-  options: { config: ModelConfig; message: (line: string) => void },
+  options: { config: ModelConfig; keys?: LiveKeysOptions; message: (line: string) => void },
 ): Promise<Served> {
   if (host.listen === undefined) throw new Error(`--serve: the runtime ${host.runtime} cannot listen`);
   // Loaded only with --serve: the web framework, the metrics client and the page's assets stay out of
@@ -102,7 +103,11 @@ export async function startServe(
     import("../serve/live_run.ts"),
     import("../serve/live_app.ts"),
   ]);
-  const live = new LiveRun({ config: options.config, runtime: host.runtime });
+  const live = new LiveRun({
+    config: options.config,
+    runtime: host.runtime,
+    ...(options.keys !== undefined ? { keys: options.keys } : {}),
+  });
   const app = liveApp(live);
   const server = await host.listen({ ...address, fetch: app.fetch });
   const name = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;

@@ -84,6 +84,8 @@ export interface WindowOptions {
   readonly column: string;
   /** How the input writes times. */
   readonly format: TimeFormat;
+  /** `--window` as given (`sliding:1h,1m`). */
+  readonly text: string;
 }
 
 /**
@@ -128,7 +130,7 @@ export function windowOptions(values: FlagValues, time: string | undefined): Win
   if (time === MESSAGE_TIMESTAMP && format !== "ms") {
     throw new UsageError(`--time ${MESSAGE_TIMESTAMP} is in epoch milliseconds: leave --time-format at ms`);
   }
-  return { window, lateness, column: time, format };
+  return { window, lateness, column: time, format, text };
 }
 
 /**

@@ -73,3 +73,26 @@ export function keyProblem(field: string, column: string): string | undefined {
   if (field.includes(KEY_SEPARATOR)) return `${column} holds the character U+0000, which a key may not hold`;
   return undefined;
 }
+
+const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
+
+/**
+ * A key as the change logs write its columns: each field as a CSV field (quoted as RFC 4180 wants when it
+ * holds a comma, a quote, a line break or surrounding spaces), joined by commas. The live page and the
+ * `key` label of `/metrics` show keys this way too.
+ *
+ * @example
+ * ```ts
+ * keyCells("sensor-1"); // "sensor-1"
+ * keyCells("eu\u0000sensor-7"); // "eu,sensor-7"
+ * keyCells('eu\u0000a "b", c'); // 'eu,"a ""b"", c"'
+ * ```
+ */
+export function keyCells(key: string): string {
+  if (!key.includes(KEY_SEPARATOR)) return csvField(key);
+  return splitKey(key).map(csvField).join(",");
+}
+
+function csvField(text: string): string {
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}

@@ -94,7 +94,7 @@ export interface ModelResult {
  *
  * @example
  * ```ts
- * const change: KeyChange = { key: "sensor-1", old: { a: 0, b: 1 }, line: { a: 0.5, b: 1 } };
+ * const change: KeyChange = { key: "sensor-1", old: { a: 0, b: 1 }, line: { a: 0.5, b: 1 }, n: 12 };
  * ```
  */
 export interface KeyChange {
@@ -104,6 +104,8 @@ export interface KeyChange {
   readonly old?: Line;
   /** The key's line after the batch; absent when the key holds no points any more. */
   readonly line?: Line;
+  /** With `line`: the net points it is fitted to (the key's, or with `--window` the window's). */
+  readonly n?: number;
   /** With `--window`: where the window starts (epoch ms, inclusive). */
   readonly windowStart?: number;
   /** With `--window`: where the window ends (epoch ms, exclusive). */

@@ -7,8 +7,9 @@
  * | `GET /`          | the live page                                                                   |
  * | `GET /assets/…`  | its script and style, and uPlot                                                 |
  * | `GET /events`    | Server-Sent Events: `event: snapshot` with a {@linkcode LiveSnapshot} as JSON,  |
- * |                  | the current one at once, then each one published (at most a few a second)     |
- * | `GET /snapshot`  | the current snapshot as JSON                                                    |
+ * |                  | the current one at once, then each one published (at most a few a second);     |
+ * |                  | with keys, `?key=K` chooses the key whose line and points they carry           |
+ * | `GET /snapshot`  | the current snapshot as JSON (with keys, `?key=K` as for `/events`)             |
  * | `GET /metrics`   | the Prometheus text format ({@linkcode RunMetrics})                             |
  * | `GET /healthz`   | 200 `ok` while the process runs                                                 |
  * | `GET /readyz`    | 200 when the source is open (Kafka: the group joined) and the run goes on; 503  |
@@ -69,7 +70,7 @@ export function liveApp(live: LiveRun): LiveApp {
     const name = c.req.param("name");
     return name in PAGE_ASSETS && name !== "index.html" ? asset(name) : c.text("no such asset\n", 404);
   });
-  app.get("/snapshot", (c) => c.json(live.snapshot()));
+  app.get("/snapshot", (c) => c.json(live.snapshot(c.req.query("key"))));
   app.get("/healthz", (c) => c.text("ok\n"));
   app.get("/readyz", (c) => {
     const { ready, reason } = live.readiness();
@@ -79,15 +80,16 @@ export function liveApp(live: LiveRun): LiveApp {
     "/metrics",
     async () => new Response(await metrics.text(), { headers: { "content-type": metrics.contentType } }),
   );
-  app.get("/events", () => {
+  app.get("/events", (c) => {
+    const key = c.req.query("key");
     const encoder = new TextEncoder();
     let stop = () => {};
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         const send = (snapshot: LiveSnapshot) =>
           controller.enqueue(encoder.encode(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`));
-        send(live.snapshot());
-        const unsubscribe = live.subscribe(send);
+        send(live.snapshot(key));
+        const unsubscribe = live.subscribe(send, { key });
         const keepAlive = setInterval(
           () => controller.enqueue(encoder.encode(": keep-alive\n\n")),
           KEEP_ALIVE_MS,

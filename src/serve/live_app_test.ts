@@ -101,3 +101,78 @@ test("liveApp: /metrics in the text format, /healthz, /readyz before and after t
   assert.match(events, /^event: snapshot\ndata: \{.*"status":"ended"/);
   app.close();
 });
+
+test("liveApp with keys: the table, ?key=K on /snapshot and /events, per-key gauges with the key's cells as label", async () => {
+  const line = { x: ["x"], y: "y", degree: 1, intercept: true, stats: false };
+  const live = new LiveRun({
+    config: line,
+    runtime: "test",
+    publishMs: 10,
+    keys: { columns: ["region", "sensor"], metricsKeys: 2 },
+  });
+  const app = liveApp(live);
+  live.opened("memory");
+  const keys = ["eu\u0000s1", "eu\u0000s1", "us\u0000a,b", "eu\u0000s2", "eu\u0000s1"];
+  const x = Float64Array.of(1, 2, 3, 4, 5);
+  await live.write({
+    time: 7,
+    points: [{ x, y: x, diff: Float64Array.of(1, 1, 1, 1, 1), keys }],
+    accepted: 5,
+    refused: 0,
+    count: 5,
+    line: undefined,
+    keys: [
+      { key: "eu\u0000s1", line: { a: 0.1 + 0.2, b: 1 }, n: 3 },
+      { key: "us\u0000a,b", line: { a: 0, b: 0 }, n: 1 },
+      { key: "eu\u0000s2", line: { a: 0, b: 0 }, n: 1 },
+    ],
+  });
+  live.batch({ ...totals, points: 5, count: 5 });
+  const snapshot = await (await app.fetch(new Request("http://localhost/snapshot"))).json() as LiveSnapshot;
+  assert.deepEqual(snapshot.model.keys, ["region", "sensor"]);
+  assert.equal(snapshot.keys!.count, 3);
+  assert.deepEqual(snapshot.keys!.shown.map((r) => [r.label, r.points, r.cells]), [
+    ["eu,s1", 3, ["0.30000000000000004", "1"]],
+    ["eu,s2", 1, ["0", "0"]],
+    ['us,"a,b"', 1, ["0", "0"]],
+  ]);
+  assert.equal(snapshot.series[0].key, "eu\u0000s1", "the most active key");
+  const chosen = await (await app.fetch(new Request("http://localhost/snapshot?key=eu%00s2"))).json();
+  assert.deepEqual([chosen.series[0].key, chosen.series[0].label, chosen.series[0].n], [
+    "eu\u0000s2",
+    "eu,s2",
+    1,
+  ]);
+  const unknown = await (await app.fetch(new Request("http://localhost/snapshot?key=nobody"))).json();
+  assert.deepEqual([unknown.series[0].key, unknown.series[0].cells], ["nobody", null]);
+
+  const families = parsePrometheus(
+    await (await app.fetch(new Request("http://localhost/metrics"))).text(),
+  ) as {
+    name: string;
+    metrics: { value: string; labels?: Record<string, string> }[];
+  }[];
+  const metric = (name: string) => families.find((f) => f.name === name)!.metrics;
+  assert.deepEqual(metric("streamreg_key_coefficient").map((m) => [m.labels!.key, m.labels!.name, m.value]), [
+    ["eu,s1", "a", "0.30000000000000004"],
+    ["eu,s1", "b", "1"],
+    ['us,"a,b"', "a", "0"],
+    ['us,"a,b"', "b", "0"],
+  ]);
+  assert.deepEqual(metric("streamreg_key_n").map((m) => m.value), ["3", "1"]);
+  assert.equal(metric("streamreg_keys")[0].value, "3");
+  assert.equal(metric("streamreg_model_coefficient").length, 0);
+
+  // A subscriber asking for a key gets its series in every snapshot.
+  const seen: LiveSnapshot[] = [];
+  const stop = live.subscribe((s) => seen.push(s), { key: "us\u0000a,b" });
+  live.batch({ ...totals, points: 5, count: 5 });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(seen.length > 0);
+  assert.ok(seen.every((s) => s.series[0].key === "us\u0000a,b"));
+  stop();
+  await live.close();
+  const events = await (await app.fetch(new Request("http://localhost/events?key=eu%00s2"))).text();
+  assert.match(events, /"key":"eu\\u0000s2"/);
+  app.close();
+});

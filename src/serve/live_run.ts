@@ -10,8 +10,10 @@
  * random draws per window, not one per point) and keeps references to the fit; snapshots are built on
  * the timer, never per batch.
  *
- * Snapshots hold a list of `series`, one per fitted model: one today; one per key when the run fits a
- * model per key (a key picker then chooses among them).
+ * Snapshots hold a list of `series`, the fitted models shown: the one model of a run without keys; with
+ * keys (`--key`, `--window`), the key a page asked for (`subscribe(listener, { key })`), or else the most
+ * active key, and a table of the most active keys ({@linkcode KeyBoard}). Only a few keys keep a sample of
+ * points: the keys pages ask for and the most active ones.
  *
  * @example
  * ```ts
@@ -25,10 +27,13 @@
  */
 
 import { formatNumber } from "../model/format_number.ts";
+import { keyCells } from "../model/keys.ts";
 import { coefficientNames, type ModelConfig, resultColumns } from "../model/model_config.ts";
 import type { Rejection, RejectSink } from "../model/rejection.ts";
-import type { BatchUpdate, Line, ModelResult, Sink } from "../model/sink.ts";
+import type { BatchUpdate, KeyChange, Line, ModelResult, Sink } from "../model/sink.ts";
 import type { SourceStatus } from "../model/source.ts";
+import type { TimeFormat } from "../model/windows.ts";
+import { KeyBoard, type KeyRow } from "./key_board.ts";
 import { PointSample, type SampledPoints } from "./point_sample.ts";
 
 /**
@@ -85,6 +90,13 @@ export interface LiveModel {
   readonly coefficients: readonly string[];
   /** The result change log's columns before `time,diff` (the coefficients, then with `--stats` the rest). */
   readonly columns: readonly string[];
+  /**
+   * With `--key` or `--window`: the key columns (none for windows over the whole stream); null for a run
+   * with one model.
+   */
+  readonly keys: readonly string[] | null;
+  /** With `--window`: its specification (`sliding:1h,1m`, `last:100`); else null. */
+  readonly window: string | null;
 }
 
 /**
@@ -97,8 +109,14 @@ export interface LiveModel {
  * ```
  */
 export interface LiveSeries {
-  /** The key of the model (null: the run has no keys). */
+  /** The key of the model (null: the run has no keys; "": windows over the whole stream). */
   readonly key: string | null;
+  /** With keys: the key as the change logs write its columns (fields as CSV fields, joined by commas). */
+  readonly label?: string;
+  /** With `--window`: the window of the line shown (the key's most recent), as the change log writes it. */
+  readonly window?: readonly [string, string] | null;
+  /** With keys: the net points the line is fitted to; null without a line. */
+  readonly n?: number | null;
   /** The commit time (epoch ms) of the batch that gave the fit; null before the first. */
   readonly time: number | null;
   /**
@@ -174,8 +192,58 @@ export interface LiveSnapshot {
   readonly model: LiveModel;
   /** Totals and rates. */
   readonly stats: LiveStats;
-  /** One fitted model (later: one per key). */
+  /**
+   * The fitted models shown: the run's one model; with keys the key asked for, or the most active key
+   * (none before the first point).
+   */
   readonly series: readonly LiveSeries[];
+  /** With keys: how many, and the most active ones; null for a run with one model. */
+  readonly keys: LiveKeys | null;
+}
+
+/**
+ * The keys of a keyed run, for the page's table.
+ *
+ * @example
+ * ```ts
+ * const top = snapshot.keys?.shown[0]; // the most active key's row
+ * ```
+ */
+export interface LiveKeys {
+  /** Keys the run holds. */
+  readonly count: number;
+  /** How the table is sorted: by activity (keyed lines have no R²). */
+  readonly sortedBy: "activity";
+  /** `recent` counts the points of this many seconds (the current one and those before). */
+  readonly recentSeconds: number;
+  /** The most active keys, most active first: by points in the last seconds, then points in all. */
+  readonly shown: readonly KeyRow[];
+  /** The keys with a sample of points now. */
+  readonly sampled: readonly string[];
+}
+
+/**
+ * The keys of a keyed or windowed run, for {@linkcode LiveRun}.
+ *
+ * @example
+ * ```ts
+ * const keys: LiveKeysOptions = { columns: ["sensor"], window: { text: "tumbling:1m", format: "ms" } };
+ * ```
+ */
+export interface LiveKeysOptions {
+  /** The key columns (`--key`); none: windows over the whole stream. */
+  readonly columns: readonly string[];
+  /**
+   * With `--window`: its text, and how the result change log writes window bounds (`--time-format`;
+   * none for `last:N`, whose bounds number points).
+   */
+  readonly window?: { readonly text: string; readonly format?: TimeFormat };
+  /** The most keys with per-key gauges on `/metrics` (`--metrics-keys`). Default 100. */
+  readonly metricsKeys?: number;
+  /** Rows of the keys table. Default 50. */
+  readonly shownKeys?: number;
+  /** The most keys with a sample of points at once. Default 8. */
+  readonly sampledKeys?: number;
 }
 
 /**
@@ -197,7 +265,12 @@ export interface LiveRunOptions {
   sampleSize?: number;
   /** Monotonic clock, ms. Default `performance.now`. */
   monotonic?: () => number;
+  /** With `--key` or `--window`: the keys. */
+  keys?: LiveKeysOptions;
 }
+
+/** The most active keys that keep a sample even when no page shows them. */
+const ACTIVE_SAMPLED = 3;
 
 /** A fit as the result change log's cells: `formatNumber`, and "" where undefined (NaN, aliased). */
 function fitCells(
@@ -226,7 +299,7 @@ function fitCells(
  * liveModel({ x: ["t"], y: "y", degree: 2, intercept: true, stats: false }).kind; // "polynomial"
  * ```
  */
-export function liveModel(config: ModelConfig): LiveModel {
+export function liveModel(config: ModelConfig, keys?: LiveKeysOptions): LiveModel {
   return {
     kind: config.x.length > 1 ? "several" : config.degree > 1 ? "polynomial" : "line",
     x: [...config.x],
@@ -235,6 +308,8 @@ export function liveModel(config: ModelConfig): LiveModel {
     intercept: config.intercept,
     coefficients: coefficientNames(config),
     columns: resultColumns(config),
+    keys: keys === undefined ? null : [...keys.columns],
+    window: keys?.window?.text ?? null,
   };
 }
 
@@ -253,7 +328,12 @@ export class LiveRun implements Sink, RejectSink {
   readonly #publishMs: number;
   readonly #monotonic: () => number;
   readonly #sample: PointSample;
-  readonly #listeners = new Set<(snapshot: LiveSnapshot) => void>();
+  readonly #listeners = new Map<(snapshot: LiveSnapshot) => void, string | undefined>();
+  /** With keys: the keys and their lines. */
+  readonly #board: KeyBoard | undefined;
+  readonly #shownKeys: number;
+  /** The keys subscribers asked for, with how many ask, the latest asked last. */
+  readonly #watched = new Map<string, number>();
   readonly #batchListeners = new Set<(totals: RunTotals) => void>();
   readonly #rejectedBy: Record<string, number> = {};
   #source = "";
@@ -275,7 +355,14 @@ export class LiveRun implements Sink, RejectSink {
   /** A live view of a run of the model `options.config`. */
   constructor(options: LiveRunOptions) {
     this.#config = options.config;
-    this.#model = liveModel(options.config);
+    this.#model = liveModel(options.config, options.keys);
+    const keys = options.keys;
+    this.#board = keys === undefined ? undefined : new KeyBoard({
+      windows: keys.window === undefined ? undefined : { format: keys.window.format },
+      metricsKeys: keys.metricsKeys,
+      sampledKeys: keys.sampledKeys,
+    });
+    this.#shownKeys = keys?.shownKeys ?? 50;
     this.#runtime = options.runtime;
     this.#publishMs = options.publishMs ?? 250;
     this.#monotonic = options.monotonic ?? (() => performance.now());
@@ -310,7 +397,12 @@ export class LiveRun implements Sink, RejectSink {
    * ({@linkcode LiveRun.batch}), with the totals that include it (see {@linkcode Sink.write}).
    */
   write(update: BatchUpdate): Promise<void> {
-    for (const run of update.points) this.#sample.add(run);
+    const board = this.#board;
+    if (board === undefined) { for (const run of update.points) this.#sample.add(run); }
+    else {
+      const now = this.#monotonic();
+      for (const run of update.points) board.count(run, now);
+    }
     this.#pending = update;
     return Promise.resolve();
   }
@@ -331,8 +423,15 @@ export class LiveRun implements Sink, RejectSink {
   batch(totals: RunTotals): void {
     const update = this.#pending;
     if (update !== undefined) {
-      this.#line = update.line;
-      this.#fit = update.model;
+      const board = this.#board;
+      if (board === undefined) {
+        this.#line = update.line;
+        this.#fit = update.model;
+      } else {
+        board.apply(update.keys ?? [], update.time, this.#monotonic());
+        // Windows over the whole stream: the model is the latest window's line.
+        if (this.#model.keys?.length === 0) this.#line = board.row("", 0)?.line ?? undefined;
+      }
       this.#time = update.time;
       this.#pending = undefined;
     }
@@ -349,6 +448,37 @@ export class LiveRun implements Sink, RejectSink {
   /** Rejected records by reason so far. */
   get rejectedBy(): Readonly<Record<string, number>> {
     return this.#rejectedBy;
+  }
+
+  /**
+   * With keys, the keys `/metrics` shows (the first `metricsKeys` to get a line) and their lines; else
+   * none.
+   *
+   * @example
+   * ```ts
+   * for (const row of live.metricKeys()) console.log(row.label, row.cells);
+   * ```
+   */
+  metricKeys(): KeyRow[] {
+    return this.#board?.metricRows(this.#monotonic()) ?? [];
+  }
+
+  /** With keys: how many keys the run holds; else undefined. */
+  get keyCount(): number | undefined {
+    return this.#board?.size;
+  }
+
+  /**
+   * Puts back a key's line (with windows: a window's line) found by a restart (`--state`), written at
+   * `time`, so that the page and `/metrics` show it before the key's next change. Ignored without keys.
+   *
+   * @example
+   * ```ts
+   * live.restoreKey({ key: "sensor-1", line: { a: 0.5, b: 2 }, n: 120 }, checkpoint.time);
+   * ```
+   */
+  restoreKey(change: KeyChange, time: number | undefined): void {
+    this.#board?.apply([change], time ?? NaN, this.#monotonic());
   }
 
   /** The current fit: the line (plain line) or the model's fit; both undefined before any point. */
@@ -386,16 +516,30 @@ export class LiveRun implements Sink, RejectSink {
   }
 
   /**
-   * Calls `listener` with each published snapshot; returns a function that stops it.
+   * Calls `listener` with each published snapshot; returns a function that stops it. With keys,
+   * `options.key` chooses the key whose series the snapshots carry (and keeps a sample of its points
+   * while asked for); without it, the most active key's.
    *
    * @example
    * ```ts
-   * const stop = live.subscribe((s) => send(JSON.stringify(s)));
+   * const stop = live.subscribe((s) => send(JSON.stringify(s)), { key: "sensor-1" });
    * ```
    */
-  subscribe(listener: (snapshot: LiveSnapshot) => void): () => void {
-    this.#listeners.add(listener);
-    return () => void this.#listeners.delete(listener);
+  subscribe(listener: (snapshot: LiveSnapshot) => void, options: { key?: string } = {}): () => void {
+    const key = this.#board === undefined ? undefined : options.key;
+    this.#listeners.set(listener, key);
+    if (key !== undefined) {
+      const asking = this.#watched.get(key) ?? 0;
+      this.#watched.delete(key);
+      this.#watched.set(key, asking + 1);
+      this.#schedule(); // its sample starts at the next publication
+    }
+    return () => {
+      if (!this.#listeners.delete(listener) || key === undefined) return;
+      const asking = this.#watched.get(key) ?? 1;
+      if (asking > 1) this.#watched.set(key, asking - 1);
+      else this.#watched.delete(key);
+    };
   }
 
   /**
@@ -412,15 +556,18 @@ export class LiveRun implements Sink, RejectSink {
   }
 
   /**
-   * The last published snapshot (one is built if none was yet).
+   * The last published snapshot (one is built if none was yet); with keys and `key`, with that key's
+   * series (as it stands now).
    *
    * @example
    * ```ts
    * new Response(JSON.stringify(live.snapshot()));
    * ```
    */
-  snapshot(): LiveSnapshot {
-    return this.#latest ?? this.#build();
+  snapshot(key?: string): LiveSnapshot {
+    const latest = this.#latest ?? this.#build();
+    if (key === undefined || this.#board === undefined) return latest;
+    return { ...latest, series: [this.#keySeries(key)] };
   }
 
   /** The run has ended: publishes the final snapshot at once. Idempotent. */
@@ -445,9 +592,47 @@ export class LiveRun implements Sink, RejectSink {
   #publish(): void {
     this.#lastPublish = this.#monotonic();
     const snapshot = this.#build();
-    this.#sample.closeWindow();
     this.#latest = snapshot;
-    for (const listener of this.#listeners) listener(snapshot);
+    const board = this.#board;
+    if (board === undefined) {
+      this.#sample.closeWindow();
+      for (const listener of this.#listeners.keys()) listener(snapshot);
+      return;
+    }
+    // One snapshot per key asked for; then the next window's samples: the keys asked for (the latest
+    // first), then the most active.
+    const perKey = new Map<string, LiveSnapshot>();
+    for (const [listener, key] of this.#listeners) {
+      if (key === undefined) {
+        listener(snapshot);
+        continue;
+      }
+      let own = perKey.get(key);
+      if (own === undefined) perKey.set(key, own = { ...snapshot, series: [this.#keySeries(key)] });
+      listener(own);
+    }
+    board.closeWindow();
+    const wanted = [...this.#watched.keys()].reverse();
+    for (const row of snapshot.keys!.shown.slice(0, ACTIVE_SAMPLED)) wanted.push(row.key);
+    if (this.#model.keys?.length === 0) wanted.unshift("");
+    board.resample(wanted);
+    // The table may be a ranking behind the keys: publish again until it is not (at most four a second).
+    if (board.rankStale) this.#schedule();
+  }
+
+  /** The series of one key, as it stands. */
+  #keySeries(key: string): LiveSeries {
+    const row = this.#board!.row(key, this.#monotonic());
+    return {
+      key,
+      label: keyCells(key),
+      time: row?.time ?? null,
+      cells: row?.cells ?? null,
+      coefficients: row?.line ? [row.line.a, row.line.b] : null,
+      sample: this.#board!.sample(key),
+      window: row?.window ?? null,
+      n: row?.n ?? null,
+    };
   }
 
   #rate(now: number): number {
@@ -464,6 +649,8 @@ export class LiveRun implements Sink, RejectSink {
     const status = this.sourceStatus();
     const partitions = (status?.partitions ?? []).map((p) => ({ ...p }));
     const totals = this.#totals;
+    const board = this.#board;
+    const shown = board?.top(this.#shownKeys, now);
     const fit = this.#fit;
     const line = this.#line;
     const coefficients = fit
@@ -498,13 +685,24 @@ export class LiveRun implements Sink, RejectSink {
           : null,
         partitions,
       },
-      series: [{
-        key: null,
-        time: this.#time,
-        cells: fitCells(this.#config, line, fit),
-        coefficients,
-        sample: this.#sample.points(),
-      }],
+      series: board === undefined
+        ? [{
+          key: null,
+          time: this.#time,
+          cells: fitCells(this.#config, line, fit),
+          coefficients,
+          sample: this.#sample.points(),
+        }]
+        : this.#model.keys?.length === 0
+        ? [this.#keySeries("")]
+        : shown!.slice(0, 1).map((row) => this.#keySeries(row.key)),
+      keys: board === undefined ? null : {
+        count: board.size,
+        sortedBy: "activity",
+        recentSeconds: board.recentSeconds,
+        shown: shown!,
+        sampled: board.sampled,
+      },
     };
   }
 }

@@ -139,6 +139,35 @@ export class PointSample {
     this.#seen = end;
   }
 
+  /**
+   * Offers one added point of one x column to the current window (a keyed run samples each key's points
+   * one by one; the draws are those of {@linkcode PointSample.add}).
+   *
+   * @example
+   * ```ts
+   * for (let i = 0; i < run.y.length; i++) if (run.keys![i] === key) sample.addPoint(run.x[i], run.y[i]);
+   * ```
+   */
+  addPoint(x: number, y: number): void {
+    const m = this.#perWindow;
+    if (m === 0) return;
+    const width = this.#columns + 1;
+    if (this.#seen < m) {
+      this.#window[this.#seen * width] = x;
+      this.#window[this.#seen * width + this.#columns] = y;
+      if (++this.#seen === m) this.#startSkipping();
+      return;
+    }
+    if (this.#seen === this.#next) {
+      const slot = Math.floor(this.#random() * m);
+      this.#window[slot * width] = x;
+      this.#window[slot * width + this.#columns] = y;
+      this.#w *= Math.exp(Math.log(this.#random()) / m);
+      this.#advance(this.#next);
+    }
+    this.#seen++;
+  }
+
   #startSkipping(): void {
     this.#w = Math.exp(Math.log(this.#random()) / this.#perWindow);
     this.#advance(this.#seen - 1);

@@ -43,3 +43,17 @@ test("PointSample: several x columns", () => {
   sample.add({ x: x1, xs: [x1, x2], y: Float64Array.of(5, 6), diff: Float64Array.of(1, 1) });
   assert.deepEqual(sample.points(), { xs: [[1, 2], [10, 20]], y: [5, 6] });
 });
+
+test("PointSample: addPoint, one point at a time, keeps what add keeps for the same points", () => {
+  const whole = new PointSample({ columns: 1, capacity: 1000, perWindow: 100 });
+  const single = new PointSample({ columns: 1, capacity: 1000, perWindow: 100 });
+  for (let round = 0; round < 3; round++) {
+    const points = run(round * 20_000, 20_000);
+    whole.add(points);
+    for (let i = 0; i < points.x.length; i++) single.addPoint(points.x[i], points.y[i]);
+    assert.deepEqual(single.points(), whole.points());
+    whole.closeWindow();
+    single.closeWindow();
+  }
+  assert.equal(single.points().y.length, 300);
+});

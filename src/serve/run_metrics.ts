@@ -175,6 +175,42 @@ export class RunMetrics {
         this.set(live.totals.count);
       },
     });
+    if (live.model.keys !== null && live.model.keys.length > 0) {
+      // With --key: per key, for the first --metrics-keys keys to get a line (label: the key's cells).
+      new Gauge({
+        name: "streamreg_keys",
+        help: "Keys the run holds (with --key).",
+        registers,
+        collect() {
+          this.set(live.keyCount ?? 0);
+        },
+      });
+      new Gauge({
+        name: "streamreg_key_coefficient",
+        help: "Each key's line (a, b), as in the result change log, for the first --metrics-keys keys " +
+          "(key: the key's columns as the change log writes them; with --window: the latest window's line).",
+        labelNames: ["key", "name"],
+        registers,
+        collect() {
+          this.reset();
+          for (const row of live.metricKeys()) {
+            this.set({ key: row.label, name: "a" }, row.line!.a);
+            this.set({ key: row.label, name: "b" }, row.line!.b);
+          }
+        },
+      });
+      new Gauge({
+        name: "streamreg_key_n",
+        help: "Net points of each key's line (with --window: of its latest window), for the first " +
+          "--metrics-keys keys.",
+        labelNames: ["key"],
+        registers,
+        collect() {
+          this.reset();
+          for (const row of live.metricKeys()) if (row.n !== null) this.set({ key: row.label }, row.n);
+        },
+      });
+    }
     // With --stats only: the plain line's core computes no R².
     const fitGauge = (name: string, help: string, value: "r2" | "sigma") =>
       new Gauge({

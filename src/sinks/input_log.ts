@@ -16,7 +16,7 @@
 
 import { CsvWriter } from "./csv_writer.ts";
 import { formatNumber } from "../model/format_number.ts";
-import { keyCells } from "./key_cells.ts";
+import { keyCells } from "../model/keys.ts";
 import { formatTime, type TimeFormat } from "../model/windows.ts";
 import type { BatchUpdate, Sink } from "../model/sink.ts";
 

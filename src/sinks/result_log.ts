@@ -31,7 +31,7 @@ import { CsvWriter } from "./csv_writer.ts";
 import { formatNumber } from "../model/format_number.ts";
 import type { BatchUpdate, Line, ModelResult, Sink } from "../model/sink.ts";
 import { type ModelConfig, resultColumns } from "../model/model_config.ts";
-import { keyCells } from "./key_cells.ts";
+import { keyCells } from "../model/keys.ts";
 import { formatTime, type TimeFormat } from "../model/windows.ts";
 
 /**

@@ -169,7 +169,7 @@ export function applyKeyedBatch(
       if (old !== undefined) {
         changes.push({ key, windowStart: ring.writtenStart, windowEnd: ring.writtenEnd, old });
       }
-      changes.push({ key, ...bounds, line });
+      changes.push({ key, ...bounds, line, n: table.count(slot) });
       ring.writtenStart = bounds.windowStart;
       ring.writtenEnd = bounds.windowEnd;
       table.write(slot, line);
@@ -184,7 +184,8 @@ export function applyKeyedBatch(
     const fit = engine.fit(slot);
     const line: Line = { a: fit.a, b: fit.b };
     if (old !== undefined && Object.is(old.a, line.a) && Object.is(old.b, line.b)) continue;
-    changes.push(old === undefined ? { key, line } : { key, old, line });
+    const n = table.count(slot);
+    changes.push(old === undefined ? { key, line, n } : { key, old, line, n });
     table.write(slot, line);
   }
   return { points, accepted, refused: 0, count: engine.count, line: undefined, keys: changes };

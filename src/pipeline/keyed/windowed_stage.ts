@@ -242,7 +242,8 @@ export function applyWindowedBatch(
       }
       const line = engine.fit(sums);
       if (old !== undefined && Object.is(old.a, line.a) && Object.is(old.b, line.b)) continue;
-      changes.push(old === undefined ? { key, ...bounds, line } : { key, ...bounds, old, line });
+      const n = sums.count;
+      changes.push(old === undefined ? { key, ...bounds, line, n } : { key, ...bounds, old, line, n });
       engine.written.set(id, line);
       changed.set("w" + MARK + id, lineBytes(line));
       let set = engine.open.get(w);
