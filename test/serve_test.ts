@@ -294,7 +294,7 @@ for (const runner of RUNNERS) {
         ], dir);
         // Twelve keys (eu,s0 … us,s5) with 3 to 14 points each, in turns.
         const keys = Array.from({ length: 12 }, (_, i) => `${i < 6 ? "eu" : "us"},s${i % 6}`);
-        const points = new Map(keys.map((key, i) => [key, [] as string[]]));
+        const points = new Map(keys.map((key) => [key, [] as string[]]));
         let text = "region,sensor,x,y,diff\n";
         for (let round = 0; round < 14; round++) {
           keys.forEach((key, i) => {
