@@ -28,6 +28,15 @@ interface SnappyJs {
 
 let loaded: Promise<SnappyJs> | undefined;
 
+/** `snappyjs`'s `uncompress`, its errors saying snappy. */
+function uncompress(snappy: SnappyJs, block: Uint8Array): Uint8Array {
+  try {
+    return snappy.uncompress(block);
+  } catch (error) {
+    throw new Error(`snappy: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 /** `snappyjs`, imported once (a CommonJS module: its exports may come as `default`). */
 function snappyJs(): Promise<SnappyJs> {
   return loaded ??= import("snappyjs").then((m) => {
@@ -85,7 +94,7 @@ export function isXerialFramed(data: Uint8Array): boolean {
 export async function snappyDecompress(data: Uint8Array): Promise<Uint8Array> {
   const snappy = await snappyJs();
   const bytes = view(data);
-  if (!isXerialFramed(bytes)) return snappy.uncompress(bytes);
+  if (!isXerialFramed(bytes)) return uncompress(snappy, bytes);
   if (bytes.length < XERIAL_HEADER.length) {
     throw new Error(
       `snappy: the xerial header is cut short (${bytes.length} of ${XERIAL_HEADER.length} bytes)`,
@@ -102,7 +111,7 @@ export async function snappyDecompress(data: Uint8Array): Promise<Uint8Array> {
         `snappy: a block of ${size} bytes at byte ${at} runs past the end (${bytes.length} bytes)`,
       );
     }
-    parts.push(snappy.uncompress(bytes.subarray(at, at + size)));
+    parts.push(uncompress(snappy, bytes.subarray(at, at + size)));
     at += size;
   }
   return parts.length === 1 ? parts[0] : concatBytes(parts);
