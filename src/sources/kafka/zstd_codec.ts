@@ -113,7 +113,7 @@ export function zstdFrames(data: Uint8Array): Uint8Array[] | undefined {
 }
 
 /**
- * Compresses a record batch into a zstd frame (zstd's default level, 3, as the Java client's).
+ * Compresses a record batch into a zstd frame (at the runtime's default level).
  *
  * @example
  * ```ts
