@@ -28,11 +28,10 @@ function bareImports(dir, found = new Set()) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) bareImports(path, found);
     else if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
-      for (
-        const m of readFileSync(path, "utf8").matchAll(
-          /^\s*(?:import|export)\b[^"']*?\bfrom\s*["']([^"']+)["']/gm,
-        )
-      ) {
+      const text = readFileSync(path, "utf8");
+      const statements = text.matchAll(/^\s*(?:import|export)\b[^"']*?\bfrom\s*["']([^"']+)["']/gm);
+      const dynamic = text.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g); // e.g. import("snappyjs")
+      for (const m of [...statements, ...dynamic]) {
         if (!/^(\.|\/|node:|bun:|npm:|jsr:|https?:)/.test(m[1])) found.add(m[1]);
       }
     }

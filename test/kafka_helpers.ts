@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -366,4 +367,106 @@ export async function sendKeyed(
   } finally {
     await producer.disconnect();
   }
+}
+
+/** The test broker's JVM: its java, its classpath (Kafka's jars) and its log directories. */
+export interface BrokerJvm {
+  java: string;
+  classpath: string;
+  logDirs: string[];
+}
+
+/**
+ * The running test broker's JVM, read from its process (Linux's /proc) and its server.properties: Kafka's
+ * own tools (the Java console producer, DumpLogSegments) run with the same java and jars.
+ */
+export function brokerJvm(): BrokerJvm {
+  broker(); // (fails clearly when it is not running)
+  const pid = readFileSync(join(STATE_DIR, "kafka.pid"), "utf8").trim();
+  const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  const classpath = args[args.indexOf("-cp") + 1];
+  const serverProperties = args[args.indexOf("kafka.Kafka") + 1];
+  assert.ok(
+    classpath && serverProperties,
+    `no -cp or server.properties in the broker's command line: ${args}`,
+  );
+  const props = parseProperties(readFileSync(serverProperties, "utf8"));
+  const logDirs = (props["log.dirs"] ?? props["log.dir"] ?? "").split(",").filter((d) => d !== "");
+  assert.ok(logDirs.length > 0, `no log.dirs in ${serverProperties}`);
+  return { java: readlinkSync(`/proc/${pid}/exe`), classpath, logDirs };
+}
+
+let log4jFile: string | undefined;
+
+/** Runs a class of the broker's jars (log4j warnings and errors on stderr). */
+export function runJava(mainClass: string, args: string[], options: RunOptions = {}): Promise<Ran> {
+  const jvm = brokerJvm();
+  if (log4jFile === undefined) {
+    log4jFile = join(mkdtempSync(join(tmpdir(), "streamreg-log4j-")), "log4j.properties");
+    writeFileSync(
+      log4jFile,
+      [
+        "log4j.rootLogger=WARN, stderr",
+        "log4j.appender.stderr=org.apache.log4j.ConsoleAppender",
+        "log4j.appender.stderr.Target=System.err",
+        "log4j.appender.stderr.layout=org.apache.log4j.PatternLayout",
+        "log4j.appender.stderr.layout.ConversionPattern=%p %c: %m%n",
+      ].join("\n") + "\n",
+    );
+  }
+  return run(
+    [jvm.java, ["-Xmx256m", `-Dlog4j.configuration=file:${log4jFile}`, "-cp", jvm.classpath, mainClass]],
+    args,
+    { timeoutMs: 60_000, ...options },
+  );
+}
+
+/**
+ * Sends lines to partition 0 of an existing topic with Kafka's own Java producer (the console producer of
+ * the broker's jars), its batches compressed with `codec` (gzip, snappy, lz4, zstd).
+ */
+export async function javaProduce(topic: string, lines: readonly string[], codec: string): Promise<void> {
+  const r = await runJava("kafka.tools.ConsoleProducer", [
+    "--bootstrap-server",
+    broker().plaintext,
+    "--topic",
+    topic,
+    "--compression-codec",
+    codec,
+    "--producer-property",
+    "batch.size=262144",
+    "--producer-property",
+    "linger.ms=200",
+    "--producer-property",
+    "max.block.ms=15000",
+  ], { stdin: lines.join("\n") + "\n" });
+  assert.equal(r.code, 0, `the Java console producer: exit ${r.code}\n${r.stderr}`);
+  assert.ok(!/ERROR/.test(r.stderr), `the Java console producer:\n${r.stderr}`);
+}
+
+/** A partition's log as Kafka's DumpLogSegments reads it: each batch's codec and record count, the values. */
+export interface DumpedLog {
+  batches: { codec: string; count: number }[];
+  values: string[];
+}
+
+/** Partition 0 of a topic, read from the broker's log files by Kafka's own DumpLogSegments (Java's codecs). */
+export async function dumpLog(topic: string): Promise<DumpedLog> {
+  const dir = brokerJvm().logDirs.map((d) => join(d, `${topic}-0`)).find((d) => existsSync(d));
+  assert.ok(dir, `no log directory of ${topic}-0`);
+  const r = await runJava("kafka.tools.DumpLogSegments", [
+    "--deep-iteration",
+    "--print-data-log",
+    "--files",
+    join(dir, "00000000000000000000.log"),
+  ]);
+  assert.equal(r.code, 0, `DumpLogSegments: exit ${r.code}\n${r.stderr}`);
+  const dumped: DumpedLog = { batches: [], values: [] };
+  for (const line of r.stdout.split("\n")) {
+    const batch = /\bcount: (\d+) .*\bcompresscodec: (\w+)/.exec(line);
+    if (batch) dumped.batches.push({ codec: batch[2], count: Number(batch[1]) });
+    const record = /^\| offset: \d+ .*\bpayload: (.*)$/.exec(line);
+    if (record) dumped.values.push(record[1]);
+  }
+  return dumped;
 }

@@ -169,6 +169,12 @@ export const kafkaSpec: SourceSpec = {
       const message = context?.message ?? ((line: string) => host.writeStderr(`${line}\n`));
       const connection = await resolveConnection(flags, hostIo(host));
       for (const warning of connection.warnings) message(`streamreg: ${warning}`);
+      if (connection.settings.compression !== undefined) {
+        message(
+          `streamreg: ignoring compression.type=${connection.settings.compression}: it is the codec of the ` +
+            "batches produced; the reader reads every codec",
+        );
+      }
       return await KafkaSource.open({
         connection,
         format,

@@ -29,6 +29,7 @@ import {
   withDeadline,
 } from "../sources/kafka/connection.ts";
 import { connectionFlags, parseConnectionFlags, PROPERTY_HELP } from "./kafka_flags.ts";
+import { type CompressionName, compressionType } from "../sources/kafka/compression_codecs.ts";
 
 /**
  * The flags of `scripts/produce.ts`.
@@ -173,6 +174,7 @@ export function produceHelp(): string {
     "Examples:",
     "  bun run scripts/produce.ts -b 127.0.0.1:9092 --partitions 1     the tutorial's stream (creates the topic)",
     "  bun run scripts/produce.ts -b 127.0.0.1:9092 --count 1000000 --rate 0 -t big",
+    "  bun run scripts/produce.ts -b 127.0.0.1:9092 -X compression.type=zstd     batches compressed with zstd",
     "  KAFKA_SASL_PASSWORD=... bun run scripts/produce.ts -b host:9093 -X security.protocol=sasl_ssl \\",
     "    -X sasl.mechanism=SCRAM-SHA-256 -X sasl.username=me",
     "",
@@ -215,8 +217,9 @@ export async function ensureTopic(
 }
 
 /**
- * Sends the stream (header, then points) with a connected producer; resolves to the number of points
- * sent. Stops early when `signal` aborts.
+ * Sends the stream (header, then points) with a connected producer, in batches compressed with
+ * `options.compression` (default none); resolves to the number of points sent. Stops early when `signal`
+ * aborts.
  *
  * @example
  * ```ts
@@ -226,10 +229,13 @@ export async function ensureTopic(
 export async function sendPoints(
   producer: Producer,
   topic: string,
-  options: Omit<ProduceOptions, "help" | "connection" | "partitions">,
+  options: Omit<ProduceOptions, "help" | "connection" | "partitions"> & { compression?: CompressionName },
   signal: AbortSignal,
 ): Promise<number> {
-  if (options.header) await producer.send({ topic, messages: [{ value: "x,y", partition: 0 }] });
+  const compression = compressionType(options.compression ?? "none");
+  if (options.header) {
+    await producer.send({ topic, compression, messages: [{ value: "x,y", partition: 0 }] });
+  }
   const demo = new DemoSource({
     rows: options.count,
     rate: options.rate,
@@ -248,7 +254,7 @@ export async function sendPoints(
       const y = formatNumber(chunk.y[i]);
       messages[i] = { value: json ? `{"x":${x},"y":${y}}` : `${x},${y}`, partition: 0 };
     }
-    await producer.send({ topic, messages });
+    await producer.send({ topic, compression, messages });
     sent += messages.length;
   }
   return sent;
@@ -306,9 +312,11 @@ export async function produceMain(host: Host): Promise<number> {
     if (created === "created") {
       host.writeStderr(`produce: created topic "${c.topic}" with ${options.partitions} partition(s)\n`);
     }
-    const sent = await sendPoints(p, c.topic, options, controller.signal);
+    const compression = c.settings.compression ?? "none";
+    const sent = await sendPoints(p, c.topic, { ...options, compression }, controller.signal);
     const what = `${sent} point${sent === 1 ? "" : "s"}${options.header ? " after the header x,y" : ""}`;
-    host.writeStderr(`produce: sent ${what} to "${c.topic}" partition 0 at ${c.brokers}\n`);
+    const how = compression === "none" ? "" : `, compressed with ${compression}`;
+    host.writeStderr(`produce: sent ${what} to "${c.topic}" partition 0 at ${c.brokers}${how}\n`);
     return 0;
   } catch (error) {
     const fromKafkaJs = error instanceof Error && error.name.startsWith("KafkaJS");

@@ -20,7 +20,7 @@ import { type RecordOrigin, type SourceReject, TOO_LARGE_RAW_BYTES } from "../..
 import { messageText, type PointParser } from "./messages.ts";
 import type { KafkaChunk } from "./options.ts";
 import type { PartitionState } from "./partitions.ts";
-import { unsupportedCompression } from "./unsupported_compression.ts";
+import { type Undecodable, undecodableBatch } from "./undecodable_batch.ts";
 import { MESSAGE_KEY } from "../../model/keys.ts";
 import { MESSAGE_TIMESTAMP } from "../../model/windows.ts";
 
@@ -78,8 +78,8 @@ export interface DecodedBatch {
   readonly read: number;
   /** `maxMessages` is reached: stop reading. */
   readonly stop: boolean;
-  /** A message compressed with a codec kafkajs cannot read, where decoding stopped. */
-  readonly unsupported?: { readonly codec: string; readonly offset: number };
+  /** The first message of a batch that could not be decompressed, where decoding stopped. */
+  readonly undecodable?: Undecodable & { readonly offset: number };
 }
 
 /** A quote or a character that is not ASCII (in the latin1 text of the fetched bytes: a byte ≥ 0x80). */
@@ -151,7 +151,7 @@ export function decodeBatch(
   parser.retryExact();
   let stop = false;
   let complete = true;
-  let unsupported: { codec: string; offset: number } | undefined;
+  let undecodable: (Undecodable & { offset: number }) | undefined;
   for (let k = first; k < n; k++) {
     const m = messages[k];
     if ((k & 255) === 255 && ctx.isStale()) {
@@ -159,9 +159,9 @@ export function decodeBatch(
       break;
     }
     if (m.value === null && m.key !== null) {
-      const codec = unsupportedCompression(m.key);
-      if (codec !== undefined) {
-        unsupported = { codec, offset: Number(m.offset) };
+      const why = undecodableBatch(m.key);
+      if (why !== undefined) {
+        undecodable = { ...why, offset: Number(m.offset) };
         complete = false;
         break;
       }
@@ -313,5 +313,5 @@ export function decodeBatch(
       ...(rejects ? { rejects } : {}),
     };
   }
-  return { chunk, read, stop, ...(unsupported !== undefined ? { unsupported } : {}) };
+  return { chunk, read, stop, ...(undecodable !== undefined ? { undecodable } : {}) };
 }

@@ -57,6 +57,8 @@ export const KNOWN_PROPERTIES: readonly string[] = Object.freeze([
   "fetch.wait.max.ms",
   "socket.timeout.ms",
   "request.timeout.ms",
+  "compression.type",
+  "compression.codec",
   "debug",
 ]);
 
@@ -84,11 +86,13 @@ const NOT_FROM_ENV: ReadonlySet<string> = new Set(["debug"]);
 
 /**
  * Alternative spellings, mapped to the name used internally. `socket.timeout.ms` (librdkafka) and
- * `request.timeout.ms` (the Java client) both set kafkajs' one request timeout.
+ * `request.timeout.ms` (the Java client) both set kafkajs' one request timeout; `compression.codec` is
+ * librdkafka's other name of `compression.type`.
  */
 const ALIASES: Readonly<Record<string, string>> = {
   "sasl.mechanisms": "sasl.mechanism",
   "socket.timeout.ms": "request.timeout.ms",
+  "compression.codec": "compression.type",
 };
 
 /** Properties whose values must never appear in messages. */
@@ -441,6 +445,16 @@ function parseDebug(value: string): string[] {
 }
 
 const ISOLATION_LEVELS: Readonly<Record<string, boolean>> = { read_committed: false, read_uncommitted: true };
+
+/**
+ * The values of `compression.type`: the codec of the batches a producer writes (a reader reads all of them).
+ *
+ * @example
+ * ```ts
+ * COMPRESSION_CODECS.includes("zstd"); // true
+ * ```
+ */
+export const COMPRESSION_CODECS = Object.freeze(["none", "gzip", "snappy", "lz4", "zstd"] as const);
 const ENDPOINT_IDENTIFICATION: Readonly<Record<string, boolean>> = { https: true, none: false };
 
 /** The checks of single values, by property name (after aliases); each returns the parsed value. */
@@ -490,6 +504,13 @@ export const VALUE_CHECKS: Readonly<Record<string, (value: string) => unknown>> 
   "max.partition.fetch.bytes": (v) => parseInteger("max.partition.fetch.bytes", v, 1, 1_000_000_000, "bytes"),
   "fetch.wait.max.ms": (v) => parseInteger("fetch.wait.max.ms", v, 0, 300_000, "milliseconds"),
   "request.timeout.ms": (v) => parseInteger("request.timeout.ms", v, 10, 900_000, "milliseconds"),
+  "compression.type": (v) => {
+    const codec = v.toLowerCase() as typeof COMPRESSION_CODECS[number];
+    if (!COMPRESSION_CODECS.includes(codec)) {
+      throw badValue("compression.type", v, COMPRESSION_CODECS.join(", "));
+    }
+    return codec;
+  },
   "debug": (v) => parseDebug(v),
 };
 

@@ -502,6 +502,25 @@ test("kafka config: isolation.level, fetch sizes and wait, request timeout, debu
   }
 });
 
+test("kafka config: compression.type (or compression.codec) names the codec of the batches produced", () => {
+  const base = { "bootstrap.servers": "h:1" };
+  assert.equal(toKafkaJsConfig(base).compression, undefined);
+  for (const codec of ["none", "gzip", "snappy", "lz4", "zstd"]) {
+    assert.equal(toKafkaJsConfig({ ...base, "compression.type": codec }).compression, codec);
+    assert.equal(toKafkaJsConfig({ ...base, "compression.codec": codec.toUpperCase() }).compression, codec);
+  }
+  assert.deepEqual(propertiesFromEnv({ KAFKA_COMPRESSION_TYPE: "lz4" }), { "compression.type": "lz4" });
+  throwsWith(
+    () => toKafkaJsConfig({ ...base, "compression.type": "brotli" }),
+    /^invalid value "brotli" for Kafka property compression\.type: expected none, gzip, snappy, lz4, zstd$/,
+  );
+  throwsWith(
+    () => toKafkaJsConfig({ ...base, "compression.type": "lz4", "compression.codec": "zstd" }),
+    /"compression\.codec" and its alias conflict \("lz4" vs "zstd"\)/,
+  );
+  assert.throws(() => checkProperty("compression.codec", "lzma"), KafkaPropertyError);
+});
+
 test("kafka config: group.instance.id is known but unsupported, and says why (issue 13.6)", () => {
   for (
     const fn of [

@@ -24,6 +24,7 @@
 
 import type { Consumer, Kafka, LogEntry } from "kafkajs";
 import { loadKafkajs } from "./kafkajs_module.ts";
+import { registerCompressionCodecs } from "./compression_codecs.ts";
 import { UsageError } from "../../model/usage_error.ts";
 import {
   checkProperty,
@@ -277,6 +278,7 @@ export async function createKafka(
   options: CreateKafkaOptions = {},
 ): Promise<Kafka> {
   const { Kafka, logLevel } = await loadKafkajs(); // (loaded on first use: not for CSV or demo runs)
+  await registerCompressionCodecs(); // snappy, LZ4, zstd, for reading and producing
   const log = options.log;
   const debug = connection.settings.debug !== undefined;
   return new Kafka({

@@ -35,9 +35,11 @@
  * behind the checkpoint after a crash between the two) or `start` say, and needs no header message. A
  * checkpoint the topic no longer matches (offsets past the end, or expired) stops the run with a message.
  *
- * **Compressed messages** kafkajs cannot read (snappy, LZ4, zstd; see `./unsupported_compression.ts`)
- * end the reading at the first of them, with an error naming its partition and offset, after the
- * messages before it: the pipeline writes and commits those, so a later run goes on from there.
+ * **Compressed messages**: batches compressed with gzip, snappy, LZ4 or zstd are read as uncompressed
+ * ones (`./compression_codecs.ts`). A batch that cannot be decompressed (damaged, or in a form the codec
+ * does not read; see `./undecodable_batch.ts`) ends the reading there, with an error naming its codec,
+ * partition, offset and the reason, after the messages before it: the pipeline writes and commits those,
+ * so a later run goes on from there.
  *
  * **Stopping**: `exitAtEnd` stops once every assigned partition has reached the end offset it had when
  * the reader started (kcat's `-e`); `maxMessages` after that many messages (every message counts, the
@@ -92,7 +94,8 @@ import {
   type TopicPlan,
 } from "./partitions.ts";
 import { heartbeatUntil } from "./heartbeat.ts";
-import { markUnsupportedCompression } from "./unsupported_compression.ts";
+import { registerCompressionCodecs } from "./compression_codecs.ts";
+import { type Undecodable, undecodableBatch } from "./undecodable_batch.ts";
 
 export {
   KAFKA_FETCH_DEFAULTS,
@@ -203,7 +206,7 @@ export class KafkaSource implements Source<KafkaChunk> {
       layout = l;
     }
     const message = options.message ?? (() => {});
-    await markUnsupportedCompression();
+    await registerCompressionCodecs();
     const kafka = options.kafka ??
       await createKafka(
         c,
@@ -427,6 +430,18 @@ export class KafkaSource implements Source<KafkaChunk> {
     });
   }
 
+  /** Stops the reading at a batch that could not be decompressed (see `./undecodable_batch.ts`). */
+  #failUndecodable(partition: number, { codec, reason, offset }: Undecodable & { offset: number }): void {
+    this.#fail(
+      new Error(
+        `${this.#topic} partition ${partition} offset ${offset}: the batch of messages that starts here is ` +
+          `compressed with ${codec} and cannot be decompressed (${reason}); the points before offset ${offset} ` +
+          `are written and committed, so the next run goes on from there (and stops here again while this ` +
+          `batch is in the partition)`,
+      ),
+    );
+  }
+
   async #onBatch({ batch, heartbeat, isStale }: EachBatchPayload): Promise<void> {
     if (this.#stopped) return;
     const partition = batch.partition;
@@ -440,6 +455,11 @@ export class KafkaSource implements Source<KafkaChunk> {
       const head = messages[0];
       const offset = Number(head.offset);
       state.probe = false;
+      const why = head.value === null ? undecodableBatch(head.key) : undefined;
+      if (why !== undefined) {
+        this.#failUndecodable(partition, { ...why, offset });
+        return;
+      }
       if (offset < state.next) {
         // The partition's first message: the header. Then back to where reading starts.
         this.#readHeader(state, head.value?.toString() ?? "", offset);
@@ -472,18 +492,10 @@ export class KafkaSource implements Source<KafkaChunk> {
     } else {
       state.empty = state.next;
     }
-    const { stop, unsupported } = decoded;
-    if (unsupported !== undefined) {
+    const { stop, undecodable } = decoded;
+    if (undecodable !== undefined) {
       // After the chunk: the pipeline writes and commits what was read before, then stops.
-      const { codec, offset } = unsupported;
-      this.#fail(
-        new Error(
-          `${this.#topic} partition ${partition} offset ${offset}: the messages from here on are compressed with ${codec}, ` +
-            `which streamreg cannot read (its Kafka client, kafkajs, reads uncompressed and gzip messages only): ` +
-            `produce them uncompressed or with gzip (compression.type); the points before offset ${offset} are ` +
-            `written and committed, so the next run goes on from there`,
-        ),
-      );
+      this.#failUndecodable(partition, undecodable);
       return;
     }
     if (stop || this.#caughtUp()) {

@@ -91,6 +91,8 @@ export interface KafkaJsSettings {
   fromBeginning?: boolean;
   /** From debug: the librdkafka debug contexts asked for; then kafkajs logs at its debug level. */
   debug?: string[];
+  /** From compression.type (or compression.codec): the codec of the batches produced; absent: none. */
+  compression?: "none" | "gzip" | "snappy" | "lz4" | "zstd";
   /** Human-readable notes about settings that were ignored or weaken security. */
   warnings: string[];
 }
@@ -119,7 +121,8 @@ export interface ToKafkaJsOptions {
  * `enable.ssl.certificate.verification` (default true; false adds a warning), `group.id`,
  * `session.timeout.ms`, `client.id`, `auto.offset.reset` (earliest | smallest | beginning | latest |
  * largest | end), `isolation.level` (read_committed, the default, | read_uncommitted), `fetch.max.bytes`,
- * `max.partition.fetch.bytes`, `fetch.wait.max.ms`, `request.timeout.ms`/`socket.timeout.ms`, `debug`
+ * `max.partition.fetch.bytes`, `fetch.wait.max.ms`, `request.timeout.ms`/`socket.timeout.ms`,
+ * `compression.type`/`compression.codec` (none | gzip | snappy | lz4 | zstd: for producing), `debug`
  * (librdkafka contexts; kafkajs then logs everything at its debug level). `group.instance.id` is refused
  * as known but unsupported (`UNSUPPORTED_PROPERTIES` of `./config.ts`).
  *
@@ -329,5 +332,7 @@ export function toKafkaJsConfig(
   if (fromBeginning !== undefined) result.fromBeginning = fromBeginning;
   const debug = value<string[]>("debug");
   if (debug !== undefined) result.debug = debug;
+  const compression = value<KafkaJsSettings["compression"]>("compression.type");
+  if (compression !== undefined) result.compression = compression;
   return result;
 }
