@@ -217,11 +217,7 @@ export class PointValidator {
         bad = from;
       } else {
         const x = xs[i], y = ys[i], w = ds[i];
-        const ax = x < 0 ? -x : x;
-        const ay = y < 0 ? -y : y;
-        const good = ax <= MAX_MAGNITUDE && ay <= MAX_MAGNITUDE &&
-          (ax >= MIN_MAGNITUDE || ax === 0) && (ay >= MIN_MAGNITUDE || ay === 0) &&
-          (w === 1 || w === -1);
+        const good = acceptable(x, y, w);
         if (good && w === -1 && this.#additionsOnly !== undefined) {
           bad = { reason: "bad_diff", detail: this.#additionsOnly };
         } else if (good) {
@@ -396,11 +392,7 @@ export class PointValidator {
       let bad: { reason: RejectReason; detail: string } | undefined = sourceRejects?.get(i);
       if (bad === undefined) {
         const x = xs[i], y = ys[i], w = ds[i];
-        const ax = x < 0 ? -x : x;
-        const ay = y < 0 ? -y : y;
-        const good = ax <= MAX_MAGNITUDE && ay <= MAX_MAGNITUDE &&
-          (ax >= MIN_MAGNITUDE || ax === 0) && (ay >= MIN_MAGNITUDE || ay === 0) &&
-          (w === 1 || w === -1);
+        const good = acceptable(x, y, w);
         if (good && times !== undefined && hop !== undefined) {
           const t = times[i];
           if ((Math.floor(t / hop) + 1) * hop <= this.#maxTime - this.#lateness) {
@@ -502,6 +494,14 @@ export class PointValidator {
         }`);
     return { origin, reason, detail, raw };
   }
+}
+
+/** Whether the core takes the point: x and y 0 or of a magnitude in [2^-440, 2^440], the weight ±1. */
+function acceptable(x: number, y: number, w: number): boolean {
+  const ax = x < 0 ? -x : x;
+  const ay = y < 0 ? -y : y;
+  return ax <= MAX_MAGNITUDE && ay <= MAX_MAGNITUDE && (ax >= MIN_MAGNITUDE || ax === 0) &&
+    (ay >= MIN_MAGNITUDE || ay === 0) && (w === 1 || w === -1);
 }
 
 function valueProblem(name: string, v: number): { reason: RejectReason; detail: string } | undefined {
