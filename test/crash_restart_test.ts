@@ -186,25 +186,12 @@ test(
       "dead.csv",
       ...(sub === "ref" ? [] : ["--state", "state"]),
     ];
-    for (const [r, runner] of RUNNERS.entries()) {
-      const ref = join(dir, `${runner}-ref`);
-      const crash = join(dir, `${runner}-crash`);
-      for (const d of [ref, crash]) await mkdir(d);
-      const uninterrupted = await run(runner, args("ref"), ref);
-      assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
-      const expected = await readOutputs(ref, true);
-      const killed = await crashAndRestart(runner, args("crash"), crash, {
-        kills: 12,
-        seed: 3000 + r,
-        finalInputBytes: expected.input.length,
-      });
-      assert.ok(killed >= 10, `${runner}: ${killed} SIGKILLs hit a running process`);
-      assertSameKeyed(await readOutputs(crash, true), expected, `${runner} after ${killed} SIGKILLs`);
+    await keyedCrashRuns(dir, args, 3000, async (crash, expected, runner) => {
       assert.ok(await exists(join(crash, "state/keys.sqlite")), "the keyed state is in the state directory");
       const again = await run(runner, args("crash"), crash);
       assert.equal(again.code, 0, again.stderr);
       assertSameKeyed(await readOutputs(crash, true), expected, `${runner}, restarted once complete`);
-    }
+    });
     await rm(dir, { recursive: true });
   },
   { timeoutMs: 120_000 },
@@ -255,22 +242,9 @@ test(
       "dead.csv",
       ...(sub === "ref" ? [] : ["--state", "state"]),
     ];
-    for (const [r, runner] of RUNNERS.entries()) {
-      const ref = join(dir, `${runner}-ref`);
-      const crash = join(dir, `${runner}-crash`);
-      for (const d of [ref, crash]) await mkdir(d);
-      const uninterrupted = await run(runner, args("ref"), ref);
-      assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
-      const expected = await readOutputs(ref, true);
+    await keyedCrashRuns(dir, args, 4000, (_crash, expected) => {
       assert.ok(expected.dead!.includes(",late,"), "some points are late");
-      const killed = await crashAndRestart(runner, args("crash"), crash, {
-        kills: 12,
-        seed: 4000 + r,
-        finalInputBytes: expected.input.length,
-      });
-      assert.ok(killed >= 10, `${runner}: ${killed} SIGKILLs hit a running process`);
-      assertSameKeyed(await readOutputs(crash, true), expected, `${runner} after ${killed} SIGKILLs`);
-    }
+    });
     await rm(dir, { recursive: true });
   },
   { timeoutMs: 120_000 },
@@ -519,4 +493,32 @@ function assertSameKeyed(got: Outputs, expected: Outputs, what: string): void {
   assert.equal(withoutTimeColumn(got.result), withoutTimeColumn(expected.result), `${what}: result log`);
   assert.equal(withoutTimeColumn(got.input), withoutTimeColumn(expected.input), `${what}: input log`);
   assert.equal(got.dead, expected.dead, `${what}: dead letters`);
+}
+
+/**
+ * For each runner: an uninterrupted keyed run, then the same with `--state` SIGKILLed 12 times and
+ * restarted, whose outputs must be the uninterrupted run's (times aside); `more` checks further.
+ */
+async function keyedCrashRuns(
+  dir: string,
+  args: (sub: string) => string[],
+  seed: number,
+  more: (crash: string, expected: Outputs, runner: Runner) => void | Promise<void>,
+): Promise<void> {
+  for (const [r, runner] of RUNNERS.entries()) {
+    const ref = join(dir, `${runner}-ref`);
+    const crash = join(dir, `${runner}-crash`);
+    for (const d of [ref, crash]) await mkdir(d);
+    const uninterrupted = await run(runner, args("ref"), ref);
+    assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+    const expected = await readOutputs(ref, true);
+    const killed = await crashAndRestart(runner, args("crash"), crash, {
+      kills: 12,
+      seed: seed + r,
+      finalInputBytes: expected.input.length,
+    });
+    assert.ok(killed >= 10, `${runner}: ${killed} SIGKILLs hit a running process`);
+    assertSameKeyed(await readOutputs(crash, true), expected, `${runner} after ${killed} SIGKILLs`);
+    await more(crash, expected, runner);
+  }
 }

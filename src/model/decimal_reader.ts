@@ -1,10 +1,10 @@
 /**
  * A fast, exact reader of plain decimal numbers that also says whether the text is written exactly as
- * {@linkcode formatNumber} would write its value (the shortest round-trip decimal): then a change log can
+ * `formatNumber` (`./format_number.ts`) would write its value (the shortest round-trip decimal): then a change log can
  * copy the text instead of formatting the double again.
  *
  * - Up to 15 significant digits and a power of ten up to 10^22: Clinger's fast path, one exact
- *   multiplication or division (as {@linkcode exactDecimal}).
+ *   multiplication or division (as `exactDecimal` (`./numbers.ts`)).
  * - 16 or 17 significant digits with 1 to 22 digits after the point (a double printed in full, e.g.
  *   `850000001.3153778`): the quotient M / 10^s of the digits M by the power of ten, checked exactly.
  *   The digits become an exact sum of two doubles, the candidate quotient's residual M − q·10^s is
@@ -31,9 +31,6 @@
  * ```
  * @module
  */
-
-import type { exactDecimal } from "./numbers.ts";
-import type { formatNumber } from "./format_number.ts";
 
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`)); // exact up to 1e22
 const SPLITTER = 134217729; // 2^27 + 1, Veltkamp's splitting constant
@@ -218,6 +215,3 @@ export class DecimalReader {
     return NaN;
   }
 }
-
-/** (For the references in the documentation above.) */
-export type { exactDecimal, formatNumber };

@@ -110,14 +110,13 @@ export class WindowedEngine {
     const kind = name.slice(0, 2);
     const rest = name.slice(2);
     if (kind === "p" + MARK) {
-      const slot = this.panes.restore(rest, bytes);
+      this.panes.restore(rest, bytes);
       const cut = rest.lastIndexOf(SEP);
       const key = rest.slice(0, cut);
       const pane = Number(rest.slice(cut + 1));
       let set = this.live.get(pane);
       if (set === undefined) this.live.set(pane, set = new Set());
       set.add(key);
-      void slot;
       return true;
     }
     if (kind === "w" + MARK) {
