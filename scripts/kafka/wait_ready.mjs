@@ -3,7 +3,7 @@
 // Used by scripts/kafka/start.sh; runs under node (or bun/deno) with the repo's kafkajs.
 // Environment: WAIT_PLAINTEXT (host:port), WAIT_SASL_SSL (host:port), WAIT_CA (PEM path),
 // WAIT_USER, WAIT_PASSWORD_FILE, WAIT_PID (broker pid; stop early if it dies),
-// WAIT_TIMEOUT_S (default 90).
+// WAIT_TIMEOUT_S (default 90), WAIT_BROKERS (brokers the cluster must show, default 1).
 // Exit codes: 0 ready, 1 timed out / SASL_SSL check failed, 2 broker process died.
 import { readFileSync } from "node:fs";
 import kafkajs from "kafkajs";
@@ -13,6 +13,7 @@ const env = process.env;
 const timeoutMs = Number(env.WAIT_TIMEOUT_S ?? "90") * 1000;
 const deadline = Date.now() + timeoutMs;
 const pid = env.WAIT_PID ? Number(env.WAIT_PID) : undefined;
+const wantBrokers = Number(env.WAIT_BROKERS ?? "1");
 
 function alive() {
   if (pid === undefined) return true;
@@ -53,8 +54,13 @@ while (Date.now() < deadline) {
     process.exit(2);
   }
   try {
-    cluster = await describe({ brokers: [env.WAIT_PLAINTEXT] });
-    break;
+    const seen = await describe({ brokers: env.WAIT_PLAINTEXT.split(",") });
+    if (seen.brokers.length >= wantBrokers) {
+      cluster = seen;
+      break;
+    }
+    lastError = `${seen.brokers.length} of ${wantBrokers} brokers registered`;
+    await sleep(500);
   } catch (e) {
     lastError = `${e?.name ?? "Error"}: ${e?.message ?? e}`;
     await sleep(500);
