@@ -473,8 +473,10 @@ export function setupGuard(
 }
 
 /**
- * Fetch settings of the kafkajs consumer: up to 4 MiB per partition and 16 MiB per fetch (kafkajs's
- * defaults are 1 and 10 MiB), and at most 500 ms of waiting for new messages, so that stopping is quick.
+ * Fetch settings of the kafkajs consumer: up to 1 MiB per partition (kafkajs's default) and 16 MiB per
+ * fetch (kafkajs: 10 MiB), and at most 500 ms of waiting for new messages, so that stopping is quick.
+ * Larger partition fetches were not faster and made the peak RSS grow with the topic (kafkajs decodes a
+ * whole fetch into message objects): at 4 MiB, 0.6 GB for 10⁶ messages and 0.7 GB for 10⁷ under Bun.
  *
  * @example
  * ```ts
@@ -482,7 +484,7 @@ export function setupGuard(
  * ```
  */
 export const KAFKA_FETCH_DEFAULTS = {
-  maxBytesPerPartition: 4 * 1024 * 1024,
+  maxBytesPerPartition: 1024 * 1024,
   maxBytes: 16 * 1024 * 1024,
   maxWaitTimeInMs: 500,
 } as const;
