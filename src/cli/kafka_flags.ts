@@ -55,6 +55,21 @@ export function connectionFlags(options: { group: boolean; topicHelp: string }):
 }
 
 /**
+ * The connection flags of a source that is not Kafka, for `--output-topic`: `-b`, `-X` and `-F` (the
+ * topic is `--output-topic`'s).
+ *
+ * @example
+ * ```ts
+ * const flags: FlagSpec[] = [...outputConnectionFlags()]; // --brokers, --property, --config
+ * ```
+ */
+export function outputConnectionFlags(): FlagSpec[] {
+  return connectionFlags({ group: false, topicHelp: "" })
+    .filter((flag) => flag.name !== "topic")
+    .map((flag) => ({ ...flag, help: `with --output-topic: ${flag.help}` }));
+}
+
+/**
  * The help lines about Kafka properties shared by the reader and the producer.
  *
  * @example
