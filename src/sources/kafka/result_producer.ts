@@ -27,6 +27,7 @@ import type { Kafka, Producer, Transaction } from "kafkajs";
 import { Buffer } from "node:buffer";
 import { type CompressionName, compressionType } from "./compression_codecs.ts";
 import { hasKafkaError, withDeadline } from "./connection.ts";
+import { loadKafkajs } from "./kafkajs_module.ts";
 
 /**
  * A message to produce: text key and value (a null value is a tombstone), record headers.
@@ -164,13 +165,19 @@ export class ResultProducer {
    */
   static async open(kafka: Kafka, options: ResultProducerOptions): Promise<ResultProducer> {
     const id = options.transactionalId;
+    const { Partitioners } = await loadKafkajs();
     const producer = kafka.producer({
       allowAutoTopicCreation: false,
+      // Keys to partitions as the Java client does (murmur2), so a key's lines stay in one partition.
+      createPartitioner: Partitioners.DefaultPartitioner,
       ...(id !== undefined
         ? {
           transactionalId: id,
           idempotent: true,
           maxInFlightRequests: 1,
+          // Idempotence needs a send to be retried until it is known to have landed (a broker outage is
+          // waited out); errors that cannot be retried, such as being fenced, still end it at once.
+          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 3_000 },
           ...(options.transactionTimeout !== undefined
             ? { transactionTimeout: options.transactionTimeout }
             : {}),
