@@ -30,7 +30,13 @@ import {
   withDeadline,
 } from "../sources/kafka/connection.ts";
 import { ensureTopic } from "../sources/kafka/state_topic.ts";
-import { ResultProducer, type TopicMessages } from "../sources/kafka/result_producer.ts";
+import {
+  fencedError,
+  type GroupOffsets,
+  isFenced,
+  ResultProducer,
+  type TopicMessages,
+} from "../sources/kafka/result_producer.ts";
 import type { KafkaPosition } from "../sources/kafka/options.ts";
 import type { ResultMessage } from "../sinks/kafka_results.ts";
 import type { CliOptions } from "./args.ts";
@@ -64,6 +70,12 @@ export interface KafkaOutput {
     more: readonly TopicMessages[],
     position?: KafkaPosition,
   ): Promise<void>;
+  /**
+   * The error to report for a failed run: `error`, or if this reader turns out to have been fenced (a
+   * zombie whose first failure after coming back was something else, a timed-out request, say) the
+   * message saying so.
+   */
+  explain(error: unknown): Promise<unknown>;
   /** Aborts an open transaction and disconnects. */
   close(): Promise<void>;
 }
@@ -133,6 +145,8 @@ export async function openKafkaOutput(
     throw new Error(`--output-topic: ${kafkaErrorMessage(error, { connection })}`, { cause: error });
   }
   const groupId = connection.groupId;
+  /** The offsets of the last batch committed by this run. */
+  let last: GroupOffsets | undefined;
   return {
     topic: target.topic,
     connection,
@@ -146,6 +160,11 @@ export async function openKafkaOutput(
         partitions: position.partitions.map(({ partition, next }) => ({ partition, offset: next })),
       };
       await producer.commit(batches, offsets);
+      if (offsets !== undefined) last = offsets;
+    },
+    async explain(error) {
+      if (transactionalId === undefined || last === undefined || isFenced(error)) return error;
+      return (await producer.isFenced(last)) ? fencedError(transactionalId, error) : error;
     },
     close: () => producer.close(),
   };

@@ -483,8 +483,8 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         ? { resume: { time: resumed.time, line: resumed.line, model: resumed.model, totals: resumed.totals } }
         : {}),
       ...(checkpoint ? { checkpoint } : {}),
-    }).catch((error) => {
-      fail(error);
+    }).catch(async (error) => {
+      fail(await kafkaOut?.explain(error).catch(() => error) ?? error);
       return undefined;
     });
     reporter.finish();

@@ -112,6 +112,31 @@ export interface ResultProducerOptions {
   readonly compression?: CompressionName;
 }
 
+/**
+ * The {@linkcode FencedError} of a producer with this transactional id.
+ *
+ * @example
+ * ```ts
+ * throw fencedError("streamreg.streamreg-tx", cause);
+ * ```
+ */
+export function fencedError(transactionalId: string, cause: unknown): FencedError {
+  return new FencedError(
+    `this reader was fenced: a newer producer with transactional.id "${transactionalId}" ` +
+      `(another reader of the group) has taken over, or the broker aborted this reader's transaction ` +
+      `after transaction.timeout.ms; its open batch is aborted (read_committed readers never see it) ` +
+      `and it stops`,
+    { cause },
+  );
+}
+
+/** A transaction's commit failed: whether it took effect is unknown (so it is not tried again). */
+class CommitUnknown extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
 /** The error types that mean a newer producer with the same transactional id exists. */
 const FENCED = ["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "KafkaJSNonRetriableError:fenced"];
 
@@ -224,8 +249,48 @@ export class ResultProducer {
     }
     if (topicMessages.length === 0 && (offsets === undefined || offsets.partitions.length === 0)) return;
     try {
-      const transaction = await this.#producer.transaction();
-      this.#transaction = transaction;
+      await this.#transact(topicMessages, offsets);
+    } catch (error) {
+      if (isFenced(error) || error instanceof CommitUnknown) throw this.#fenced(error);
+      // Failed before its commit (a request timed out, a broker went away): aborted, so once more.
+      await this.#transact(topicMessages, offsets).catch((again) => {
+        throw isFenced(again) ? this.#fenced(again) : again instanceof CommitUnknown ? again.cause : again;
+      });
+    }
+  }
+
+  /**
+   * Whether a newer producer with the same transactional id has fenced this one: commits a transaction
+   * holding only `offsets` — those of the last batch committed, so that it changes nothing — and sees
+   * whether the broker refuses it. Tries three times; false if it cannot tell.
+   *
+   * @example
+   * ```ts
+   * if (await producer.isFenced(lastOffsets)) console.error("another reader took over");
+   * ```
+   */
+  async isFenced(offsets: GroupOffsets): Promise<boolean> {
+    if (this.#transactional === undefined || offsets.partitions.length === 0) return false;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.#transact([], offsets);
+        return false;
+      } catch (error) {
+        if (isFenced(error)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** One transaction; an error after the commit was asked for is a {@linkcode CommitUnknown}. */
+  async #transact(
+    topicMessages: { topic: string; messages: ReturnType<typeof toKafkajs>[] }[],
+    offsets: GroupOffsets | undefined,
+  ): Promise<void> {
+    const transaction = await this.#producer.transaction();
+    this.#transaction = transaction;
+    let committing = false;
+    try {
       if (topicMessages.length > 0) {
         await transaction.sendBatch({ topicMessages, compression: this.#compression, acks: -1 });
       }
@@ -241,23 +306,21 @@ export class ResultProducer {
           }],
         });
       }
+      committing = true;
       await transaction.commit();
       this.#transaction = undefined;
     } catch (error) {
-      const open = this.#transaction;
       this.#transaction = undefined;
-      if (isFenced(error)) {
-        throw new FencedError(
-          `this reader was fenced: a newer producer with transactional.id "${this.#transactional}" ` +
-            `(another reader of the group) has taken over, or the broker aborted this reader's transaction ` +
-            `after transaction.timeout.ms; its open batch is aborted (read_committed readers never see it) ` +
-            `and it stops`,
-          { cause: error },
-        );
-      }
-      if (open?.isActive()) await open.abort().catch(() => {});
+      if (isFenced(error)) throw error;
+      if (committing) throw new CommitUnknown(error);
+      if (transaction.isActive()) await transaction.abort(); // (fenced: throws that)
       throw error;
     }
+  }
+
+  #fenced(error: unknown): Error {
+    if (!isFenced(error)) return error instanceof CommitUnknown ? error.cause as Error : error as Error;
+    return fencedError(this.#transactional ?? "", error);
   }
 
   /**
