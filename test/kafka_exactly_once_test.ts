@@ -38,7 +38,7 @@ function messages(points: number, keys = 0): string[] {
 }
 
 /** The reader's arguments: exactly once, state in Kafka, batches of `rows` points (default 500). */
-const args = (topic: string, group: string, out: string, rows = 500) => [
+const args = (topic: string, group: string, out: string, rows = 500, extra: readonly string[] = []) => [
   ...kafkaReader(topic, group),
   "-X",
   "session.timeout.ms=6000",
@@ -51,6 +51,7 @@ const args = (topic: string, group: string, out: string, rows = 500) => [
   out,
   "--state",
   "kafka",
+  ...extra,
 ];
 
 /** The output messages without their commit times (which differ from run to run). */
@@ -83,7 +84,14 @@ function offsetWatcher(): { offset(group: string, topic: string): Promise<number
 }
 
 async function killRuns(
-  options: { topic: string; group: string; out: string; end: number; kills: number },
+  options: {
+    topic: string;
+    group: string;
+    out: string;
+    end: number;
+    kills: number;
+    extra?: readonly string[];
+  },
 ): Promise<number> {
   const { topic, group, out, end, kills } = options;
   const next = random(CURRENT === "deno" ? 303 : 404);
@@ -91,7 +99,7 @@ async function killRuns(
   let killed = 0;
   try {
     for (let k = 0; k < kills; k++) {
-      const run = track(start(args(topic, group, out)));
+      const run = track(start(args(topic, group, out, 500, options.extra)));
       if (k % 4 === 0) {
         // Early: connecting, fencing, restoring the state, joining the group.
         await sleep(20 + next() * 2500);
@@ -197,4 +205,74 @@ test(
     console.log(`zombie (${CURRENT}): ${back.stderr.split("\n").find((line) => line.includes("fenced"))}`);
   },
   { timeoutMs: 120_000 },
+);
+
+test(
+  `exactly once (${CURRENT}): keyed and windowed (--key, --window sliding), SIGKILLs while 40 000 points stream leave the uninterrupted run's output topic`,
+  async () => {
+    const t0 = performance.now();
+    broker();
+    const topic = unique("eos-keys");
+    await createTopic(topic, 1);
+    const next = random(5);
+    const startTime = 1_764_669_600_000;
+    const lines = ["k,t,x,y"];
+    for (let i = 0; i < 40_000; i++) {
+      // Times mostly increasing, some a little behind (within the default lateness: 0, so some are late).
+      const t = startTime + i * 100 - (i % 17 === 0 ? 250 : 0);
+      lines.push(`k${(i * 7) % 20},${t},${i / 16},${0.25 * i + next()}`);
+    }
+    await sendMany(topic, lines);
+    const extra = ["--key", "k", "--time", "t", "--window", "sliding:3m,1m"];
+    const reference = unique("eos-keys-ref");
+    const uninterrupted = await collect(start(args(topic, unique("g"), reference, 500, extra)));
+    assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+    const expected = await withoutTimes(reference);
+    assert.ok(expected.length > 1000, `${expected.length} messages`);
+    assert.match(expected[0].key!, /^\{"k":"k\d+","window_start":\d+,"window_end":\d+\}$/);
+
+    const group = unique("g");
+    const out = unique("eos-keys-out");
+    const kills = 6;
+    const killed = await killRuns({ topic, group, out, end: 40_001, kills, extra });
+    const last = await collect(start(args(topic, group, out, 500, extra)));
+    assert.equal(last.code, 0, `the last restart: ${last.stderr}`);
+    assert.ok(killed >= kills - 2, `${killed} of ${kills} SIGKILLs hit a running process`);
+    assert.deepEqual(await withoutTimes(out), expected, `after ${killed} SIGKILLs`);
+    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    console.log(`exactly-once keyed test (${CURRENT}): ${killed} SIGKILLs and restarts in ${seconds} s`);
+  },
+  { timeoutMs: 150_000 },
+);
+
+test(
+  `--state kafka (${CURRENT}): a keyed run (--key) stopped after 7 001 messages and restarted gives the uninterrupted run's output topic`,
+  async () => {
+    broker();
+    const topic = unique("state-keys");
+    await createTopic(topic, 1);
+    const lines = ["k,x,y", ...messages(12_000).slice(1).map((point, i) => `k${i % 13},${point}`)];
+    await sendMany(topic, lines);
+    const extra = ["--key", "k", "--output-mode", "upsert"];
+    const reference = unique("state-keys-ref");
+    const uninterrupted = await collect(start(args(topic, unique("g"), reference, 250, extra)));
+    assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+    const group = unique("g");
+    const out = unique("state-keys-out");
+    const first = await collect(start([...args(topic, group, out, 250, extra), "--max-messages", "7001"]));
+    assert.equal(first.code, 0, first.stderr);
+    const second = await collect(start([...args(topic, group, out, 250, extra), "--verbose"]));
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /resuming from the state topic "[^"]+" after 28 batches \(7000 points\)/);
+    assert.deepEqual(await withoutTimes(out), await withoutTimes(reference));
+    // The state belongs to these settings: another --output-mode is refused, and nothing is sent.
+    const other = await collect(start(args(topic, group, out, 250, ["--key", "k"])));
+    assert.equal(other.code, 1, other.stderr);
+    assert.match(
+      other.stderr,
+      /belongs to a run with --output-mode "upsert", but this run has --output-mode "changelog"/,
+    );
+    assert.deepEqual(await withoutTimes(out), await withoutTimes(reference));
+  },
+  { timeoutMs: 60_000 },
 );
