@@ -356,6 +356,14 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
 
   const inputFiles = source.inputFiles?.(sourceValues as FlagValues) ?? [];
   const outputTopic = parseOutputTopic(values);
+  if (outputTopic === undefined && source.name !== "kafka") {
+    const connection = ["brokers", "property", "config"].find((flag) => given.includes(flag));
+    if (connection !== undefined) {
+      throw new UsageError(
+        `--${connection} applies to --source kafka, or with --output-topic (the source is ${source.name})`,
+      );
+    }
+  }
 
   const output = String(values.output ?? DEFAULT_OUTPUT);
   if (output === "") throw new UsageError(`--output: expected a path or -, got ""`);
