@@ -87,7 +87,7 @@ export async function ensureTopic(
 export interface ReadStateOptions {
   /** The state topic. */
   readonly topic: string;
-  /** The reader's group (the restore uses a group of its own named after it, and commits nothing). */
+  /** The reader's group (each restore uses a new group named after it, and commits nothing). */
   readonly groupId: string;
   /** Give up after this long. Default 60 s. */
   readonly timeoutMs?: number;
@@ -124,7 +124,11 @@ export async function readStateTopic(
   if (open.length === 0) return entries;
 
   const consumer = kafka.consumer({
-    groupId: `${options.groupId}.streamreg-state-restore`,
+    // A group of its own for each restore (it commits nothing, so it is dropped once empty): a restore
+    // killed midway never keeps the next one waiting for the killed member's session to time out.
+    groupId: `${options.groupId}.streamreg-state-restore-${Date.now().toString(36)}-${
+      Math.random().toString(36).slice(2, 8)
+    }`,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 100,
     ...(options.sessionTimeout !== undefined
