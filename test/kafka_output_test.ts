@@ -203,3 +203,38 @@ test(
   },
   { timeoutMs: 60_000 },
 );
+
+test(
+  `--output-topic (${CURRENT}): over SASL_SSL with the source's security settings (password from KAFKA_SASL_PASSWORD), compressed with lz4`,
+  async () => {
+    const b = broker();
+    const topic = unique("out-sasl");
+    const r = await run(regress(CURRENT), [
+      "--rate",
+      "0",
+      "--output-topic",
+      topic,
+      "-b",
+      b.saslSsl,
+      "-X",
+      "security.protocol=sasl_ssl",
+      "-X",
+      "sasl.mechanism=SCRAM-SHA-256",
+      "-X",
+      `sasl.username=${b.user}`,
+      "-X",
+      `ssl.ca.location=${b.ca}`,
+      "-X",
+      "compression.type=lz4",
+      "--output",
+      "-",
+    ], { env: { KAFKA_SASL_PASSWORD: b.password } });
+    ok(r, "SASL_SSL");
+    assert.ok(!r.stderr.includes(b.password), "the password is never shown");
+    const [header, ...rows] = r.stdout.trim().split("\n").map((line) => line.split(","));
+    const got = await readTopic(topic);
+    assert.deepEqual(got.map((m) => m.value), rows.map((row) => json(header, row, 0)));
+    assert.equal(rows.at(-1)!.slice(0, 2).join(","), "0.025649728471302445,0.9958341214647296");
+  },
+  { timeoutMs: 60_000 },
+);
