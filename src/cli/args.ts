@@ -356,6 +356,12 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
 
   const inputFiles = source.inputFiles?.(sourceValues as FlagValues) ?? [];
   const outputTopic = parseOutputTopic(values);
+  if (outputTopic !== undefined && source.name === "kafka" && outputTopic.topic === sourceValues.topic) {
+    throw new UsageError(
+      `--output-topic ${outputTopic.topic} is the topic read (-t): the results would be read back as points; ` +
+        "name another topic",
+    );
+  }
   if (outputTopic === undefined && source.name !== "kafka") {
     const connection = ["brokers", "property", "config"].find((flag) => given.includes(flag));
     if (connection !== undefined) {

@@ -90,6 +90,11 @@ test("parseCli usage errors name the flag, on one line", () => {
   usage(["--output-format", "csv"], /^--output-format applies with --output-topic only$/);
   usage(["--output-topic", "r", "--output-mode", "merge"], /^--output-mode: expected changelog or upsert/);
   usage(["--output-topic", "a b"], /^--output-topic: "a b" is not a Kafka topic name/);
+  usage(
+    ["--source", "kafka", "-b", "h:1", "-t", "points", "--output-topic", "points"],
+    /^--output-topic points is the topic read \(-t\)/,
+  );
+  usage(["--source", "kafka", "-b", "h:1", "--output-topic", "linear-regression"], /is the topic read/);
   usage(["--state", "kafka"], /^--state kafka .* needs --source kafka and --output-topic/);
   usage(
     ["--source", "kafka", "-b", "h:1", "--output-topic", "r", "--state", "kafka", "--output", "o.csv"],
