@@ -135,9 +135,27 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
     help: "reject records (lines, messages) longer than N bytes as too_large",
   },
   {
+    name: "output-topic",
+    value: "NAME",
+    help:
+      "also write the result change log to this Kafka topic (then files only if --output/--input-log given)",
+  },
+  {
+    name: "output-format",
+    value: "json|csv",
+    default: "json",
+    help: 'with --output-topic: {"a":…,"b":…,"time":…,"diff":1} messages, or CSV rows',
+  },
+  {
+    name: "output-mode",
+    value: "changelog|upsert",
+    default: "changelog",
+    help: "with --output-topic: every row, or the latest line per key and tombstones (compacted topics)",
+  },
+  {
     name: "state",
-    value: "DIR",
-    help: "checkpoint each batch in DIR; run again to resume there (see Crash and restart)",
+    value: "DIR|kafka",
+    help: "checkpoint each batch in DIR (or, with kafka, in a compacted topic); run again to resume there",
   },
   {
     name: "serve",
@@ -195,8 +213,12 @@ export interface CliOptions {
   maxRecordBytes?: number;
   /** The local files the source reads ("-" for stdin): no output may overwrite them. */
   inputFiles?: readonly string[];
-  /** `--state DIR`: checkpoint after every batch there, and resume from it. */
+  /** `--state DIR`: checkpoint after every batch there, and resume from it (`"kafka"`: the state topic). */
   state?: string;
+  /** `--output-topic` (with `--output-format`, `--output-mode`): the result change log as Kafka messages. */
+  outputTopic?: OutputTopic;
+  /** With `--output-topic` and no `--output`: no result change log file. */
+  noOutputFile?: boolean;
   /** The chosen source's flag values (defaults applied), e.g. for the settings a checkpoint keeps. */
   sourceValues?: FlagValues;
   /**
@@ -216,6 +238,23 @@ export interface CliOptions {
   windows?: WindowOptions;
   /** `--window last:N`: one line per key over its last N points. */
   lastPoints?: number;
+}
+
+/**
+ * `--output-topic NAME` with its format and mode.
+ *
+ * @example
+ * ```ts
+ * const output: OutputTopic = { topic: "results", format: "json", mode: "changelog" };
+ * ```
+ */
+export interface OutputTopic {
+  /** The topic. */
+  readonly topic: string;
+  /** `json` or `csv` messages. */
+  readonly format: "json" | "csv";
+  /** `changelog` (every row) or `upsert` (the latest line per key, tombstones). */
+  readonly mode: "changelog" | "upsert";
 }
 
 /**
@@ -316,10 +355,27 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
   }
 
   const inputFiles = source.inputFiles?.(sourceValues as FlagValues) ?? [];
+  const outputTopic = parseOutputTopic(values);
+  if (outputTopic !== undefined && source.name === "kafka" && outputTopic.topic === sourceValues.topic) {
+    throw new UsageError(
+      `--output-topic ${outputTopic.topic} is the topic read (-t): the results would be read back as points; ` +
+        "name another topic",
+    );
+  }
+  if (outputTopic === undefined && source.name !== "kafka") {
+    const connection = ["brokers", "property", "config"].find((flag) => given.includes(flag));
+    if (connection !== undefined) {
+      throw new UsageError(
+        `--${connection} applies to --source kafka, or with --output-topic (the source is ${source.name})`,
+      );
+    }
+  }
 
   const output = String(values.output ?? DEFAULT_OUTPUT);
   if (output === "") throw new UsageError(`--output: expected a path or -, got ""`);
   let inputLog: string | undefined = String(values["input-log"] ?? DEFAULT_INPUT_LOG);
+  // With --output-topic, the files are written only when asked for.
+  if (outputTopic !== undefined && values["input-log"] === undefined) inputLog = undefined;
   if (values["no-input-log"] === true) {
     if (values["input-log"] !== undefined) {
       throw new UsageError("--input-log and --no-input-log contradict each other: give one of them");
@@ -353,7 +409,21 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     throw new UsageError(`--on-error: expected skip or fail, got "${onError}"`);
   }
   const state = values.state === undefined ? undefined : String(values.state);
-  if (state !== undefined) {
+  if (state === "kafka") {
+    if (source.name !== "kafka" || outputTopic === undefined) {
+      throw new UsageError(
+        "--state kafka keeps the state in the source's Kafka cluster, in the transaction of each batch's " +
+          "output: it needs --source kafka and --output-topic (for a directory named kafka: --state ./kafka)",
+      );
+    }
+    const files = (["output", "input-log", "dead-letter"] as const).filter((f) => values[f] !== undefined);
+    if (files.length > 0) {
+      throw new UsageError(
+        `--state kafka keeps its outputs in Kafka only: --${files[0]} cannot be rolled back with a ` +
+          "transaction; leave it out, or use --state DIR",
+      );
+    }
+  } else if (state !== undefined) {
     if (state === "") throw new UsageError(`--state: expected a directory, got ""`);
     for (
       const [flag, path] of [["--output", output], ["--input-log", inputLog], ["--dead-letter", deadLetter]]
@@ -398,6 +468,8 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     ),
     inputFiles,
     ...(state !== undefined ? { state } : {}),
+    ...(outputTopic !== undefined ? { outputTopic } : {}),
+    ...(outputTopic !== undefined && values.output === undefined ? { noOutputFile: true } : {}),
     sourceValues: sourceValues as FlagValues,
     model,
     ...(values.serve !== undefined ? { serve: parseServe(String(values.serve)) } : {}),
@@ -410,4 +482,29 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
       }
       : {}),
   };
+}
+
+/** `--output-topic`, `--output-format`, `--output-mode`; undefined without `--output-topic`. */
+function parseOutputTopic(values: FlagValues): OutputTopic | undefined {
+  const topic = values["output-topic"];
+  if (typeof topic !== "string") {
+    for (const flag of ["output-format", "output-mode"]) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} applies with --output-topic only`);
+    }
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) {
+    throw new UsageError(
+      `--output-topic: "${topic}" is not a Kafka topic name (1 to 249 letters, digits, '.', '_' or '-')`,
+    );
+  }
+  const format = String(values["output-format"] ?? "json");
+  if (format !== "json" && format !== "csv") {
+    throw new UsageError(`--output-format: expected json or csv, got "${format}"`);
+  }
+  const mode = String(values["output-mode"] ?? "changelog");
+  if (mode !== "changelog" && mode !== "upsert") {
+    throw new UsageError(`--output-mode: expected changelog or upsert, got "${mode}"`);
+  }
+  return { topic, format, mode };
 }

@@ -83,7 +83,23 @@ test("parseCli usage errors name the flag, on one line", () => {
   );
   usage(["--input", "a.csv"], /^--input applies to --source csv only \(the source is demo\)$/);
   usage(["--x", "t"], /^--x applies to --source csv and kafka only \(the source is demo\)$/);
-  usage(["--source", "csv", "--input", "a", "-b", "h:1"], /^--brokers applies to --source kafka only/);
+  usage(
+    ["--source", "csv", "--input", "a", "-b", "h:1"],
+    /^--brokers applies to --source kafka, or with --output-topic/,
+  );
+  usage(["--output-format", "csv"], /^--output-format applies with --output-topic only$/);
+  usage(["--output-topic", "r", "--output-mode", "merge"], /^--output-mode: expected changelog or upsert/);
+  usage(["--output-topic", "a b"], /^--output-topic: "a b" is not a Kafka topic name/);
+  usage(
+    ["--source", "kafka", "-b", "h:1", "-t", "points", "--output-topic", "points"],
+    /^--output-topic points is the topic read \(-t\)/,
+  );
+  usage(["--source", "kafka", "-b", "h:1", "--output-topic", "linear-regression"], /is the topic read/);
+  usage(["--state", "kafka"], /^--state kafka .* needs --source kafka and --output-topic/);
+  usage(
+    ["--source", "kafka", "-b", "h:1", "--output-topic", "r", "--state", "kafka", "--output", "o.csv"],
+    /^--state kafka keeps its outputs in Kafka only: --output cannot be rolled back/,
+  );
   usage(["--source", "csv", "--input", "a.csv", "--x", ""], /^--x: expected a column name/);
   usage(["--output", "-", "--input-log", "-"], /cannot both be stdout/);
   usage(

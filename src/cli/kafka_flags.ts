@@ -55,6 +55,21 @@ export function connectionFlags(options: { group: boolean; topicHelp: string }):
 }
 
 /**
+ * The connection flags of a source that is not Kafka, for `--output-topic`: `-b`, `-X` and `-F` (the
+ * topic is `--output-topic`'s).
+ *
+ * @example
+ * ```ts
+ * const flags: FlagSpec[] = [...outputConnectionFlags()]; // --brokers, --property, --config
+ * ```
+ */
+export function outputConnectionFlags(): FlagSpec[] {
+  return connectionFlags({ group: false, topicHelp: "" })
+    .filter((flag) => flag.name !== "topic")
+    .map((flag) => ({ ...flag, help: `with --output-topic: ${flag.help}` }));
+}
+
+/**
  * The help lines about Kafka properties shared by the reader and the producer.
  *
  * @example
@@ -72,7 +87,8 @@ export const PROPERTY_HELP: readonly string[] = [
   "  isolation.level (read_committed, the default | read_uncommitted), fetch.max.bytes,",
   "  max.partition.fetch.bytes, fetch.wait.max.ms, request.timeout.ms (or socket.timeout.ms),",
   "  compression.type (or compression.codec): none | gzip | snappy | lz4 | zstd, the codec of the batches",
-  "  produced (a reader reads every codec, and ignores it), debug (e.g. all: kafkajs's debug log on stderr;",
+  "  produced (a reader reads every codec, and ignores it), transactional.id and transaction.timeout.ms (of",
+  "  --output-topic's transactions), debug (e.g. all: kafkajs's debug log on stderr;",
   "  it cannot filter by context). group.instance.id is refused: kafkajs has no static membership. An",
   "  unknown property or a bad value is a usage error (exit 2).",
   "  A variable is the name upper-cased with dots as underscores (KAFKA_SASL_PASSWORD=...; not KAFKA_DEBUG),",

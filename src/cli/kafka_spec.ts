@@ -188,6 +188,7 @@ export const kafkaSpec: SourceSpec = {
         verbose: context?.verbose ?? false,
         signal,
         ...(resume !== undefined ? { resume } : {}),
+        ...(context?.transactional ? { transactional: true } : {}),
       });
     };
   },

@@ -20,16 +20,17 @@
 import { RegressionCore } from "../core/regression_core.ts";
 import { ModelCore } from "../core/model_core.ts";
 import { coefficientNames, inputColumns, isPlainLine, type ModelConfig } from "../model/model_config.ts";
-import type { Source } from "../model/source.ts";
+import type { CommittedBatch, Source } from "../model/source.ts";
+import type { KafkaPosition } from "../sources/kafka/options.ts";
 import { DeadLetterLog } from "../sinks/dead_letter.ts";
 import { InputLog } from "../sinks/input_log.ts";
 import { ResultLog } from "../sinks/result_log.ts";
-import type { KeyChange, Sink } from "../model/sink.ts";
+import type { BatchUpdate, KeyChange, Sink } from "../model/sink.ts";
 import { isStdout, parseCli } from "./args.ts";
 import { UsageError } from "./flags.ts";
 import { helpText } from "./help.ts";
 import { type Host, isBrokenPipe } from "./host.ts";
-import { runPipeline } from "../pipeline/pipeline.ts";
+import { type PipelineStats, runPipeline } from "../pipeline/pipeline.ts";
 import { findOverwrite } from "./overwrite_check.ts";
 import { Progress } from "./progress.ts";
 import { RejectReporter } from "./reject_reporter.ts";
@@ -43,6 +44,9 @@ import { StateError } from "../state/checkpoint.ts";
 import type { StateStore } from "../state/state_store.ts";
 import { isWindowedEngine, WindowedEngine } from "../pipeline/keyed/windowed_stage.ts";
 import { MESSAGE_TIMESTAMP } from "../model/windows.ts";
+import { KafkaResults } from "../sinks/kafka_results.ts";
+import { type KafkaOutput, openKafkaOutput } from "./kafka_output.ts";
+import { type KafkaState, openKafkaState } from "./kafka_state.ts";
 
 /** The input log's name for the time column: `@timestamp` (Kafka's) is written as `timestamp`. */
 function timeColumnName(column: string): string {
@@ -153,6 +157,9 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
   let restoredPoints: [string, Uint8Array][] = [];
   let pointWidth = 2;
   let restoredTime = -Infinity;
+  /** `--output-topic`, and with `--state kafka` the state topic. */
+  let kafkaOut: KafkaOutput | undefined;
+  let kafkaState: KafkaState | undefined;
   const fail = (error: unknown) => {
     if (isBrokenPipe(error)) {
       controller.abort(); // the reader of stdout has gone: nothing left to do, and not a failure
@@ -181,7 +188,37 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       : lineCore ?? modelCore!;
     const snapshot = () => lineCore ? lineCore.snapshot() : modelCore!.saveState();
     const restore = (bytes: Uint8Array) => lineCore ? lineCore.restore(bytes) : modelCore!.loadState(bytes);
-    if (cli.state !== undefined) {
+    if (cli.outputTopic !== undefined) {
+      // Before the state and the source: a transactional producer fences an older reader of the group.
+      kafkaOut = await openKafkaOutput(host, cli, {
+        message: (line) => progress.message(line),
+        verbose: cli.verbose,
+      });
+      if (cli.state === "kafka") {
+        kafkaState = await openKafkaState(host, cli, kafkaOut, (line) => progress.info(line));
+        const resumed = kafkaState.resumed;
+        if (resumed !== undefined) {
+          try {
+            restore(resumed.core);
+          } catch (error) {
+            throw new StateError(
+              `the core state in ${kafkaState.path} was refused (${(error as Error).message}): ` +
+                "use another group (-G) to start over",
+            );
+          }
+          if (isKeyedEngine(core)) {
+            restoredKeys = restoreKeys(kafkaState, core, restoredPoints);
+          } else if (isWindowedEngine(core)) {
+            restoredKeys = restoreWindows(kafkaState, core, restoredPoints);
+            pointWidth = 3;
+            restoredTime = kafkaState.meta?.maxTime ?? -Infinity;
+            core.maxTime = restoredTime;
+            core.count = resumed.totals.count;
+          }
+        }
+      }
+    }
+    if (cli.state !== undefined && cli.state !== "kafka") {
       const engine = isKeyedEngine(core) || isWindowedEngine(core) ? core : undefined;
       state = await openState(
         host,
@@ -227,7 +264,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         },
       });
     }
-    const resumed = state?.store.resumed;
+    const resumed = state?.store.resumed ?? kafkaState?.resumed;
     try {
       source = await cli.openSource(host, controller.signal, {
         verbose: cli.verbose,
@@ -238,6 +275,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
           ? { time: { column: cli.windows.column, format: cli.windows.format } }
           : {}),
         ...(resumed ? { resume: resumed.source } : {}),
+        ...(kafkaOut?.transactional ? { transactional: true } : {}),
       });
     } catch (error) {
       // SIGINT or SIGTERM while connecting: a stop as asked for, with nothing read yet.
@@ -254,7 +292,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         for (const change of restoredLines(core, restoredKeys)) live.restoreKey(change, resumed.time);
       }
     }
-    if (state && typeof source.position !== "function") {
+    if ((state || kafkaOut?.transactional) && typeof source.position !== "function") {
       throw new Error(`--state: ${source.name} cannot tell where to resume (it has no position method)`);
     }
     // A resumed run appends to its outputs, cut back to their lengths at the checkpoint.
@@ -267,8 +305,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         : await host.openWrite(path);
     const name = (path: string) => (path === "-" ? "stdout" : path);
     const options = (flag: string, path: string) => ({ name: name(path), append: base(flag) > 0 });
-    const result = new ResultLog(await open(cli.output), {
-      ...options("--output", cli.output),
+    const rows = {
       line: resumed?.line,
       ...(plain ? {} : { model: { config, last: resumed?.model } }),
       ...(cli.keys !== undefined || cli.windows !== undefined || cli.lastPoints !== undefined
@@ -276,9 +313,15 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         : {}),
       ...(cli.windows !== undefined ? { windows: { format: cli.windows.format } } : {}),
       ...(cli.lastPoints !== undefined ? { windows: {} } : {}),
-    });
-    sinks.push(result);
-    outputs.push({ flag: "--output", path: cli.output, base: base("--output"), sink: result });
+    };
+    if (!cli.noOutputFile) {
+      const result = new ResultLog(await open(cli.output), { ...options("--output", cli.output), ...rows });
+      sinks.push(result);
+      outputs.push({ flag: "--output", path: cli.output, base: base("--output"), sink: result });
+    }
+    const results = kafkaOut &&
+      new KafkaResults({ ...rows, format: cli.outputTopic!.format, mode: cli.outputTopic!.mode });
+    if (results) sinks.push(results);
     if (cli.inputLog !== undefined) {
       const input = new InputLog(await open(cli.inputLog), {
         ...options("--input-log", cli.inputLog),
@@ -333,12 +376,78 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         outputs: lengths(),
       });
     }
-    const logs = [cli.output, cli.inputLog].filter((p) => p !== undefined).map((p) => name(p!)).join(" and ");
+    const logs = [cli.noOutputFile ? undefined : cli.output, cli.inputLog].filter((p) => p !== undefined)
+      .map((p) => name(p!)).concat(kafkaOut ? [`topic "${kafkaOut.topic}"`] : []).join(" and ");
     progress.info(`streamreg: ${source.name} → ${logs} (${host.runtime})`);
     const reporter = new RejectReporter((line) => progress.message(line), {
       deadLetter: cli.deadLetter === undefined ? undefined : name(cli.deadLetter),
     });
 
+    const saveDir = store && (async (batch: CommittedBatch, update: BatchUpdate, stats: PipelineStats) => {
+      const { points, refused, rejected, batches, changes, count } = stats;
+      if (keyedStore !== undefined && (isKeyedEngine(core) || isWindowedEngine(core))) {
+        // The keyed state first, with what a restart needs: if the process dies before the
+        // checkpoint file below is written, the restart rolls forward to this batch.
+        keyedStore.commit({
+          meta: {
+            time: batch.time,
+            totals: { points, refused, rejected, batches, changes, count },
+            source: opened.position!(batch),
+            outputs: lengths(),
+            ...(isWindowedEngine(core) ? { maxTime: core.maxTime } : {}),
+          } satisfies KeyedMeta,
+          changes: isKeyedEngine(core) ? keyChanges(core, validator) : windowChanges(core, validator),
+        });
+      }
+      await store.save({
+        time: batch.time,
+        line: update.line,
+        ...(update.model ? { model: update.model } : {}),
+        totals: { points, refused, rejected, batches, changes, count },
+        core: snapshot(),
+        source: opened.position!(batch),
+        outputs: lengths(),
+        // (a keyed run keeps each key's added points in the keyed store instead)
+        points: validator.tracking && keyedStore === undefined
+          ? { counts: validator.multiset, runs: update.points }
+          : undefined,
+      });
+    });
+    /** With --output-topic: the batch's results (and --state kafka's records) in one transaction. */
+    const produce = kafkaOut && (async (batch: CommittedBatch, update: BatchUpdate, stats: PipelineStats) => {
+      const out = kafkaOut!;
+      const position = out.transactional ? opened.position!(batch) as KafkaPosition : undefined;
+      const more = [];
+      if (kafkaState !== undefined) {
+        const { points, refused, rejected, batches, changes, count } = stats;
+        more.push(
+          await kafkaState.records(
+            {
+              time: batch.time,
+              line: update.line,
+              ...(update.model ? { model: update.model } : {}),
+              totals: { points, refused, rejected, batches, changes, count },
+              core: snapshot(),
+              source: position,
+            },
+            isKeyedEngine(core)
+              ? keyChanges(core, validator)
+              : isWindowedEngine(core)
+              ? windowChanges(core, validator)
+              : [],
+            isWindowedEngine(core) ? { maxTime: core.maxTime } : undefined,
+          ),
+        );
+      }
+      await out.commit(results!.take(), more, position);
+    });
+    const checkpoint = produce || saveDir
+      ? async (batch: CommittedBatch, update: BatchUpdate, stats: PipelineStats) => {
+        // The topic first: with --state DIR, a crash between the two sends the batch again (at least once).
+        await produce?.(batch, update, stats);
+        await saveDir?.(batch, update, stats);
+      }
+      : undefined;
     let refused = 0;
     const names = coefficientNames(config);
     let aliasedNow = resumed?.model ? aliasedNames(names, resumed.model.aliased) : "";
@@ -370,44 +479,12 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       onRefused: (where, reason) => {
         if (++refused <= REFUSED_SHOWN) progress.message(`streamreg: skipped ${where}: ${reason}`);
       },
-      ...(store
-        ? {
-          resume: resumed &&
-            { time: resumed.time, line: resumed.line, model: resumed.model, totals: resumed.totals },
-          checkpoint: async (batch, update, stats) => {
-            const { points, refused, rejected, batches, changes, count } = stats;
-            if (keyedStore !== undefined && (isKeyedEngine(core) || isWindowedEngine(core))) {
-              // The keyed state first, with what a restart needs: if the process dies before the
-              // checkpoint file below is written, the restart rolls forward to this batch.
-              keyedStore.commit({
-                meta: {
-                  time: batch.time,
-                  totals: { points, refused, rejected, batches, changes, count },
-                  source: opened.position!(batch),
-                  outputs: lengths(),
-                  ...(isWindowedEngine(core) ? { maxTime: core.maxTime } : {}),
-                } satisfies KeyedMeta,
-                changes: isKeyedEngine(core) ? keyChanges(core, validator) : windowChanges(core, validator),
-              });
-            }
-            await store.save({
-              time: batch.time,
-              line: update.line,
-              ...(update.model ? { model: update.model } : {}),
-              totals: { points, refused, rejected, batches, changes, count },
-              core: snapshot(),
-              source: opened.position!(batch),
-              outputs: lengths(),
-              // (a keyed run keeps each key's added points in the keyed store instead)
-              points: validator.tracking && keyedStore === undefined
-                ? { counts: validator.multiset, runs: update.points }
-                : undefined,
-            });
-          },
-        }
+      ...(resumed
+        ? { resume: { time: resumed.time, line: resumed.line, model: resumed.model, totals: resumed.totals } }
         : {}),
-    }).catch((error) => {
-      fail(error);
+      ...(checkpoint ? { checkpoint } : {}),
+    }).catch(async (error) => {
+      fail(await kafkaOut?.explain(error).catch(() => error) ?? error);
       return undefined;
     });
     reporter.finish();
@@ -428,6 +505,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     // Ended cleanly: nothing was written after the last checkpoint, and the outputs are final.
     if (state && finished && code === 0) await state.store.complete(lengths()).catch(fail);
     await Promise.resolve(source?.close?.()).catch(fail);
+    await kafkaOut?.close().catch(fail);
     await served?.close().catch(fail);
     try {
       keyedStore?.close();
@@ -485,9 +563,15 @@ function windowChanges(engine: WindowedEngine, validator: PointValidator): [stri
   return out;
 }
 
+/** The keyed state's entries, from `keys.sqlite` (`--state DIR`) or the state topic (`--state kafka`). */
+interface StateEntries {
+  readonly path: string;
+  entries(): Iterable<[string, Uint8Array]>;
+}
+
 /** Loads every pane and window of the store into the engine; returns each key's count (`k` entries). */
 function restoreWindows(
-  keyed: KeyedStore,
+  keyed: StateEntries,
   engine: WindowedEngine,
   points: [string, Uint8Array][],
 ): [string, number][] {
@@ -565,7 +649,7 @@ function restoredLines(engine: unknown, keys: readonly [string, number][]): KeyC
 
 /** Loads every key of the store into the engine; returns each key and its count (for the validator). */
 function restoreKeys(
-  keyed: KeyedStore,
+  keyed: StateEntries,
   engine: KeyedEngine,
   points: [string, Uint8Array][],
 ): [string, number][] {

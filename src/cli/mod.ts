@@ -24,6 +24,7 @@ export {
   DEFAULT_OUTPUT,
   GENERAL_FLAGS,
   isStdout,
+  type OutputTopic,
   parseCli,
   STDOUT_PATHS,
 } from "./args.ts";

@@ -23,6 +23,7 @@ import type { Host } from "./host.ts";
 import { modelColumns, X_HELP } from "./model_flags.ts";
 import { keyColumns, keyFlag } from "./key_flags.ts";
 import { timeFlag } from "./window_flags.ts";
+import { outputConnectionFlags } from "./kafka_flags.ts";
 import type { TimeFormat } from "../model/windows.ts";
 
 /**
@@ -60,6 +61,11 @@ export interface OpenContext {
    * point carries its time (`PointChunk.times`), and a record without a usable time is `bad_time`.
    */
   readonly time?: { readonly column: string; readonly format: TimeFormat };
+  /**
+   * `--output-topic` from a Kafka source: the source commits no offsets itself, each batch's transaction
+   * does (with its output).
+   */
+  readonly transactional?: boolean;
 }
 
 /**
@@ -182,6 +188,7 @@ export const demoSpec: SourceSpec = {
       default: String(DEMO_DEFAULTS.seed),
       help: "seed, as Python's random.seed(N)",
     },
+    ...outputConnectionFlags(),
   ],
   example: "--rows 0 --rate 20 --slope 2 --noise 0.5",
   state: {
@@ -230,6 +237,7 @@ export const csvSpec: SourceSpec = {
     { name: "diff", value: "COLUMN", default: "diff", help: "column holding the weight, if present" },
     keyFlag(),
     timeFlag(),
+    ...outputConnectionFlags(),
   ],
   example: "--input points.csv --x time --y price",
   state: {

@@ -59,6 +59,8 @@ export const KNOWN_PROPERTIES: readonly string[] = Object.freeze([
   "request.timeout.ms",
   "compression.type",
   "compression.codec",
+  "transactional.id",
+  "transaction.timeout.ms",
   "debug",
 ]);
 
@@ -511,6 +513,8 @@ export const VALUE_CHECKS: Readonly<Record<string, (value: string) => unknown>> 
     }
     return codec;
   },
+  "transaction.timeout.ms": (v) =>
+    parseInteger("transaction.timeout.ms", v, 1000, 2_147_483_647, "milliseconds"),
   "debug": (v) => parseDebug(v),
 };
 

@@ -29,6 +29,10 @@
  * Commits run in the background, one at a time; `close` waits for the last. Each fetched kafkajs batch becomes one chunk, pushed through a
  * {@linkcode ChunkQueue} so that a slow pipeline slows fetching down.
  *
+ * With `transactional`, the reader commits nothing itself: each batch's offsets are committed by the
+ * transaction that produces its output (`./result_producer.ts`, with the offsets of
+ * {@linkcode KafkaSource.position}), and `committed` only notes them.
+ *
  * **Resuming** (`--state`): {@linkcode KafkaSource.position} says, after a batch, where every partition
  * goes on (the offset after its last message written) and its CSV header; reopened with that as
  * `resume`, the reader starts each partition there, whatever the group's committed offsets (which lag
@@ -126,6 +130,8 @@ export class KafkaSource implements Source<KafkaChunk> {
   readonly #kafka: Kafka;
   readonly #consumer: Consumer;
   readonly #verbose: boolean;
+  /** Offsets are committed by the batch's transaction (`--output-topic`), not by this reader. */
+  readonly #transactional: boolean;
   readonly #format: "csv" | "json";
   readonly #columns: Columns;
   readonly #fixedLayout: CsvLayout | undefined;
@@ -170,6 +176,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     this.#kafka = kafka;
     this.#consumer = consumer;
     this.#verbose = options.verbose ?? false;
+    this.#transactional = options.transactional ?? false;
     this.#resumed = new Map((options.resume?.partitions ?? []).map((p) => [p.partition, p.next]));
     this.#format = options.format ?? "csv";
     this.#columns = options.columns ?? { x: "x", y: "y" };
@@ -585,6 +592,18 @@ export class KafkaSource implements Source<KafkaChunk> {
    */
   committed(batch: CommittedBatch<KafkaChunk>): void {
     this.#written(batch);
+    if (this.#transactional) {
+      // The batch's transaction has committed its offsets (with its output): note them as sent.
+      for (
+        const { partition, offset } of dueCommits(
+          this.#topic,
+          this.#assigned.map((p) => this.#state(p)),
+        )
+      ) {
+        this.#state(partition).sent = Number(offset);
+      }
+      return;
+    }
     // In the background, one commit at a time: the pipeline does not wait for the broker (whose
     // connection may be busy with a fetch); `close` waits for the last commit.
     this.#commits = this.#commits.then(() => this.#commit(false));
@@ -662,7 +681,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     let failure: unknown;
     try {
       await this.#commits;
-      await this.#commit(true);
+      if (!this.#transactional) await this.#commit(true);
     } catch (error) {
       failure = error;
     }

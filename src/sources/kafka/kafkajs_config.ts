@@ -93,6 +93,10 @@ export interface KafkaJsSettings {
   debug?: string[];
   /** From compression.type (or compression.codec): the codec of the batches produced; absent: none. */
   compression?: "none" | "gzip" | "snappy" | "lz4" | "zstd";
+  /** From transactional.id: the transactional id of the output producer (`--output-topic`); absent: derived. */
+  transactionalId?: string;
+  /** From transaction.timeout.ms: the output producer's transaction timeout; absent: kafkajs's 60 s. */
+  transactionTimeout?: number;
   /** Human-readable notes about settings that were ignored or weaken security. */
   warnings: string[];
 }
@@ -334,5 +338,9 @@ export function toKafkaJsConfig(
   if (debug !== undefined) result.debug = debug;
   const compression = value<KafkaJsSettings["compression"]>("compression.type");
   if (compression !== undefined) result.compression = compression;
+  const transactionalId = get("transactional.id");
+  if (transactionalId !== undefined) result.transactionalId = transactionalId;
+  const transactionTimeout = value<number>("transaction.timeout.ms");
+  if (transactionTimeout !== undefined) result.transactionTimeout = transactionTimeout;
   return result;
 }

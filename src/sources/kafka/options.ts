@@ -91,6 +91,11 @@ export interface KafkaSourceOptions {
    * the group's committed offsets and `start`), with its CSV header. See `KafkaSource.position`.
    */
   readonly resume?: KafkaPosition;
+  /**
+   * Commit no offsets: the batch's transaction commits them with its output (`--output-topic` from a
+   * Kafka source, exactly once); `committed` only notes them. Default false.
+   */
+  readonly transactional?: boolean;
 }
 
 /**
