@@ -229,6 +229,63 @@ export class LastRing {
     this.#xy = new Float64Array(2 * Math.min(n, 4));
   }
 
+  /** The window length N. */
+  get size(): number {
+    return this.#n;
+  }
+
+  /**
+   * The ring as bytes, for a checkpoint (see {@linkcode LastRing.restore}). Little endian: f64 N, f64
+   * seen, f64 writtenStart, f64 writtenEnd, then the min(seen, N) points held (x, y), in ring order.
+   *
+   * @example
+   * ```ts
+   * const again = LastRing.restore(ring.save(), 2); // the same window, the same next `push`
+   * ```
+   */
+  save(): Uint8Array {
+    const held = Math.min(this.seen, this.#n);
+    const bytes = new Uint8Array(32 + 16 * held);
+    const view = new DataView(bytes.buffer);
+    view.setFloat64(0, this.#n, true);
+    view.setFloat64(8, this.seen, true);
+    view.setFloat64(16, this.writtenStart, true);
+    view.setFloat64(24, this.writtenEnd, true);
+    for (let i = 0; i < 2 * held; i++) view.setFloat64(32 + 8 * i, this.#xy[i], true);
+    return bytes;
+  }
+
+  /**
+   * A ring from {@linkcode LastRing.save}'s bytes, for windows of `n` points; throws a RangeError if the
+   * bytes are not such a ring, or one of another N (the run was restarted with another `--window last:N`).
+   *
+   * @example
+   * ```ts
+   * const ring = LastRing.restore(bytes, 100);
+   * ```
+   */
+  static restore(bytes: Uint8Array, n: number): LastRing {
+    if (bytes.length < 32 || bytes.length % 16 !== 0) {
+      throw new RangeError(`not the last points of a key: ${bytes.length} bytes`);
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const size = view.getFloat64(0, true);
+    if (size !== n) {
+      throw new RangeError(`the state holds windows of the last ${size} points, not ${n} (--window last:N)`);
+    }
+    const ring = new LastRing(n);
+    ring.seen = view.getFloat64(8, true);
+    const held = (bytes.length - 32) / 16;
+    if (!Number.isSafeInteger(ring.seen) || held !== Math.min(ring.seen, n)) {
+      throw new RangeError(`not the last points of a key: ${held} points for ${ring.seen} seen`);
+    }
+    ring.writtenStart = view.getFloat64(16, true);
+    ring.writtenEnd = view.getFloat64(24, true);
+    if (2 * held > ring.#xy.length) ring.#xy = new Float64Array(2 * held);
+    for (let i = 0; i < 2 * held; i++) ring.#xy[i] = view.getFloat64(32 + 8 * i, true);
+    return ring;
+  }
+
   /** Adds a point; true when the window was full, so that the oldest point left (`leftX`, `leftY`). */
   push(x: number, y: number): boolean {
     const n = this.#n;
