@@ -51,6 +51,27 @@ export class KeyedEngine {
     return this.#marks;
   }
 
+  /** Per validator key id (`ApplyOptions.keyIds`): the table slot + 1 it named last, 0 for none. */
+  #slotOfId = new Int32Array(0);
+
+  /**
+   * The slot of point `i`'s key, whose validator key id is `id`: the slot that id named last if it
+   * still holds that key (one array read and a string comparison), else looked up (and remembered).
+   */
+  slotFor(key: string, id: number): number {
+    let map = this.#slotOfId;
+    if (id >= map.length) {
+      const bigger = new Int32Array(Math.max(1024, 2 * map.length, id + 1));
+      bigger.set(map);
+      this.#slotOfId = map = bigger;
+    }
+    const hint = map[id] - 1;
+    if (hint >= 0 && this.table.key(hint) === key && key !== "") return hint; // (a removed slot's key is "")
+    const slot = this.table.slot(key);
+    map[id] = slot + 1;
+    return slot;
+  }
+
   /** The keys the last batch touched (their state changed; a key may since have been forgotten). */
   touched: string[] = [];
   /** Net points over all keys. */
@@ -123,8 +144,11 @@ export function applyKeyedBatch(
     }
     const { x, y, diff } = chunk;
     const last = engine.last;
+    const ids = keys === undefined ? undefined : options.keyIds?.(chunk);
     for (let i = start; i < end; i++) {
-      const slot = table.slot(keys === undefined ? "" : keys[i]);
+      const slot = ids !== undefined
+        ? engine.slotFor(keys![i], ids[i])
+        : table.slot(keys === undefined ? "" : keys[i]);
       if (slot < 0) {
         throw new Error(
           `${chunk.where(i)}: more keys than --max-keys got past the validator: please report this`,

@@ -99,10 +99,18 @@ export class PointValidator {
   #row = new Float64Array(0);
   readonly #track: boolean | (() => boolean);
   #tracking: boolean | undefined;
-  /** With keys: each key held and its net points (what `--max-keys` counts). */
+  /** With keys: each key held (what `--max-keys` counts) and its id, an index of `#held` and `#keyPoints`. */
   readonly #live = new Map<string, number>();
-  /** With keys (or windows) and retractions: each key's added points, rows of (x, y) or (x, y, time). */
-  readonly #keyPoints = new Map<string, KeyPoints>();
+  /** Net points per key id. */
+  #held = new Float64Array(1024);
+  /** Ids of keys no longer held, to reuse. */
+  readonly #freeIds: number[] = [];
+  /** Ids handed out so far (the next new one). */
+  #ids = 0;
+  /** With keys (or windows) and retractions: each key's added points, rows of (x, y) or (x, y, time), by id. */
+  readonly #keyPoints: (KeyPoints | undefined)[] = [];
+  /** Per chunk with keys: each accepted point's key id (see `keyIds`). */
+  readonly #chunkIds = new WeakMap<PointChunk, Int32Array>();
   readonly #maxKeys: number;
   /** Why retractions are refused (`--window last:N`), if they are. */
   readonly #additionsOnly: string | undefined;
@@ -331,7 +339,46 @@ export class PointValidator {
    * ```
    */
   restoreKey(key: string, count: number): void {
-    if (count > 0) this.#live.set(key, count);
+    if (count > 0) this.#held[this.#id(key)] = count;
+  }
+
+  /** The id of `key`, made (holding no points) if it has none. */
+  #id(key: string): number {
+    let id = this.#live.get(key);
+    if (id !== undefined) return id;
+    id = this.#freeIds.pop();
+    if (id === undefined) {
+      id = this.#ids++;
+      if (id >= this.#held.length) {
+        const bigger = new Float64Array(2 * this.#held.length);
+        bigger.set(this.#held);
+        this.#held = bigger;
+      }
+    }
+    this.#held[id] = 0;
+    this.#live.set(key, id);
+    return id;
+  }
+
+  /** Forgets a key that holds no points any more: its id is reused. */
+  #drop(key: string, id: number): void {
+    this.#live.delete(key);
+    this.#keyPoints[id] = undefined;
+    this.#freeIds.push(id);
+  }
+
+  /**
+   * For a chunk with keys: each accepted point's key id (valid from its check until the next check of a
+   * chunk; an id names one key while it holds points, and is reused after), so that a keyed engine need
+   * not look each point's key up again (`ApplyOptions.keyIds`). Undefined for other chunks.
+   *
+   * @example
+   * ```ts
+   * const ids = validator.keyIds(chunk); // ids[i]: the key id of point i
+   * ```
+   */
+  keyIds(chunk: PointChunk): Int32Array | undefined {
+    return this.#chunkIds.get(chunk);
   }
 
   /**
@@ -343,7 +390,8 @@ export class PointValidator {
    * ```
    */
   keyCount(key: string): number {
-    return this.#live.get(key) ?? 0;
+    const id = this.#live.get(key);
+    return id === undefined ? 0 : this.#held[id];
   }
 
   /** The largest event time accepted (with `--window`), -Infinity before any. */
@@ -386,6 +434,8 @@ export class PointValidator {
     const points = this.#keyPoints;
     const hop = this.#hop;
     const live = this.#live;
+    let ids = keys === undefined ? undefined : this.#chunkIds.get(chunk);
+    if (keys !== undefined && ids === undefined) this.#chunkIds.set(chunk, ids = new Int32Array(xs.length));
     let mask: Uint8Array | undefined;
     let rejected: RejectedRecord[] | undefined;
     for (let i = options.from ?? 0; i < n; i++) {
@@ -409,19 +459,21 @@ export class PointValidator {
         }
         if (good && bad === undefined) {
           const key = keys === undefined ? "" : keys[i];
-          const held = live.get(key);
+          let id = live.get(key);
           const t = times === undefined ? 0 : times[i];
           if (w === 1) {
-            if (held === undefined && live.size >= this.#maxKeys) {
+            if (id === undefined && live.size >= this.#maxKeys) {
               bad = {
                 reason: "too_many_keys",
                 detail: `a new key while ${live.size} keys are held, the most --max-keys allows`,
               };
             } else {
-              live.set(key, (held ?? 0) + 1);
+              if (id === undefined) id = this.#id(key);
+              this.#held[id]++;
+              if (ids !== undefined) ids[i] = id;
               if (tracking) {
-                let list = points.get(key);
-                if (list === undefined) points.set(key, list = new KeyPoints(width));
+                let list = points[id];
+                if (list === undefined) points[id] = list = new KeyPoints(width);
                 list.add(x, y, t);
               }
               if (times !== undefined && times[i] > this.#maxTime) this.#maxTime = times[i];
@@ -429,12 +481,10 @@ export class PointValidator {
             }
           } else {
             if (!tracking) throw neverRetracts(chunk, i);
-            const list = points.get(key);
-            if (held !== undefined && list !== undefined && list.retract(x, y, t)) {
-              if (held === 1) {
-                live.delete(key);
-                points.delete(key);
-              } else live.set(key, held - 1);
+            const list = id === undefined ? undefined : points[id];
+            if (id !== undefined && list !== undefined && list.retract(x, y, t)) {
+              if (ids !== undefined) ids[i] = id;
+              if (--this.#held[id] === 0) this.#drop(key, id);
               if (times !== undefined && times[i] > this.#maxTime) this.#maxTime = times[i];
               continue;
             }
@@ -468,7 +518,8 @@ export class PointValidator {
    * ```
    */
   keyPointBytes(key: string): Uint8Array | undefined {
-    return this.#keyPoints.get(key)?.bytes();
+    const id = this.#live.get(key);
+    return id === undefined ? undefined : this.#keyPoints[id]?.bytes();
   }
 
   /**
@@ -480,7 +531,7 @@ export class PointValidator {
    * ```
    */
   restoreKeyPoints(key: string, bytes: Uint8Array, width: number): void {
-    this.#keyPoints.set(key, KeyPoints.fromBytes(bytes, width));
+    this.#keyPoints[this.#id(key)] = KeyPoints.fromBytes(bytes, width);
   }
 
   #rejection(chunk: PointChunk, i: number, reason: RejectReason, detail: string): Rejection {
