@@ -1,0 +1,269 @@
+/**
+ * A fast path for the least-squares line from exact sums, bit for bit the core's `fit_sums` (see
+ * `./regression_core.ts`, `RegressionCore.fitSums`) whenever it answers, and undefined when it cannot
+ * prove its answer (then ask the core).
+ *
+ * D = n·Σx² − (Σx)² and N_b = n·Σxy − Σx·Σy, where the cancellation is (the mean of x² against the
+ * variance of x: 35 bits for x ≈ 1.7·10⁹ spread over 10⁴), are built *exactly*, as floating-point
+ * expansions (`./expansion.ts`: every product of two components is Dekker's exact product, every sum
+ * Shewchuk's exact Grow-Expansion). Then:
+ *
+ * - D ≤ 0 (the sign of an expansion is its largest component's): degenerate, a = b = 0, as the core.
+ * - N_b exactly 0: b = +0, as the core.
+ * - Else D and N_b are rounded to double-doubles (hi + lo) with a proven bound on their error (the
+ *   recursive summation bound γ_{k−2}·Σ|eᵢ| over the components below the largest), and b = N_b/D is taken
+ *   in double-double (relative error below 14u², u = 2^-53; we allow 2^-101).
+ * - a = N_a/D with n·N_a = Σy·D − Σx·N_b (an identity), in double-double with a running error bound per
+ *   operation (a product: 16u²|hi·hi| plus the operands' errors; a difference: 8u²(|a| + |b|) plus
+ *   theirs): the cancellation left there is only that of a = ȳ − b·x̄.
+ * - The result is the double nearest the double-double only when the double-double plus its whole error
+ *   bound lies strictly inside that double's rounding interval (ties and near-ties go to the core).
+ *
+ * Exactness of the expansions needs every product of components to stay clear of overflow and of the
+ * subnormal range: the fast path only takes sums whose non-zero components lie in [2^-300, 2^300] (and
+ * results in [2^-900, 2^900], away from subnormals, where the core's rounding may differ by a unit);
+ * other sums go to the core.
+ *
+ * @example
+ * ```ts
+ * import { fastFitSums } from "./line_filter.ts";
+ * // n = 2, Σx = 1, Σy = 1, Σx² = 1, Σxy = 4... laid out as for RegressionCore.fitSums
+ * const sums = Float64Array.of(1, 1, 1, 1, 1, 1, 4, 1, 3, 10);
+ * const fit = fastFitSums(2, sums) ?? core.fitSums(2, sums);
+ * ```
+ * @module
+ */
+
+import { addProduct, compress } from "./expansion.ts";
+import type { Fit } from "./regression_core.ts";
+
+const U = 2 ** -53;
+const LOW = 2 ** -300;
+const HIGH = 2 ** 300;
+const STATS = 5;
+/** Room for the expansions built here: compressed whenever they grow past REFOLD components. */
+const ROOM = 160;
+const REFOLD = 24;
+
+const work = new Float64Array(ROOM);
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+const LITTLE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+const HI = LITTLE ? 1 : 0;
+
+/** The last double-double rounded from an expansion, and its error bound (absolute). */
+let ddHi = 0;
+let ddLo = 0;
+let ddErr = 0;
+
+/** How many fits the fast path answered, and how many it left to the core (for tests and benches). */
+export const lineFilterCounts = { fast: 0, core: 0 };
+
+/**
+ * The line of exact sums laid out as for `RegressionCore.fitSums` (the five lengths of Σx, Σy, Σx², Σxy,
+ * Σy², then their components), with `count` points: the core's answer bit for bit, or undefined when
+ * this fast path cannot prove it (ask the core then).
+ *
+ * @example
+ * ```ts
+ * const fit = fastFitSums(count, sums) ?? core.fitSums(count, sums);
+ * ```
+ */
+export function fastFitSums(count: number, sums: Float64Array): Fit | undefined {
+  if (count <= 1) {
+    if (!(count === Math.floor(count))) return fallback();
+    return { a: 0, b: 0, degenerate: true, count };
+  }
+  if (!(count === Math.floor(count)) || count > 2 ** 53) return fallback();
+  const lx = sums[0], ly = sums[1], lxx = sums[2], lxy = sums[3];
+  const total = lx + ly + lxx + lxy + sums[4];
+  if (!(total + STATS <= sums.length) || lx + ly + lxx + lxy > 48) return fallback();
+  for (let s = 0; s < STATS; s++) if ((sums[s] | 0) !== sums[s] || sums[s] < 0) return fallback();
+  const ax = STATS, ay = ax + lx, axx = ay + ly, axy = axx + lxx, end = axy + lxy;
+  for (let i = STATS; i < end; i++) {
+    const v = sums[i];
+    const m = v < 0 ? -v : v;
+    if (!(m <= HIGH) || (m < LOW && m !== 0)) return fallback();
+  }
+  for (let i = end; i < STATS + total; i++) if (!Number.isFinite(sums[i])) return fallback(); // (as the core)
+  const n = count;
+  // D = n·Σx² − Σx·Σx, exactly.
+  let len = 0;
+  for (let i = axx; i < axx + lxx; i++) len = grow(len, n, sums[i], 1);
+  for (let i = ax; i < ax + lx; i++) {
+    len = grow(len, sums[i], sums[i], -1);
+    for (let j = i + 1; j < ax + lx; j++) len = grow(len, sums[i], 2 * sums[j], -1);
+  }
+  len = compress(work, 0, len);
+  if (len === 0 || work[len - 1] < 0) {
+    lineFilterCounts.fast++;
+    return { a: 0, b: 0, degenerate: true, count };
+  }
+  if (!toDouble(work, 0, len)) return fallback();
+  const dh = ddHi, dl = ddLo, de = ddErr;
+  // N_b = n·Σxy − Σx·Σy, exactly; b = N_b/D.
+  len = 0;
+  for (let i = axy; i < axy + lxy; i++) len = grow(len, n, sums[i], 1);
+  for (let i = ax; i < ax + lx; i++) for (let j = ay; j < ay + ly; j++) len = grow(len, sums[i], sums[j], -1);
+  len = compress(work, 0, len);
+  let bh = 0, bl = 0, be = 0;
+  let b = 0;
+  if (len > 0) {
+    if (!toDouble(work, 0, len)) return fallback();
+    bh = ddHi, bl = ddLo, be = ddErr;
+    const q = quotient(bh, bl, be, dh, dl, de);
+    if (q === undefined) return fallback();
+    b = q;
+  }
+  // n·N_a = Σy·D − Σx·N_b; a = n·N_a / (n·D).
+  if (!toDouble(sums, ay, ly)) return fallback();
+  if (!mul(ddHi, ddLo, ddErr, dh, dl, de)) return fallback();
+  const yh = ddHi, yl = ddLo, ye = ddErr;
+  if (!toDouble(sums, ax, lx)) return fallback();
+  if (!mul(ddHi, ddLo, ddErr, bh, bl, be)) return fallback();
+  sub(yh, yl, ye, ddHi, ddLo, ddErr);
+  const nh = ddHi, nl = ddLo, ne = ddErr;
+  if (!mul(n, 0, 0, dh, dl, de)) return fallback();
+  const a = quotient(nh, nl, ne, ddHi, ddLo, ddErr);
+  if (a === undefined) return fallback();
+  lineFilterCounts.fast++;
+  return { a, b, degenerate: false, count };
+}
+
+function fallback(): undefined {
+  lineFilterCounts.core++;
+  return undefined;
+}
+
+/** Adds sign·p·q exactly to the expansion `work[0, len)`, compressing it when it grows long. */
+function grow(len: number, p: number, q: number, sign: number): number {
+  len = addProduct(work, 0, len, p, q, sign);
+  return len > REFOLD ? compress(work, 0, len) : len;
+}
+
+/**
+ * Rounds the expansion `e[at, at + len)` to a double-double in ddHi + ddLo (|ddLo| ≤ u·|ddHi|), with
+ * |exact − (ddHi + ddLo)| ≤ ddErr; false when it is out of the range the bounds here hold in.
+ */
+function toDouble(e: Float64Array, at: number, len: number): boolean {
+  if (len === 0) {
+    ddHi = ddLo = ddErr = 0;
+    return true;
+  }
+  const top = e[at + len - 1];
+  let rest = 0;
+  let sum = 0;
+  for (let i = at; i < at + len - 1; i++) {
+    const v = e[i];
+    rest += v;
+    sum += v < 0 ? -v : v;
+  }
+  // TwoSum(top, rest): exact.
+  const s = top + rest;
+  const bv = s - top;
+  ddLo = (top - (s - bv)) + (rest - bv);
+  ddHi = s;
+  // Recursive summation of len − 1 terms: error ≤ γ_{len−2}·Σ|eᵢ| (Σ computed with rounding: ×1.01).
+  ddErr = len > 2 ? (len - 2) * U * 1.01 * sum : 0;
+  const m = s < 0 ? -s : s;
+  return m >= 2 ** -800 && m <= 2 ** 800;
+}
+
+/**
+ * (ah + al ± ae)·(bh + bl ± be) into ddHi + ddLo ± ddErr; false if a product may leave the range where
+ * Dekker's product is exact (|ah·bh| in [2^-600, 2^900], or an operand 0).
+ */
+function mul(ah: number, al: number, ae: number, bh: number, bl: number, be: number): boolean {
+  const p = ah * bh;
+  const mp = p < 0 ? -p : p;
+  if (mp > 2 ** 900 || (mp < 2 ** -600 && ah !== 0 && bh !== 0)) return false;
+  let c = 134217729 * ah;
+  const a1 = c - (c - ah);
+  const a2 = ah - a1;
+  c = 134217729 * bh;
+  const b1 = c - (c - bh);
+  const b2 = bh - b1;
+  const pe = ((a1 * b1 - p) + a1 * b2 + a2 * b1) + a2 * b2; // ah·bh = p + pe exactly
+  const s = pe + (ah * bl + al * bh);
+  const h = p + s;
+  const bv = h - p;
+  ddLo = (p - (h - bv)) + (s - bv);
+  ddHi = h;
+  const mah = ah < 0 ? -ah : ah;
+  const mbh = bh < 0 ? -bh : bh;
+  // Dropped al·bl and three roundings: ≤ 8.1u²|ah·bh|; then the operands' errors.
+  ddErr = (16 * U * U * mp + (mah * be + mbh * ae) * (1 + 4 * U) + ae * be) * 1.01;
+  return true;
+}
+
+/** (ah + al ± ae) − (bh + bl ± be) into ddHi + ddLo ± ddErr. */
+function sub(ah: number, al: number, ae: number, bh: number, bl: number, be: number): void {
+  const s = ah - bh;
+  let bv = s - ah;
+  const se = (ah - (s - bv)) + (-bh - bv); // ah − bh = s + se exactly
+  const v = se + (al - bl);
+  const h = s + v;
+  bv = h - s;
+  ddLo = (s - (h - bv)) + (v - bv);
+  ddHi = h;
+  const mah = ah < 0 ? -ah : ah;
+  const mbh = bh < 0 ? -bh : bh;
+  // Two roundings, of al − bl and of se + (al − bl): ≤ 4.1u²(|ah| + |bh|); then the operands' errors.
+  ddErr = (ae + be + 8 * U * U * (mah + mbh)) * 1.01;
+}
+
+/**
+ * (nh + nl ± ne)/(dh + dl ± de) correctly rounded, for D > 0 proven by the bounds; undefined when the
+ * bounds do not prove the rounding (or N may be 0).
+ */
+function quotient(
+  nh: number,
+  nl: number,
+  ne: number,
+  dh: number,
+  dl: number,
+  de: number,
+): number | undefined {
+  // Relative errors of N and D (|x| ≥ |hi|·(1 − u) − err, for |lo| ≤ u·|hi|).
+  const nAbs = (nh < 0 ? -nh : nh) * (1 - 4 * U) - ne;
+  const dAbs = dh * (1 - 4 * U) - de;
+  if (!(nAbs > 0) || !(dAbs > 0)) return undefined;
+  const mn = nh < 0 ? -nh : nh;
+  if (!(mn >= 2 ** -800 && mn <= 2 ** 800 && dh >= 2 ** -800 && dh <= 2 ** 800)) return undefined;
+  const rn = ne / nAbs;
+  const rd = de / dAbs;
+  if (!(rd < 2 ** -20)) return undefined;
+  // Double-double quotient q = qh + ql of (nh + nl)/(dh + dl): relative error ≤ 14u² < 2^-101.
+  const qh = nh / dh;
+  let c = 134217729 * qh;
+  const qa = c - (c - qh);
+  const qb = qh - qa;
+  c = 134217729 * dh;
+  const da = c - (c - dh);
+  const db = dh - da;
+  const p = qh * dh;
+  const pe = ((qa * da - p) + qa * db + qb * da) + qb * db; // qh·dh = p + pe exactly
+  const r = (((nh - p) - pe) + nl) - qh * dl;
+  const ql = r / dh;
+  // The double nearest qh + ql, and t = (qh + ql) − it, exactly (TwoSum).
+  const q = qh + ql;
+  const bv = q - qh;
+  const t = (qh - (q - bv)) + (ql - bv);
+  // Everything the exact quotient can differ from qh + ql by, relative.
+  const rho = ((rn + rd) * (1 + 2 * rd) + 2 ** -101) * 1.01;
+  const mq = q < 0 ? -q : q;
+  if (!(mq >= 2 ** -900 && mq <= 2 ** 900)) return undefined;
+  // Half the gap to the neighbouring doubles (below a power of two the gap halves: then the smaller
+  // half-gap bounds both sides).
+  bits[0] = mq;
+  const hi = words[HI];
+  const power = (hi & 0xfffff) === 0 && words[1 - HI] === 0;
+  const exponent = hi >>> 20;
+  bits[0] = 0;
+  words[HI] = (exponent - 52) << 20;
+  const ulp = bits[0];
+  const half = power ? ulp / 4 : ulp / 2;
+  const mt = t < 0 ? -t : t;
+  if (!(mt + rho * mq * (1 + 4 * U) < half * (1 - 2 ** -20))) return undefined;
+  return q;
+}
