@@ -584,19 +584,33 @@ function neverRetracts(chunk: PointChunk, i: number): Error {
   );
 }
 
+/** Above this many rows, a key's points are indexed by value for its retractions. */
+const INDEX_ABOVE = 32;
+
+/** The index key of a row: any function of x and y (rows that share it are told apart bit for bit). */
+const rowHash = (x: number, y: number): number => x + 0.7071067811865476 * y;
+
 /**
  * One key's added points (a multiset of rows), for the retractions of a keyed run: a growing array of
- * rows; a retraction looks the row up from the newest (bit for bit) and moves the last row into its place.
+ * rows; a retraction finds its row (bit for bit) and moves the last row into its place. Up to
+ * {@linkcode INDEX_ABOVE} rows the search is a scan from the newest; above, an index from a hash of (x, y)
+ * to the rows' positions makes it O(1).
  */
 class KeyPoints {
   #rows: Float64Array;
   #n = 0;
   readonly #width: number;
+  /** Above INDEX_ABOVE rows: hash → positions of the rows with it; and each row's place in its list. */
+  #index: Map<number, number[]> | undefined;
+  #place = new Int32Array(0);
 
   constructor(width: number, rows?: Float64Array) {
     this.#width = width;
     this.#rows = rows ?? new Float64Array(4 * width);
-    if (rows !== undefined) this.#n = rows.length / width;
+    if (rows !== undefined) {
+      this.#n = rows.length / width;
+      if (this.#n > INDEX_ABOVE) this.#buildIndex();
+    }
   }
 
   static fromBytes(bytes: Uint8Array, width: number): KeyPoints {
@@ -609,34 +623,90 @@ class KeyPoints {
     return new KeyPoints(width, rows);
   }
 
+  #buildIndex(): void {
+    this.#index = new Map();
+    this.#place = new Int32Array(this.#rows.length / this.#width);
+    for (let i = 0; i < this.#n; i++) this.#indexRow(i);
+  }
+
+  #indexRow(i: number): void {
+    const at = i * this.#width;
+    const h = rowHash(this.#rows[at], this.#rows[at + 1]);
+    let list = this.#index!.get(h);
+    if (list === undefined) this.#index!.set(h, list = []);
+    this.#place[i] = list.length;
+    list.push(i);
+  }
+
   add(x: number, y: number, t: number): void {
     const w = this.#width;
     if ((this.#n + 1) * w > this.#rows.length) {
       const bigger = new Float64Array(2 * this.#rows.length);
       bigger.set(this.#rows);
       this.#rows = bigger;
+      if (this.#index !== undefined) {
+        const place = new Int32Array(bigger.length / w);
+        place.set(this.#place);
+        this.#place = place;
+      }
     }
     const at = this.#n * w;
     this.#rows[at] = x;
     this.#rows[at + 1] = y;
     if (w === 3) this.#rows[at + 2] = t;
     this.#n++;
+    if (this.#index !== undefined) this.#indexRow(this.#n - 1);
+    else if (this.#n > INDEX_ABOVE) this.#buildIndex();
+  }
+
+  #matches(i: number, x: number, y: number, t: number): boolean {
+    const w = this.#width;
+    const at = i * w;
+    const rows = this.#rows;
+    return Object.is(rows[at], x) && Object.is(rows[at + 1], y) && (w !== 3 || Object.is(rows[at + 2], t));
   }
 
   retract(x: number, y: number, t: number): boolean {
     const w = this.#width;
     const rows = this.#rows;
-    for (let i = this.#n - 1; i >= 0; i--) {
-      const at = i * w;
-      if (
-        !Object.is(rows[at], x) || !Object.is(rows[at + 1], y) || (w === 3 && !Object.is(rows[at + 2], t))
-      ) continue;
-      const last = (this.#n - 1) * w;
-      for (let c = 0; c < w; c++) rows[at + c] = rows[last + c];
-      this.#n--;
-      return true;
+    let i = -1;
+    const index = this.#index;
+    if (index !== undefined) {
+      const h = rowHash(x, y);
+      const list = index.get(h);
+      if (list === undefined) return false;
+      let j = list.length - 1;
+      while (j >= 0 && !this.#matches(list[j], x, y, t)) j--;
+      if (j < 0) return false;
+      i = list[j];
+      const moved = list.pop()!; // (the list's last position takes the found one's place in the list)
+      if (j < list.length) {
+        list[j] = moved;
+        this.#place[moved] = j;
+      }
+      if (list.length === 0) index.delete(h);
+    } else {
+      for (let k = this.#n - 1; k >= 0; k--) {
+        if (this.#matches(k, x, y, t)) {
+          i = k;
+          break;
+        }
+      }
+      if (i < 0) return false;
     }
-    return false;
+    const last = this.#n - 1;
+    if (i !== last) {
+      const at = i * w;
+      const from = last * w;
+      for (let c = 0; c < w; c++) rows[at + c] = rows[from + c];
+      if (index !== undefined) {
+        // The last row is now at i: its entry in its list says so.
+        index.get(rowHash(rows[at], rows[at + 1]))![this.#place[last]] = i;
+        this.#place[i] = this.#place[last];
+      }
+    }
+    this.#n--;
+    return true;
   }
 
   bytes(): Uint8Array {
