@@ -4,23 +4,24 @@
  * prove its answer (then ask the core).
  *
  * D = n·Σx² − (Σx)² and N_b = n·Σxy − Σx·Σy, where the cancellation is (the mean of x² against the
- * variance of x: 35 bits for x ≈ 1.7·10⁹ spread over 10⁴), are built *exactly*, as floating-point
- * expansions (`./expansion.ts`: every product of two components is Dekker's exact product, every sum
- * Shewchuk's exact Grow-Expansion). Then:
+ * variance of x: 35 bits for x ≈ 1.7·10⁹ spread over 10⁴), are written as sums of exact products of the
+ * sums' components (Dekker's product: two doubles each); two VecSum passes (Ogita, Rump and Oishi:
+ * TwoSum of neighbours, which keeps the exact sum) gather each in its last term, and the rest is rounded
+ * into a double-double (hi + lo) with a proven bound (the recursive summation bound γ_{k−2}·Σ|tᵢ| over
+ * the terms below the last: about u³ of the terms, u = 2^-53). Then:
  *
- * - D ≤ 0 (the sign of an expansion is its largest component's): degenerate, a = b = 0, as the core.
+ * - D exactly 0 (every term 0 after the passes): degenerate, a = b = 0, as the core.
  * - N_b exactly 0: b = +0, as the core.
- * - Else D and N_b are rounded to double-doubles (hi + lo) with a proven bound on their error (the
- *   recursive summation bound γ_{k−2}·Σ|eᵢ| over the components below the largest), and b = N_b/D is taken
- *   in double-double (relative error below 14u², u = 2^-53; we allow 2^-101).
+ * - b = N_b/D in double-double (relative error below 14u²; we allow 2^-101).
  * - a = N_a/D with n·N_a = Σy·D − Σx·N_b (an identity), in double-double with a running error bound per
  *   operation (a product: 16u²|hi·hi| plus the operands' errors; a difference: 8u²(|a| + |b|) plus
  *   theirs): the cancellation left there is only that of a = ȳ − b·x̄.
- * - The result is the double nearest the double-double only when the double-double plus its whole error
- *   bound lies strictly inside that double's rounding interval (ties and near-ties go to the core).
+ * - Each result is the double nearest the double-double only when the double-double plus its whole error
+ *   bound lies strictly inside that double's rounding interval (ties and near-ties go to the core), and
+ *   otherwise (D or a numerator not proven non-zero, say) the core answers.
  *
- * Exactness of the expansions needs every product of components to stay clear of overflow and of the
- * subnormal range: the fast path only takes sums whose non-zero components lie in [2^-300, 2^300] (and
+ * Exact products need every product of components to stay clear of overflow and of the subnormal
+ * range: the fast path only takes sums whose non-zero components lie in [2^-300, 2^300] (and
  * results in [2^-900, 2^900], away from subnormals, where the core's rounding may differ by a unit);
  * other sums go to the core.
  *
@@ -34,16 +35,14 @@
  * @module
  */
 
-import { addProduct, compress } from "./expansion.ts";
 import type { Fit } from "./regression_core.ts";
 
 const U = 2 ** -53;
 const LOW = 2 ** -300;
 const HIGH = 2 ** 300;
 const STATS = 5;
-/** Room for the expansions built here: compressed whenever they grow past REFOLD components. */
-const ROOM = 160;
-const REFOLD = 24;
+/** Room for the terms of D or N_b: two per product of components (at most 48 components in all). */
+const ROOM = 2 * 48 * 48;
 
 const work = new Float64Array(ROOM);
 const bits = new Float64Array(1);
@@ -87,30 +86,30 @@ export function fastFitSums(count: number, sums: Float64Array): Fit | undefined 
   }
   for (let i = end; i < STATS + total; i++) if (!Number.isFinite(sums[i])) return fallback(); // (as the core)
   const n = count;
-  // D = n·Σx² − Σx·Σx, exactly.
+  // D = n·Σx² − Σx·Σx: its terms, exact products, summed almost exactly (two VecSum passes).
   let len = 0;
-  for (let i = axx; i < axx + lxx; i++) len = grow(len, n, sums[i], 1);
+  for (let i = axx; i < axx + lxx; i++) len = product(len, n, sums[i]);
   for (let i = ax; i < ax + lx; i++) {
-    len = grow(len, sums[i], sums[i], -1);
-    for (let j = i + 1; j < ax + lx; j++) len = grow(len, sums[i], 2 * sums[j], -1);
+    len = product(len, -sums[i], sums[i]);
+    for (let j = i + 1; j < ax + lx; j++) len = product(len, -sums[i], 2 * sums[j]);
   }
-  len = compress(work, 0, len);
-  if (len === 0 || work[len - 1] < 0) {
+  distill(len);
+  if (!toDouble(work, 0, len)) return fallback();
+  const dh = ddHi, dl = ddLo, de = ddErr;
+  if (dh === 0 && de === 0) {
+    // D is exactly 0: one distinct x.
     lineFilterCounts.fast++;
     return { a: 0, b: 0, degenerate: true, count };
   }
-  if (!toDouble(work, 0, len)) return fallback();
-  const dh = ddHi, dl = ddLo, de = ddErr;
-  // N_b = n·Σxy − Σx·Σy, exactly; b = N_b/D.
+  // N_b = n·Σxy − Σx·Σy; b = N_b/D.
   len = 0;
-  for (let i = axy; i < axy + lxy; i++) len = grow(len, n, sums[i], 1);
-  for (let i = ax; i < ax + lx; i++) for (let j = ay; j < ay + ly; j++) len = grow(len, sums[i], sums[j], -1);
-  len = compress(work, 0, len);
-  let bh = 0, bl = 0, be = 0;
-  let b = 0;
-  if (len > 0) {
-    if (!toDouble(work, 0, len)) return fallback();
-    bh = ddHi, bl = ddLo, be = ddErr;
+  for (let i = axy; i < axy + lxy; i++) len = product(len, n, sums[i]);
+  for (let i = ax; i < ax + lx; i++) for (let j = ay; j < ay + ly; j++) len = product(len, -sums[i], sums[j]);
+  distill(len);
+  if (!toDouble(work, 0, len)) return fallback();
+  const bh = ddHi, bl = ddLo, be = ddErr;
+  let b = 0; // (N_b exactly 0: b = +0, as the core)
+  if (bh !== 0 || be !== 0) {
     const q = quotient(bh, bl, be, dh, dl, de);
     if (q === undefined) return fallback();
     b = q;
@@ -135,10 +134,37 @@ function fallback(): undefined {
   return undefined;
 }
 
-/** Adds sign·p·q exactly to the expansion `work[0, len)`, compressing it when it grows long. */
-function grow(len: number, p: number, q: number, sign: number): number {
-  len = addProduct(work, 0, len, p, q, sign);
-  return len > REFOLD ? compress(work, 0, len) : len;
+/** Appends p·q to `work` as two doubles (Dekker's exact product); returns the new length. */
+function product(len: number, p: number, q: number): number {
+  const h = p * q;
+  let c = 134217729 * p;
+  const p1 = c - (c - p);
+  const p2 = p - p1;
+  c = 134217729 * q;
+  const q1 = c - (c - q);
+  const q2 = q - q1;
+  work[len] = ((p1 * q1 - h) + p1 * q2 + p2 * q1) + p2 * q2;
+  work[len + 1] = h;
+  return len + 2;
+}
+
+/**
+ * Two VecSum passes over `work[0, len)` (Ogita, Rump and Oishi): each replaces the terms by others of
+ * the same exact sum (TwoSum of neighbours), the sum gathering in the last; after two, the others are
+ * about u² of the terms' magnitudes, so `toDouble`'s bound is about u³ of them.
+ */
+function distill(len: number): void {
+  for (let pass = 0; pass < 2; pass++) {
+    let q = work[0];
+    for (let i = 1; i < len; i++) {
+      const a = work[i];
+      const s = a + q;
+      const bv = s - a;
+      work[i - 1] = (a - (s - bv)) + (q - bv);
+      q = s;
+    }
+    work[len - 1] = q;
+  }
 }
 
 /**
@@ -166,7 +192,7 @@ function toDouble(e: Float64Array, at: number, len: number): boolean {
   // Recursive summation of len − 1 terms: error ≤ γ_{len−2}·Σ|eᵢ| (Σ computed with rounding: ×1.01).
   ddErr = len > 2 ? (len - 2) * U * 1.01 * sum : 0;
   const m = s < 0 ? -s : s;
-  return m >= 2 ** -800 && m <= 2 ** 800;
+  return m === 0 || (m >= 2 ** -800 && m <= 2 ** 800);
 }
 
 /**
