@@ -33,7 +33,9 @@ test("ResultLog with keys: -1 rows for old lines, +1 rows for new ones, keys quo
   await log.write(batch(3, [{ key: "t", old: { a: 5, b: 6 }, line: { a: 0, b: 0 }, n: 3 }]));
   // Retracted, then new again.
   await log.write(batch(4, [{ key: "s,1", old: { a: 1e21, b: -2.5e-7 } }]));
-  await log.write(batch(5, [{ key: "s,1", line: { a: 3, b: 4 }, n: 1 }]));
+  await log.write(
+    batch(5, [{ key: "s,1", line: { a: 3, b: 4 }, n: 1 }, { key: "ünï😀", line: { a: 1, b: 0 }, n: 2 }]),
+  );
   await log.close();
   assert.equal(
     out.text(),
@@ -47,6 +49,7 @@ test("ResultLog with keys: -1 rows for old lines, +1 rows for new ones, keys quo
       "t,0,0,3,1",
       '"s,1",1e+21,-2.5e-7,4,-1',
       '"s,1",3,4,5,1',
+      "ünï😀,1,0,5,1",
       "",
     ].join("\n"),
   );
