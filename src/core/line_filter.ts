@@ -50,10 +50,8 @@ const words = new Uint32Array(bits.buffer);
 const LITTLE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 const HI = LITTLE ? 1 : 0;
 
-/** The last double-double rounded from an expansion, and its error bound (absolute). */
-let ddHi = 0;
-let ddLo = 0;
-let ddErr = 0;
+/** The last double-double made (hi, lo) and its error bound (absolute); in an array, not boxed. */
+const dd = new Float64Array(3);
 
 /** How many fits the fast path answered, and how many it left to the core (for tests and benches). */
 export const lineFilterCounts = { fast: 0, core: 0 };
@@ -95,7 +93,7 @@ export function fastFitSums(count: number, sums: Float64Array): Fit | undefined 
   }
   distill(len);
   if (!toDouble(work, 0, len)) return fallback();
-  const dh = ddHi, dl = ddLo, de = ddErr;
+  const dh = dd[0], dl = dd[1], de = dd[2];
   if (dh === 0 && de === 0) {
     // D is exactly 0: one distinct x.
     lineFilterCounts.fast++;
@@ -107,7 +105,7 @@ export function fastFitSums(count: number, sums: Float64Array): Fit | undefined 
   for (let i = ax; i < ax + lx; i++) for (let j = ay; j < ay + ly; j++) len = product(len, -sums[i], sums[j]);
   distill(len);
   if (!toDouble(work, 0, len)) return fallback();
-  const bh = ddHi, bl = ddLo, be = ddErr;
+  const bh = dd[0], bl = dd[1], be = dd[2];
   let b = 0; // (N_b exactly 0: b = +0, as the core)
   if (bh !== 0 || be !== 0) {
     const q = quotient(bh, bl, be, dh, dl, de);
@@ -116,14 +114,14 @@ export function fastFitSums(count: number, sums: Float64Array): Fit | undefined 
   }
   // n·N_a = Σy·D − Σx·N_b; a = n·N_a / (n·D).
   if (!toDouble(sums, ay, ly)) return fallback();
-  if (!mul(ddHi, ddLo, ddErr, dh, dl, de)) return fallback();
-  const yh = ddHi, yl = ddLo, ye = ddErr;
+  if (!mul(dd[0], dd[1], dd[2], dh, dl, de)) return fallback();
+  const yh = dd[0], yl = dd[1], ye = dd[2];
   if (!toDouble(sums, ax, lx)) return fallback();
-  if (!mul(ddHi, ddLo, ddErr, bh, bl, be)) return fallback();
-  sub(yh, yl, ye, ddHi, ddLo, ddErr);
-  const nh = ddHi, nl = ddLo, ne = ddErr;
+  if (!mul(dd[0], dd[1], dd[2], bh, bl, be)) return fallback();
+  sub(yh, yl, ye, dd[0], dd[1], dd[2]);
+  const nh = dd[0], nl = dd[1], ne = dd[2];
   if (!mul(n, 0, 0, dh, dl, de)) return fallback();
-  const a = quotient(nh, nl, ne, ddHi, ddLo, ddErr);
+  const a = quotient(nh, nl, ne, dd[0], dd[1], dd[2]);
   if (a === undefined) return fallback();
   lineFilterCounts.fast++;
   return { a, b, degenerate: false, count };
@@ -168,12 +166,12 @@ function distill(len: number): void {
 }
 
 /**
- * Rounds the expansion `e[at, at + len)` to a double-double in ddHi + ddLo (|ddLo| ≤ u·|ddHi|), with
- * |exact − (ddHi + ddLo)| ≤ ddErr; false when it is out of the range the bounds here hold in.
+ * Rounds the expansion `e[at, at + len)` to a double-double in dd[0] + dd[1] (|dd[1]| ≤ u·|dd[0]|), with
+ * |exact − (dd[0] + dd[1])| ≤ dd[2]; false when it is out of the range the bounds here hold in.
  */
 function toDouble(e: Float64Array, at: number, len: number): boolean {
   if (len === 0) {
-    ddHi = ddLo = ddErr = 0;
+    dd[0] = dd[1] = dd[2] = 0;
     return true;
   }
   const top = e[at + len - 1];
@@ -187,16 +185,16 @@ function toDouble(e: Float64Array, at: number, len: number): boolean {
   // TwoSum(top, rest): exact.
   const s = top + rest;
   const bv = s - top;
-  ddLo = (top - (s - bv)) + (rest - bv);
-  ddHi = s;
+  dd[1] = (top - (s - bv)) + (rest - bv);
+  dd[0] = s;
   // Recursive summation of len − 1 terms: error ≤ γ_{len−2}·Σ|eᵢ| (Σ computed with rounding: ×1.01).
-  ddErr = len > 2 ? (len - 2) * U * 1.01 * sum : 0;
+  dd[2] = len > 2 ? (len - 2) * U * 1.01 * sum : 0;
   const m = s < 0 ? -s : s;
   return m === 0 || (m >= 2 ** -800 && m <= 2 ** 800);
 }
 
 /**
- * (ah + al ± ae)·(bh + bl ± be) into ddHi + ddLo ± ddErr; false if a product may leave the range where
+ * (ah + al ± ae)·(bh + bl ± be) into dd[0] + dd[1] ± dd[2]; false if a product may leave the range where
  * Dekker's product is exact (|ah·bh| in [2^-600, 2^900], or an operand 0).
  */
 function mul(ah: number, al: number, ae: number, bh: number, bl: number, be: number): boolean {
@@ -213,16 +211,16 @@ function mul(ah: number, al: number, ae: number, bh: number, bl: number, be: num
   const s = pe + (ah * bl + al * bh);
   const h = p + s;
   const bv = h - p;
-  ddLo = (p - (h - bv)) + (s - bv);
-  ddHi = h;
+  dd[1] = (p - (h - bv)) + (s - bv);
+  dd[0] = h;
   const mah = ah < 0 ? -ah : ah;
   const mbh = bh < 0 ? -bh : bh;
   // Dropped al·bl and three roundings: ≤ 8.1u²|ah·bh|; then the operands' errors.
-  ddErr = (16 * U * U * mp + (mah * be + mbh * ae) * (1 + 4 * U) + ae * be) * 1.01;
+  dd[2] = (16 * U * U * mp + (mah * be + mbh * ae) * (1 + 4 * U) + ae * be) * 1.01;
   return true;
 }
 
-/** (ah + al ± ae) − (bh + bl ± be) into ddHi + ddLo ± ddErr. */
+/** (ah + al ± ae) − (bh + bl ± be) into dd[0] + dd[1] ± dd[2]. */
 function sub(ah: number, al: number, ae: number, bh: number, bl: number, be: number): void {
   const s = ah - bh;
   let bv = s - ah;
@@ -230,12 +228,12 @@ function sub(ah: number, al: number, ae: number, bh: number, bl: number, be: num
   const v = se + (al - bl);
   const h = s + v;
   bv = h - s;
-  ddLo = (s - (h - bv)) + (v - bv);
-  ddHi = h;
+  dd[1] = (s - (h - bv)) + (v - bv);
+  dd[0] = h;
   const mah = ah < 0 ? -ah : ah;
   const mbh = bh < 0 ? -bh : bh;
   // Two roundings, of al − bl and of se + (al − bl): ≤ 4.1u²(|ah| + |bh|); then the operands' errors.
-  ddErr = (ae + be + 8 * U * U * (mah + mbh)) * 1.01;
+  dd[2] = (ae + be + 8 * U * U * (mah + mbh)) * 1.01;
 }
 
 /**
