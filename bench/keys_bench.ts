@@ -10,7 +10,13 @@
  * count, the memory per key above the unkeyed run's. With `--serve`, each keyed run once more with
  * `--serve 127.0.0.1:0` (the live page's key table, samples and per-key metrics, no client).
  *
- * Run: `./node_modules/deno/deno run -A bench/keys_bench.ts [--points N] [--runs R] [--keys 1,1000,...] [--serve]`
+ * With `--baseline DIR` (another checkout of streamreg, e.g. `git worktree add DIR <commit>` with its
+ * `node_modules` and `build/`), each measurement is also taken with DIR's CLI, alternating with this
+ * one's run by run, and printed beside it: a comparison on the same files under the same load. With
+ * `--no-window`, the windowed run is left out.
+ *
+ * Run: `./node_modules/deno/deno run -A bench/keys_bench.ts [--points N] [--runs R] [--keys 1,1000,...] [--serve]
+ *   [--baseline DIR] [--no-window]`
  *  or  `node_modules/.bin/bun run bench/keys_bench.ts [...]`
  * @module
  */
@@ -32,6 +38,8 @@ const { values } = parseArgs({
     keys: { type: "string", default: "1,1000,100000,1000000" },
     "commit-rows": { type: "string", default: "100000" },
     serve: { type: "boolean", default: false },
+    baseline: { type: "string" },
+    "no-window": { type: "boolean", default: false },
   },
 });
 const n = Number(values.points);
@@ -104,12 +112,26 @@ function measure(rt: StreamregRuntime, args: string[]): Promise<{ seconds: numbe
   });
 }
 
+/** The baseline's runtimes (`--baseline`), by name. */
+const baselines = new Map(
+  values.baseline === undefined ? [] : (await streamregRuntimes(values.baseline)).map((rt) => [rt.name, rt]),
+);
+/** Per measurement of `best`, the baseline's (when `--baseline`), for the next `row`. */
+let baselineResult: { seconds: number; peakMb: number } | undefined;
+
 async function best(rt: StreamregRuntime, args: string[]): Promise<{ seconds: number; peakMb: number }> {
   let out = { seconds: Infinity, peakMb: 0 };
+  const other = baselines.get(rt.name);
+  let base = { seconds: Infinity, peakMb: 0 };
   for (let r = 0; r < runs; r++) {
+    if (other !== undefined) {
+      const got = await measure(other, args);
+      base = { seconds: Math.min(base.seconds, got.seconds), peakMb: Math.max(base.peakMb, got.peakMb) };
+    }
     const got = await measure(rt, args);
     out = { seconds: Math.min(out.seconds, got.seconds), peakMb: Math.max(out.peakMb, got.peakMb) };
   }
+  baselineResult = other === undefined ? undefined : base;
   return out;
 }
 
@@ -131,12 +153,24 @@ console.log(
 for (const rt of await streamregRuntimes()) {
   console.log(`${rt.name} (${rt.version})`);
   const base = await best(rt, [...common, "--input", plain]);
-  const row = (name: string, r: { seconds: number; peakMb: number }, extra = "") =>
+  const baselineBase = baselineResult;
+  const row = (name: string, r: { seconds: number; peakMb: number }, extra = "") => {
+    const was = baselineResult;
     console.log(
       `  ${name.padEnd(44)} ${(n / r.seconds / 1e6).toFixed(2).padStart(5)} M points/s  ${
         (r.seconds / base.seconds * 100).toFixed(0).padStart(4)
       } % of the time unkeyed  peak ${r.peakMb.toFixed(0).padStart(5)} MB${extra}`,
     );
+    if (was !== undefined && baselineBase !== undefined) {
+      console.log(
+        `    baseline ${(n / was.seconds / 1e6).toFixed(2).padStart(5)} M points/s  ${
+          (was.seconds / baselineBase.seconds * 100).toFixed(0).padStart(4)
+        } % of its time unkeyed  peak ${was.peakMb.toFixed(0).padStart(5)} MB;  this run takes ${
+          (r.seconds / was.seconds * 100).toFixed(0)
+        } % of the baseline's time`,
+      );
+    }
+  };
   row("no key (the same points)", base);
   for (const k of keyCounts) {
     const r = await best(rt, [...common, "--input", files.get(k)!, "--key", "sensor"]);
@@ -160,6 +194,7 @@ for (const rt of await streamregRuntimes()) {
       row(`--key sensor, ${k} keys, --serve`, s, more);
     }
   }
+  if (values["no-window"]) continue;
   const w = await best(rt, [
     ...common,
     "--input",
