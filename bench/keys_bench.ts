@@ -13,7 +13,9 @@
  * With `--baseline DIR` (another checkout of streamreg, e.g. `git worktree add DIR <commit>` with its
  * `node_modules` and `build/`), each measurement is also taken with DIR's CLI, alternating with this
  * one's run by run, and printed beside it: a comparison on the same files under the same load. With
- * `--no-window`, the windowed run is left out.
+ * `--no-window`, the windowed run is left out. With `--cpu`, times are the processes' CPU seconds (user +
+ * system, all threads, from `/proc/PID/stat` sampled every 20 ms) instead of wall time: steadier on a
+ * machine shared with other work; "points/s" are then points per CPU second.
  *
  * Run: `./node_modules/deno/deno run -A bench/keys_bench.ts [--points N] [--runs R] [--keys 1,1000,...] [--serve]
  *   [--baseline DIR] [--no-window]`
@@ -40,9 +42,11 @@ const { values } = parseArgs({
     serve: { type: "boolean", default: false },
     baseline: { type: "string" },
     "no-window": { type: "boolean", default: false },
+    cpu: { type: "boolean", default: false },
   },
 });
 const n = Number(values.points);
+const cpu = values.cpu!;
 const runs = Number(values.runs);
 const keyCounts = values.keys!.split(",").map(Number);
 if (
@@ -97,17 +101,27 @@ function measure(rt: StreamregRuntime, args: string[]): Promise<{ seconds: numbe
     const child = spawn(exe, [...pre, ...args], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     let peakKb = 0;
+    let cpuTicks = 0;
     child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
     const timer = setInterval(async () => {
       const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
       const kb = Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? 0);
       peakKb = Math.max(peakKb, kb);
+      if (cpu) {
+        // utime and stime (fields 14 and 15, in clock ticks of 10 ms), all threads.
+        const stat = await readFile(`/proc/${child.pid}/stat`, "utf8").catch(() => "");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const ticks = Number(fields[11]) + Number(fields[12]);
+        if (ticks > cpuTicks) cpuTicks = ticks;
+      }
     }, 20);
     child.on("error", reject);
     child.on("close", (code) => {
       clearInterval(timer);
       if (code !== 0) reject(new Error(`streamreg ${args.join(" ")} exited with ${code}: ${stderr}`));
-      else resolve({ seconds: (performance.now() - t0) / 1000, peakMb: peakKb / 1024 });
+      else {
+        resolve({ seconds: cpu ? cpuTicks / 100 : (performance.now() - t0) / 1000, peakMb: peakKb / 1024 });
+      }
     });
   });
 }
@@ -146,9 +160,9 @@ const common = [
   values["commit-rows"]!,
 ];
 console.log(
-  `keys_bench: ${n} points per run, --commit-rows ${
-    values["commit-rows"]
-  }, best of ${runs}; peak RSS = VmHWM`,
+  `keys_bench: ${n} points per run, --commit-rows ${values["commit-rows"]}, best of ${runs}; ${
+    cpu ? "CPU seconds (user + system)" : "wall time"
+  }; peak RSS = VmHWM`,
 );
 for (const rt of await streamregRuntimes()) {
   console.log(`${rt.name} (${rt.version})`);
