@@ -75,7 +75,9 @@ export function fastFitSums(count: number, sums: Float64Array): Fit | undefined 
   const lx = sums[0], ly = sums[1], lxx = sums[2], lxy = sums[3];
   const total = lx + ly + lxx + lxy + sums[4];
   if (!(total + STATS <= sums.length) || lx + ly + lxx + lxy > 48) return fallback();
-  for (let s = 0; s < STATS; s++) if ((sums[s] | 0) !== sums[s] || sums[s] < 0) return fallback();
+  for (let s = 0; s < STATS; s++) {
+    if ((sums[s] | 0) !== sums[s] || sums[s] < 0 || sums[s] > 64) return fallback();
+  }
   const ax = STATS, ay = ax + lx, axx = ay + ly, axy = axx + lxx, end = axy + lxy;
   for (let i = STATS; i < end; i++) {
     const v = sums[i];

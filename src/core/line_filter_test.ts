@@ -145,5 +145,10 @@ test("fastFitSums: exact ties and results a hair from a tie go to the core; dege
   assert.deepEqual(check([], "no point"), { a: 0, b: 0, degenerate: true, count: 0 });
   const flat = check([[1, 2], [3, 2], [5, 2]], "constant y");
   if (flat !== undefined) assert.ok(Object.is(flat.b, 0), "b is +0 as the core's");
+  // Sums the core refuses (a term not finite, a length beyond 64) are left to it (it throws).
+  for (const bad of [Float64Array.of(1, 0, 0, 0, 0, Infinity), Float64Array.of(0, 0, 0, 0, 65)]) {
+    assert.equal(fastFitSums(3, bad), undefined);
+    assert.throws(() => core.fitSums(3, bad), RangeError);
+  }
   assert.ok(lineFilterCounts.fast > 0 && lineFilterCounts.core > 0);
 });
