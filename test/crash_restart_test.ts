@@ -198,6 +198,52 @@ test(
 );
 
 test(
+  "crash and restart with --key and --window last:N: SIGKILLs, then restarts, give the uninterrupted run's outputs",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-last-"));
+    const next = random(79);
+    const lines = ["sensor,x,y,diff"];
+    for (let i = 0; i < 40_000; i++) {
+      if (i % 1999 === 5) lines.push(`s3,${i / 7},1,-1`); // last:N takes no retraction: bad_diff
+      else if (i % 2503 === 9) lines.push(`s4,oops,1,1`);
+      else lines.push(`s${Math.floor(next() * 200)},${i / 7},${2 * i + next()},1`);
+    }
+    await writeFile(join(dir, "points.csv"), lines.join("\n") + "\n");
+    const args = (sub: string) => [
+      "--source",
+      "csv",
+      "--input",
+      "../points.csv",
+      "--key",
+      "sensor",
+      "--window",
+      "last:50",
+      "--commit-rows",
+      "300",
+      "--commit-ms",
+      "1e9",
+      "--output",
+      "out.csv",
+      "--input-log",
+      "in.csv",
+      "--dead-letter",
+      "dead.csv",
+      ...(sub === "ref" ? [] : ["--state", "state"]),
+    ];
+    await keyedCrashRuns(dir, args, 5000, async (crash, expected, runner) => {
+      assert.ok(expected.dead!.includes(",bad_diff,"), "some points are refused retractions");
+      // Past the window: every key's later lines are over its last 50 points.
+      assert.ok(expected.result.includes(",151,200,"), "windows of 50 points, numbered from 1");
+      const other = await run(runner, [...args("crash").map((a) => a === "last:50" ? "last:40" : a)], crash);
+      assert.equal(other.code, 1, other.stderr);
+      assert.match(other.stderr, /last 50 points, not 40/);
+    });
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 120_000 },
+);
+
+test(
   "crash and restart with --key and --window sliding: SIGKILLs, then restarts, give the uninterrupted run's outputs",
   async () => {
     const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-windows-"));

@@ -341,11 +341,6 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
           "it is not supported yet",
       );
     }
-    if (values.state !== undefined && last !== undefined) {
-      throw new UsageError(
-        "--window last:N with --state is not supported yet (tumbling and sliding windows are)",
-      );
-    }
   }
   if (values["metrics-keys"] !== undefined && (values.serve === undefined || keys === undefined)) {
     throw new UsageError("--metrics-keys applies with --serve and --key only");

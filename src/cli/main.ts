@@ -38,7 +38,7 @@ import { SOURCES, type SourceSpec } from "./source_specs.ts";
 import { type OpenedState, openState, stateOutputProblem } from "./state_setup.ts";
 import type { OutputLength } from "../state/checkpoint.ts";
 import { PointValidator } from "../pipeline/validate/point_validator.ts";
-import { isKeyedEngine, KeyedEngine } from "../pipeline/keyed/keyed_stage.ts";
+import { isKeyedEngine, KeyedEngine, LastRing } from "../pipeline/keyed/keyed_stage.ts";
 import { KEYED_STATE_FILE, KeyedStore } from "../state/keyed_store.ts";
 import { StateError } from "../state/checkpoint.ts";
 import type { StateStore } from "../state/state_store.ts";
@@ -534,6 +534,8 @@ interface KeyedMeta {
 
 /** Names the added points of a key in the keyed store (a key holds no U+0000, so none is taken). */
 const POINTS_OF = "\u0000m";
+/** Names a key's last points (`--window last:N`, a `LastRing`) in the keyed store. */
+const RING_OF = "\u0000r";
 
 /**
  * A keyed batch's changes for the store: each key it touched, its state or null if forgotten, and with
@@ -546,6 +548,7 @@ function keyChanges(engine: KeyedEngine, validator: PointValidator): [string, Ui
     const slot = table.find(key);
     out.push([key, slot < 0 ? null : table.save(slot)]);
     if (validator.tracking) out.push([POINTS_OF + key, validator.keyPointBytes(key) ?? null]);
+    if (engine.last !== undefined) out.push([RING_OF + key, engine.rings.get(slot)?.save() ?? null]);
   }
   return out;
 }
@@ -634,7 +637,9 @@ function restoredLines(engine: unknown, keys: readonly [string, number][]): KeyC
     for (const [key] of keys) {
       const slot = table.find(key);
       const line = slot < 0 ? undefined : table.written(slot);
-      if (line !== undefined) lines.push({ key, line, n: table.count(slot) });
+      const ring = engine.rings.get(slot);
+      const bounds = ring && { windowStart: ring.writtenStart, windowEnd: ring.writtenEnd };
+      if (line !== undefined) lines.push({ key, line, n: table.count(slot), ...bounds });
     }
   } else if (isWindowedEngine(engine)) {
     const { hop, size } = engine.window;
@@ -654,15 +659,37 @@ function restoreKeys(
   points: [string, Uint8Array][],
 ): [string, number][] {
   const restored: [string, number][] = [];
+  const rings: [string, Uint8Array][] = [];
   for (const [key, bytes] of keyed.entries()) {
     if (key.startsWith(POINTS_OF)) {
       points.push([key.slice(POINTS_OF.length), bytes.slice()]);
+      continue;
+    }
+    if (key.startsWith(RING_OF)) {
+      rings.push([key.slice(RING_OF.length), bytes]);
       continue;
     }
     const slot = engine.table.restore(key, bytes);
     const count = engine.table.count(slot);
     engine.count += count;
     restored.push([key, count]);
+  }
+  if (rings.length > 0 && engine.last === undefined) {
+    throw new StateError(`${keyed.path} holds windows of the last N points: restart with --window last:N`);
+  }
+  for (const [key, bytes] of rings) {
+    const slot = engine.table.find(key);
+    if (slot < 0) throw new StateError(`${keyed.path}: the last points of a key it does not hold`);
+    try {
+      engine.rings.set(slot, LastRing.restore(bytes, engine.last!));
+    } catch (error) {
+      throw new StateError(`${keyed.path}: ${(error as Error).message}`);
+    }
+  }
+  if (engine.last !== undefined && engine.rings.size !== restored.length) {
+    throw new StateError(
+      `${keyed.path} holds keys without their last points: it was not written with --window last:N`,
+    );
   }
   return restored;
 }

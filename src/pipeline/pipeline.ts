@@ -231,7 +231,7 @@ export async function runPipeline<C extends PointChunk>(
     const result = isWindowedEngine(core)
       ? applyWindowedBatch(core, spans, { onRefused, skip })
       : isKeyedEngine(core)
-      ? applyKeyedBatch(core, spans, { onRefused, skip })
+      ? applyKeyedBatch(core, spans, { onRefused, skip, keyIds: (chunk) => validator.keyIds(chunk) })
       : isModelEngine(core)
       ? applyModelBatch(core, spans, { onRefused, skip })
       : applyBatch(core, spans, { onRefused, skip });

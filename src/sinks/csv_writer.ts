@@ -85,6 +85,30 @@ export class CsvWriter {
   }
 
   /**
+   * Buffers text that need not end a line (a cell, say): ASCII byte by byte, else as UTF-8.
+   *
+   * @example
+   * ```ts
+   * writer.appendText("sensor-7"); writer.appendBytes(rowEnd);
+   * ```
+   */
+  appendText(text: string): void {
+    const length = text.length;
+    this.#room(3 * length); // UTF-8: at most 3 bytes per UTF-16 code unit
+    const buffer = this.#buffer;
+    let at = this.#length;
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) {
+        this.#length = at + encoder.encodeInto(text.slice(i), buffer.subarray(at)).written;
+        return;
+      }
+      buffer[at++] = c;
+    }
+    this.#length = at;
+  }
+
+  /**
    * Buffers a number as {@linkcode formatNumber} writes it (shortest round-trip decimal, "-0" for
    * negative zero), followed by the ASCII character `after` (e.g. 0x2c, a comma), if given.
    *

@@ -44,6 +44,9 @@ import { formatTime, type TimeFormat } from "../model/windows.ts";
  */
 export const RESULT_HEADER: readonly string[] = ["a", "b", "time", "diff"];
 
+const encoder = new TextEncoder();
+const COMMA_BYTE = Uint8Array.of(0x2c);
+
 /**
  * Writes the result change log.
  *
@@ -145,6 +148,32 @@ export class ResultLog implements Sink {
     const time = formatNumber(update.time);
     const out = this.#out;
     const windows = this.#windows;
+    if (windows === undefined) {
+      // Straight into the writer's bytes: the key's cells, the numbers, then ",time,±1\n" made once.
+      const minus = encoder.encode(`,${time},-1\n`);
+      const plus = encoder.encode(`,${time},1\n`);
+      const keyed = this.#keyColumns > 0;
+      for (const { key, old, line } of changes) {
+        const cells = keyed ? keyCells(key) : "";
+        if (old) {
+          out.appendText(cells);
+          out.appendBytes(COMMA_BYTE);
+          out.appendNumber(old.a, 0x2c);
+          out.appendNumber(old.b);
+          out.appendBytes(minus);
+        }
+        if (line) {
+          out.appendText(cells);
+          out.appendBytes(COMMA_BYTE);
+          out.appendNumber(line.a, 0x2c);
+          out.appendNumber(line.b);
+          out.appendBytes(plus);
+        }
+        if (out.pending > 1 << 20) await out.flush();
+      }
+      await out.flush();
+      return;
+    }
     let rows: string[] = []; // (appended a few thousand at a time: one encoding each, not one per row)
     for (const { key, old, line, windowStart, windowEnd } of changes) {
       let cells = this.#keyColumns > 0 ? keyCells(key) : "";
