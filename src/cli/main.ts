@@ -42,6 +42,8 @@ import { KEYED_STATE_FILE, KeyedStore } from "../state/keyed_store.ts";
 import { StateError } from "../state/checkpoint.ts";
 import type { StateStore } from "../state/state_store.ts";
 import { isWindowedEngine, WindowedEngine } from "../pipeline/keyed/windowed_stage.ts";
+import { isKeyedModelEngine, KeyedModelEngine } from "../pipeline/keyed/keyed_model_stage.ts";
+import { isWindowedModelEngine, WindowedModelEngine } from "../pipeline/keyed/windowed_model_stage.ts";
 import { MESSAGE_TIMESTAMP } from "../model/windows.ts";
 
 /** The input log's name for the time column: `@timestamp` (Kafka's) is written as `timestamp`. */
@@ -174,15 +176,28 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       degree: config.degree,
       intercept: config.intercept,
     }, { stats: config.stats });
+    const keyedRun = cli.keys !== undefined || cli.lastPoints !== undefined;
     const core = cli.windows !== undefined
-      ? new WindowedEngine(lineCore!, { window: cli.windows.window, lateness: cli.windows.lateness })
-      : cli.keys !== undefined || cli.lastPoints !== undefined
-      ? new KeyedEngine(lineCore!, { last: cli.lastPoints })
+      ? (lineCore
+        ? new WindowedEngine(lineCore, { window: cli.windows.window, lateness: cli.windows.lateness })
+        : new WindowedModelEngine(modelCore!, config, {
+          window: cli.windows.window,
+          lateness: cli.windows.lateness,
+        }))
+      : keyedRun
+      ? (lineCore
+        ? new KeyedEngine(lineCore, { last: cli.lastPoints })
+        : new KeyedModelEngine(modelCore!, config, { last: cli.lastPoints }))
       : lineCore ?? modelCore!;
+    /** Values per added point a keyed run's validator keeps for retractions: the x's, y (and the time). */
+    const keyPointWidth = config.x.length + 1 + (cli.windows !== undefined ? 1 : 0);
     const snapshot = () => lineCore ? lineCore.snapshot() : modelCore!.saveState();
     const restore = (bytes: Uint8Array) => lineCore ? lineCore.restore(bytes) : modelCore!.loadState(bytes);
     if (cli.state !== undefined) {
-      const engine = isKeyedEngine(core) || isWindowedEngine(core) ? core : undefined;
+      const engine = isKeyedEngine(core) || isWindowedEngine(core) || isKeyedModelEngine(core) ||
+          isWindowedModelEngine(core)
+        ? core
+        : undefined;
       state = await openState(
         host,
         cli,
@@ -191,12 +206,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         engine === undefined ? undefined : async (store) => {
           keyedStore = await openKeyedState(host, store);
           if (store.resumed === undefined) return;
-          if (isKeyedEngine(engine)) {
+          pointWidth = keyPointWidth;
+          if (isKeyedEngine(engine) || isKeyedModelEngine(engine)) {
             restoredKeys = restoreKeys(keyedStore, engine, restoredPoints);
-            pointWidth = 2;
           } else {
             restoredKeys = restoreWindows(keyedStore, engine, restoredPoints);
-            pointWidth = 3;
             restoredTime = (keyedStore.meta() as KeyedMeta | undefined)?.maxTime ?? -Infinity;
             engine.maxTime = restoredTime;
             engine.count = store.resumed.totals.count;
@@ -376,7 +390,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
             { time: resumed.time, line: resumed.line, model: resumed.model, totals: resumed.totals },
           checkpoint: async (batch, update, stats) => {
             const { points, refused, rejected, batches, changes, count } = stats;
-            if (keyedStore !== undefined && (isKeyedEngine(core) || isWindowedEngine(core))) {
+            if (
+              keyedStore !== undefined &&
+              (isKeyedEngine(core) || isWindowedEngine(core) || isKeyedModelEngine(core) ||
+                isWindowedModelEngine(core))
+            ) {
               // The keyed state first, with what a restart needs: if the process dies before the
               // checkpoint file below is written, the restart rolls forward to this batch.
               keyedStore.commit({
@@ -385,9 +403,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
                   totals: { points, refused, rejected, batches, changes, count },
                   source: opened.position!(batch),
                   outputs: lengths(),
-                  ...(isWindowedEngine(core) ? { maxTime: core.maxTime } : {}),
+                  ...(isWindowedEngine(core) || isWindowedModelEngine(core) ? { maxTime: core.maxTime } : {}),
                 } satisfies KeyedMeta,
-                changes: isKeyedEngine(core) ? keyChanges(core, validator) : windowChanges(core, validator),
+                changes: isKeyedEngine(core) || isKeyedModelEngine(core)
+                  ? keyChanges(core, validator)
+                  : windowChanges(core, validator),
               });
             }
             await store.save({
@@ -461,19 +481,27 @@ const POINTS_OF = "\u0000m";
  * A keyed batch's changes for the store: each key it touched, its state or null if forgotten, and with
  * retractions its added points (`POINTS_OF` + key).
  */
-function keyChanges(engine: KeyedEngine, validator: PointValidator): [string, Uint8Array | null][] {
-  const table = engine.table;
+function keyChanges(
+  engine: KeyedEngine | KeyedModelEngine,
+  validator: PointValidator,
+): [string, Uint8Array | null][] {
   const out: [string, Uint8Array | null][] = [];
   for (const key of engine.touched) {
-    const slot = table.find(key);
-    out.push([key, slot < 0 ? null : table.save(slot)]);
+    if (isKeyedModelEngine(engine)) out.push([key, engine.saveEntry(key)]);
+    else {
+      const slot = engine.table.find(key);
+      out.push([key, slot < 0 ? null : engine.table.save(slot)]);
+    }
     if (validator.tracking) out.push([POINTS_OF + key, validator.keyPointBytes(key) ?? null]);
   }
   return out;
 }
 
 /** A windowed batch's changes: its panes and windows, and each touched key's count (`k` entries). */
-function windowChanges(engine: WindowedEngine, validator: PointValidator): [string, Uint8Array | null][] {
+function windowChanges(
+  engine: WindowedEngine | WindowedModelEngine,
+  validator: PointValidator,
+): [string, Uint8Array | null][] {
   const out: [string, Uint8Array | null][] = [...engine.changes];
   for (const key of engine.touchedKeys) {
     const count = validator.keyCount(key);
@@ -488,7 +516,7 @@ function windowChanges(engine: WindowedEngine, validator: PointValidator): [stri
 /** Loads every pane and window of the store into the engine; returns each key's count (`k` entries). */
 function restoreWindows(
   keyed: KeyedStore,
-  engine: WindowedEngine,
+  engine: WindowedEngine | WindowedModelEngine,
   points: [string, Uint8Array][],
 ): [string, number][] {
   const counts: [string, number][] = [];
@@ -566,13 +594,17 @@ function restoredLines(engine: unknown, keys: readonly [string, number][]): KeyC
 /** Loads every key of the store into the engine; returns each key and its count (for the validator). */
 function restoreKeys(
   keyed: KeyedStore,
-  engine: KeyedEngine,
+  engine: KeyedEngine | KeyedModelEngine,
   points: [string, Uint8Array][],
 ): [string, number][] {
   const restored: [string, number][] = [];
   for (const [key, bytes] of keyed.entries()) {
     if (key.startsWith(POINTS_OF)) {
       points.push([key.slice(POINTS_OF.length), bytes.slice()]);
+      continue;
+    }
+    if (isKeyedModelEngine(engine)) {
+      restored.push([key, engine.restoreEntry(key, bytes.slice())]);
       continue;
     }
     const slot = engine.table.restore(key, bytes);
