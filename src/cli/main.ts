@@ -535,7 +535,7 @@ function restoreWindows(
 
 /**
  * Opens the keyed state's store in the state directory, and rolls the checkpoint forward to it when it
- * is one batch ahead (the process died between the two writes).
+ * is ahead (the process died between the two writes).
  */
 async function openKeyedState(host: Host, store: StateStore): Promise<KeyedStore> {
   if (host.sqlite === undefined) {
@@ -553,7 +553,11 @@ async function openKeyedState(host: Host, store: StateStore): Promise<KeyedStore
     return keyed;
   }
   const behind = meta === undefined ? 0 : meta.totals.batches;
-  if (behind === resumed.totals.batches + 1 && meta !== undefined) {
+  // Ahead by one batch: the process died between the two writes. By more: it died so again in the first
+  // batch after a roll-forward (which lives in memory until the next checkpoint). The store's meta is a
+  // whole checkpoint of a keyed run (its keys, source position, totals and output lengths), so either way
+  // the run resumes from it.
+  if (behind > resumed.totals.batches && meta !== undefined) {
     store.rollForward({
       time: meta.time,
       totals: { ...resumed.totals, ...meta.totals },
