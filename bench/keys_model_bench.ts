@@ -11,6 +11,7 @@
  * (bytes of its exact sums) and the arena's bytes per key.
  *
  * Run: `./node_modules/deno/deno run -A bench/keys_model_bench.ts [--points N] [--keys K] [--runs R]`
+ *  (`--state-only`: only the state per key, no processes)
  *  or  `node_modules/.bin/bun run bench/keys_model_bench.ts [...]`
  * @module
  */
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     keys: { type: "string", default: "10000" },
     runs: { type: "string", default: "1" },
     "commit-rows": { type: "string", default: "100000" },
+    "state-only": { type: "boolean", default: false },
   },
 });
 const n = Number(values.points);
@@ -116,7 +118,7 @@ console.log(
   `keys_model_bench: ${n} points, 3 x columns, ${keys} keys, --commit-rows ${values["commit-rows"]}, ` +
     `best of ${runs}; peak RSS = VmHWM`,
 );
-for (const rt of await streamregRuntimes()) {
+for (const rt of values["state-only"] ? [] : await streamregRuntimes()) {
   console.log(`${rt.name} (${rt.version})`);
   for (const stats of [[], ["--stats"]]) {
     const base = await best(rt, [...common, ...stats, "--input", plain]);

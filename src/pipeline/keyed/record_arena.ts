@@ -2,8 +2,7 @@
  * Variable-length byte records by name, packed in one growing byte array outside the WebAssembly core: the
  * exact sums of each key (or pane) of a keyed model run, as the model core's sparse records
  * (`ModelCore.saveSparse`). A record rewritten no longer than its room stays in place; a longer one moves
- * to the end (with a quarter more room), and the arena is compacted when more than half of it is
- * abandoned. Per name: the name in a `Map`, and 12 bytes of offset, length and room.
+ * to the end (with a quarter more room), and the arena is compacted when a third of it is abandoned. Per name: the name in a `Map`, and 12 bytes of offset, length and room.
  *
  * @example
  * ```ts
@@ -156,16 +155,23 @@ export class RecordArena {
     this.#room = grow(this.#room);
   }
 
-  /** Room for `need` more bytes at the top: compacts when half is abandoned, else grows. */
+  /**
+   * Room for `need` more bytes at the top: compacts (each record keeping a quarter more room) when a third
+   * of the arena is abandoned, else doubles it.
+   */
   #makeRoom(need: number): void {
     const live = this.#top - this.#abandoned;
-    if (this.#abandoned > live) {
-      const next = new Uint8Array(Math.max(this.#bytes.length, 2 * (live + need)));
+    if (2 * this.#abandoned > live) {
+      let size = need;
+      for (const slot of this.#slots.values()) size += this.#length[slot] + (this.#length[slot] >> 2);
+      const next = new Uint8Array(Math.max(1 << 16, 2 * size));
       let top = 0;
       for (const slot of this.#slots.values()) {
         const at = this.#offset[slot];
-        next.set(this.#bytes.subarray(at, at + this.#length[slot]), top);
+        const n = this.#length[slot];
+        next.set(this.#bytes.subarray(at, at + n), top);
         this.#offset[slot] = top;
+        this.#room[slot] = n + (n >> 2);
         top += this.#room[slot];
       }
       this.#bytes = next;
