@@ -274,3 +274,47 @@ test(
   },
   TIMEOUT,
 );
+
+test(
+  `kafka --key sensor with a model (${CURRENT}): CSV messages after a header, 2 x columns, --no-intercept`,
+  async () => {
+    const topic = unique("keys-model-csv");
+    await createTopic(topic);
+    const config: ModelConfig = { x: ["x1", "x2"], y: "y", degree: 1, intercept: false, stats: false };
+    const messages: { key: string | null; value: string }[] = [{ key: null, value: "x2,sensor,y,x1" }];
+    const byKey = new Map<string, ModelPoint[]>();
+    for (let i = 0; i < 200; i++) {
+      const key = `s${(i * 3) % 5}`;
+      const xs = [i / 3, Math.sin(i)];
+      const y = 2 * xs[0] - xs[1] + Math.cos(i);
+      messages.push({
+        key: null,
+        value: `${formatNumber(xs[1])},${key},${formatNumber(y)},${formatNumber(xs[0])}`,
+      });
+      byKey.set(key, [...byKey.get(key) ?? [], { xs, y }]);
+    }
+    messages.push({ key: null, value: "1,,2,3" }); // no key
+    await sendKeyed(topic, messages);
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-kafka-keys-model-"));
+    const r = await run(regress(CURRENT), [
+      ...kafkaReader(topic, unique("g")),
+      ...["--key", "sensor", "--x", "x1,x2", "--no-intercept", "--exit-at-end", "--commit-rows", "29"],
+      ...["--output", join(dir, "out.csv"), "--no-input-log", "--dead-letter", join(dir, "dead.csv")],
+    ], TIMEOUT);
+    ok(r, "keyed model CSV run");
+    const [header, ...body] = rows(await readFile(join(dir, "out.csv"), "utf8"));
+    assert.deepEqual(header, ["sensor", "b_x1", "b_x2", "time", "diff"]);
+    const standing: Record<string, string> = {};
+    for (const row of body) {
+      if (row.at(-1) === "1") standing[row[0]] = row.slice(1, -2).join(",");
+      else delete standing[row[0]];
+    }
+    const want: Record<string, string> = {};
+    for (const [key, points] of byKey) want[key] = modelRow(points, config);
+    assert.deepEqual(standing, want);
+    const dead = rows(await readFile(join(dir, "dead.csv"), "utf8")).slice(1);
+    assert.deepEqual(dead.map((row) => row[2]), ["missing_key"]);
+    await rm(dir, { recursive: true });
+  },
+  TIMEOUT,
+);
