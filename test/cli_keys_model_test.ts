@@ -242,6 +242,28 @@ test("--window tumbling and sliding with several x and --stats: each window's ro
   await rm(dir, { recursive: true });
 });
 
+test("--window without --key, a polynomial: each window's row is the exact fit of the stream's points in it", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "streamreg-windows-model-"));
+  const data = rows(150, 13, true).map((r) => ({ ...r, key: "" }));
+  const input = join(dir, "w.csv");
+  await writeFile(input, csv(data, true).replace(/^sensor,/, "").replace(/\n,/g, "\n"));
+  const { flags, config } = MODELS[1];
+  const expected = new Map(
+    [...windowReference(data, 5 * MIN, 5 * MIN, config)].map(([id, cells]) => [id.trim(), cells]),
+  );
+  for (const runner of RUNNERS) {
+    const r = await run(runner, [
+      ...["--source", "csv", "--input", input, "--time", "ts", "--window", "tumbling:5m", "--lateness", "3m"],
+      ...[...flags, "--commit-rows", "19", "--output", "-", "--no-input-log"],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const [header, ...body] = parse(r.stdout) as string[][];
+    assert.deepEqual(header, ["window_start", "window_end", ...resultColumns(config), "time", "diff"]);
+    assert.deepEqual(sorted(standing(body, 2)), sorted(expected), runner);
+  }
+  await rm(dir, { recursive: true });
+});
+
 test("--window last:N with several x: each key's row is the exact fit of its last N points", async () => {
   const dir = await mkdtemp(join(tmpdir(), "streamreg-last-model-"));
   const data = rows(150, 5, false);
@@ -288,5 +310,8 @@ test("--key with a model: what is not supported is refused with a usage error", 
     const serve = await run(runner, [...csvFlags, "--serve", "0"]);
     assert.equal(serve.code, 2);
     assert.match(serve.stderr, /--serve with --key or --window .* not supported yet/);
+    const last = await run(runner, [...csvFlags, "--window", "last:5", "--state", "/tmp/streamreg-never"]);
+    assert.equal(last.code, 2);
+    assert.match(last.stderr, /--window last:N with --state is not supported yet/);
   }
 });
