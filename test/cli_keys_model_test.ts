@@ -146,13 +146,21 @@ function pointsOf(data: readonly Row[], config: ModelConfig): ModelPoint[] {
 test("--key with several x, --degree, --no-intercept, --stats: each key's row is the exact fit of its points", async () => {
   const dir = await mkdtemp(join(tmpdir(), "streamreg-keys-model-"));
   const data = rows(240, 7, true);
+  // A key with one point, and a key whose only point is retracted (its row retracted, the key forgotten).
+  const one = { key: "s8", t: data[0].t, xs: [3, 0.5, 1], y: 2, diff: 1 };
+  const gone = { key: "s9", t: data[0].t, xs: [4, 0.25, 2], y: 5, diff: 1 };
+  data.splice(100, 0, one, gone);
+  data.splice(150, 0, { ...gone, diff: -1 });
   const input = join(dir, "k.csv");
   await writeFile(input, csv(data, true));
   for (const { flags, config } of MODELS) {
     const expected = new Map<string, string>();
     for (const key of new Set(data.map((r) => r.key))) {
-      expected.set(key, expectedCells(pointsOf(data.filter((r) => r.key === key), config), config));
+      const mine = data.filter((r) => r.key === key);
+      if (mine.reduce((n, r) => n + r.diff, 0) === 0) continue;
+      expected.set(key, expectedCells(pointsOf(mine, config), config));
     }
+    assert.ok(expected.has("s8") && !expected.has("s9"));
     for (const runner of RUNNERS) {
       for (const commitRows of ["1", "17", "100000"]) {
         const log = join(dir, `in_${runner}_${commitRows}.csv`);
