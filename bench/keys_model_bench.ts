@@ -5,13 +5,15 @@
  * A CSV file of N points (default 10^6; x1 ≈ 1.7·10^9 with millisecond fractions, x2 in [-1, 1), x3 a
  * small integer, y shortest round-trip decimals, keys `sensor-<k>` spread evenly over K keys, default
  * 10^4), read with `--source csv --x x1,x2,x3 --no-input-log` (batches of `--commit-rows`, default
- * 100 000): without a key, then `--key sensor`, each also with `--stats`. It prints points per second and
- * the peak resident memory (VmHWM, sampled every 20 ms). Then, in this process, the same points through one
- * model core into a record arena, as the keyed stage keeps them: the average sparse record of a key
- * (bytes of its exact sums) and the arena's bytes per key.
+ * 100 000, and `--commit-ms`, default 10^9: batches by rows only): without a key, then `--key sensor`,
+ * each also with `--stats`. It prints points per second and the peak resident memory (VmHWM, sampled
+ * every 20 ms). Then, in this process, the same points through one model core into a record arena, as
+ * the keyed stage keeps them: the average sparse record of a key (bytes of its exact sums) and the
+ * arena's bytes per key.
  *
  * Run: `./node_modules/deno/deno run -A bench/keys_model_bench.ts [--points N] [--keys K] [--runs R]`
- *  (`--state-only`: only the state per key, no processes)
+ *  (`--state-only`: only the state per key, no processes; `--sliding`: also `--time ts --window
+ *  sliding:1h,1m` with the keys, each key's points one second apart)
  *  or  `node_modules/.bin/bun run bench/keys_model_bench.ts [...]`
  * @module
  */
@@ -34,7 +36,11 @@ const { values } = parseArgs({
     keys: { type: "string", default: "10000" },
     runs: { type: "string", default: "1" },
     "commit-rows": { type: "string", default: "100000" },
+    // Batches by rows only: with the default 1 s autocommit, a batch that takes longer makes the next ones
+    // small, and each batch refits every key (and window) it touches.
+    "commit-ms": { type: "string", default: "1e9" },
     "state-only": { type: "boolean", default: false },
+    sliding: { type: "boolean", default: false },
   },
 });
 const n = Number(values.points);
@@ -59,14 +65,16 @@ for (let i = 0; i < n; i++) {
 }
 
 const dir = await mkdtemp(join(tmpdir(), "streamreg-keys-model-bench-"));
-async function csvFile(name: string, keyed: boolean): Promise<string> {
+async function csvFile(name: string, keyed: boolean, timed = false): Promise<string> {
   const path = join(dir, name);
-  const parts: string[] = [keyed ? "sensor,x1,x2,x3,y\n" : "x1,x2,x3,y\n"];
+  const parts: string[] = [keyed ? `sensor,${timed ? "ts," : ""}x1,x2,x3,y\n` : "x1,x2,x3,y\n"];
   let chunk = "";
   for (let i = 0; i < n; i++) {
-    chunk += `${keyed ? `sensor-${keyOf[i]},` : ""}${formatNumber(xs[0][i])},${formatNumber(xs[1][i])},${
-      formatNumber(xs[2][i])
-    },${formatNumber(y[i])}\n`;
+    const key = keyed ? `sensor-${keyOf[i]},` : "";
+    const ts = timed ? `${1_764_669_600_000 + Math.floor(i / keys) * 1000},` : "";
+    chunk += `${key}${ts}${formatNumber(xs[0][i])},${formatNumber(xs[1][i])},${formatNumber(xs[2][i])},${
+      formatNumber(y[i])
+    }\n`;
     if (chunk.length > 1 << 20) {
       parts.push(chunk);
       chunk = "";
@@ -78,6 +86,7 @@ async function csvFile(name: string, keyed: boolean): Promise<string> {
 }
 const plain = await csvFile("plain.csv", false);
 const keyed = await csvFile("keyed.csv", true);
+const timed = values.sliding ? await csvFile("timed.csv", true, true) : "";
 
 /** One whole process: seconds and peak RSS in MB (VmHWM sampled every 20 ms). */
 function measure(rt: StreamregRuntime, args: string[]): Promise<{ seconds: number; peakMb: number }> {
@@ -112,10 +121,11 @@ async function best(rt: StreamregRuntime, args: string[]): Promise<{ seconds: nu
 
 const common = [
   ...["--source", "csv", "--x", "x1,x2,x3", "--no-input-log", "--output", "/dev/null", "-q"],
-  ...["--commit-rows", values["commit-rows"]!],
+  ...["--commit-rows", values["commit-rows"]!, "--commit-ms", values["commit-ms"]!],
 ];
 console.log(
-  `keys_model_bench: ${n} points, 3 x columns, ${keys} keys, --commit-rows ${values["commit-rows"]}, ` +
+  `keys_model_bench: ${n} points, 3 x columns, ${keys} keys, --commit-rows ${values["commit-rows"]} ` +
+    `--commit-ms ${values["commit-ms"]}, ` +
     `best of ${runs}; peak RSS = VmHWM`,
 );
 for (const rt of values["state-only"] ? [] : await streamregRuntimes()) {
@@ -136,6 +146,13 @@ for (const rt of values["state-only"] ? [] : await streamregRuntimes()) {
         ((r.peakMb - base.peakMb) * 1024 * 1024 / keys).toFixed(0)
       } bytes/key of peak RSS above the unkeyed run`,
     );
+    if (values.sliding) {
+      const window = ["--key", "sensor", "--time", "ts", "--window", "sliding:1h,1m"];
+      row(
+        `--window sliding:1h,1m, ${keys} keys${stats.length ? ", --stats" : ""}`,
+        await best(rt, [...common, ...stats, "--input", timed, ...window]),
+      );
+    }
   }
 }
 

@@ -204,19 +204,24 @@ export function applyWindowedModelBatch(
 
   const changes: KeyChange[] = [];
   const m = engine.panesPerWindow;
-  const add = (key: string, pane: number, sign: 1 | -1) => {
+  /** Adds a pane's record to the core's sums, if the pane has one; returns whether it had. */
+  const add = (key: string, pane: number, sign: 1 | -1): boolean => {
     const record = panes.get(key + SEP + pane);
     if (record !== undefined) core.addSparse(record, sign);
+    return record !== undefined;
   };
   for (const [key, [low, high]] of touched) {
     // Windows w = first..last hold a touched pane (window w: panes w … w + m - 1).
     const first = low - m + 1;
     core.reset();
     for (let p = first; p < first + m; p++) add(key, p, 1);
+    /** The previous window's cells, while the sums have not changed since (no pane left or entered). */
+    let same: string | undefined;
     for (let w = first; w <= high; w++) {
       if (w > first) {
-        add(key, w - 1, -1);
-        add(key, w + m - 1, 1);
+        const left = add(key, w - 1, -1);
+        const entered = add(key, w + m - 1, 1);
+        if (left || entered) same = undefined;
       }
       const id = key + SEP + w;
       const old = engine.written.get(id);
@@ -231,7 +236,10 @@ export function applyWindowedModelBatch(
         }
         continue;
       }
-      const cells = modelCells(config, core.fit());
+      // The same sums give the same fit, bit for bit: a window holding the same panes as the one before
+      // (say, panes that are empty in a sparse key's hour) reuses its cells instead of fitting again.
+      const cells = same ?? modelCells(config, core.fit());
+      same = cells;
       if (old === cells) continue;
       changes.push(
         old === undefined ? { key, ...bounds, cells, n } : { key, ...bounds, oldCells: old, cells, n },
