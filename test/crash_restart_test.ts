@@ -297,6 +297,76 @@ test(
 );
 
 test(
+  "crash and restart with --key and a model (3 x columns, --stats): SIGKILLs, then restarts, give the uninterrupted run's outputs",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-keys-model-"));
+    const next = random(79);
+    const lines = ["sensor,x1,x2,x3,y,diff"];
+    const held: string[] = [];
+    for (let i = 0; i < 24_000; i++) {
+      if (i % 2000 === 3) lines.push(`,1,2,3,4,1`); // no key: missing_key
+      else if (i % 53 === 7 && held.length > 40) lines.push(`${held.splice(held.length - 30, 1)[0]},-1`);
+      else if (i % 3001 === 11) lines.push("s1,1,2,3,7,-1"); // never added: unknown_retraction
+      else {
+        const point = `s${Math.floor(next() * 200)},${i / 7},${next()},${Math.floor(next() * 9)},${
+          2 * i + next()
+        }`;
+        held.push(point);
+        lines.push(`${point},1`);
+      }
+    }
+    await writeFile(join(dir, "points.csv"), lines.join("\n") + "\n");
+    const args = (sub: string) => [
+      ...["--source", "csv", "--input", "../points.csv", "--key", "sensor", "--x", "x1,x2,x3", "--stats"],
+      ...["--commit-rows", "400", "--commit-ms", "1e9", "--output", "out.csv", "--input-log", "in.csv"],
+      ...["--dead-letter", "dead.csv", ...(sub === "ref" ? [] : ["--state", "state"])],
+    ];
+    await keyedCrashRuns(dir, args, 5000, async (crash, expected, runner) => {
+      assert.ok(expected.dead!.includes(",unknown_retraction,"), "a retraction is unknown");
+      const again = await run(runner, args("crash"), crash);
+      assert.equal(again.code, 0, again.stderr);
+      assertSameKeyed(await readOutputs(crash, true), expected, `${runner}, restarted once complete`);
+    });
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 180_000 },
+);
+
+test(
+  "crash and restart with a model (2 x columns, --stats) over --key and --window sliding: SIGKILLs, then restarts, give the uninterrupted run's outputs",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-windows-model-"));
+    const next = random(80);
+    const lines = ["sensor,ts,x1,x2,y,diff"];
+    let clock = 1_764_669_600_000;
+    const held: string[] = [];
+    for (let i = 0; i < 16_000; i++) {
+      clock += Math.floor(next() * 400);
+      if (i % 61 === 9 && held.length > 20) {
+        lines.push(`${held.splice(held.length - 5, 1)[0]},-1`); // a recent point retracted
+        continue;
+      }
+      const late = next() < 0.05 ? Math.floor(next() * 180_000) : 0; // some behind, a few beyond --lateness
+      const point = `s${Math.floor(next() * 40)},${clock - late},${i / 7},${next()},${2 * i + next()}`;
+      held.push(point);
+      lines.push(`${point},1`);
+    }
+    await writeFile(join(dir, "points.csv"), lines.join("\n") + "\n");
+    const args = (sub: string) => [
+      ...["--source", "csv", "--input", "../points.csv", "--key", "sensor", "--time", "ts", "--x", "x1,x2"],
+      ...["--stats", "--window", "sliding:5m,1m", "--lateness", "1m", "--commit-rows", "300"],
+      ...["--commit-ms", "1e9", "--output", "out.csv", "--input-log", "in.csv", "--dead-letter", "dead.csv"],
+      ...(sub === "ref" ? [] : ["--state", "state"]),
+    ];
+    await keyedCrashRuns(dir, args, 6000, (_crash, expected) => {
+      assert.ok(expected.dead!.includes(",late,"), "some points are late");
+    });
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 180_000 },
+);
+
+test(
   "crash and restart: the demo stream (100 000 points) resumes at its next point after SIGKILLs",
   async () => {
     const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-demo-"));

@@ -43,6 +43,8 @@ import { KEYED_STATE_FILE, KeyedStore } from "../state/keyed_store.ts";
 import { StateError } from "../state/checkpoint.ts";
 import type { StateStore } from "../state/state_store.ts";
 import { isWindowedEngine, WindowedEngine } from "../pipeline/keyed/windowed_stage.ts";
+import { isKeyedModelEngine, KeyedModelEngine } from "../pipeline/keyed/keyed_model_stage.ts";
+import { isWindowedModelEngine, WindowedModelEngine } from "../pipeline/keyed/windowed_model_stage.ts";
 import { MESSAGE_TIMESTAMP } from "../model/windows.ts";
 import { KafkaResults } from "../sinks/kafka_results.ts";
 import { type KafkaOutput, openKafkaOutput } from "./kafka_output.ts";
@@ -181,11 +183,21 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       degree: config.degree,
       intercept: config.intercept,
     }, { stats: config.stats });
+    const keyedRun = cli.keys !== undefined || cli.lastPoints !== undefined;
     const core = cli.windows !== undefined
-      ? new WindowedEngine(lineCore!, { window: cli.windows.window, lateness: cli.windows.lateness })
-      : cli.keys !== undefined || cli.lastPoints !== undefined
-      ? new KeyedEngine(lineCore!, { last: cli.lastPoints })
+      ? (lineCore
+        ? new WindowedEngine(lineCore, { window: cli.windows.window, lateness: cli.windows.lateness })
+        : new WindowedModelEngine(modelCore!, config, {
+          window: cli.windows.window,
+          lateness: cli.windows.lateness,
+        }))
+      : keyedRun
+      ? (lineCore
+        ? new KeyedEngine(lineCore, { last: cli.lastPoints })
+        : new KeyedModelEngine(modelCore!, config, { last: cli.lastPoints }))
       : lineCore ?? modelCore!;
+    /** Values per added point a keyed run's validator keeps for retractions: the x's, y (and the time). */
+    const keyPointWidth = config.x.length + 1 + (cli.windows !== undefined ? 1 : 0);
     const snapshot = () => lineCore ? lineCore.snapshot() : modelCore!.saveState();
     const restore = (bytes: Uint8Array) => lineCore ? lineCore.restore(bytes) : modelCore!.loadState(bytes);
     if (cli.outputTopic !== undefined) {
@@ -206,11 +218,12 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
                 "use another group (-G) to start over",
             );
           }
-          if (isKeyedEngine(core)) {
+          if (isKeyedEngine(core) || isKeyedModelEngine(core)) {
+            pointWidth = keyPointWidth;
             restoredKeys = restoreKeys(kafkaState, core, restoredPoints);
-          } else if (isWindowedEngine(core)) {
+          } else if (isWindowedEngine(core) || isWindowedModelEngine(core)) {
             restoredKeys = restoreWindows(kafkaState, core, restoredPoints);
-            pointWidth = 3;
+            pointWidth = keyPointWidth;
             restoredTime = kafkaState.meta?.maxTime ?? -Infinity;
             core.maxTime = restoredTime;
             core.count = resumed.totals.count;
@@ -219,7 +232,10 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       }
     }
     if (cli.state !== undefined && cli.state !== "kafka") {
-      const engine = isKeyedEngine(core) || isWindowedEngine(core) ? core : undefined;
+      const engine = isKeyedEngine(core) || isWindowedEngine(core) || isKeyedModelEngine(core) ||
+          isWindowedModelEngine(core)
+        ? core
+        : undefined;
       state = await openState(
         host,
         cli,
@@ -228,12 +244,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         engine === undefined ? undefined : async (store) => {
           keyedStore = await openKeyedState(host, store);
           if (store.resumed === undefined) return;
-          if (isKeyedEngine(engine)) {
+          pointWidth = keyPointWidth;
+          if (isKeyedEngine(engine) || isKeyedModelEngine(engine)) {
             restoredKeys = restoreKeys(keyedStore, engine, restoredPoints);
-            pointWidth = 2;
           } else {
             restoredKeys = restoreWindows(keyedStore, engine, restoredPoints);
-            pointWidth = 3;
             restoredTime = (keyedStore.meta() as KeyedMeta | undefined)?.maxTime ?? -Infinity;
             engine.maxTime = restoredTime;
             engine.count = store.resumed.totals.count;
@@ -385,7 +400,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
 
     const saveDir = store && (async (batch: CommittedBatch, update: BatchUpdate, stats: PipelineStats) => {
       const { points, refused, rejected, batches, changes, count } = stats;
-      if (keyedStore !== undefined && (isKeyedEngine(core) || isWindowedEngine(core))) {
+      if (
+        keyedStore !== undefined &&
+        (isKeyedEngine(core) || isWindowedEngine(core) || isKeyedModelEngine(core) ||
+          isWindowedModelEngine(core))
+      ) {
         // The keyed state first, with what a restart needs: if the process dies before the
         // checkpoint file below is written, the restart rolls forward to this batch.
         keyedStore.commit({
@@ -394,9 +413,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
             totals: { points, refused, rejected, batches, changes, count },
             source: opened.position!(batch),
             outputs: lengths(),
-            ...(isWindowedEngine(core) ? { maxTime: core.maxTime } : {}),
+            ...(isWindowedEngine(core) || isWindowedModelEngine(core) ? { maxTime: core.maxTime } : {}),
           } satisfies KeyedMeta,
-          changes: isKeyedEngine(core) ? keyChanges(core, validator) : windowChanges(core, validator),
+          changes: isKeyedEngine(core) || isKeyedModelEngine(core)
+            ? keyChanges(core, validator)
+            : windowChanges(core, validator),
         });
       }
       await store.save({
@@ -430,12 +451,12 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
               core: snapshot(),
               source: position,
             },
-            isKeyedEngine(core)
+            isKeyedEngine(core) || isKeyedModelEngine(core)
               ? keyChanges(core, validator)
-              : isWindowedEngine(core)
+              : isWindowedEngine(core) || isWindowedModelEngine(core)
               ? windowChanges(core, validator)
               : [],
-            isWindowedEngine(core) ? { maxTime: core.maxTime } : undefined,
+            isWindowedEngine(core) || isWindowedModelEngine(core) ? { maxTime: core.maxTime } : undefined,
           ),
         );
       }
@@ -541,20 +562,28 @@ const RING_OF = "\u0000r";
  * A keyed batch's changes for the store: each key it touched, its state or null if forgotten, and with
  * retractions its added points (`POINTS_OF` + key).
  */
-function keyChanges(engine: KeyedEngine, validator: PointValidator): [string, Uint8Array | null][] {
-  const table = engine.table;
+function keyChanges(
+  engine: KeyedEngine | KeyedModelEngine,
+  validator: PointValidator,
+): [string, Uint8Array | null][] {
   const out: [string, Uint8Array | null][] = [];
   for (const key of engine.touched) {
-    const slot = table.find(key);
-    out.push([key, slot < 0 ? null : table.save(slot)]);
+    if (isKeyedModelEngine(engine)) out.push([key, engine.saveEntry(key)]);
+    else {
+      const slot = engine.table.find(key);
+      out.push([key, slot < 0 ? null : engine.table.save(slot)]);
+      if (engine.last !== undefined) out.push([RING_OF + key, engine.rings.get(slot)?.save() ?? null]);
+    }
     if (validator.tracking) out.push([POINTS_OF + key, validator.keyPointBytes(key) ?? null]);
-    if (engine.last !== undefined) out.push([RING_OF + key, engine.rings.get(slot)?.save() ?? null]);
   }
   return out;
 }
 
 /** A windowed batch's changes: its panes and windows, and each touched key's count (`k` entries). */
-function windowChanges(engine: WindowedEngine, validator: PointValidator): [string, Uint8Array | null][] {
+function windowChanges(
+  engine: WindowedEngine | WindowedModelEngine,
+  validator: PointValidator,
+): [string, Uint8Array | null][] {
   const out: [string, Uint8Array | null][] = [...engine.changes];
   for (const key of engine.touchedKeys) {
     const count = validator.keyCount(key);
@@ -575,7 +604,7 @@ interface StateEntries {
 /** Loads every pane and window of the store into the engine; returns each key's count (`k` entries). */
 function restoreWindows(
   keyed: StateEntries,
-  engine: WindowedEngine,
+  engine: WindowedEngine | WindowedModelEngine,
   points: [string, Uint8Array][],
 ): [string, number][] {
   const counts: [string, number][] = [];
@@ -594,7 +623,7 @@ function restoreWindows(
 
 /**
  * Opens the keyed state's store in the state directory, and rolls the checkpoint forward to it when it
- * is one batch ahead (the process died between the two writes).
+ * is ahead (the process died between the two writes).
  */
 async function openKeyedState(host: Host, store: StateStore): Promise<KeyedStore> {
   if (host.sqlite === undefined) {
@@ -612,7 +641,11 @@ async function openKeyedState(host: Host, store: StateStore): Promise<KeyedStore
     return keyed;
   }
   const behind = meta === undefined ? 0 : meta.totals.batches;
-  if (behind === resumed.totals.batches + 1 && meta !== undefined) {
+  // Ahead by one batch: the process died between the two writes. By more: it died so again in the first
+  // batch after a roll-forward (which lives in memory until the next checkpoint). The store's meta is a
+  // whole checkpoint of a keyed run (its keys, source position, totals and output lengths), so either way
+  // the run resumes from it.
+  if (behind > resumed.totals.batches && meta !== undefined) {
     store.rollForward({
       time: meta.time,
       totals: { ...resumed.totals, ...meta.totals },
@@ -655,7 +688,7 @@ function restoredLines(engine: unknown, keys: readonly [string, number][]): KeyC
 /** Loads every key of the store into the engine; returns each key and its count (for the validator). */
 function restoreKeys(
   keyed: StateEntries,
-  engine: KeyedEngine,
+  engine: KeyedEngine | KeyedModelEngine,
   points: [string, Uint8Array][],
 ): [string, number][] {
   const restored: [string, number][] = [];
@@ -669,10 +702,20 @@ function restoreKeys(
       rings.push([key.slice(RING_OF.length), bytes]);
       continue;
     }
+    if (isKeyedModelEngine(engine)) {
+      restored.push([key, engine.restoreEntry(key, bytes.slice())]);
+      continue;
+    }
     const slot = engine.table.restore(key, bytes);
     const count = engine.table.count(slot);
     engine.count += count;
     restored.push([key, count]);
+  }
+  if (isKeyedModelEngine(engine)) {
+    if (rings.length > 0) {
+      throw new StateError(`${keyed.path} holds the last N points of keys' lines: restart without models`);
+    }
+    return restored;
   }
   if (rings.length > 0 && engine.last === undefined) {
     throw new StateError(`${keyed.path} holds windows of the last N points: restart with --window last:N`);

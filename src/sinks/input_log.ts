@@ -97,6 +97,10 @@ export class InputLog implements Sink {
     for (const { x, xs, y, diff, texts, keys, times } of update.points) {
       if (xs !== undefined && xs.length > 1) {
         for (let i = 0; i < x.length; i++) {
+          if (keys !== undefined) out.append(`${keyCells(keys[i])},`);
+          if (times !== undefined && timeFormat !== undefined) {
+            out.append(`${formatTime(times[i], timeFormat)},`);
+          }
           for (const column of xs) out.appendNumber(column[i], COMMA);
           out.appendNumber(y[i]);
           out.appendBytes(diff[i] < 0 ? minus : plus);

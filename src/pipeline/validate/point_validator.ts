@@ -205,10 +205,10 @@ export class PointValidator {
     chunk: PointChunk,
     options: { stopAtFirst?: boolean; from?: number; to?: number; mask?: Uint8Array } = {},
   ): ChunkCheck | undefined {
-    if (chunk.xs !== undefined && chunk.xs.length > 1) return this.#checkRows(chunk, chunk.xs, options);
     if (chunk.keys !== undefined || chunk.times !== undefined) {
       return this.#checkKeyed(chunk, chunk.keys, options);
     }
+    if (chunk.xs !== undefined && chunk.xs.length > 1) return this.#checkRows(chunk, chunk.xs, options);
     const { x: xs, y: ys, diff: ds } = chunk;
     const n = Math.min(xs.length, options.to ?? xs.length);
     const sourceRejects = chunk.rejects !== undefined && chunk.rejects.size > 0 ? chunk.rejects : undefined;
@@ -416,33 +416,53 @@ export class PointValidator {
     return this.#live.size;
   }
 
-  /** `check` for a chunk with keys or times (one x column). */
+  /** `check` for a chunk with keys or times (one x column, or several). */
   #checkKeyed(
     chunk: PointChunk,
     keys: readonly string[] | undefined,
     options: { stopAtFirst?: boolean; from?: number; to?: number; mask?: Uint8Array },
   ): ChunkCheck | undefined {
-    const { x: xs, y: ys, diff: ds } = chunk;
-    const n = Math.min(xs.length, options.to ?? xs.length);
+    const { y: ys, diff: ds } = chunk;
+    const columns = chunk.xs !== undefined && chunk.xs.length > 1 ? chunk.xs : [chunk.x];
+    const k = columns.length;
+    const n = Math.min(ys.length, options.to ?? ys.length);
     const sourceRejects = chunk.rejects !== undefined && chunk.rejects.size > 0 ? chunk.rejects : undefined;
     if (this.#tracking === undefined) {
       this.#tracking = typeof this.#track === "function" ? this.#track() : this.#track;
     }
     const times = chunk.times;
-    const width = times === undefined ? 2 : 3;
+    // A key's added rows: the x columns, y and, with windows, the time.
+    const width = k + 1 + (times === undefined ? 0 : 1);
+    if (this.#row.length !== width) this.#row = new Float64Array(width);
+    const row = this.#row;
+    const names = k === 1
+      ? ["x"]
+      : this.#names?.x.length === k
+      ? this.#names.x
+      : Array.from({ length: k }, (_, c) => `x${c + 1}`);
+    const yName = k === 1 ? "y" : this.#names?.y ?? "y";
     const tracking = this.#tracking;
     const points = this.#keyPoints;
     const hop = this.#hop;
     const live = this.#live;
     let ids = keys === undefined ? undefined : this.#chunkIds.get(chunk);
-    if (keys !== undefined && ids === undefined) this.#chunkIds.set(chunk, ids = new Int32Array(xs.length));
+    if (keys !== undefined && ids === undefined) this.#chunkIds.set(chunk, ids = new Int32Array(ys.length));
     let mask: Uint8Array | undefined;
     let rejected: RejectedRecord[] | undefined;
     for (let i = options.from ?? 0; i < n; i++) {
       let bad: { reason: RejectReason; detail: string } | undefined = sourceRejects?.get(i);
       if (bad === undefined) {
-        const x = xs[i], y = ys[i], w = ds[i];
-        const good = acceptable(x, y, w);
+        const y = ys[i], w = ds[i];
+        let good = true;
+        for (let c = 0; c < k; c++) {
+          const v = columns[c][i];
+          const a = v < 0 ? -v : v;
+          row[c] = v;
+          if (!(a <= MAX_MAGNITUDE && (a >= MIN_MAGNITUDE || a === 0))) good = false;
+        }
+        row[k] = y;
+        const ay = y < 0 ? -y : y;
+        good &&= ay <= MAX_MAGNITUDE && (ay >= MIN_MAGNITUDE || ay === 0) && (w === 1 || w === -1);
         if (good && times !== undefined && hop !== undefined) {
           const t = times[i];
           if ((Math.floor(t / hop) + 1) * hop <= this.#maxTime - this.#lateness) {
@@ -460,7 +480,7 @@ export class PointValidator {
         if (good && bad === undefined) {
           const key = keys === undefined ? "" : keys[i];
           let id = live.get(key);
-          const t = times === undefined ? 0 : times[i];
+          if (times !== undefined) row[k + 1] = times[i];
           if (w === 1) {
             if (id === undefined && live.size >= this.#maxKeys) {
               bad = {
@@ -474,7 +494,7 @@ export class PointValidator {
               if (tracking) {
                 let list = points[id];
                 if (list === undefined) points[id] = list = new KeyPoints(width);
-                list.add(x, y, t);
+                list.addRow(row);
               }
               if (times !== undefined && times[i] > this.#maxTime) this.#maxTime = times[i];
               continue;
@@ -482,7 +502,7 @@ export class PointValidator {
           } else {
             if (!tracking) throw neverRetracts(chunk, i);
             const list = id === undefined ? undefined : points[id];
-            if (id !== undefined && list !== undefined && list.retract(x, y, t)) {
+            if (id !== undefined && list !== undefined && list.retractRow(row)) {
               if (ids !== undefined) ids[i] = id;
               if (--this.#held[id] === 0) this.#drop(key, id);
               if (times !== undefined && times[i] > this.#maxTime) this.#maxTime = times[i];
@@ -490,16 +510,17 @@ export class PointValidator {
             }
             bad = {
               reason: "unknown_retraction",
-              detail: `retracts (x, y) = (${formatNumber(x)}, ${
-                formatNumber(y)
+              detail: `retracts (${[...names, yName].join(", ")}) = (${
+                Array.from(row.subarray(0, k + 1), formatNumber).join(", ")
               }), which is not among the points added for its key`,
             };
           }
         } else if (!good) {
-          bad = valueProblem("x", x) ?? valueProblem("y", y) ?? badDiff(w);
+          for (let c = 0; c < k && bad === undefined; c++) bad = valueProblem(names[c], columns[c][i]);
+          bad ??= valueProblem(yName, y) ?? badDiff(w);
         }
       }
-      mask ??= options.mask ?? new Uint8Array(xs.length);
+      mask ??= options.mask ?? new Uint8Array(ys.length);
       rejected ??= [];
       mask[i] = 1;
       rejected.push({ index: i, rejection: this.#rejection(chunk, i, bad!.reason, bad!.detail) });
@@ -509,7 +530,7 @@ export class PointValidator {
   }
 
   /**
-   * With keys and retractions: `key`'s added points as bytes (rows of little-endian f64: x, y and, with
+   * With keys and retractions: `key`'s added points as bytes (rows of little-endian f64: the x columns, y and, with
    * windows, the time), for a checkpoint; undefined if it holds none.
    *
    * @example
@@ -638,7 +659,7 @@ class KeyPoints {
     list.push(i);
   }
 
-  add(x: number, y: number, t: number): void {
+  addRow(row: Float64Array): void {
     const w = this.#width;
     if ((this.#n + 1) * w > this.#rows.length) {
       const bigger = new Float64Array(2 * this.#rows.length);
@@ -651,32 +672,31 @@ class KeyPoints {
       }
     }
     const at = this.#n * w;
-    this.#rows[at] = x;
-    this.#rows[at + 1] = y;
-    if (w === 3) this.#rows[at + 2] = t;
+    for (let c = 0; c < w; c++) this.#rows[at + c] = row[c];
     this.#n++;
     if (this.#index !== undefined) this.#indexRow(this.#n - 1);
     else if (this.#n > INDEX_ABOVE) this.#buildIndex();
   }
 
-  #matches(i: number, x: number, y: number, t: number): boolean {
+  #matches(i: number, row: Float64Array): boolean {
     const w = this.#width;
     const at = i * w;
     const rows = this.#rows;
-    return Object.is(rows[at], x) && Object.is(rows[at + 1], y) && (w !== 3 || Object.is(rows[at + 2], t));
+    for (let c = 0; c < w; c++) if (!Object.is(rows[at + c], row[c])) return false;
+    return true;
   }
 
-  retract(x: number, y: number, t: number): boolean {
+  retractRow(row: Float64Array): boolean {
     const w = this.#width;
     const rows = this.#rows;
     let i = -1;
     const index = this.#index;
     if (index !== undefined) {
-      const h = rowHash(x, y);
+      const h = rowHash(row[0], row[1]);
       const list = index.get(h);
       if (list === undefined) return false;
       let j = list.length - 1;
-      while (j >= 0 && !this.#matches(list[j], x, y, t)) j--;
+      while (j >= 0 && !this.#matches(list[j], row)) j--;
       if (j < 0) return false;
       i = list[j];
       const moved = list.pop()!; // (the list's last position takes the found one's place in the list)
@@ -687,7 +707,7 @@ class KeyPoints {
       if (list.length === 0) index.delete(h);
     } else {
       for (let k = this.#n - 1; k >= 0; k--) {
-        if (this.#matches(k, x, y, t)) {
+        if (this.#matches(k, row)) {
           i = k;
           break;
         }

@@ -605,10 +605,11 @@ export class LineReader {
   /** A record's key from its fields' ranges (`#ranges`, after x, y and diff), or why it has none. */
   #fastKey(text: string, r: Int32Array): string | SourceReject {
     const names = this.#names.keys!;
-    if (names.length === 1) return this.#keyField(text.slice(r[6], r[7]), names[0]);
+    const at = 6 + 2 * (this.#k - 1); // (after x, y, diff and the other x columns)
+    if (names.length === 1) return this.#keyField(text.slice(r[at], r[at + 1]), names[0]);
     const fields: string[] = [];
     for (let c = 0; c < names.length; c++) {
-      const field = this.#keyField(text.slice(r[6 + 2 * c], r[7 + 2 * c]), names[c]);
+      const field = this.#keyField(text.slice(r[at + 2 * c], r[at + 1 + 2 * c]), names[c]);
       if (typeof field !== "string") return field;
       fields.push(field);
     }
@@ -617,7 +618,7 @@ export class LineReader {
 
   /** A record's event time from its field's range (after the key columns'), or why it has none. */
   #fastTime(text: string, r: Int32Array): number | SourceReject {
-    const at = 6 + 2 * (this.#keyColumns?.length ?? 0);
+    const at = 6 + 2 * (this.#k - 1) + 2 * (this.#keyColumns?.length ?? 0);
     return this.#timeField(text.slice(r[at], r[at + 1]));
   }
 
@@ -690,12 +691,8 @@ export class LineReader {
       );
     }
     const x = xs[0];
-    if (this.#k > 1) {
-      const wanted = Int32Array.of(x, y, diff, ...xs.slice(1));
-      this.#ranges = new Int32Array(2 * wanted.length);
-      this.#columns = { x, y, diff, width: record.length, wanted, xs: Int32Array.from(xs) };
-      if (diff < 0 && record.length <= 64) this.#numbers = new Float64Array(record.length);
-    } else if (this.#names.keys !== undefined || this.#names.time !== undefined) {
+    let extra: number[] = []; // with --key or --time: their fields, after x, y, diff and the other x's
+    if (this.#names.keys !== undefined || this.#names.time !== undefined) {
       const keys = headerColumns(record, this.#names.keys ?? []);
       const absent = keys.findIndex((i) => i < 0);
       if (absent >= 0) {
@@ -719,7 +716,18 @@ export class LineReader {
           );
         }
       }
-      const wanted = Int32Array.of(x, y, diff, ...keys, ...(time !== undefined ? [this.#timeColumn] : []));
+      extra = [...keys, ...(time !== undefined ? [this.#timeColumn] : [])];
+    }
+    if (this.#k > 1) {
+      const wanted = Int32Array.of(x, y, diff, ...xs.slice(1), ...extra);
+      this.#ranges = new Int32Array(2 * wanted.length);
+      this.#columns = { x, y, diff, width: record.length, wanted, xs: Int32Array.from(xs) };
+      // (the fused path reads numbers only: not with key or time columns)
+      if (diff < 0 && record.length <= 64 && extra.length === 0) {
+        this.#numbers = new Float64Array(record.length);
+      }
+    } else if (extra.length > 0) {
+      const wanted = Int32Array.of(x, y, diff, ...extra);
       this.#ranges = new Int32Array(2 * wanted.length);
       this.#columns = { x, y, diff, width: record.length, wanted };
       this.#textOk = this.#pointText && y === x + 1;
