@@ -15,6 +15,10 @@
  * Anything else (more digits, exponents beyond the fast path, spaces, signs other than a leading "-",
  * hexadecimal, "NaN") gives NaN: read it with `Number`/`parseNumberField` instead.
  *
+ * `readBytes` reads the same from ASCII bytes (a field of a line not yet decoded), with the same value
+ * and `canonical`; `new DecimalReader({ canonical: false })` skips the canonical check when nothing copies
+ * the text (`canonical` then stays false).
+ *
  * Canonical: the text is `-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?` without exponent, between 1e-6 and 1e21
  * in magnitude (or zero), and its digits are the only decimal of their length that reads as the value,
  * so no shorter decimal does: exactly the text `String` gives (formatNumber's "-0" included).
@@ -73,6 +77,16 @@ function isPowerOfTwo(q: number): boolean {
 export class DecimalReader {
   /** Whether the text of the last `read` that gave a number is exactly `formatNumber` of it. */
   canonical = false;
+
+  /**
+   * Whether to work out `canonical` (default true). Without it (`{ canonical: false }`: nothing copies
+   * the text), `canonical` stays false and a 16- or 17-digit decimal skips the check.
+   */
+  readonly #wantCanonical: boolean;
+
+  constructor(options: { canonical?: boolean } = {}) {
+    this.#wantCanonical = options.canonical ?? true;
+  }
 
   /**
    * The double nearest the decimal `text[a, b)`, or NaN when the fast paths do not apply (then read the
@@ -155,18 +169,114 @@ export class DecimalReader {
       exponent = negativeExponent ? -e : e;
       plain = false;
     }
-    // The value is M · 10^scale, M the integer of all the digits (m, then low).
-    const scale = exponent - fracDigits;
+    return this.#value(m, low, lowDigits, exponent - fracDigits, negative, plain);
+  }
+
+  /**
+   * `read` for ASCII bytes: the double nearest the decimal in `bytes[a, b)`, or NaN when the fast paths
+   * do not apply (then decode the field and read it with `Number`). The same value and `canonical` as
+   * `read` of the same characters.
+   *
+   * @example
+   * ```ts
+   * const bytes = new TextEncoder().encode("1,0.25\n");
+   * new DecimalReader().readBytes(bytes, 2, 6); // 0.25
+   * ```
+   */
+  readBytes(bytes: Uint8Array, a: number, b: number): number {
+    this.canonical = false;
+    let i = a;
+    if (i >= b) return NaN;
+    let c = bytes[i];
+    const negative = c === 45; // -
+    let plain = c !== 43; // no "+"
+    if (negative || !plain) {
+      if (++i >= b) return NaN;
+      c = bytes[i];
+    }
+    const intStart = i;
+    let m = 0; // the first 15 significant digits
+    let low = 0; // the digits after them (at most 2)
+    let lowDigits = 0;
+    let digits = 0;
+    while (c >= 48 && c <= 57) {
+      if (m !== 0 || c !== 48) digits++;
+      if (digits <= 15) m = m * 10 + (c - 48);
+      else if (digits <= 17) {
+        low = low * 10 + (c - 48);
+        lowDigits++;
+      } else return NaN;
+      if (++i >= b) break;
+      c = bytes[i];
+    }
+    const intDigits = i - intStart;
+    if (intDigits > 1 && bytes[intStart] === 48) plain = false; // a leading zero
+    if (intDigits > 21) plain = false;
+    let fracDigits = 0;
+    let fracZeros = 0; // zeros after the point before its first other digit
+    let lastZero = false;
+    if (i < b && c === 46) { // .
+      while (++i < b) {
+        c = bytes[i];
+        if (c < 48 || c > 57) break;
+        fracDigits++;
+        lastZero = c === 48;
+        if (m !== 0 || c !== 48) digits++;
+        else fracZeros++;
+        if (digits <= 15) m = m * 10 + (c - 48);
+        else if (digits <= 17) {
+          low = low * 10 + (c - 48);
+          lowDigits++;
+        } else return NaN;
+      }
+      if (fracDigits === 0 || lastZero || intDigits === 0) plain = false;
+      if (m === 0 && low === 0) plain = false; // "0.0": String gives "0"
+      else if (intDigits === 1 && bytes[intStart] === 48 && fracZeros > 5) plain = false; // < 1e-6
+    }
+    if (intDigits === 0 && fracDigits === 0) return NaN;
+    let exponent = 0;
+    if (i < b) {
+      if (c !== 101 && c !== 69) return NaN; // e, E
+      if (++i >= b) return NaN;
+      c = bytes[i];
+      const negativeExponent = c === 45;
+      if (negativeExponent || c === 43) {
+        if (++i >= b) return NaN;
+        c = bytes[i];
+      }
+      let e = 0;
+      const from = i;
+      while (c >= 48 && c <= 57) {
+        if (e < 1000) e = e * 10 + (c - 48);
+        if (++i >= b) break;
+        c = bytes[i];
+      }
+      if (i === from || i < b) return NaN;
+      exponent = negativeExponent ? -e : e;
+      plain = false;
+    }
+    return this.#value(m, low, lowDigits, exponent - fracDigits, negative, plain);
+  }
+
+  /** The value M · 10^scale, M the integer of all the digits (m, then `low`, of `lowDigits` digits). */
+  #value(
+    m: number,
+    low: number,
+    lowDigits: number,
+    scale: number,
+    negative: boolean,
+    plain: boolean,
+  ): number {
     if (lowDigits === 0) { // Clinger's fast path
       if (scale < -22 || scale > 22) return NaN;
       const v = scale >= 0 ? m * POWERS_OF_TEN[scale] : m / POWERS_OF_TEN[-scale];
-      this.canonical = plain;
+      this.canonical = plain && this.#wantCanonical;
       return negative ? -v : v;
     }
     // 16 or 17 digits: M = m · 10^lowDigits + low, the value M / 10^s.
     const s = -scale;
     if (s < 1 || s > 22) return NaN;
-    return this.#long(m, low, lowDigits, s, negative, plain);
+    return this.#long(m, low, lowDigits, s, negative, plain && this.#wantCanonical);
   }
 
   /** M / 10^s for M = m · 10^d + low with 16 or 17 digits: the nearest double, checked exactly. */
@@ -203,9 +313,10 @@ export class DecimalReader {
         // the rounding interval [q − lower half gap, q + half] holds neither neighbour of M that ends in
         // 0 (M − ρ, M + 10 − ρ; any shorter decimal would put one of them in the interval too), and
         // (2) M is the nearest to q of the decimals with its spacing: |r| < 1/2.
+        if (!plain) return negative ? -q : q;
         const lower = isPowerOfTwo(q) ? U / 4 : half;
         const rho = low % 10;
-        this.canonical = plain && r < 0.5 - MARGIN && r > -0.5 + MARGIN && r < rho - lower - MARGIN &&
+        this.canonical = r < 0.5 - MARGIN && r > -0.5 + MARGIN && r < rho - lower - MARGIN &&
           r > half - (10 - rho) + MARGIN;
         return negative ? -q : q;
       }
