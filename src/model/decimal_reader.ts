@@ -4,7 +4,8 @@
  * copy the text instead of formatting the double again.
  *
  * - Up to 15 significant digits and a power of ten up to 10^22: Clinger's fast path, one exact
- *   multiplication or division (as `exactDecimal` (`./numbers.ts`)).
+ *   multiplication or division (as `exactDecimal` (`./numbers.ts`)); also 16 or 17 digits whose integer
+ *   is below 2^53, when the text need not be checked for being canonical.
  * - 16 or 17 significant digits with 1 to 22 digits after the point (a double printed in full, e.g.
  *   `850000001.3153778`): the quotient M / 10^s of the digits M by the power of ten, checked exactly.
  *   The digits become an exact sum of two doubles, the candidate quotient's residual M − q·10^s is
@@ -297,7 +298,17 @@ export class DecimalReader {
       this.canonical = plain && this.#wantCanonical;
       return negative ? -v : v;
     }
-    // 16 or 17 digits: M = m · 10^lowDigits + low, the value M / 10^s.
+    // 16 or 17 digits: M = m · 10^lowDigits + low. Below 2^53, M is a double exactly (computed exactly
+    // too: rounding could not bring a larger M below 2^53), and Clinger's fast path holds for it; the
+    // canonical check needs the exact residual of `#long`.
+    if (!plain || !this.#wantCanonical) {
+      const M = m * (lowDigits === 1 ? 10 : 100) + low;
+      if (M < 9007199254740992 && scale >= -22 && scale <= 22) {
+        const v = scale >= 0 ? M * POWERS_OF_TEN[scale] : M / POWERS_OF_TEN[-scale];
+        return negative ? -v : v;
+      }
+    }
+    // The value M / 10^s.
     const s = -scale;
     if (s < 1 || s > 22) return NaN;
     return this.#long(m, low, lowDigits, s, negative, plain && this.#wantCanonical);

@@ -18,10 +18,12 @@ function checkBytes(text: string, value: number, canonical: boolean): void {
   const got = reader.readBytes(bytes, 2, end);
   assert.ok(Object.is(got, value), `${text}: readBytes gives ${got}, read ${value}`);
   assert.equal(reader.canonical, canonical, `${text}: canonical by readBytes`);
+  // Without the check: the same value, or one where `read` gives none (16-17 digits below 2^53), Number's.
+  const same = (v: number) => Object.is(v, value) || (value !== value && Object.is(v, Number(text)));
   const plain = valuesOnly.readBytes(bytes, 2, end);
-  assert.ok(Object.is(plain, value), `${text}: readBytes without the check gives ${plain}, read ${value}`);
+  assert.ok(same(plain), `${text}: readBytes without the check gives ${plain}, read ${value}`);
   assert.equal(valuesOnly.canonical, false);
-  assert.ok(Object.is(valuesOnly.read(text, 0, text.length), value));
+  assert.ok(same(valuesOnly.read(text, 0, text.length)));
   assert.equal(valuesOnly.canonical, false);
 }
 
