@@ -209,6 +209,58 @@ export class DecimalReader {
    * ```
    */
   readField(bytes: Uint8Array, a: number, b: number): number {
+    // The common case in one tight pass: [-]d…d[.d…d], the first digit 1-9, at most 17 digits, their
+    // integer below 2^53 (so summed exactly as they come). Anything else: `#readField`, digit by digit.
+    this.canonical = false;
+    let i = a;
+    if (i >= b) return NaN;
+    let c = bytes[i];
+    const negative = c === 45; // -
+    if (negative) {
+      if (++i >= b) return NaN;
+      c = bytes[i];
+    }
+    if (c < 49 || c > 57) return this.#readField(bytes, a, b);
+    const intStart = i;
+    let M = 0;
+    while (c >= 48 && c <= 57) {
+      M = M * 10 + (c - 48);
+      if (++i >= b) break;
+      c = bytes[i];
+    }
+    const intDigits = i - intStart;
+    let fracDigits = 0;
+    if (i < b && c === 46) { // .
+      const fracStart = i + 1;
+      while (++i < b) {
+        c = bytes[i];
+        if (c < 48 || c > 57) break;
+        M = M * 10 + (c - 48);
+      }
+      fracDigits = i - fracStart;
+      if (fracDigits === 0) return this.#readField(bytes, a, b);
+    }
+    const digits = intDigits + fracDigits;
+    if ((i < b && (c === 101 || c === 69)) || digits > 17 || M >= 9007199254740992) {
+      return this.#readField(bytes, a, b); // (an exponent, or too many digits for this pass)
+    }
+    const plain = fracDigits === 0 || bytes[i - 1] !== 48; // (no trailing zero after the point)
+    if (digits <= 15 || !plain || !this.#wantCanonical) { // Clinger's fast path, M exact
+      this.end = i;
+      const v = M / POWERS_OF_TEN[fracDigits];
+      this.canonical = digits <= 15 && plain && this.#wantCanonical;
+      return negative ? -v : v;
+    }
+    if (fracDigits === 0) return this.#readField(bytes, a, b);
+    // 16 or 17 digits, checked for being canonical: M = m · 10^d + low.
+    this.end = i;
+    const d = digits - 15;
+    const low = M % POWERS_OF_TEN[d];
+    return this.#long((M - low) / POWERS_OF_TEN[d], low, d, fracDigits, negative, true);
+  }
+
+  /** `readField`, digit by digit: any number the fast paths read. */
+  #readField(bytes: Uint8Array, a: number, b: number): number {
     this.canonical = false;
     let i = a;
     if (i >= b) return NaN;
