@@ -252,8 +252,22 @@ export class DecimalReader {
       return negative ? -v : v;
     }
     if (fracDigits === 0) return this.#readField(bytes, a, b);
-    // 16 or 17 digits, checked for being canonical: M = m · 10^d + low.
+    // 16 or 17 digits, checked for being canonical. Clinger's fast path gives the value v; the text is
+    // String(v) when (1) no decimal with fewer digits reads as v: neither neighbour of M with a digit
+    // less (M − ρ and M − ρ + 10, ρ its last digit) does (were a shorter one to, every multiple of 10 between
+    // it and M would, being in the same interval), and (2) no other decimal with as many digits does:
+    // neither M − 1 nor M + 1 (then M is the one String writes). All five read exactly by one division.
     this.end = i;
+    const P = POWERS_OF_TEN[fracDigits];
+    const v = M / P;
+    const shorter = (M - (M % 10)) / 10;
+    const P1 = POWERS_OF_TEN[fracDigits - 1];
+    if (shorter / P1 === v || (shorter + 1) / P1 === v) return negative ? -v : v; // (not canonical)
+    if ((M - 1) / P !== v && (M + 1) / P !== v) {
+      this.canonical = true;
+      return negative ? -v : v;
+    }
+    // M = m · 10^d + low, and its neighbours read as v too: the exact check.
     const d = digits - 15;
     const low = M % POWERS_OF_TEN[d];
     return this.#long((M - low) / POWERS_OF_TEN[d], low, d, fracDigits, negative, true);
