@@ -294,12 +294,13 @@ export class LineReader {
     }
     let block = bytes.subarray(pos, last + 1);
     const start = base + pos - this.#carryLength;
-    if (this.#carryLength > 0) {
+    const owned = this.#carryLength > 0; // (a new array, which no stream reuses)
+    if (owned) {
       block = concat([...this.#carry, block], this.#carryLength + block.length);
       this.#carry = [];
       this.#carryLength = 0;
     }
-    this.#block(block, start);
+    this.#block(block, start, owned);
     this.#hold(bytes.subarray(last + 1));
   }
 
@@ -313,7 +314,7 @@ export class LineReader {
       const start = this.#consumed - this.#carryLength;
       this.#carry = [];
       this.#carryLength = 0;
-      this.#block(block, start);
+      this.#block(block, start, true);
     }
   }
 
@@ -367,8 +368,8 @@ export class LineReader {
   }
 
   /** Handles complete lines: `block` ends with LF and starts at input offset `start`. */
-  #block(block: Uint8Array, start: number): void {
-    if (this.#bytePath) this.#byteBlock(block, start);
+  #block(block: Uint8Array, start: number, owned: boolean): void {
+    if (this.#bytePath) this.#byteBlock(block, start, owned);
     else this.#generalBlock(block, start);
   }
 
@@ -377,9 +378,10 @@ export class LineReader {
    * but the one of its CRLF, with the header's field count, plain numbers in x and y and a diff of 1 or
    * -1 becomes a point straight from the bytes; any other line (the header, an empty line kept out of
    * this path too, a bad row) goes through `#generalBlock` on its own, which gives it the outcome it
-   * always had. A record's raw text is cut from a copy of the block, when asked for.
+   * always had. A record's raw text is cut from a copy of the block, when asked for (from the block
+   * itself when it is `owned`: a new array, made to join a line carried over from the last read).
    */
-  #byteBlock(block: Uint8Array, start: number): void {
+  #byteBlock(block: Uint8Array, start: number, owned: boolean): void {
     const longest = Math.floor((this.#max + 1) / 3); // (as `#text`: longer lines go the general way)
     const consumed = this.#consumed;
     const builder = this.#builder;
@@ -455,7 +457,7 @@ export class LineReader {
         this.#line = number;
         builder.push(x, y, diff, number);
         if (copy === undefined) {
-          copy = block.slice(); // a copy: the stream may reuse its buffer
+          copy = owned ? block : block.slice(); // a copy: the stream may reuse its buffer
           this.#rawTexts.push(copy);
           this.#rawRuns.push(builder.length - 1);
         } else if (this.#rawTexts[this.#rawTexts.length - 1] !== copy) {
