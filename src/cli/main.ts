@@ -47,8 +47,9 @@ import { isKeyedModelEngine, KeyedModelEngine } from "../pipeline/keyed/keyed_mo
 import { isWindowedModelEngine, WindowedModelEngine } from "../pipeline/keyed/windowed_model_stage.ts";
 import { MESSAGE_TIMESTAMP } from "../model/windows.ts";
 import { KafkaResults } from "../sinks/kafka_results.ts";
-import { type KafkaOutput, openKafkaOutput } from "./kafka_output.ts";
-import { type KafkaState, openKafkaState } from "./kafka_state.ts";
+// (loaded by runs with --output-topic only: a CSV or demo run loads no Kafka code)
+import type { KafkaOutput } from "./kafka_output.ts";
+import type { KafkaState } from "./kafka_state.ts";
 
 /** The input log's name for the time column: `@timestamp` (Kafka's) is written as `timestamp`. */
 function timeColumnName(column: string): string {
@@ -202,11 +203,13 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     const restore = (bytes: Uint8Array) => lineCore ? lineCore.restore(bytes) : modelCore!.loadState(bytes);
     if (cli.outputTopic !== undefined) {
       // Before the state and the source: a transactional producer fences an older reader of the group.
+      const { openKafkaOutput } = await import("./kafka_output.ts");
       kafkaOut = await openKafkaOutput(host, cli, {
         message: (line) => progress.message(line),
         verbose: cli.verbose,
       });
       if (cli.state === "kafka") {
+        const { openKafkaState } = await import("./kafka_state.ts");
         kafkaState = await openKafkaState(host, cli, kafkaOut, (line) => progress.info(line));
         const resumed = kafkaState.resumed;
         if (resumed !== undefined) {
