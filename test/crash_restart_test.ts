@@ -247,22 +247,8 @@ test(
   "crash and restart with --key and --window sliding: SIGKILLs, then restarts, give the uninterrupted run's outputs",
   async () => {
     const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-windows-"));
-    const next = random(78);
-    const lines = ["sensor,ts,x,y,diff"];
-    let clock = 1_764_669_600_000;
-    const held: string[] = [];
-    for (let i = 0; i < 40_000; i++) {
-      clock += Math.floor(next() * 400);
-      if (i % 61 === 9 && held.length > 20) {
-        lines.push(`${held.splice(held.length - 5, 1)[0]},-1`); // a recent point retracted
-        continue;
-      }
-      const late = next() < 0.05 ? Math.floor(next() * 180_000) : 0; // some behind, a few beyond --lateness
-      const point = `s${Math.floor(next() * 40)},${clock - late},${i / 7},${2 * i + next()}`;
-      held.push(point);
-      lines.push(`${point},1`);
-    }
-    await writeFile(join(dir, "points.csv"), lines.join("\n") + "\n");
+    const csv = slidingPoints(78, 40_000, "x", (i, next) => `${i / 7},${2 * i + next()}`);
+    await writeFile(join(dir, "points.csv"), csv);
     const args = (sub: string) => [
       "--source",
       "csv",
@@ -336,22 +322,8 @@ test(
   "crash and restart with a model (2 x columns, --stats) over --key and --window sliding: SIGKILLs, then restarts, give the uninterrupted run's outputs",
   async () => {
     const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-windows-model-"));
-    const next = random(80);
-    const lines = ["sensor,ts,x1,x2,y,diff"];
-    let clock = 1_764_669_600_000;
-    const held: string[] = [];
-    for (let i = 0; i < 16_000; i++) {
-      clock += Math.floor(next() * 400);
-      if (i % 61 === 9 && held.length > 20) {
-        lines.push(`${held.splice(held.length - 5, 1)[0]},-1`); // a recent point retracted
-        continue;
-      }
-      const late = next() < 0.05 ? Math.floor(next() * 180_000) : 0; // some behind, a few beyond --lateness
-      const point = `s${Math.floor(next() * 40)},${clock - late},${i / 7},${next()},${2 * i + next()}`;
-      held.push(point);
-      lines.push(`${point},1`);
-    }
-    await writeFile(join(dir, "points.csv"), lines.join("\n") + "\n");
+    const csv = slidingPoints(80, 16_000, "x1,x2", (i, next) => `${i / 7},${next()},${2 * i + next()}`);
+    await writeFile(join(dir, "points.csv"), csv);
     const args = (sub: string) => [
       ...["--source", "csv", "--input", "../points.csv", "--key", "sensor", "--time", "ts", "--x", "x1,x2"],
       ...["--stats", "--window", "sliding:5m,1m", "--lateness", "1m", "--commit-rows", "300"],
@@ -597,6 +569,35 @@ test(
   },
   { timeoutMs: 60_000 },
 );
+
+/**
+ * `count` records `sensor,ts,X…,y,diff` for sliding windows: 40 sensors, times rising with some points
+ * behind (a few beyond a one-minute lateness), and every 61st record retracting a recent point.
+ * `cells` gives a point's x and y cells; `xHeader` names its x columns.
+ */
+function slidingPoints(
+  seed: number,
+  count: number,
+  xHeader: string,
+  cells: (i: number, next: () => number) => string,
+): string {
+  const next = random(seed);
+  const lines = [`sensor,ts,${xHeader},y,diff`];
+  let clock = 1_764_669_600_000;
+  const held: string[] = [];
+  for (let i = 0; i < count; i++) {
+    clock += Math.floor(next() * 400);
+    if (i % 61 === 9 && held.length > 20) {
+      lines.push(`${held.splice(held.length - 5, 1)[0]},-1`); // a recent point retracted
+      continue;
+    }
+    const late = next() < 0.05 ? Math.floor(next() * 180_000) : 0; // some behind, a few beyond --lateness
+    const point = `s${Math.floor(next() * 40)},${clock - late},${cells(i, next)}`;
+    held.push(point);
+    lines.push(`${point},1`);
+  }
+  return lines.join("\n") + "\n";
+}
 
 /** The change logs without their `time` column (found by name: keyed logs start with the key). */
 function withoutTimeColumn(csv: string): string {
