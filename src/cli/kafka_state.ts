@@ -34,6 +34,11 @@ import {
 import type { BatchState } from "../state/state_store.ts";
 import { ensureCompactedTopic, readStateTopic, stateTopicName } from "../sources/kafka/state_topic.ts";
 import type { OutgoingMessage, TopicMessages } from "../sources/kafka/result_producer.ts";
+import {
+  decodePartitionRecord,
+  partitionOfKey,
+  type PartitionRecord,
+} from "../sources/kafka/partition_records.ts";
 import type { CliOptions } from "./args.ts";
 import type { Host } from "./host.ts";
 import type { KafkaOutput } from "./kafka_output.ts";
@@ -76,6 +81,8 @@ export interface KafkaState {
   readonly resumed: Checkpoint | undefined;
   /** The meta record, if any. */
   readonly meta: KafkaStateMeta | undefined;
+  /** The partition records (`p/<partition>`) restored, by partition. */
+  readonly partitions: ReadonlyMap<number, PartitionRecord>;
   /** The keyed state's entries restored (name → bytes). */
   entries(): IterableIterator<[string, Uint8Array]>;
   /** A batch's state records: the checkpoint, the keyed changes, the meta record. */
@@ -148,6 +155,17 @@ export async function openKafkaState(
   } else if ([...stored.keys()].some((key) => key.startsWith(ENTRY_PREFIX))) {
     throw new StateError(`${path} holds keys but no checkpoint: delete the topic to start over`);
   }
+  const partitions = new Map<number, PartitionRecord>();
+  for (const [key, value] of stored) {
+    const partition = partitionOfKey(key);
+    if (partition === undefined) continue;
+    try {
+      partitions.set(partition, decodePartitionRecord(value, `record "${key}"`));
+    } catch (error) {
+      throw new StateError(`${path}: ${(error as Error).message}: use another group (-G) to start over`);
+    }
+    stored.delete(key);
+  }
   const metaBytes = stored.get(META_KEY);
   const meta = metaBytes === undefined
     ? undefined
@@ -158,6 +176,7 @@ export async function openKafkaState(
     path,
     resumed,
     meta,
+    partitions,
     *entries() {
       for (const [key, value] of stored) {
         if (key.startsWith(ENTRY_PREFIX)) yield [key.slice(ENTRY_PREFIX.length), value];

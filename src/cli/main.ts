@@ -47,6 +47,8 @@ import { MESSAGE_TIMESTAMP } from "../model/windows.ts";
 import { KafkaResults } from "../sinks/kafka_results.ts";
 import { type KafkaOutput, openKafkaOutput } from "./kafka_output.ts";
 import { type KafkaState, openKafkaState } from "./kafka_state.ts";
+import { openPartitionStates, partitionRecords } from "./kafka_partitions.ts";
+import type { PartitionStates } from "../pipeline/partition_states.ts";
 
 /** The input log's name for the time column: `@timestamp` (Kafka's) is written as `timestamp`. */
 function timeColumnName(column: string): string {
@@ -160,6 +162,8 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
   /** `--output-topic`, and with `--state kafka` the state topic. */
   let kafkaOut: KafkaOutput | undefined;
   let kafkaState: KafkaState | undefined;
+  /** With `--state kafka` and the plain line: each partition's exact state (`p/<partition>` records). */
+  let partitionStates: PartitionStates | undefined;
   const fail = (error: unknown) => {
     if (isBrokenPipe(error)) {
       controller.abort(); // the reader of stdout has gone: nothing left to do, and not a failure
@@ -216,6 +220,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
             core.count = resumed.totals.count;
           }
         }
+        if (core === lineCore) partitionStates = openPartitionStates(kafkaState);
       }
     }
     if (cli.state !== undefined && cli.state !== "kafka") {
@@ -420,6 +425,9 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       const more = [];
       if (kafkaState !== undefined) {
         const { points, refused, rejected, batches, changes, count } = stats;
+        if (partitionStates !== undefined) {
+          more.push(partitionRecords(partitionStates, update, { topic: kafkaState.topic, position }));
+        }
         more.push(
           await kafkaState.records(
             {

@@ -44,20 +44,27 @@ export class PartitionStates {
   readonly #held = new Set<number>();
 
   /**
-   * Adds (`sign` 1, the default) or retracts (-1) points of `partition`, exactly. The points must be
-   * ones the core accepts (0, or a magnitude in [2^-440, 2^440]), as the validator ensures.
+   * Adds (weight 1, the default) or retracts (-1) points of `partition`, exactly; `weights` is one
+   * weight for all, or each point's (a change log's `diff`). The points must be ones the core accepts
+   * (0, or a magnitude in [2^-440, 2^440]), as the validator ensures.
    *
    * @example
    * ```ts
-   * states.add(0, Float64Array.of(1.5), Float64Array.of(2));
+   * states.add(0, Float64Array.of(1.5, 3), Float64Array.of(2, 4));
+   * states.add(0, Float64Array.of(3), Float64Array.of(4), -1); // (3, 4) retracted
    * ```
    */
-  add(partition: number, x: Float64Array, y: Float64Array, sign = 1): void {
-    if (x.length !== y.length) {
-      throw new RangeError(`x and y must have the same length: got ${x.length} and ${y.length}`);
+  add(partition: number, x: Float64Array, y: Float64Array, weights: number | Float64Array = 1): void {
+    if (x.length !== y.length || (typeof weights !== "number" && weights.length !== x.length)) {
+      throw new RangeError(`x, y and the weights must have the same length: got ${x.length} and ${y.length}`);
     }
     const slot = this.#slot(partition);
-    for (let i = 0; i < x.length; i++) this.#table.add(slot, x[i], y[i], sign);
+    const table = this.#table;
+    if (typeof weights === "number") {
+      for (let i = 0; i < x.length; i++) {
+        table.add(slot, x[i], y[i], weights);
+      }
+    } else for (let i = 0; i < x.length; i++) table.add(slot, x[i], y[i], weights[i]);
   }
 
   /**
