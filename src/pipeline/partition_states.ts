@@ -9,8 +9,8 @@
  * sums ({@linkcode ExactSums}), rounded once by the core (`RegressionCore.fitSums`): bit for bit the line
  * of one core fed every point, in any order and however the partitions were split between readers.
  *
- * Only the one-x line (`y = a + b·x`) has such sums; models with several x or a degree above one keep
- * their state in the core's own form, which does not merge.
+ * Only the one-x line (`y = a + b·x`) has such sums outside the core; models with several x or a degree
+ * above one keep their exact sums inside the core, which has no operation adding another state to its own.
  *
  * @example
  * ```ts
