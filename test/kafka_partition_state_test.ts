@@ -62,7 +62,7 @@ test(
       "session.timeout.ms=6000",
       "--exit-at-end",
       "--commit-rows",
-      "700",
+      "100",
       "--commit-ms",
       "1e9",
       "--output-topic",
@@ -79,13 +79,13 @@ test(
       if (!k.startsWith("KAFKA_") && v !== undefined) env[k] = v;
     }
     const killed = track(spawn(exe, [...pre, ...args], { env, stdio: "pipe" }));
-    // Killed once it has committed a batch of the second half (mid-stream: a dozen batches to go).
+    // Killed once it has committed a batch of the second half (mid-stream: some 90 batches of 100 points to go).
     const deadline = Date.now() + 60_000;
     while (!killed.exited() && Date.now() < deadline) {
       if ((await committedOffsets(group, topic)).some((offset) => offset > 1 + half)) break;
       await sleep(10);
     }
-    await sleep(next() * 50);
+    await sleep(next() * 10);
     assert.ok(!killed.exited(), "the second run is still running when killed");
     process.kill(killed.child.pid!, "SIGKILL");
     assert.equal((await killed.done).signal, "SIGKILL");
