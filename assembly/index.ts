@@ -231,3 +231,5 @@ export function load_state(n: i32): i32 {
 
 // ---- The model ABI: several x, polynomials, statistics (model/abi.ts). ----
 export * from "./model/abi";
+// Sparse records of the model's sums, one per key, window or pane (model/sparse.ts).
+export * from "./model/sparse";

@@ -55,14 +55,15 @@ export interface StreamregRuntime {
 }
 
 /**
- * Deno and Bun with their versions and the command that runs streamreg's CLI.
+ * Deno and Bun with their versions and the command that runs streamreg's CLI (this checkout's, or the
+ * one at `root`, e.g. an older commit's, to compare).
  *
  * @example
  * ```ts
  * const [deno, bun] = await streamregRuntimes();
  * ```
  */
-export async function streamregRuntimes(): Promise<StreamregRuntime[]> {
+export async function streamregRuntimes(root: string = ROOT): Promise<StreamregRuntime[]> {
   return [
     {
       name: "Deno",
@@ -74,13 +75,13 @@ export async function streamregRuntimes(): Promise<StreamregRuntime[]> {
         "--allow-env",
         "--allow-net",
         "--allow-sys",
-        join(ROOT, "src/runtime/deno_main.ts"),
+        join(root, "src/runtime/deno_main.ts"),
       ]],
     },
     {
       name: "Bun",
       version: `bun ${(await runProcess(BUN, ["--version"])).out.trim()}`,
-      cli: [BUN, ["run", join(ROOT, "src/runtime/bun_main.ts")]],
+      cli: [BUN, ["run", join(root, "src/runtime/bun_main.ts")]],
     },
   ];
 }

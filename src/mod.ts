@@ -38,6 +38,15 @@ export { isKeyedEngine, KeyedEngine, LastRing } from "./pipeline/keyed/keyed_sta
 export { ExactSums, KeyTable } from "./pipeline/keyed/key_table.ts";
 export { isWindowedEngine, WindowedEngine } from "./pipeline/keyed/windowed_stage.ts";
 export {
+  isKeyedModelEngine,
+  KeyedModelEngine,
+  recordCount,
+  RowRing,
+  type SparseModel,
+} from "./pipeline/keyed/keyed_model_stage.ts";
+export { isWindowedModelEngine, WindowedModelEngine } from "./pipeline/keyed/windowed_model_stage.ts";
+export { RecordArena } from "./pipeline/keyed/record_arena.ts";
+export {
   type LastPoints,
   parseDuration,
   parseWindow,

@@ -197,7 +197,10 @@ test("cli --key: usage errors", async () => {
     const [args, message] of [
       [["--key", "x"], /--key: "x" is also x/],
       [["--key", "s,s"], /--key names "s" twice/],
-      [["--key", "s", "--degree", "2"], /not supported yet/],
+      [
+        ["--key", "s", "--degree", "2", "--serve", "0"],
+        /--serve with --key or --window .* not supported yet/,
+      ],
       [["--key", "@key"], /only Kafka messages have a message key/],
       [["--max-keys", "5"], /--max-keys applies with --key only/],
       [["--key", "s", "--max-keys", "0"], /--max-keys/],

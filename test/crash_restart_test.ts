@@ -198,6 +198,52 @@ test(
 );
 
 test(
+  "crash and restart with --key and --window last:N: SIGKILLs, then restarts, give the uninterrupted run's outputs",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-last-"));
+    const next = random(79);
+    const lines = ["sensor,x,y,diff"];
+    for (let i = 0; i < 40_000; i++) {
+      if (i % 1999 === 5) lines.push(`s3,${i / 7},1,-1`); // last:N takes no retraction: bad_diff
+      else if (i % 2503 === 9) lines.push(`s4,oops,1,1`);
+      else lines.push(`s${Math.floor(next() * 200)},${i / 7},${2 * i + next()},1`);
+    }
+    await writeFile(join(dir, "points.csv"), lines.join("\n") + "\n");
+    const args = (sub: string) => [
+      "--source",
+      "csv",
+      "--input",
+      "../points.csv",
+      "--key",
+      "sensor",
+      "--window",
+      "last:50",
+      "--commit-rows",
+      "300",
+      "--commit-ms",
+      "1e9",
+      "--output",
+      "out.csv",
+      "--input-log",
+      "in.csv",
+      "--dead-letter",
+      "dead.csv",
+      ...(sub === "ref" ? [] : ["--state", "state"]),
+    ];
+    await keyedCrashRuns(dir, args, 5000, async (crash, expected, runner) => {
+      assert.ok(expected.dead!.includes(",bad_diff,"), "some points are refused retractions");
+      // Past the window: every key's later lines are over its last 50 points.
+      assert.ok(expected.result.includes(",151,200,"), "windows of 50 points, numbered from 1");
+      const other = await run(runner, [...args("crash").map((a) => a === "last:50" ? "last:40" : a)], crash);
+      assert.equal(other.code, 1, other.stderr);
+      assert.match(other.stderr, /last 50 points, not 40/);
+    });
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 120_000 },
+);
+
+test(
   "crash and restart with --key and --window sliding: SIGKILLs, then restarts, give the uninterrupted run's outputs",
   async () => {
     const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-windows-"));
@@ -248,6 +294,76 @@ test(
     await rm(dir, { recursive: true });
   },
   { timeoutMs: 120_000 },
+);
+
+test(
+  "crash and restart with --key and a model (3 x columns, --stats): SIGKILLs, then restarts, give the uninterrupted run's outputs",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-keys-model-"));
+    const next = random(79);
+    const lines = ["sensor,x1,x2,x3,y,diff"];
+    const held: string[] = [];
+    for (let i = 0; i < 24_000; i++) {
+      if (i % 2000 === 3) lines.push(`,1,2,3,4,1`); // no key: missing_key
+      else if (i % 53 === 7 && held.length > 40) lines.push(`${held.splice(held.length - 30, 1)[0]},-1`);
+      else if (i % 3001 === 11) lines.push("s1,1,2,3,7,-1"); // never added: unknown_retraction
+      else {
+        const point = `s${Math.floor(next() * 200)},${i / 7},${next()},${Math.floor(next() * 9)},${
+          2 * i + next()
+        }`;
+        held.push(point);
+        lines.push(`${point},1`);
+      }
+    }
+    await writeFile(join(dir, "points.csv"), lines.join("\n") + "\n");
+    const args = (sub: string) => [
+      ...["--source", "csv", "--input", "../points.csv", "--key", "sensor", "--x", "x1,x2,x3", "--stats"],
+      ...["--commit-rows", "400", "--commit-ms", "1e9", "--output", "out.csv", "--input-log", "in.csv"],
+      ...["--dead-letter", "dead.csv", ...(sub === "ref" ? [] : ["--state", "state"])],
+    ];
+    await keyedCrashRuns(dir, args, 5000, async (crash, expected, runner) => {
+      assert.ok(expected.dead!.includes(",unknown_retraction,"), "a retraction is unknown");
+      const again = await run(runner, args("crash"), crash);
+      assert.equal(again.code, 0, again.stderr);
+      assertSameKeyed(await readOutputs(crash, true), expected, `${runner}, restarted once complete`);
+    });
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 180_000 },
+);
+
+test(
+  "crash and restart with a model (2 x columns, --stats) over --key and --window sliding: SIGKILLs, then restarts, give the uninterrupted run's outputs",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-crash-windows-model-"));
+    const next = random(80);
+    const lines = ["sensor,ts,x1,x2,y,diff"];
+    let clock = 1_764_669_600_000;
+    const held: string[] = [];
+    for (let i = 0; i < 16_000; i++) {
+      clock += Math.floor(next() * 400);
+      if (i % 61 === 9 && held.length > 20) {
+        lines.push(`${held.splice(held.length - 5, 1)[0]},-1`); // a recent point retracted
+        continue;
+      }
+      const late = next() < 0.05 ? Math.floor(next() * 180_000) : 0; // some behind, a few beyond --lateness
+      const point = `s${Math.floor(next() * 40)},${clock - late},${i / 7},${next()},${2 * i + next()}`;
+      held.push(point);
+      lines.push(`${point},1`);
+    }
+    await writeFile(join(dir, "points.csv"), lines.join("\n") + "\n");
+    const args = (sub: string) => [
+      ...["--source", "csv", "--input", "../points.csv", "--key", "sensor", "--time", "ts", "--x", "x1,x2"],
+      ...["--stats", "--window", "sliding:5m,1m", "--lateness", "1m", "--commit-rows", "300"],
+      ...["--commit-ms", "1e9", "--output", "out.csv", "--input-log", "in.csv", "--dead-letter", "dead.csv"],
+      ...(sub === "ref" ? [] : ["--state", "state"]),
+    ];
+    await keyedCrashRuns(dir, args, 6000, (_crash, expected) => {
+      assert.ok(expected.dead!.includes(",late,"), "some points are late");
+    });
+    await rm(dir, { recursive: true });
+  },
+  { timeoutMs: 180_000 },
 );
 
 test(

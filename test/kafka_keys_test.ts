@@ -11,6 +11,9 @@ import { join } from "node:path";
 import { test } from "./harness.ts";
 import { exactFit } from "./exact_reference.ts";
 import { formatNumber } from "../src/model/format_number.ts";
+import { modelCells } from "../src/model/fit_cells.ts";
+import { type ModelConfig, resultColumns } from "../src/model/model_config.ts";
+import { exactModelFit, type ModelPoint } from "./model_reference.ts";
 import { createTopic, CURRENT, kafkaReader, ok, regress, run, sendKeyed, unique } from "./kafka_helpers.ts";
 
 const TIMEOUT = { timeoutMs: 60_000 };
@@ -186,6 +189,131 @@ test(
     assert.deepEqual(dead.map((row) => row[2]), ["late"]);
     const input = rows(await readFile(join(dir, "in.csv"), "utf8"));
     assert.deepEqual(input[0], ["@key", "timestamp", "x", "y", "time", "diff"]);
+    await rm(dir, { recursive: true });
+  },
+  TIMEOUT,
+);
+
+/** The cells of the exact fit of `points` under `config`, as the result log writes them. */
+function modelRow(points: ModelPoint[], config: ModelConfig): string {
+  const fit = exactModelFit(points, {
+    k: config.x.length,
+    degree: config.degree,
+    intercept: config.intercept,
+  });
+  return modelCells(config, {
+    ...fit,
+    coefficients: Float64Array.from(fit.coefficients),
+    se: Float64Array.from(fit.se),
+  });
+}
+
+test(
+  `kafka --key @key with a model (${CURRENT}): JSON messages, 3 x columns and --stats, per key and per tumbling window`,
+  async () => {
+    const topic = unique("keys-model");
+    await createTopic(topic);
+    const start = 1_764_669_600_000;
+    const config: ModelConfig = { x: ["x1", "x2", "x3"], y: "y", degree: 1, intercept: true, stats: true };
+    const messages: { key: string | null; value: string; timestamp: number }[] = [];
+    const byKey = new Map<string, ModelPoint[]>();
+    const byWindow = new Map<string, ModelPoint[]>();
+    for (let i = 0; i < 300; i++) {
+      const key = `k${(i * 7) % 4}`;
+      const timestamp = start + i * 1_000; // 5 minutes in all
+      const xs = [1_700_000 + i / 7, Math.sin(i), (i % 9) / 4];
+      const y = 1 + 2 * xs[0] - xs[1] + 0.5 * xs[2] + Math.cos(3 * i);
+      messages.push({ key, value: JSON.stringify({ x1: xs[0], x2: xs[1], x3: xs[2], y }), timestamp });
+      byKey.set(key, [...byKey.get(key) ?? [], { xs, y }]);
+      const w = Math.floor(timestamp / 120_000) * 120_000;
+      const id = `${key},${w},${w + 120_000}`;
+      byWindow.set(id, [...byWindow.get(id) ?? [], { xs, y }]);
+    }
+    await sendKeyed(topic, messages);
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-kafka-keys-model-"));
+    for (const windowed of [false, true]) {
+      const r = await run(regress(CURRENT), [
+        ...kafkaReader(topic, unique("g")),
+        ...["--format", "json", "--key", "@key", "--x", "x1,x2,x3", "--stats", "--exit-at-end"],
+        ...(windowed ? ["--time", "@timestamp", "--window", "tumbling:2m"] : []),
+        ...["--commit-rows", "41", "--output", join(dir, "out.csv"), "--input-log", join(dir, "in.csv")],
+      ], TIMEOUT);
+      ok(r, `keyed model JSON run${windowed ? ", windowed" : ""}`);
+      const [header, ...body] = rows(await readFile(join(dir, "out.csv"), "utf8"));
+      const ids = windowed ? 3 : 1;
+      assert.deepEqual(header, [
+        "@key",
+        ...(windowed ? ["window_start", "window_end"] : []),
+        ...resultColumns(config),
+        "time",
+        "diff",
+      ]);
+      const standing: Record<string, string> = {};
+      for (const row of body) {
+        const id = row.slice(0, ids).join(",");
+        if (row.at(-1) === "1") standing[id] = row.slice(ids, -2).join(",");
+        else delete standing[id];
+      }
+      const want: Record<string, string> = {};
+      for (const [id, points] of windowed ? byWindow : byKey) want[id] = modelRow(points, config);
+      assert.deepEqual(standing, want, windowed ? "per window" : "per key");
+      const input = rows(await readFile(join(dir, "in.csv"), "utf8"));
+      assert.deepEqual(input[0], [
+        "@key",
+        ...(windowed ? ["timestamp"] : []),
+        "x1",
+        "x2",
+        "x3",
+        "y",
+        "time",
+        "diff",
+      ]);
+      assert.equal(input.length, 1 + 300);
+    }
+    await rm(dir, { recursive: true });
+  },
+  TIMEOUT,
+);
+
+test(
+  `kafka --key sensor with a model (${CURRENT}): CSV messages after a header, 2 x columns, --no-intercept`,
+  async () => {
+    const topic = unique("keys-model-csv");
+    await createTopic(topic);
+    const config: ModelConfig = { x: ["x1", "x2"], y: "y", degree: 1, intercept: false, stats: false };
+    const messages: { key: string | null; value: string }[] = [{ key: null, value: "x2,sensor,y,x1" }];
+    const byKey = new Map<string, ModelPoint[]>();
+    for (let i = 0; i < 200; i++) {
+      const key = `s${(i * 3) % 5}`;
+      const xs = [i / 3, Math.sin(i)];
+      const y = 2 * xs[0] - xs[1] + Math.cos(i);
+      messages.push({
+        key: null,
+        value: `${formatNumber(xs[1])},${key},${formatNumber(y)},${formatNumber(xs[0])}`,
+      });
+      byKey.set(key, [...byKey.get(key) ?? [], { xs, y }]);
+    }
+    messages.push({ key: null, value: "1,,2,3" }); // no key
+    await sendKeyed(topic, messages);
+    const dir = await mkdtemp(join(tmpdir(), "streamreg-kafka-keys-model-"));
+    const r = await run(regress(CURRENT), [
+      ...kafkaReader(topic, unique("g")),
+      ...["--key", "sensor", "--x", "x1,x2", "--no-intercept", "--exit-at-end", "--commit-rows", "29"],
+      ...["--output", join(dir, "out.csv"), "--no-input-log", "--dead-letter", join(dir, "dead.csv")],
+    ], TIMEOUT);
+    ok(r, "keyed model CSV run");
+    const [header, ...body] = rows(await readFile(join(dir, "out.csv"), "utf8"));
+    assert.deepEqual(header, ["sensor", "b_x1", "b_x2", "time", "diff"]);
+    const standing: Record<string, string> = {};
+    for (const row of body) {
+      if (row.at(-1) === "1") standing[row[0]] = row.slice(1, -2).join(",");
+      else delete standing[row[0]];
+    }
+    const want: Record<string, string> = {};
+    for (const [key, points] of byKey) want[key] = modelRow(points, config);
+    assert.deepEqual(standing, want);
+    const dead = rows(await readFile(join(dir, "dead.csv"), "utf8")).slice(1);
+    assert.deepEqual(dead.map((row) => row[2]), ["missing_key"]);
     await rm(dir, { recursive: true });
   },
   TIMEOUT,

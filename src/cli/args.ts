@@ -334,16 +334,16 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
   const windows = windowOptions(values, timeColumn);
   const last = lastPoints(values, timeColumn);
   if (keys !== undefined || windows !== undefined || last !== undefined) {
-    if (!isPlainLine(model)) {
+    if (!isPlainLine(model) && values.serve !== undefined) {
       throw new UsageError(
-        "--key and --window fit one line y ≈ a + b·x per key and window; with several x columns, --degree, " +
-          "--no-intercept or --stats " +
-          "it is not supported yet",
+        "--serve with --key or --window shows one line y ≈ a + b·x per key; with several x columns, " +
+          "--degree, --no-intercept or --stats it is not supported yet: leave --serve out",
       );
     }
-    if (values.state !== undefined && last !== undefined) {
+    if (!isPlainLine(model) && values.state !== undefined && last !== undefined) {
       throw new UsageError(
-        "--window last:N with --state is not supported yet (tumbling and sliding windows are)",
+        "--window last:N with --state is not supported yet for models (several x columns, --degree, " +
+          "--no-intercept or --stats); it is for the line, and tumbling and sliding windows are for models",
       );
     }
   }

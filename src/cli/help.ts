@@ -82,6 +82,7 @@ export function helpText(sources: readonly SourceSpec[]): string {
     "                         (several x: the x columns by name, then y,time,diff)",
     "  --key, --window: the key columns first, then window_start,window_end (result) or the --time column",
     "          (input); a batch writes result rows only for the keys and windows whose line it changed.",
+    "          Other models work per key and window too (not with --serve), with the columns above.",
     "  Only CSV goes to stdout; progress and messages go to stderr (a status line when it is a terminal;",
     "  set NO_COLOR to turn colours off).",
     "  dead    source,location,reason,detail,raw  with --dead-letter: one row per rejected record (created",

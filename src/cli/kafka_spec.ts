@@ -12,7 +12,7 @@
 
 import { type ConnectionIo, DEFAULT_TOPIC, resolveConnection } from "../sources/kafka/connection.ts";
 import { connectionFlags, parseConnectionFlags, PROPERTY_HELP } from "./kafka_flags.ts";
-import { KafkaSource, type StartPosition } from "../sources/kafka/kafka_source.ts";
+import type { StartPosition } from "../sources/kafka/kafka_source.ts";
 import { csvLayout } from "../model/csv.ts";
 import { type FlagValues, numberFlag, UsageError } from "./flags.ts";
 import type { Host } from "./host.ts";
@@ -165,6 +165,8 @@ export const kafkaSpec: SourceSpec = {
       : undefined;
     const exitAtEnd = values["exit-at-end"] === true;
     return async (host, signal, context) => {
+      // (loaded here: a run that reads a file or the demo stream never loads the Kafka source)
+      const { KafkaSource } = await import("../sources/kafka/kafka_source.ts");
       const resume = context?.resume === undefined ? undefined : KafkaSource.checkPosition(context.resume);
       const message = context?.message ?? ((line: string) => host.writeStderr(`${line}\n`));
       const connection = await resolveConnection(flags, hostIo(host));

@@ -36,9 +36,10 @@ export function keyFlag(options: { messageKey?: boolean } = {}): FlagSpec {
   return {
     name: "key",
     value: "COLS",
-    help: `one line per key: its column(s), separated by commas${
-      options.messageKey ? ` (${MESSAGE_KEY}: the message key)` : ""
-    }; key columns come first in the change logs`,
+    help:
+      `one fit per key (the line, or the model of --x/--degree/--stats): its column(s), separated by commas${
+        options.messageKey ? ` (${MESSAGE_KEY}: the message key)` : ""
+      }; key columns come first in the change logs`,
   };
 }
 

@@ -38,15 +38,18 @@ import { SOURCES, type SourceSpec } from "./source_specs.ts";
 import { type OpenedState, openState, stateOutputProblem } from "./state_setup.ts";
 import type { OutputLength } from "../state/checkpoint.ts";
 import { PointValidator } from "../pipeline/validate/point_validator.ts";
-import { isKeyedEngine, KeyedEngine } from "../pipeline/keyed/keyed_stage.ts";
+import { isKeyedEngine, KeyedEngine, LastRing } from "../pipeline/keyed/keyed_stage.ts";
 import { KEYED_STATE_FILE, KeyedStore } from "../state/keyed_store.ts";
 import { StateError } from "../state/checkpoint.ts";
 import type { StateStore } from "../state/state_store.ts";
 import { isWindowedEngine, WindowedEngine } from "../pipeline/keyed/windowed_stage.ts";
+import { isKeyedModelEngine, KeyedModelEngine } from "../pipeline/keyed/keyed_model_stage.ts";
+import { isWindowedModelEngine, WindowedModelEngine } from "../pipeline/keyed/windowed_model_stage.ts";
 import { MESSAGE_TIMESTAMP } from "../model/windows.ts";
 import { KafkaResults } from "../sinks/kafka_results.ts";
-import { type KafkaOutput, openKafkaOutput } from "./kafka_output.ts";
-import { type KafkaState, openKafkaState } from "./kafka_state.ts";
+// (loaded by runs with --output-topic only: a CSV or demo run loads no Kafka code)
+import type { KafkaOutput } from "./kafka_output.ts";
+import type { KafkaState } from "./kafka_state.ts";
 import { openPartitionStates, partitionRecords } from "./kafka_partitions.ts";
 import type { PartitionStates } from "../pipeline/partition_states.ts";
 
@@ -185,20 +188,32 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       degree: config.degree,
       intercept: config.intercept,
     }, { stats: config.stats });
+    const keyedRun = cli.keys !== undefined || cli.lastPoints !== undefined;
     const core = cli.windows !== undefined
-      ? new WindowedEngine(lineCore!, { window: cli.windows.window, lateness: cli.windows.lateness })
-      : cli.keys !== undefined || cli.lastPoints !== undefined
-      ? new KeyedEngine(lineCore!, { last: cli.lastPoints })
+      ? (lineCore
+        ? new WindowedEngine(lineCore, { window: cli.windows.window, lateness: cli.windows.lateness })
+        : new WindowedModelEngine(modelCore!, config, {
+          window: cli.windows.window,
+          lateness: cli.windows.lateness,
+        }))
+      : keyedRun
+      ? (lineCore
+        ? new KeyedEngine(lineCore, { last: cli.lastPoints })
+        : new KeyedModelEngine(modelCore!, config, { last: cli.lastPoints }))
       : lineCore ?? modelCore!;
+    /** Values per added point a keyed run's validator keeps for retractions: the x's, y (and the time). */
+    const keyPointWidth = config.x.length + 1 + (cli.windows !== undefined ? 1 : 0);
     const snapshot = () => lineCore ? lineCore.snapshot() : modelCore!.saveState();
     const restore = (bytes: Uint8Array) => lineCore ? lineCore.restore(bytes) : modelCore!.loadState(bytes);
     if (cli.outputTopic !== undefined) {
       // Before the state and the source: a transactional producer fences an older reader of the group.
+      const { openKafkaOutput } = await import("./kafka_output.ts");
       kafkaOut = await openKafkaOutput(host, cli, {
         message: (line) => progress.message(line),
         verbose: cli.verbose,
       });
       if (cli.state === "kafka") {
+        const { openKafkaState } = await import("./kafka_state.ts");
         kafkaState = await openKafkaState(host, cli, kafkaOut, (line) => progress.info(line));
         const resumed = kafkaState.resumed;
         if (resumed !== undefined) {
@@ -210,11 +225,12 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
                 "use another group (-G) to start over",
             );
           }
-          if (isKeyedEngine(core)) {
+          if (isKeyedEngine(core) || isKeyedModelEngine(core)) {
+            pointWidth = keyPointWidth;
             restoredKeys = restoreKeys(kafkaState, core, restoredPoints);
-          } else if (isWindowedEngine(core)) {
+          } else if (isWindowedEngine(core) || isWindowedModelEngine(core)) {
             restoredKeys = restoreWindows(kafkaState, core, restoredPoints);
-            pointWidth = 3;
+            pointWidth = keyPointWidth;
             restoredTime = kafkaState.meta?.maxTime ?? -Infinity;
             core.maxTime = restoredTime;
             core.count = resumed.totals.count;
@@ -224,7 +240,10 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       }
     }
     if (cli.state !== undefined && cli.state !== "kafka") {
-      const engine = isKeyedEngine(core) || isWindowedEngine(core) ? core : undefined;
+      const engine = isKeyedEngine(core) || isWindowedEngine(core) || isKeyedModelEngine(core) ||
+          isWindowedModelEngine(core)
+        ? core
+        : undefined;
       state = await openState(
         host,
         cli,
@@ -233,12 +252,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         engine === undefined ? undefined : async (store) => {
           keyedStore = await openKeyedState(host, store);
           if (store.resumed === undefined) return;
-          if (isKeyedEngine(engine)) {
+          pointWidth = keyPointWidth;
+          if (isKeyedEngine(engine) || isKeyedModelEngine(engine)) {
             restoredKeys = restoreKeys(keyedStore, engine, restoredPoints);
-            pointWidth = 2;
           } else {
             restoredKeys = restoreWindows(keyedStore, engine, restoredPoints);
-            pointWidth = 3;
             restoredTime = (keyedStore.meta() as KeyedMeta | undefined)?.maxTime ?? -Infinity;
             engine.maxTime = restoredTime;
             engine.count = store.resumed.totals.count;
@@ -390,7 +408,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
 
     const saveDir = store && (async (batch: CommittedBatch, update: BatchUpdate, stats: PipelineStats) => {
       const { points, refused, rejected, batches, changes, count } = stats;
-      if (keyedStore !== undefined && (isKeyedEngine(core) || isWindowedEngine(core))) {
+      if (
+        keyedStore !== undefined &&
+        (isKeyedEngine(core) || isWindowedEngine(core) || isKeyedModelEngine(core) ||
+          isWindowedModelEngine(core))
+      ) {
         // The keyed state first, with what a restart needs: if the process dies before the
         // checkpoint file below is written, the restart rolls forward to this batch.
         keyedStore.commit({
@@ -399,9 +421,11 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
             totals: { points, refused, rejected, batches, changes, count },
             source: opened.position!(batch),
             outputs: lengths(),
-            ...(isWindowedEngine(core) ? { maxTime: core.maxTime } : {}),
+            ...(isWindowedEngine(core) || isWindowedModelEngine(core) ? { maxTime: core.maxTime } : {}),
           } satisfies KeyedMeta,
-          changes: isKeyedEngine(core) ? keyChanges(core, validator) : windowChanges(core, validator),
+          changes: isKeyedEngine(core) || isKeyedModelEngine(core)
+            ? keyChanges(core, validator)
+            : windowChanges(core, validator),
         });
       }
       await store.save({
@@ -438,12 +462,12 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
               core: snapshot(),
               source: position,
             },
-            isKeyedEngine(core)
+            isKeyedEngine(core) || isKeyedModelEngine(core)
               ? keyChanges(core, validator)
-              : isWindowedEngine(core)
+              : isWindowedEngine(core) || isWindowedModelEngine(core)
               ? windowChanges(core, validator)
               : [],
-            isWindowedEngine(core) ? { maxTime: core.maxTime } : undefined,
+            isWindowedEngine(core) || isWindowedModelEngine(core) ? { maxTime: core.maxTime } : undefined,
           ),
         );
       }
@@ -542,24 +566,35 @@ interface KeyedMeta {
 
 /** Names the added points of a key in the keyed store (a key holds no U+0000, so none is taken). */
 const POINTS_OF = "\u0000m";
+/** Names a key's last points (`--window last:N`, a `LastRing`) in the keyed store. */
+const RING_OF = "\u0000r";
 
 /**
  * A keyed batch's changes for the store: each key it touched, its state or null if forgotten, and with
  * retractions its added points (`POINTS_OF` + key).
  */
-function keyChanges(engine: KeyedEngine, validator: PointValidator): [string, Uint8Array | null][] {
-  const table = engine.table;
+function keyChanges(
+  engine: KeyedEngine | KeyedModelEngine,
+  validator: PointValidator,
+): [string, Uint8Array | null][] {
   const out: [string, Uint8Array | null][] = [];
   for (const key of engine.touched) {
-    const slot = table.find(key);
-    out.push([key, slot < 0 ? null : table.save(slot)]);
+    if (isKeyedModelEngine(engine)) out.push([key, engine.saveEntry(key)]);
+    else {
+      const slot = engine.table.find(key);
+      out.push([key, slot < 0 ? null : engine.table.save(slot)]);
+      if (engine.last !== undefined) out.push([RING_OF + key, engine.rings.get(slot)?.save() ?? null]);
+    }
     if (validator.tracking) out.push([POINTS_OF + key, validator.keyPointBytes(key) ?? null]);
   }
   return out;
 }
 
 /** A windowed batch's changes: its panes and windows, and each touched key's count (`k` entries). */
-function windowChanges(engine: WindowedEngine, validator: PointValidator): [string, Uint8Array | null][] {
+function windowChanges(
+  engine: WindowedEngine | WindowedModelEngine,
+  validator: PointValidator,
+): [string, Uint8Array | null][] {
   const out: [string, Uint8Array | null][] = [...engine.changes];
   for (const key of engine.touchedKeys) {
     const count = validator.keyCount(key);
@@ -580,7 +615,7 @@ interface StateEntries {
 /** Loads every pane and window of the store into the engine; returns each key's count (`k` entries). */
 function restoreWindows(
   keyed: StateEntries,
-  engine: WindowedEngine,
+  engine: WindowedEngine | WindowedModelEngine,
   points: [string, Uint8Array][],
 ): [string, number][] {
   const counts: [string, number][] = [];
@@ -599,7 +634,7 @@ function restoreWindows(
 
 /**
  * Opens the keyed state's store in the state directory, and rolls the checkpoint forward to it when it
- * is one batch ahead (the process died between the two writes).
+ * is ahead (the process died between the two writes).
  */
 async function openKeyedState(host: Host, store: StateStore): Promise<KeyedStore> {
   if (host.sqlite === undefined) {
@@ -617,7 +652,11 @@ async function openKeyedState(host: Host, store: StateStore): Promise<KeyedStore
     return keyed;
   }
   const behind = meta === undefined ? 0 : meta.totals.batches;
-  if (behind === resumed.totals.batches + 1 && meta !== undefined) {
+  // Ahead by one batch: the process died between the two writes. By more: it died so again in the first
+  // batch after a roll-forward (which lives in memory until the next checkpoint). The store's meta is a
+  // whole checkpoint of a keyed run (its keys, source position, totals and output lengths), so either way
+  // the run resumes from it.
+  if (behind > resumed.totals.batches && meta !== undefined) {
     store.rollForward({
       time: meta.time,
       totals: { ...resumed.totals, ...meta.totals },
@@ -642,7 +681,9 @@ function restoredLines(engine: unknown, keys: readonly [string, number][]): KeyC
     for (const [key] of keys) {
       const slot = table.find(key);
       const line = slot < 0 ? undefined : table.written(slot);
-      if (line !== undefined) lines.push({ key, line, n: table.count(slot) });
+      const ring = engine.rings.get(slot);
+      const bounds = ring && { windowStart: ring.writtenStart, windowEnd: ring.writtenEnd };
+      if (line !== undefined) lines.push({ key, line, n: table.count(slot), ...bounds });
     }
   } else if (isWindowedEngine(engine)) {
     const { hop, size } = engine.window;
@@ -658,19 +699,51 @@ function restoredLines(engine: unknown, keys: readonly [string, number][]): KeyC
 /** Loads every key of the store into the engine; returns each key and its count (for the validator). */
 function restoreKeys(
   keyed: StateEntries,
-  engine: KeyedEngine,
+  engine: KeyedEngine | KeyedModelEngine,
   points: [string, Uint8Array][],
 ): [string, number][] {
   const restored: [string, number][] = [];
+  const rings: [string, Uint8Array][] = [];
   for (const [key, bytes] of keyed.entries()) {
     if (key.startsWith(POINTS_OF)) {
       points.push([key.slice(POINTS_OF.length), bytes.slice()]);
+      continue;
+    }
+    if (key.startsWith(RING_OF)) {
+      rings.push([key.slice(RING_OF.length), bytes]);
+      continue;
+    }
+    if (isKeyedModelEngine(engine)) {
+      restored.push([key, engine.restoreEntry(key, bytes.slice())]);
       continue;
     }
     const slot = engine.table.restore(key, bytes);
     const count = engine.table.count(slot);
     engine.count += count;
     restored.push([key, count]);
+  }
+  if (isKeyedModelEngine(engine)) {
+    if (rings.length > 0) {
+      throw new StateError(`${keyed.path} holds the last N points of keys' lines: restart without models`);
+    }
+    return restored;
+  }
+  if (rings.length > 0 && engine.last === undefined) {
+    throw new StateError(`${keyed.path} holds windows of the last N points: restart with --window last:N`);
+  }
+  for (const [key, bytes] of rings) {
+    const slot = engine.table.find(key);
+    if (slot < 0) throw new StateError(`${keyed.path}: the last points of a key it does not hold`);
+    try {
+      engine.rings.set(slot, LastRing.restore(bytes, engine.last!));
+    } catch (error) {
+      throw new StateError(`${keyed.path}: ${(error as Error).message}`);
+    }
+  }
+  if (engine.last !== undefined && engine.rings.size !== restored.length) {
+    throw new StateError(
+      `${keyed.path} holds keys without their last points: it was not written with --window last:N`,
+    );
   }
   return restored;
 }

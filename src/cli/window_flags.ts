@@ -51,7 +51,7 @@ export const WINDOW_FLAGS: readonly FlagSpec[] = [
     name: "window",
     value: "SPEC",
     help:
-      "one line per window (and key): tumbling:DURATION, sliding:DURATION,HOP (both need --time) or last:N points",
+      "one fit per window (and key): tumbling:DURATION, sliding:DURATION,HOP (both need --time) or last:N points",
   },
   {
     name: "time-format",

@@ -80,6 +80,11 @@ interface ModelExports {
   model_state_capacity(): number;
   model_save_state(): number;
   model_load_state(n: number): number;
+  model_sparse_ptr(): number;
+  model_sparse_capacity(): number;
+  model_save_sparse(): number;
+  model_load_sparse(n: number): number;
+  model_add_sparse(n: number, sign: number): number;
 }
 
 /** Most explanatory columns a model takes. */
@@ -113,6 +118,12 @@ const STATE_ERRORS: Record<number, string> = {
   4: "its checksum does not match (the file is damaged)",
   5: "its digits are invalid",
   6: "it holds another model (other number of columns, degree or intercept)",
+};
+
+const SPARSE_ERRORS: Record<number, string> = {
+  1: "it has the wrong size",
+  2: "it holds another model (other number of columns, degree or intercept)",
+  5: "a statistic's digits lie outside its accumulator",
 };
 
 /**
@@ -249,6 +260,101 @@ export class ModelCore {
       accepted += this.#ex.model_update(n);
     }
     return accepted;
+  }
+
+  /**
+   * Adds or retracts the points `rows[from..to)` of the columns (each index into `xs`, `y` and `w`),
+   * as {@linkcode ModelCore.update} does for the points in order: for one key's points among a batch's.
+   * Returns how many were accepted.
+   *
+   * @example
+   * ```ts
+   * core.updateRows([x], y, w, Int32Array.of(0, 2), 0, 2); // points 0 and 2
+   * ```
+   */
+  updateRows(
+    xs: readonly Float64Array[],
+    y: Float64Array,
+    w: Float64Array,
+    rows: ArrayLike<number>,
+    from = 0,
+    to: number = rows.length,
+  ): number {
+    const k = this.spec.k;
+    if (xs.length !== k) throw new RangeError(`expected ${k} x columns, got ${xs.length}`);
+    if (this.#rows.buffer.byteLength === 0) this.#view(); // memory was grown
+    const stride = k + 2;
+    const buffer = this.#rows;
+    let accepted = 0;
+    for (let off = from; off < to; off += this.#capacity) {
+      const n = Math.min(this.#capacity, to - off);
+      for (let i = 0; i < n; i++) {
+        const r = rows[off + i];
+        const at = i * stride;
+        for (let c = 0; c < k; c++) buffer[at + c] = xs[c][r];
+        buffer[at + k] = y[r];
+        buffer[at + k + 1] = w[r];
+      }
+      accepted += this.#ex.model_update(n);
+    }
+    return accepted;
+  }
+
+  /**
+   * The exact sums held now as a compact record (only the digits in use), for
+   * {@linkcode ModelCore.loadSparse} and {@linkcode ModelCore.addSparse}: one core serves many keys, each
+   * key's sums kept outside it as such a record. The refused count is not in it.
+   *
+   * @example
+   * ```ts
+   * const record = core.saveSparse();
+   * ```
+   */
+  saveSparse(): Uint8Array {
+    const n = this.#ex.model_save_sparse();
+    if (n < 0) throw new RangeError("the model's sums do not fit a sparse record: please report this");
+    return new Uint8Array(this.#ex.memory.buffer, this.#ex.model_sparse_ptr(), n).slice();
+  }
+
+  /**
+   * Replaces the sums by a record of {@linkcode ModelCore.saveSparse} (the refused count becomes 0).
+   * Throws {@linkcode ModelStateError} (and changes nothing) when it is not a record of this model.
+   *
+   * @example
+   * ```ts
+   * core.loadSparse(record);
+   * core.fit();
+   * ```
+   */
+  loadSparse(record: Uint8Array): void {
+    this.#sparse(record, (n) => this.#ex.model_load_sparse(n));
+  }
+
+  /**
+   * Adds (`sign` 1) or subtracts (-1) a record of {@linkcode ModelCore.saveSparse} to the sums held,
+   * exactly: e.g. a window's sums from its panes'. Throws {@linkcode ModelStateError} (and changes
+   * nothing) when it is not a record of this model.
+   *
+   * @example
+   * ```ts
+   * core.loadSparse(first);
+   * core.addSparse(second, 1); // the sums of both
+   * ```
+   */
+  addSparse(record: Uint8Array, sign: 1 | -1): void {
+    this.#sparse(record, (n) => this.#ex.model_add_sparse(n, sign));
+  }
+
+  #sparse(record: Uint8Array, call: (n: number) => number): void {
+    const ex = this.#ex;
+    if (record.length > ex.model_sparse_capacity()) {
+      throw new ModelStateError(1, `model record not loaded: ${SPARSE_ERRORS[1]}`);
+    }
+    new Uint8Array(ex.memory.buffer, ex.model_sparse_ptr(), record.length).set(record);
+    const code = call(record.length);
+    if (code !== 0) {
+      throw new ModelStateError(code, `model record not loaded: ${SPARSE_ERRORS[code] ?? `error ${code}`}`);
+    }
   }
 
   /**

@@ -112,6 +112,13 @@ export interface KeyChange {
   readonly windowStart?: number;
   /** With `--window`: where the window ends (epoch ms, exclusive). */
   readonly windowEnd?: number;
+  /**
+   * With a model other than the plain line (`old` and `line` are then absent): the cells of the key's
+   * old row before `time,diff`, as written (`modelCells` of `./fit_cells.ts`).
+   */
+  readonly oldCells?: string;
+  /** With a model other than the plain line: the cells of the key's new row, as written. */
+  readonly cells?: string;
 }
 
 /**

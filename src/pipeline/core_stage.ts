@@ -53,6 +53,8 @@ export interface ApplyOptions {
   onRefused?: (chunk: PointChunk, index: number, reason: string) => void;
   /** The chunk's rejected records (1 = leave out), or undefined to take every point. */
   skip?: (chunk: PointChunk) => Uint8Array | undefined;
+  /** A keyed run: the chunk's key ids from the validator (`PointValidator.keyIds`), if it has them. */
+  keyIds?: (chunk: PointChunk) => Int32Array | undefined;
 }
 
 /**

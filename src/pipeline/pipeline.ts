@@ -34,6 +34,16 @@ import { applyBatch, type LineModel } from "./core_stage.ts";
 import { applyModelBatch, isModelEngine, type ModelEngine } from "./model_stage.ts";
 import { applyKeyedBatch, isKeyedEngine, type KeyedEngine } from "./keyed/keyed_stage.ts";
 import { applyWindowedBatch, isWindowedEngine, type WindowedEngine } from "./keyed/windowed_stage.ts";
+import {
+  applyKeyedModelBatch,
+  isKeyedModelEngine,
+  type KeyedModelEngine,
+} from "./keyed/keyed_model_stage.ts";
+import {
+  applyWindowedModelBatch,
+  isWindowedModelEngine,
+  type WindowedModelEngine,
+} from "./keyed/windowed_model_stage.ts";
 
 /**
  * Default batch window: the tutorial's `autocommit_duration_ms`.
@@ -186,7 +196,7 @@ type Event<C> =
  */
 export async function runPipeline<C extends PointChunk>(
   source: Source<C>,
-  core: LineModel | ModelEngine | KeyedEngine | WindowedEngine,
+  core: LineModel | ModelEngine | KeyedEngine | WindowedEngine | KeyedModelEngine | WindowedModelEngine,
   sinks: readonly Sink[],
   options: PipelineOptions = {},
 ): Promise<PipelineStats> {
@@ -230,8 +240,12 @@ export async function runPipeline<C extends PointChunk>(
     const begun = monotonic();
     const result = isWindowedEngine(core)
       ? applyWindowedBatch(core, spans, { onRefused, skip })
+      : isWindowedModelEngine(core)
+      ? applyWindowedModelBatch(core, spans, { onRefused, skip })
+      : isKeyedModelEngine(core)
+      ? applyKeyedModelBatch(core, spans, { onRefused, skip })
       : isKeyedEngine(core)
-      ? applyKeyedBatch(core, spans, { onRefused, skip })
+      ? applyKeyedBatch(core, spans, { onRefused, skip, keyIds: (chunk) => validator.keyIds(chunk) })
       : isModelEngine(core)
       ? applyModelBatch(core, spans, { onRefused, skip })
       : applyBatch(core, spans, { onRefused, skip });

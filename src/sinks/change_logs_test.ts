@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "../../test/harness.ts";
-import { CsvWriter } from "./csv_writer.ts";
+import { CHUNK_BYTES, CsvWriter } from "./csv_writer.ts";
 import { InputLog } from "./input_log.ts";
 import { ResultLog } from "./result_log.ts";
 import { formatNumber } from "../model/format_number.ts";
@@ -172,4 +172,80 @@ test("InputLog writes the rows of a large batch in writes of about 1 MiB, bytes 
     sizes.length >= 2 && sizes.slice(0, -1).every((s) => s > 1 << 20),
     `writes of ${sizes.join(", ")}`,
   );
+});
+
+test("CsvWriter.appendTextRows fills pieces of 1 MiB, also exactly, and takes a row longer than a piece", async () => {
+  const encoder = new TextEncoder();
+  const plus = encoder.encode(",1\n");
+  const minus = encoder.encode(",-1\n");
+  // 65 536 rows of 13 + 3 bytes fill a piece exactly; then more rows, a row without text, a huge row.
+  const rows = [
+    ...Array.from({ length: 65_536 }, (_, i) => String(1e12 + i)),
+    ...Array.from({ length: 1000 }, (_, i) => String(-i)),
+    "none",
+    "9".repeat(CHUNK_BYTES + 5),
+    "0.5",
+  ];
+  const diff = rows.map((_, i) => (i >= 65_536 && i % 7 === 3 ? -1 : 1));
+  const blocks = [encoder.encode(rows.join("\n"))];
+  const start = new Int32Array(rows.length);
+  const end = new Int32Array(rows.length);
+  for (let i = 0, at = 0; i < rows.length; at += rows[i].length + 1, i++) {
+    start[i] = at;
+    end[i] = at + rows[i].length;
+  }
+  const block = Int32Array.from(rows, (row) => (row === "none" ? -1 : 0));
+  const texts = { blocks, block, start, end };
+  const out = memory();
+  const writer = new CsvWriter(out.stream, ["x"], { append: true });
+  let calls = 0;
+  for (let i = 0; i < rows.length;) {
+    if (block[i] < 0) {
+      writer.append(`none${diff[i] < 0 ? ",-1" : ",1"}\n`);
+      i++;
+      continue;
+    }
+    const next = writer.appendTextRows(texts, diff, { from: i, to: rows.length, plus, minus });
+    assert.ok(++calls < 10, "appendTextRows goes on after each flush");
+    if (next < rows.length && block[next] >= 0) {
+      assert.ok(writer.pending > 0, "stopped with rows buffered: a flush makes room");
+      await writer.flush();
+    }
+    i = next;
+  }
+  await writer.close();
+  const want = rows.map((row, i) => `${row}${diff[i] < 0 ? ",-1" : ",1"}\n`).join("");
+  assert.equal(out.text(), want);
+  const sizes = out.writes.map((w) => encoder.encode(w).length);
+  assert.equal(sizes[0], CHUNK_BYTES, `writes of ${sizes.join(", ")}`); // the first piece, exactly full
+  assert.ok(
+    sizes.every((size, k) => size <= CHUNK_BYTES || rows.some((r) => r.length > CHUNK_BYTES) && k > 0),
+  );
+});
+
+test("InputLog copies the points' texts where they have one: the same bytes as formatting them", async () => {
+  const encoder = new TextEncoder();
+  const x = [1700000000.064, 0.1, 2, -0, 3.5];
+  const y = [849999995.8970132, 0.30000000000000004, 1.5, 7, 1e21];
+  const diff = [1, -1, 1, 1, -1];
+  const lines = x.map((v, i) => `${formatNumber(v)},${formatNumber(y[i])}`);
+  const blocks = [encoder.encode(lines.join("\n") + "\n")];
+  const start = new Int32Array(x.length);
+  const end = new Int32Array(x.length);
+  for (let i = 0, at = 0; i < x.length; at += lines[i].length + 1, i++) {
+    start[i] = at;
+    end[i] = at + lines[i].length;
+  }
+  const texts = { blocks, block: Int32Array.of(0, 0, -1, 0, -1), start, end };
+  const withTexts = memory();
+  const plain = memory();
+  for (
+    const [out, points] of [[withTexts, { ...run(x, y, diff), texts }], [plain, run(x, y, diff)]] as const
+  ) {
+    const log = new InputLog(out.stream);
+    await log.write(update(1700000000123, undefined, [points]));
+    await log.close();
+  }
+  assert.equal(withTexts.text(), plain.text());
+  assert.equal(plain.text().split("\n")[1], "1700000000.064,849999995.8970132,1700000000123,1");
 });

@@ -15,9 +15,21 @@
  */
 
 import { formatNumber } from "../model/format_number.ts";
+import type { PointTexts } from "../model/source.ts";
 
 const encoder = new TextEncoder();
 const INITIAL_BYTES = 1 << 16;
+
+/**
+ * The size of the pieces {@linkcode CsvWriter.appendTextRows} fills: 1 MiB (a row longer than that
+ * gets a piece of its own).
+ *
+ * @example
+ * ```ts
+ * if (writer.pending >= CHUNK_BYTES) await writer.flush();
+ * ```
+ */
+export const CHUNK_BYTES = 1 << 20;
 
 /**
  * Collects text and writes it in large pieces; the header line is written first.
@@ -85,6 +97,30 @@ export class CsvWriter {
   }
 
   /**
+   * Buffers text that need not end a line (a cell, say): ASCII byte by byte, else as UTF-8.
+   *
+   * @example
+   * ```ts
+   * writer.appendText("sensor-7"); writer.appendBytes(rowEnd);
+   * ```
+   */
+  appendText(text: string): void {
+    const length = text.length;
+    this.#room(3 * length); // UTF-8: at most 3 bytes per UTF-16 code unit
+    const buffer = this.#buffer;
+    let at = this.#length;
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) {
+        this.#length = at + encoder.encodeInto(text.slice(i), buffer.subarray(at)).written;
+        return;
+      }
+      buffer[at++] = c;
+    }
+    this.#length = at;
+  }
+
+  /**
    * Buffers a number as {@linkcode formatNumber} writes it (shortest round-trip decimal, "-0" for
    * negative zero), followed by the ASCII character `after` (e.g. 0x2c, a comma), if given.
    *
@@ -119,6 +155,56 @@ export class CsvWriter {
     let at = this.#length;
     for (let i = from; i < to; i++) buffer[at++] = bytes[i];
     this.#length = at;
+  }
+
+  /**
+   * Buffers rows whose text is already written: for each point `i` from `from` on, its text's bytes
+   * (`texts`) and then `plus` (or `minus` when `diff[i]` is negative), as long as the points have a
+   * text (`texts.block[i] >= 0`) and the rows fit in the piece being filled (1 MiB,
+   * {@linkcode CHUNK_BYTES}). Returns the first point not buffered (`to` once all are): if that point
+   * has a text, the piece is full and must be flushed before going on. A row is always buffered into an
+   * empty buffer, however long, so a flush always lets the rows go on (also when a row filled the
+   * piece exactly).
+   *
+   * @example
+   * ```ts
+   * for (let i = from; i < to && texts.block[i] >= 0;) {
+   *   i = writer.appendTextRows(texts, diff, { from: i, to, plus, minus });
+   *   if (i < to && texts.block[i] >= 0) await writer.flush();
+   * }
+   * ```
+   */
+  appendTextRows(
+    texts: PointTexts,
+    diff: ArrayLike<number>,
+    rows: { from: number; to: number; plus: Uint8Array; minus: Uint8Array },
+  ): number {
+    const { blocks, block, start, end } = texts;
+    const { to, plus, minus } = rows;
+    if (this.#buffer.length < CHUNK_BYTES) this.#room(CHUNK_BYTES - this.#length);
+    let buffer = this.#buffer;
+    let limit = Math.max(CHUNK_BYTES, buffer.length);
+    let at = this.#length;
+    let i = rows.from;
+    for (; i < to; i++) {
+      const b = block[i];
+      if (b < 0) break;
+      const bytes = blocks[b];
+      const s = start[i], e = end[i];
+      const tail = diff[i] < 0 ? minus : plus;
+      const n = e - s + tail.length;
+      if (at + n > limit) {
+        if (at > 0) break; // (full: the caller flushes)
+        this.#length = at;
+        this.#room(n); // a row longer than a piece, into an empty buffer
+        buffer = this.#buffer;
+        limit = buffer.length;
+      }
+      for (let k = s; k < e; k++) buffer[at++] = bytes[k];
+      for (let k = 0; k < tail.length; k++) buffer[at++] = tail[k];
+    }
+    this.#length = at;
+    return i;
   }
 
   /**

@@ -97,6 +97,10 @@ export class InputLog implements Sink {
     for (const { x, xs, y, diff, texts, keys, times } of update.points) {
       if (xs !== undefined && xs.length > 1) {
         for (let i = 0; i < x.length; i++) {
+          if (keys !== undefined) out.append(`${keyCells(keys[i])},`);
+          if (times !== undefined && timeFormat !== undefined) {
+            out.append(`${formatTime(times[i], timeFormat)},`);
+          }
           for (const column of xs) out.appendNumber(column[i], COMMA);
           out.appendNumber(y[i]);
           out.appendBytes(diff[i] < 0 ? minus : plus);
@@ -104,7 +108,14 @@ export class InputLog implements Sink {
         }
         continue;
       }
+      const copy = texts !== undefined && keys === undefined && times === undefined;
       for (let i = 0; i < x.length; i++) {
+        if (copy && texts.block[i] >= 0) { // rows "x,y" as written here, many at once
+          const next = out.appendTextRows(texts, diff, { from: i, to: x.length, plus, minus });
+          if (next < x.length && texts.block[next] >= 0) await out.flush(); // (the piece is full)
+          i = next - 1;
+          continue;
+        }
         if (keys !== undefined) out.append(`${keyCells(keys[i])},`);
         if (times !== undefined && timeFormat !== undefined) {
           out.append(`${formatTime(times[i], timeFormat)},`);

@@ -31,6 +31,9 @@ import { CsvWriter } from "./csv_writer.ts";
 import { formatNumber } from "../model/format_number.ts";
 import type { BatchUpdate, Line, ModelResult, Sink } from "../model/sink.ts";
 import { type ModelConfig, resultColumns } from "../model/model_config.ts";
+import { modelCells } from "../model/fit_cells.ts";
+
+export { modelCells };
 import { keyCells } from "../model/keys.ts";
 import { formatTime, type TimeFormat } from "../model/windows.ts";
 
@@ -43,6 +46,9 @@ import { formatTime, type TimeFormat } from "../model/windows.ts";
  * ```
  */
 export const RESULT_HEADER: readonly string[] = ["a", "b", "time", "diff"];
+
+const encoder = new TextEncoder();
+const COMMA_BYTE = Uint8Array.of(0x2c);
 
 /**
  * Writes the result change log.
@@ -145,8 +151,37 @@ export class ResultLog implements Sink {
     const time = formatNumber(update.time);
     const out = this.#out;
     const windows = this.#windows;
+    const lines = changes.length === 0 ||
+      (changes[0].cells === undefined && changes[0].oldCells === undefined);
+    if (windows === undefined && lines) {
+      // Lines (not models) straight into the writer's bytes: the key's cells, the numbers, then
+      // ",time,±1\n" made once.
+      const minus = encoder.encode(`,${time},-1\n`);
+      const plus = encoder.encode(`,${time},1\n`);
+      const keyed = this.#keyColumns > 0;
+      for (const { key, old, line } of changes) {
+        const cells = keyed ? keyCells(key) : "";
+        if (old) {
+          out.appendText(cells);
+          out.appendBytes(COMMA_BYTE);
+          out.appendNumber(old.a, 0x2c);
+          out.appendNumber(old.b);
+          out.appendBytes(minus);
+        }
+        if (line) {
+          out.appendText(cells);
+          out.appendBytes(COMMA_BYTE);
+          out.appendNumber(line.a, 0x2c);
+          out.appendNumber(line.b);
+          out.appendBytes(plus);
+        }
+        if (out.pending > 1 << 20) await out.flush();
+      }
+      await out.flush();
+      return;
+    }
     let rows: string[] = []; // (appended a few thousand at a time: one encoding each, not one per row)
-    for (const { key, old, line, windowStart, windowEnd } of changes) {
+    for (const { key, old, line, windowStart, windowEnd, oldCells, cells: modelRow } of changes) {
       let cells = this.#keyColumns > 0 ? keyCells(key) : "";
       if (windows !== undefined) {
         const f = windows.format;
@@ -157,6 +192,9 @@ export class ResultLog implements Sink {
       }
       if (old) rows.push(`${cells},${formatNumber(old.a)},${formatNumber(old.b)},${time},-1\n`);
       if (line) rows.push(`${cells},${formatNumber(line.a)},${formatNumber(line.b)},${time},1\n`);
+      const lead = cells === "" ? "" : `${cells},`;
+      if (oldCells !== undefined) rows.push(`${lead}${oldCells},${time},-1\n`);
+      if (modelRow !== undefined) rows.push(`${lead}${modelRow},${time},1\n`);
       if (rows.length >= 4096) {
         out.append(rows.join(""));
         rows = [];
@@ -176,26 +214,4 @@ export class ResultLog implements Sink {
 function sameLine(p: Line | undefined, q: Line | undefined): boolean {
   if (p === undefined || q === undefined) return p === q;
   return Object.is(p.a, q.a) && Object.is(p.b, q.b);
-}
-
-/**
- * The cells of a fit's row before `time,diff`, joined by commas: the coefficients, then with `stats`
- * n, r2, sigma and the standard errors; an undefined value (NaN, an aliased column) is an empty cell.
- *
- * @example
- * ```ts
- * modelCells(config, fit); // "1.5,,2" with the second coefficient aliased
- * ```
- */
-export function modelCells(config: ModelConfig, fit: ModelResult): string {
-  const cell = (v: number) => (v !== v ? "" : formatNumber(v));
-  const cells: string[] = [];
-  for (let i = 0; i < fit.coefficients.length; i++) {
-    cells.push(fit.aliased[i] ? "" : cell(fit.coefficients[i]));
-  }
-  if (config.stats) {
-    cells.push(cell(fit.n), cell(fit.r2), cell(fit.sigma));
-    for (let i = 0; i < fit.se.length; i++) cells.push(fit.aliased[i] ? "" : cell(fit.se[i]));
-  }
-  return cells.join(",");
 }

@@ -22,6 +22,7 @@
  */
 
 import { addProduct, addTerm, compress } from "../../core/expansion.ts";
+import { fastFitSums } from "../../core/line_filter.ts";
 import type { Fit, RegressionCore } from "../../core/regression_core.ts";
 
 /** Components kept in the arena per statistic; more move the key's sums to a side record. */
@@ -280,7 +281,8 @@ export class KeyTable {
    * ```
    */
   fit(slot: number, core: Pick<RegressionCore, "fitSums">): Fit {
-    return core.fitSums(this.#count[slot], this.#sums(slot));
+    const sums = this.#sums(slot);
+    return fastFitSums(this.#count[slot], sums) ?? core.fitSums(this.#count[slot], sums);
   }
 
   /** A slot's sums laid out for the core: the five lengths, then the components (in a scratch array). */
@@ -521,6 +523,7 @@ export class ExactSums {
       scratch[s] = n;
       for (let i = 0; i < n; i++) scratch[at++] = this.#parts[s * WIDE + i];
     }
-    return core.fitSums(this.count, scratch.subarray(0, at));
+    const sums = scratch.subarray(0, at);
+    return fastFitSums(this.count, sums) ?? core.fitSums(this.count, sums);
   }
 }

@@ -51,6 +51,27 @@ export class KeyedEngine {
     return this.#marks;
   }
 
+  /** Per validator key id (`ApplyOptions.keyIds`): the table slot + 1 it named last, 0 for none. */
+  #slotOfId = new Int32Array(0);
+
+  /**
+   * The slot of point `i`'s key, whose validator key id is `id`: the slot that id named last if it
+   * still holds that key (one array read and a string comparison), else looked up (and remembered).
+   */
+  slotFor(key: string, id: number): number {
+    let map = this.#slotOfId;
+    if (id >= map.length) {
+      const bigger = new Int32Array(Math.max(1024, 2 * map.length, id + 1));
+      bigger.set(map);
+      this.#slotOfId = map = bigger;
+    }
+    const hint = map[id] - 1;
+    if (hint >= 0 && this.table.key(hint) === key && key !== "") return hint; // (a removed slot's key is "")
+    const slot = this.table.slot(key);
+    map[id] = slot + 1;
+    return slot;
+  }
+
   /** The keys the last batch touched (their state changed; a key may since have been forgotten). */
   touched: string[] = [];
   /** Net points over all keys. */
@@ -123,8 +144,11 @@ export function applyKeyedBatch(
     }
     const { x, y, diff } = chunk;
     const last = engine.last;
+    const ids = keys === undefined ? undefined : options.keyIds?.(chunk);
     for (let i = start; i < end; i++) {
-      const slot = table.slot(keys === undefined ? "" : keys[i]);
+      const slot = ids !== undefined
+        ? engine.slotFor(keys![i], ids[i])
+        : table.slot(keys === undefined ? "" : keys[i]);
       if (slot < 0) {
         throw new Error(
           `${chunk.where(i)}: more keys than --max-keys got past the validator: please report this`,
@@ -227,6 +251,63 @@ export class LastRing {
   constructor(n: number) {
     this.#n = n;
     this.#xy = new Float64Array(2 * Math.min(n, 4));
+  }
+
+  /** The window length N. */
+  get size(): number {
+    return this.#n;
+  }
+
+  /**
+   * The ring as bytes, for a checkpoint (see {@linkcode LastRing.restore}). Little endian: f64 N, f64
+   * seen, f64 writtenStart, f64 writtenEnd, then the min(seen, N) points held (x, y), in ring order.
+   *
+   * @example
+   * ```ts
+   * const again = LastRing.restore(ring.save(), 2); // the same window, the same next `push`
+   * ```
+   */
+  save(): Uint8Array {
+    const held = Math.min(this.seen, this.#n);
+    const bytes = new Uint8Array(32 + 16 * held);
+    const view = new DataView(bytes.buffer);
+    view.setFloat64(0, this.#n, true);
+    view.setFloat64(8, this.seen, true);
+    view.setFloat64(16, this.writtenStart, true);
+    view.setFloat64(24, this.writtenEnd, true);
+    for (let i = 0; i < 2 * held; i++) view.setFloat64(32 + 8 * i, this.#xy[i], true);
+    return bytes;
+  }
+
+  /**
+   * A ring from {@linkcode LastRing.save}'s bytes, for windows of `n` points; throws a RangeError if the
+   * bytes are not such a ring, or one of another N (the run was restarted with another `--window last:N`).
+   *
+   * @example
+   * ```ts
+   * const ring = LastRing.restore(bytes, 100);
+   * ```
+   */
+  static restore(bytes: Uint8Array, n: number): LastRing {
+    if (bytes.length < 32 || bytes.length % 16 !== 0) {
+      throw new RangeError(`not the last points of a key: ${bytes.length} bytes`);
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const size = view.getFloat64(0, true);
+    if (size !== n) {
+      throw new RangeError(`the state holds windows of the last ${size} points, not ${n} (--window last:N)`);
+    }
+    const ring = new LastRing(n);
+    ring.seen = view.getFloat64(8, true);
+    const held = (bytes.length - 32) / 16;
+    if (!Number.isSafeInteger(ring.seen) || held !== Math.min(ring.seen, n)) {
+      throw new RangeError(`not the last points of a key: ${held} points for ${ring.seen} seen`);
+    }
+    ring.writtenStart = view.getFloat64(16, true);
+    ring.writtenEnd = view.getFloat64(24, true);
+    if (2 * held > ring.#xy.length) ring.#xy = new Float64Array(2 * held);
+    for (let i = 0; i < 2 * held; i++) ring.#xy[i] = view.getFloat64(32 + 8 * i, true);
+    return ring;
   }
 
   /** Adds a point; true when the window was full, so that the oldest point left (`leftX`, `leftY`). */

@@ -99,10 +99,18 @@ export class PointValidator {
   #row = new Float64Array(0);
   readonly #track: boolean | (() => boolean);
   #tracking: boolean | undefined;
-  /** With keys: each key held and its net points (what `--max-keys` counts). */
+  /** With keys: each key held (what `--max-keys` counts) and its id, an index of `#held` and `#keyPoints`. */
   readonly #live = new Map<string, number>();
-  /** With keys (or windows) and retractions: each key's added points, rows of (x, y) or (x, y, time). */
-  readonly #keyPoints = new Map<string, KeyPoints>();
+  /** Net points per key id. */
+  #held = new Float64Array(1024);
+  /** Ids of keys no longer held, to reuse. */
+  readonly #freeIds: number[] = [];
+  /** Ids handed out so far (the next new one). */
+  #ids = 0;
+  /** With keys (or windows) and retractions: each key's added points, rows of (x, y) or (x, y, time), by id. */
+  readonly #keyPoints: (KeyPoints | undefined)[] = [];
+  /** Per chunk with keys: each accepted point's key id (see `keyIds`). */
+  readonly #chunkIds = new WeakMap<PointChunk, Int32Array>();
   readonly #maxKeys: number;
   /** Why retractions are refused (`--window last:N`), if they are. */
   readonly #additionsOnly: string | undefined;
@@ -197,10 +205,10 @@ export class PointValidator {
     chunk: PointChunk,
     options: { stopAtFirst?: boolean; from?: number; to?: number; mask?: Uint8Array } = {},
   ): ChunkCheck | undefined {
-    if (chunk.xs !== undefined && chunk.xs.length > 1) return this.#checkRows(chunk, chunk.xs, options);
     if (chunk.keys !== undefined || chunk.times !== undefined) {
       return this.#checkKeyed(chunk, chunk.keys, options);
     }
+    if (chunk.xs !== undefined && chunk.xs.length > 1) return this.#checkRows(chunk, chunk.xs, options);
     const { x: xs, y: ys, diff: ds } = chunk;
     const n = Math.min(xs.length, options.to ?? xs.length);
     const sourceRejects = chunk.rejects !== undefined && chunk.rejects.size > 0 ? chunk.rejects : undefined;
@@ -331,7 +339,46 @@ export class PointValidator {
    * ```
    */
   restoreKey(key: string, count: number): void {
-    if (count > 0) this.#live.set(key, count);
+    if (count > 0) this.#held[this.#id(key)] = count;
+  }
+
+  /** The id of `key`, made (holding no points) if it has none. */
+  #id(key: string): number {
+    let id = this.#live.get(key);
+    if (id !== undefined) return id;
+    id = this.#freeIds.pop();
+    if (id === undefined) {
+      id = this.#ids++;
+      if (id >= this.#held.length) {
+        const bigger = new Float64Array(2 * this.#held.length);
+        bigger.set(this.#held);
+        this.#held = bigger;
+      }
+    }
+    this.#held[id] = 0;
+    this.#live.set(key, id);
+    return id;
+  }
+
+  /** Forgets a key that holds no points any more: its id is reused. */
+  #drop(key: string, id: number): void {
+    this.#live.delete(key);
+    this.#keyPoints[id] = undefined;
+    this.#freeIds.push(id);
+  }
+
+  /**
+   * For a chunk with keys: each accepted point's key id (valid from its check until the next check of a
+   * chunk; an id names one key while it holds points, and is reused after), so that a keyed engine need
+   * not look each point's key up again (`ApplyOptions.keyIds`). Undefined for other chunks.
+   *
+   * @example
+   * ```ts
+   * const ids = validator.keyIds(chunk); // ids[i]: the key id of point i
+   * ```
+   */
+  keyIds(chunk: PointChunk): Int32Array | undefined {
+    return this.#chunkIds.get(chunk);
   }
 
   /**
@@ -343,7 +390,8 @@ export class PointValidator {
    * ```
    */
   keyCount(key: string): number {
-    return this.#live.get(key) ?? 0;
+    const id = this.#live.get(key);
+    return id === undefined ? 0 : this.#held[id];
   }
 
   /** The largest event time accepted (with `--window`), -Infinity before any. */
@@ -368,31 +416,53 @@ export class PointValidator {
     return this.#live.size;
   }
 
-  /** `check` for a chunk with keys or times (one x column). */
+  /** `check` for a chunk with keys or times (one x column, or several). */
   #checkKeyed(
     chunk: PointChunk,
     keys: readonly string[] | undefined,
     options: { stopAtFirst?: boolean; from?: number; to?: number; mask?: Uint8Array },
   ): ChunkCheck | undefined {
-    const { x: xs, y: ys, diff: ds } = chunk;
-    const n = Math.min(xs.length, options.to ?? xs.length);
+    const { y: ys, diff: ds } = chunk;
+    const columns = chunk.xs !== undefined && chunk.xs.length > 1 ? chunk.xs : [chunk.x];
+    const k = columns.length;
+    const n = Math.min(ys.length, options.to ?? ys.length);
     const sourceRejects = chunk.rejects !== undefined && chunk.rejects.size > 0 ? chunk.rejects : undefined;
     if (this.#tracking === undefined) {
       this.#tracking = typeof this.#track === "function" ? this.#track() : this.#track;
     }
     const times = chunk.times;
-    const width = times === undefined ? 2 : 3;
+    // A key's added rows: the x columns, y and, with windows, the time.
+    const width = k + 1 + (times === undefined ? 0 : 1);
+    if (this.#row.length !== width) this.#row = new Float64Array(width);
+    const row = this.#row;
+    const names = k === 1
+      ? ["x"]
+      : this.#names?.x.length === k
+      ? this.#names.x
+      : Array.from({ length: k }, (_, c) => `x${c + 1}`);
+    const yName = k === 1 ? "y" : this.#names?.y ?? "y";
     const tracking = this.#tracking;
     const points = this.#keyPoints;
     const hop = this.#hop;
     const live = this.#live;
+    let ids = keys === undefined ? undefined : this.#chunkIds.get(chunk);
+    if (keys !== undefined && ids === undefined) this.#chunkIds.set(chunk, ids = new Int32Array(ys.length));
     let mask: Uint8Array | undefined;
     let rejected: RejectedRecord[] | undefined;
     for (let i = options.from ?? 0; i < n; i++) {
       let bad: { reason: RejectReason; detail: string } | undefined = sourceRejects?.get(i);
       if (bad === undefined) {
-        const x = xs[i], y = ys[i], w = ds[i];
-        const good = acceptable(x, y, w);
+        const y = ys[i], w = ds[i];
+        let good = true;
+        for (let c = 0; c < k; c++) {
+          const v = columns[c][i];
+          const a = v < 0 ? -v : v;
+          row[c] = v;
+          if (!(a <= MAX_MAGNITUDE && (a >= MIN_MAGNITUDE || a === 0))) good = false;
+        }
+        row[k] = y;
+        const ay = y < 0 ? -y : y;
+        good &&= ay <= MAX_MAGNITUDE && (ay >= MIN_MAGNITUDE || ay === 0) && (w === 1 || w === -1);
         if (good && times !== undefined && hop !== undefined) {
           const t = times[i];
           if ((Math.floor(t / hop) + 1) * hop <= this.#maxTime - this.#lateness) {
@@ -409,47 +479,48 @@ export class PointValidator {
         }
         if (good && bad === undefined) {
           const key = keys === undefined ? "" : keys[i];
-          const held = live.get(key);
-          const t = times === undefined ? 0 : times[i];
+          let id = live.get(key);
+          if (times !== undefined) row[k + 1] = times[i];
           if (w === 1) {
-            if (held === undefined && live.size >= this.#maxKeys) {
+            if (id === undefined && live.size >= this.#maxKeys) {
               bad = {
                 reason: "too_many_keys",
                 detail: `a new key while ${live.size} keys are held, the most --max-keys allows`,
               };
             } else {
-              live.set(key, (held ?? 0) + 1);
+              if (id === undefined) id = this.#id(key);
+              this.#held[id]++;
+              if (ids !== undefined) ids[i] = id;
               if (tracking) {
-                let list = points.get(key);
-                if (list === undefined) points.set(key, list = new KeyPoints(width));
-                list.add(x, y, t);
+                let list = points[id];
+                if (list === undefined) points[id] = list = new KeyPoints(width);
+                list.addRow(row);
               }
               if (times !== undefined && times[i] > this.#maxTime) this.#maxTime = times[i];
               continue;
             }
           } else {
             if (!tracking) throw neverRetracts(chunk, i);
-            const list = points.get(key);
-            if (held !== undefined && list !== undefined && list.retract(x, y, t)) {
-              if (held === 1) {
-                live.delete(key);
-                points.delete(key);
-              } else live.set(key, held - 1);
+            const list = id === undefined ? undefined : points[id];
+            if (id !== undefined && list !== undefined && list.retractRow(row)) {
+              if (ids !== undefined) ids[i] = id;
+              if (--this.#held[id] === 0) this.#drop(key, id);
               if (times !== undefined && times[i] > this.#maxTime) this.#maxTime = times[i];
               continue;
             }
             bad = {
               reason: "unknown_retraction",
-              detail: `retracts (x, y) = (${formatNumber(x)}, ${
-                formatNumber(y)
+              detail: `retracts (${[...names, yName].join(", ")}) = (${
+                Array.from(row.subarray(0, k + 1), formatNumber).join(", ")
               }), which is not among the points added for its key`,
             };
           }
         } else if (!good) {
-          bad = valueProblem("x", x) ?? valueProblem("y", y) ?? badDiff(w);
+          for (let c = 0; c < k && bad === undefined; c++) bad = valueProblem(names[c], columns[c][i]);
+          bad ??= valueProblem(yName, y) ?? badDiff(w);
         }
       }
-      mask ??= options.mask ?? new Uint8Array(xs.length);
+      mask ??= options.mask ?? new Uint8Array(ys.length);
       rejected ??= [];
       mask[i] = 1;
       rejected.push({ index: i, rejection: this.#rejection(chunk, i, bad!.reason, bad!.detail) });
@@ -459,7 +530,7 @@ export class PointValidator {
   }
 
   /**
-   * With keys and retractions: `key`'s added points as bytes (rows of little-endian f64: x, y and, with
+   * With keys and retractions: `key`'s added points as bytes (rows of little-endian f64: the x columns, y and, with
    * windows, the time), for a checkpoint; undefined if it holds none.
    *
    * @example
@@ -468,7 +539,8 @@ export class PointValidator {
    * ```
    */
   keyPointBytes(key: string): Uint8Array | undefined {
-    return this.#keyPoints.get(key)?.bytes();
+    const id = this.#live.get(key);
+    return id === undefined ? undefined : this.#keyPoints[id]?.bytes();
   }
 
   /**
@@ -480,7 +552,7 @@ export class PointValidator {
    * ```
    */
   restoreKeyPoints(key: string, bytes: Uint8Array, width: number): void {
-    this.#keyPoints.set(key, KeyPoints.fromBytes(bytes, width));
+    this.#keyPoints[this.#id(key)] = KeyPoints.fromBytes(bytes, width);
   }
 
   #rejection(chunk: PointChunk, i: number, reason: RejectReason, detail: string): Rejection {
@@ -533,19 +605,33 @@ function neverRetracts(chunk: PointChunk, i: number): Error {
   );
 }
 
+/** Above this many rows, a key's points are indexed by value for its retractions. */
+const INDEX_ABOVE = 32;
+
+/** The index key of a row: any function of x and y (rows that share it are told apart bit for bit). */
+const rowHash = (x: number, y: number): number => x + 0.7071067811865476 * y;
+
 /**
  * One key's added points (a multiset of rows), for the retractions of a keyed run: a growing array of
- * rows; a retraction looks the row up from the newest (bit for bit) and moves the last row into its place.
+ * rows; a retraction finds its row (bit for bit) and moves the last row into its place. Up to
+ * {@linkcode INDEX_ABOVE} rows the search is a scan from the newest; above, an index from a hash of (x, y)
+ * to the rows' positions makes it O(1).
  */
 class KeyPoints {
   #rows: Float64Array;
   #n = 0;
   readonly #width: number;
+  /** Above INDEX_ABOVE rows: hash → positions of the rows with it; and each row's place in its list. */
+  #index: Map<number, number[]> | undefined;
+  #place = new Int32Array(0);
 
   constructor(width: number, rows?: Float64Array) {
     this.#width = width;
     this.#rows = rows ?? new Float64Array(4 * width);
-    if (rows !== undefined) this.#n = rows.length / width;
+    if (rows !== undefined) {
+      this.#n = rows.length / width;
+      if (this.#n > INDEX_ABOVE) this.#buildIndex();
+    }
   }
 
   static fromBytes(bytes: Uint8Array, width: number): KeyPoints {
@@ -558,34 +644,89 @@ class KeyPoints {
     return new KeyPoints(width, rows);
   }
 
-  add(x: number, y: number, t: number): void {
+  #buildIndex(): void {
+    this.#index = new Map();
+    this.#place = new Int32Array(this.#rows.length / this.#width);
+    for (let i = 0; i < this.#n; i++) this.#indexRow(i);
+  }
+
+  #indexRow(i: number): void {
+    const at = i * this.#width;
+    const h = rowHash(this.#rows[at], this.#rows[at + 1]);
+    let list = this.#index!.get(h);
+    if (list === undefined) this.#index!.set(h, list = []);
+    this.#place[i] = list.length;
+    list.push(i);
+  }
+
+  addRow(row: Float64Array): void {
     const w = this.#width;
     if ((this.#n + 1) * w > this.#rows.length) {
       const bigger = new Float64Array(2 * this.#rows.length);
       bigger.set(this.#rows);
       this.#rows = bigger;
+      if (this.#index !== undefined) {
+        const place = new Int32Array(bigger.length / w);
+        place.set(this.#place);
+        this.#place = place;
+      }
     }
     const at = this.#n * w;
-    this.#rows[at] = x;
-    this.#rows[at + 1] = y;
-    if (w === 3) this.#rows[at + 2] = t;
+    for (let c = 0; c < w; c++) this.#rows[at + c] = row[c];
     this.#n++;
+    if (this.#index !== undefined) this.#indexRow(this.#n - 1);
+    else if (this.#n > INDEX_ABOVE) this.#buildIndex();
   }
 
-  retract(x: number, y: number, t: number): boolean {
+  #matches(i: number, row: Float64Array): boolean {
+    const w = this.#width;
+    const at = i * w;
+    const rows = this.#rows;
+    for (let c = 0; c < w; c++) if (!Object.is(rows[at + c], row[c])) return false;
+    return true;
+  }
+
+  retractRow(row: Float64Array): boolean {
     const w = this.#width;
     const rows = this.#rows;
-    for (let i = this.#n - 1; i >= 0; i--) {
-      const at = i * w;
-      if (
-        !Object.is(rows[at], x) || !Object.is(rows[at + 1], y) || (w === 3 && !Object.is(rows[at + 2], t))
-      ) continue;
-      const last = (this.#n - 1) * w;
-      for (let c = 0; c < w; c++) rows[at + c] = rows[last + c];
-      this.#n--;
-      return true;
+    let i = -1;
+    const index = this.#index;
+    if (index !== undefined) {
+      const h = rowHash(row[0], row[1]);
+      const list = index.get(h);
+      if (list === undefined) return false;
+      let j = list.length - 1;
+      while (j >= 0 && !this.#matches(list[j], row)) j--;
+      if (j < 0) return false;
+      i = list[j];
+      const moved = list.pop()!; // (the list's last position takes the found one's place in the list)
+      if (j < list.length) {
+        list[j] = moved;
+        this.#place[moved] = j;
+      }
+      if (list.length === 0) index.delete(h);
+    } else {
+      for (let k = this.#n - 1; k >= 0; k--) {
+        if (this.#matches(k, row)) {
+          i = k;
+          break;
+        }
+      }
+      if (i < 0) return false;
     }
-    return false;
+    const last = this.#n - 1;
+    if (i !== last) {
+      const at = i * w;
+      const from = last * w;
+      for (let c = 0; c < w; c++) rows[at + c] = rows[from + c];
+      if (index !== undefined) {
+        // The last row is now at i: its entry in its list says so.
+        index.get(rowHash(rows[at], rows[at + 1]))![this.#place[last]] = i;
+        this.#place[i] = this.#place[last];
+      }
+    }
+    this.#n--;
+    return true;
   }
 
   bytes(): Uint8Array {

@@ -68,3 +68,44 @@ test("PointValidator, several x: a resumed multiset of rows; a source that never
   assert.equal(addOnly.tracking, false);
   assert.equal(addOnly.distinctPoints, 0);
 });
+
+test("PointValidator, several x with keys and times: retractions match per key, in every column and the time", () => {
+  const validator = new PointValidator({
+    columns: { x: ["p", "q"], y: "v" },
+    window: { hop: 1000 },
+    maxKeys: 2,
+  });
+  const c = {
+    ...chunk([
+      [1, 2, 3, 1],
+      [1, 2, 3, -1], // key b never added it
+      [1, 2, 3, -1], // key a: the time differs
+      [1, NaN, 3, 1],
+      [5, 6, 7, 1], // a third key
+      [1, 2, 3, -1],
+      [8, 9, 10, 1],
+    ]),
+    keys: ["a", "b", "a", "a", "c", "a", "b"],
+    times: Float64Array.of(5000, 5000, 5999, 5000, 5000, 5500, 5000),
+  };
+  assert.deepEqual(found(validator, c), [
+    "1 unknown_retraction: retracts (p, q, v) = (1, 2, 3), which is not among the points added for its key [1,2,3,-1]",
+    "2 unknown_retraction: retracts (p, q, v) = (1, 2, 3), which is not among the points added for its key [1,2,3,-1]",
+    "3 nan: q is NaN [1,NaN,3,1]",
+    "5 unknown_retraction: retracts (p, q, v) = (1, 2, 3), which is not among the points added for its key [1,2,3,-1]",
+    "6 too_many_keys: a new key while 2 keys are held, the most --max-keys allows [8,9,10,1]",
+  ]);
+  // (row 5's time 5500 differs from the added 5000 too; keys a and c hold points, b none)
+  assert.equal(validator.keyCount("a"), 1);
+  assert.equal(validator.keyCount("c"), 1);
+  assert.equal(validator.keys, 2);
+  // The added points of a key: rows of p, q, v and the time, as a checkpoint stores them.
+  const bytes = validator.keyPointBytes("a")!;
+  assert.deepEqual(Array.from(new Float64Array(bytes.buffer.slice(0))), [1, 2, 3, 5000]);
+  const resumed = new PointValidator({ columns: { x: ["p", "q"], y: "v" }, window: { hop: 1000 } });
+  resumed.restoreKey("a", 1);
+  resumed.restoreKeyPoints("a", bytes, 4);
+  const retract = { ...chunk([[1, 2, 3, -1]]), keys: ["a"], times: Float64Array.of(5000) };
+  assert.deepEqual(found(resumed, retract), []);
+  assert.equal(resumed.keyCount("a"), 0);
+});

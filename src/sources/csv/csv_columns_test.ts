@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "../../../test/harness.ts";
 import { CsvSource, type CsvSourceOptions } from "./csv_source.ts";
+import { joinKey } from "../../model/keys.ts";
 
 async function read(text: string, options: CsvSourceOptions, piece = 7) {
   const bytes = new TextEncoder().encode(text);
@@ -107,5 +108,51 @@ test("csv several x: records read in one pass (every field a plain number) and t
     assert.ok(Object.is((rows[2] as number[])[0], -0));
     assert.match(rows[4] as string, /^line 6: not_a_number: x2 is "x"/);
     assert.deepEqual(rows[5], [6, 4, 5, 1]);
+  }
+});
+
+test("CsvSource: several x columns with key and time columns, fast path and csv-parse alike", async () => {
+  const text = [
+    "ts,x2,site,y,x1,sensor,diff",
+    "5000,2,n,3,1,s1,1",
+    '6000,20,"n",30,10,"s,2",-1', // quotes: csv-parse
+    "7000,2,n,3,1,,1", // an empty key field
+    "oops,2,n,3,1,s1,1",
+    "8000,4,m,5,6,s3,1",
+  ].join("\n") + "\n";
+  for (const piece of [1, 7, 1000]) {
+    const bytes = new TextEncoder().encode(text);
+    let off = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (off >= bytes.length) return controller.close();
+        controller.enqueue(bytes.slice(off, off + piece));
+        off += piece;
+      },
+    });
+    const source = new CsvSource(stream, {
+      name: "t.csv",
+      xs: ["x1", "x2"],
+      keys: ["sensor", "site"],
+      time: { column: "ts", format: "ms" },
+    });
+    const rows: unknown[] = [];
+    for await (const chunk of source.chunks(new AbortController().signal)) {
+      for (let i = 0; i < chunk.y.length; i++) {
+        const why = chunk.rejects?.get(i);
+        rows.push(
+          why
+            ? why.reason
+            : [chunk.keys![i], chunk.times![i], chunk.xs![0][i], chunk.xs![1][i], chunk.y[i], chunk.diff[i]],
+        );
+      }
+    }
+    assert.deepEqual(rows.map((r) => Array.isArray(r) ? [JSON.stringify(r[0]), ...r.slice(1)] : r), [
+      [JSON.stringify(joinKey(["s1", "n"])), 5000, 1, 2, 3, 1],
+      [JSON.stringify(joinKey(["s,2", "n"])), 6000, 10, 20, 30, -1],
+      "missing_key",
+      "bad_time",
+      [JSON.stringify(joinKey(["s3", "m"])), 8000, 6, 4, 5, 1],
+    ], `pieces of ${piece}`);
   }
 });

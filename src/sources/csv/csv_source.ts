@@ -63,7 +63,7 @@ export interface CsvSourceOptions {
   diff?: string;
   /**
    * With `--key`: the key column(s); each point gets its key (`PointChunk.keys`), and a line whose key
-   * field is empty is rejected (`missing_key`). One x column only.
+   * field is empty is rejected (`missing_key`). With one x column or several.
    */
   keys?: readonly string[];
   /** With `--time`: the event time column and how it writes times; each point gets its time (`PointChunk.times`). */

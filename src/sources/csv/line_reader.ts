@@ -2,7 +2,12 @@
  * The line and record reader of the CSV file source ({@linkcode LineReader}): bytes into lines, each line
  * one record (quotes balanced within the line), records into points or rejections with a reason code.
  *
- * Two paths, one result: a line without quotes or stray CR (almost every line of a data file) is read in
+ * First, with one x column and neither key nor time, the byte path: a line that is ASCII, without quotes
+ * or a stray CR, with the header's field count, plain numbers for x and y (read from the bytes by
+ * {@linkcode DecimalReader.readField}) and a diff of 1 or -1 becomes a point without being decoded; every
+ * other line goes on as below, with the outcome (point or rejection, line, raw text) it always had.
+ *
+ * Then two paths, one result: a line without quotes or stray CR (almost every line of a data file) is read in
  * place, in the decoded text of the whole block, by `indexOf` for the commas and
  * {@linkcode exactDecimal} for the numbers (falling back to `Number`, the same double either way); any
  * other line (quotes, CR inside, the header, a line that may be too long) goes to csv-parse, the full RFC
@@ -73,6 +78,7 @@ export interface ColumnNames {
 
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
+const ascii = new TextDecoder(); // (for lines of ASCII bytes)
 const PARSE_OPTIONS = { record_delimiter: "\n", relax_column_count: true } as const;
 
 /**
@@ -99,7 +105,7 @@ export class LineReader {
    * The line text of each record in the builder (for `raw`): record i's text is
    * `#rawTexts[r].slice(#rawFrom[i], #rawTo[i])`, with r the last run such that `#rawRuns[r] <= i`.
    */
-  #rawTexts: string[] = [];
+  #rawTexts: (string | Uint8Array)[] = [];
   #rawRuns: number[] = [];
   #rawFrom: number[] = [];
   #rawTo: number[] = [];
@@ -133,7 +139,7 @@ export class LineReader {
     names: ColumnNames,
     max: number,
     resume?: CsvPosition,
-    options: { pointText?: boolean } = {},
+    options: { pointText?: boolean; bytePath?: boolean } = {},
   ) {
     this.#pointText = options.pointText ?? false;
     this.#name = name;
@@ -142,6 +148,9 @@ export class LineReader {
     this.#k = names.xs !== undefined && names.xs.length > 1 ? names.xs.length : 1;
     this.#builder = new ChunkBuilder({ xColumns: this.#k });
     this.#row = new Float64Array(this.#k);
+    // (bytePath: false, for tests that compare the two ways)
+    this.#bytePath = (options.bytePath ?? true) && this.#k === 1 && names.keys === undefined &&
+      names.time === undefined;
     if (resume) {
       this.#line = resume.line;
       this.#consumed = resume.offset;
@@ -238,7 +247,10 @@ export class LineReader {
         if (runs[mid] <= i) lo = mid;
         else hi = mid - 1;
       }
-      return rawLines[lo].slice(from[i], to[i]);
+      const line = rawLines[lo];
+      return typeof line === "string"
+        ? line.slice(from[i], to[i])
+        : ascii.decode(line.subarray(from[i], to[i]));
     };
     const ends = Float64Array.from(this.#ends);
     this.#ends = [];
@@ -282,12 +294,13 @@ export class LineReader {
     }
     let block = bytes.subarray(pos, last + 1);
     const start = base + pos - this.#carryLength;
-    if (this.#carryLength > 0) {
+    const owned = this.#carryLength > 0; // (a new array, which no stream reuses)
+    if (owned) {
       block = concat([...this.#carry, block], this.#carryLength + block.length);
       this.#carry = [];
       this.#carryLength = 0;
     }
-    this.#block(block, start);
+    this.#block(block, start, owned);
     this.#hold(bytes.subarray(last + 1));
   }
 
@@ -301,7 +314,7 @@ export class LineReader {
       const start = this.#consumed - this.#carryLength;
       this.#carry = [];
       this.#carryLength = 0;
-      this.#block(block, start);
+      this.#block(block, start, true);
     }
   }
 
@@ -355,7 +368,136 @@ export class LineReader {
   }
 
   /** Handles complete lines: `block` ends with LF and starts at input offset `start`. */
-  #block(block: Uint8Array, start: number): void {
+  #block(block: Uint8Array, start: number, owned: boolean): void {
+    if (this.#bytePath) this.#byteBlock(block, start, owned);
+    else this.#generalBlock(block, start);
+  }
+
+  /**
+   * The byte path (one x column, no key, no time): each line that is ASCII, without quotes or a CR
+   * but the one of its CRLF, with the header's field count, plain numbers in x and y and a diff of 1 or
+   * -1 becomes a point straight from the bytes; any other line (the header, an empty line kept out of
+   * this path too, a bad row) goes through `#generalBlock` on its own, which gives it the outcome it
+   * always had. A record's raw text is cut from a copy of the block, when asked for (from the block
+   * itself when it is `owned`: a new array, made to join a line carried over from the last read).
+   */
+  #byteBlock(block: Uint8Array, start: number, owned: boolean): void {
+    const longest = Math.floor((this.#max + 1) / 3); // (as `#text`: longer lines go the general way)
+    const consumed = this.#consumed;
+    const builder = this.#builder;
+    let textOk = this.#textOk;
+    let decimal = textOk ? this.#decimal : this.#values;
+    let copy: Uint8Array | undefined; // the block's bytes, kept for raw texts and point texts
+    let copyIndex = -1; // its index in #textBlocks
+    let number = this.#line;
+    const length = block.length;
+    let pending = -1; // the start of the lines waiting to go the general way (-1: none)
+    let misses = 0; // lines of this block that went the general way, and those that did not
+    let hits = 0;
+    let s = 0;
+    while (s < length) {
+      if (misses > 64 && misses > 4 * hits) { // (a block unlike this path: the rest goes the general way)
+        if (pending < 0) pending = s;
+        break;
+      }
+      number++;
+      const columns = this.#columns;
+      // One pass over the line: its fields, x and y read as they go, up to its LF (CRLF).
+      let ok = false;
+      let lf = -1;
+      let e = s; // the line's end, before its CR if any
+      let x = NaN, y = NaN, diff = 1, canonical = true, xa = s, yb = s;
+      if (columns !== undefined && number !== 1) {
+        const width = columns.width, cx = columns.x, cy = columns.y, cd = columns.diff;
+        let pos = s;
+        for (let f = 0;; f++) {
+          if (f === cx) {
+            xa = pos;
+            x = decimal.readField(block, pos, length);
+            if (x !== x) break;
+            canonical = decimal.canonical;
+            pos = decimal.end;
+          } else if (f === cy) {
+            y = decimal.readField(block, pos, length);
+            if (y !== y) break;
+            canonical &&= decimal.canonical;
+            yb = pos = decimal.end;
+          } else if (f === cd) {
+            if (block[pos] === 49) pos++, diff = 1; // 1
+            else if (block[pos] === 45 && block[pos + 1] === 49) pos += 2, diff = -1; // -1
+            else break;
+          } else {
+            for (; pos < length; pos++) { // another column's field: up to a comma, line end, quote or non-ASCII
+              const c = block[pos];
+              if (c === 44 || c === LF || c === CR || c === 34 || c >= 0x80) break;
+            }
+          }
+          const c = block[pos];
+          if (c === 44) { // ,
+            pos++;
+            if (f + 1 >= width) break; // (more fields than the header's)
+            continue;
+          }
+          if (c === CR) {
+            if (block[pos + 1] !== LF) break;
+            lf = pos + 1;
+          } else if (c === LF) lf = pos;
+          else break; // (a quote, a byte that is not ASCII, or a field that is not a plain number)
+          e = pos;
+          ok = f + 1 === width && e > s && lf - s <= longest;
+          break;
+        }
+      }
+      if (ok) {
+        if (pending >= 0) {
+          this.#generalBlock(block.subarray(pending, s), start + pending);
+          pending = -1;
+        }
+        hits++;
+        this.#line = number;
+        builder.push(x, y, diff, number);
+        if (copy === undefined) {
+          copy = owned ? block : block.slice(); // a copy: the stream may reuse its buffer
+          this.#rawTexts.push(copy);
+          this.#rawRuns.push(builder.length - 1);
+        } else if (this.#rawTexts[this.#rawTexts.length - 1] !== copy) {
+          this.#rawTexts.push(copy);
+          this.#rawRuns.push(builder.length - 1);
+        }
+        this.#rawFrom.push(s);
+        this.#rawTo.push(e);
+        if (textOk) {
+          if (canonical) {
+            if (copyIndex < 0) copyIndex = this.#textBlocks.push(copy) - 1;
+            this.#textBlock.push(copyIndex);
+          } else this.#textBlock.push(-1);
+          this.#textStart.push(xa);
+          this.#textEnd.push(canonical ? yb : -1);
+        }
+        const end = start + lf + 1;
+        this.#ends.push(end < consumed ? end : consumed);
+        s = lf + 1;
+        continue;
+      }
+      // The general way, with the lines around it that go that way too (an empty line is skipped there).
+      misses++;
+      if (pending < 0) {
+        pending = s;
+        this.#line = number - 1;
+      }
+      s = (lf < 0 ? block.indexOf(LF, s) : lf) + 1;
+      if (this.#columns === undefined) { // (the header: read it now, for the lines after it)
+        this.#generalBlock(block.subarray(pending, s), start + pending);
+        pending = -1;
+        textOk = this.#textOk;
+        decimal = textOk ? this.#decimal : this.#values;
+      }
+    }
+    if (pending >= 0) this.#generalBlock(block.subarray(pending), start + pending);
+  }
+
+  /** `#block` the general way: the whole block decoded, each line by `#text` (or `#lines`). */
+  #generalBlock(block: Uint8Array, start: number): void {
     const first = this.#line + 1;
     this.#blockStart = start;
     this.#blockFirst = first;
@@ -504,6 +646,10 @@ export class LineReader {
   /** Whether the block being parsed is ASCII (its text's positions are its bytes'). */
   #blockAscii = false;
   readonly #decimal = new DecimalReader();
+  /** The same, without the canonical check (the byte path without point texts). */
+  readonly #values = new DecimalReader({ canonical: false });
+  /** Whether lines may go the byte path (`#byteBlock`): one x column, no key, no time. */
+  readonly #bytePath: boolean;
   /** With `--key`: the key columns' fields, and each record's key (see `#rawText`). */
   #keyColumns: Int32Array | undefined;
   #keys: string[] = [];
@@ -605,10 +751,11 @@ export class LineReader {
   /** A record's key from its fields' ranges (`#ranges`, after x, y and diff), or why it has none. */
   #fastKey(text: string, r: Int32Array): string | SourceReject {
     const names = this.#names.keys!;
-    if (names.length === 1) return this.#keyField(text.slice(r[6], r[7]), names[0]);
+    const at = 6 + 2 * (this.#k - 1); // (after x, y, diff and the other x columns)
+    if (names.length === 1) return this.#keyField(text.slice(r[at], r[at + 1]), names[0]);
     const fields: string[] = [];
     for (let c = 0; c < names.length; c++) {
-      const field = this.#keyField(text.slice(r[6 + 2 * c], r[7 + 2 * c]), names[c]);
+      const field = this.#keyField(text.slice(r[at + 2 * c], r[at + 1 + 2 * c]), names[c]);
       if (typeof field !== "string") return field;
       fields.push(field);
     }
@@ -617,7 +764,7 @@ export class LineReader {
 
   /** A record's event time from its field's range (after the key columns'), or why it has none. */
   #fastTime(text: string, r: Int32Array): number | SourceReject {
-    const at = 6 + 2 * (this.#keyColumns?.length ?? 0);
+    const at = 6 + 2 * (this.#k - 1) + 2 * (this.#keyColumns?.length ?? 0);
     return this.#timeField(text.slice(r[at], r[at + 1]));
   }
 
@@ -690,12 +837,8 @@ export class LineReader {
       );
     }
     const x = xs[0];
-    if (this.#k > 1) {
-      const wanted = Int32Array.of(x, y, diff, ...xs.slice(1));
-      this.#ranges = new Int32Array(2 * wanted.length);
-      this.#columns = { x, y, diff, width: record.length, wanted, xs: Int32Array.from(xs) };
-      if (diff < 0 && record.length <= 64) this.#numbers = new Float64Array(record.length);
-    } else if (this.#names.keys !== undefined || this.#names.time !== undefined) {
+    let extra: number[] = []; // with --key or --time: their fields, after x, y, diff and the other x's
+    if (this.#names.keys !== undefined || this.#names.time !== undefined) {
       const keys = headerColumns(record, this.#names.keys ?? []);
       const absent = keys.findIndex((i) => i < 0);
       if (absent >= 0) {
@@ -719,7 +862,18 @@ export class LineReader {
           );
         }
       }
-      const wanted = Int32Array.of(x, y, diff, ...keys, ...(time !== undefined ? [this.#timeColumn] : []));
+      extra = [...keys, ...(time !== undefined ? [this.#timeColumn] : [])];
+    }
+    if (this.#k > 1) {
+      const wanted = Int32Array.of(x, y, diff, ...xs.slice(1), ...extra);
+      this.#ranges = new Int32Array(2 * wanted.length);
+      this.#columns = { x, y, diff, width: record.length, wanted, xs: Int32Array.from(xs) };
+      // (the fused path reads numbers only: not with key or time columns)
+      if (diff < 0 && record.length <= 64 && extra.length === 0) {
+        this.#numbers = new Float64Array(record.length);
+      }
+    } else if (extra.length > 0) {
+      const wanted = Int32Array.of(x, y, diff, ...extra);
       this.#ranges = new Int32Array(2 * wanted.length);
       this.#columns = { x, y, diff, width: record.length, wanted };
       this.#textOk = this.#pointText && y === x + 1;

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "../../../test/harness.ts";
 import { CsvSource } from "./csv_source.ts";
 import { formatNumber } from "../../model/format_number.ts";
+import { PythonRandom } from "../demo/python_random.ts";
+import { LineReader } from "./line_reader.ts";
+import type { CsvChunk } from "./csv_types.ts";
 
 /** A stream of `text`'s bytes in pieces of `size`. */
 function pieces(text: string, size: number): ReadableStream<Uint8Array> {
@@ -261,3 +264,111 @@ test("CsvSource reads a data file to the same doubles as a bare indexOf + parseF
     assert.ok(Object.is(got[i], expected[i]), `value ${i}: ${got[i]} ≠ ${expected[i]}`);
   }
 });
+
+test("LineReader: the byte path gives what the general way gives, line by line, for any mix of lines", () => {
+  const random = new PythonRandom(5);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random.random() * list.length)];
+  const numbers = [
+    "1",
+    "-2.5",
+    "1700000000.064",
+    "849999995.8970132",
+    "0.30000000000000004",
+    "1.50",
+    "+3",
+    ".5",
+    "1e5",
+    "1e-400",
+    "1e400",
+    "12345678901234567890",
+    "",
+    " 7",
+    "abc",
+    "é",
+    '"4"',
+    "9007199254740993",
+    "4.9e-324",
+  ];
+  const headers = ["x,y", "x,y,diff", "y,x", "a,x,b,y", "x,y,note", "\ufeffx,y"];
+  const encoder = new TextEncoder();
+  for (let t = 0; t < 300; t++) {
+    const header = pick(headers);
+    const names = header.replace("\ufeff", "").split(",");
+    const lines = [header];
+    const count = 1 + Math.floor(random.random() * 30);
+    for (let k = 0; k < count; k++) {
+      const kind = random.random();
+      if (kind < 0.05) lines.push("");
+      else if (kind < 0.1) lines.push("1,2,3,4,5");
+      else if (kind < 0.15) lines.push("1");
+      else if (kind < 0.2) lines.push('"1,2"');
+      else {
+        const fields = names.map((name) =>
+          name === "diff"
+            ? pick(["1", "-1", "2", " 1", ""])
+            : name === "note" || name === "a" || name === "b"
+            ? pick(["n", "", "é", '"q,r"', "z\rz"])
+            : random.random() < 0.7
+            ? pick(numbers.slice(0, 5))
+            : pick(numbers)
+        );
+        lines.push(fields.join(","));
+      }
+    }
+    const ends = ["\n", "\r\n"];
+    let text = lines.map((line) => line + pick(ends)).join("");
+    if (random.random() < 0.2) text = text.slice(0, -1); // no LF at the end (a CR may stay)
+    const bytes = encoder.encode(text);
+    const size = pick([1, 3, 7, 64, 1 << 16]);
+    const max = pick([1 << 20, 12]);
+    const results = [true, false].map((bytePath) =>
+      [false, true].map((pointText) => {
+        const reader = new LineReader("t.csv", { x: "x", y: "y", diff: "diff" }, max, undefined, {
+          pointText,
+          bytePath,
+        });
+        const got: unknown[] = [];
+        try {
+          for (let off = 0; off < bytes.length; off += size) {
+            reader.feed(bytes.slice(off, off + size));
+            got.push(describe(reader.take()));
+          }
+          reader.end();
+          got.push(describe(reader.take()), reader.endWithoutLf);
+        } catch (error) {
+          got.push(String(error));
+        }
+        return got;
+      })
+    );
+    assert.deepEqual(results[0], results[1], JSON.stringify(text));
+  }
+});
+
+/**
+ * Everything a chunk says, as plain values; a point's text, where it has one, must be x,y as
+ * `formatNumber` writes them (a whole block decoded gives none when the block is not all ASCII, the byte
+ * path gives it for each ASCII line: the input log writes the same bytes either way).
+ */
+function describe(c: CsvChunk): unknown {
+  const rows = [];
+  if (c.texts !== undefined) assert.equal(c.texts.block.length, c.x.length);
+  for (let i = 0; i < c.x.length; i++) {
+    const b = c.texts?.block[i] ?? -1;
+    if (b >= 0) {
+      const text = new TextDecoder().decode(c.texts!.blocks[b].subarray(c.texts!.start[i], c.texts!.end[i]));
+      assert.equal(text, `${formatNumber(c.x[i])},${formatNumber(c.y[i])}`);
+    }
+    rows.push({
+      x: c.x[i],
+      y: c.y[i],
+      diff: c.diff[i],
+      line: c.lines[i],
+      end: c.ends[i],
+      reject: c.rejects?.get(i),
+      raw: c.raw(i),
+      origin: c.origin(i),
+    });
+  }
+  return rows;
+}

@@ -24,7 +24,6 @@
 
 import type { Consumer, Kafka, LogEntry } from "kafkajs";
 import { loadKafkajs } from "./kafkajs_module.ts";
-import { registerCompressionCodecs } from "./compression_codecs.ts";
 import { UsageError } from "../../model/usage_error.ts";
 import {
   checkProperty,
@@ -35,7 +34,7 @@ import {
   parseProperties,
   propertiesFromEnv,
 } from "./config.ts";
-import { type KafkaJsSettings, toKafkaJsConfig } from "./kafkajs_config.ts";
+import type { KafkaJsSettings } from "./kafkajs_config.ts";
 
 /**
  * The topic of the reference tutorial, the default of `-t`.
@@ -207,6 +206,8 @@ export async function resolveConnection(
       files.set(path, { error: readReason(error) });
     }
   }
+  // (loaded here: a run that reads a file or the demo stream never loads it, nor node:crypto)
+  const { toKafkaJsConfig } = await import("./kafkajs_config.ts");
   let settings: KafkaJsSettings;
   try {
     settings = toKafkaJsConfig(props, {
@@ -278,6 +279,7 @@ export async function createKafka(
   options: CreateKafkaOptions = {},
 ): Promise<Kafka> {
   const { Kafka, logLevel } = await loadKafkajs(); // (loaded on first use: not for CSV or demo runs)
+  const { registerCompressionCodecs } = await import("./compression_codecs.ts"); // (loaded on first use)
   await registerCompressionCodecs(); // snappy, LZ4, zstd, for reading and producing
   const log = options.log;
   const debug = connection.settings.debug !== undefined;
