@@ -19,6 +19,7 @@ import { PartitionStates } from "../pipeline/partition_states.ts";
 import type { KafkaPosition } from "../sources/kafka/options.ts";
 import { encodePartitionRecord, partitionStateKey } from "../sources/kafka/partition_records.ts";
 import type { TopicMessages } from "../sources/kafka/result_producer.ts";
+import type { PartitionBatch } from "../sources/kafka/partition_transactions.ts";
 import { StateError } from "../state/checkpoint.ts";
 import type { KafkaState } from "./kafka_state.ts";
 
@@ -79,4 +80,32 @@ export function partitionRecords(
     value: encodePartitionRecord({ partition, next, state: states.save(partition) }),
   }));
   return { topic: options.topic, messages };
+}
+
+/**
+ * Adds a batch's accepted points to their partitions' states and splits the batch by partition, for
+ * one transaction per partition (`PartitionTransactions.commit`): each partition of `position` with its
+ * `p/<partition>` record (its exact state and next offset) and the messages `extra` gives it (its
+ * results, say).
+ *
+ * @example
+ * ```ts
+ * await transactions.commit(partitionBatches(states, update, { topic: stateTopic, position }));
+ * ```
+ */
+export function partitionBatches(
+  states: PartitionStates,
+  update: Pick<BatchUpdate, "points">,
+  options: {
+    topic: string;
+    position: KafkaPosition | undefined;
+    extra?: (partition: number) => readonly TopicMessages[];
+  },
+): PartitionBatch[] {
+  const { messages } = partitionRecords(states, update, options);
+  return (options.position?.partitions ?? []).map(({ partition, next }, i) => ({
+    partition,
+    next,
+    messages: [...(options.extra?.(partition) ?? []), { topic: options.topic, messages: [messages[i]] }],
+  }));
 }
