@@ -67,7 +67,7 @@ test(
     /** The reader takes `partitions` over (restoring their records), forgetting the others. */
     const assign = async (r: Reader, partitions: number[], want: number) => {
       for (const p of r.states.partitions()) if (!partitions.includes(p)) r.states.drop(p);
-      const restored = await r.transactions.assign(partitions);
+      const { restored } = await r.transactions.assign(partitions);
       for (const [p, record] of restored) {
         assert.equal(record.next, want, `partition ${p}'s record`);
         r.states.restore(p, record.state);

@@ -114,6 +114,8 @@ export async function kafkaStateSettings(host: Host, cli: CliOptions): Promise<S
   settings["--output-topic"] = cli.outputTopic?.topic ?? null;
   settings["--output-format"] = cli.outputTopic?.format ?? null;
   settings["--output-mode"] = cli.outputTopic?.mode ?? null;
+  // (only when given: the checkpoints of runs before this flag still match one reader's)
+  if (cli.readers === "many") settings["--readers"] = "many";
   return settings;
 }
 

@@ -16,7 +16,7 @@
  * ```ts
  * import { PartitionTransactions } from "./partition_transactions.ts";
  * const transactions = new PartitionTransactions(kafka, { groupId: "g", topic: "points", stateTopic: "g.streamreg-state" });
- * const restored = await transactions.assign([0, 3]); // Map { 0 => { partition: 0, next: 1200, state }, ... }
+ * const { restored } = await transactions.assign([0, 3]); // Map { 0 => { partition: 0, next: 1200, state }, ... }
  * await transactions.commit([{ partition: 0, next: 1300, messages: [{ topic: "g.streamreg-state", messages: [record] }] }]);
  * await transactions.close();
  * ```
@@ -72,6 +72,21 @@ export interface PartitionBatch {
 }
 
 /**
+ * What {@linkcode PartitionTransactions.assign} read back for the newly assigned partitions.
+ *
+ * @example
+ * ```ts
+ * const { restored, stored } = await transactions.assign([0]);
+ * ```
+ */
+export interface Assigned {
+  /** The latest record of each newly assigned partition that has one. */
+  readonly restored: Map<number, PartitionRecord>;
+  /** Every record of the state topic, by key (empty if no partition was newly assigned). */
+  readonly stored: Map<string, Uint8Array>;
+}
+
+/**
  * The transactional producers of the partitions assigned to this reader.
  *
  * @example
@@ -107,15 +122,16 @@ export class PartitionTransactions {
    * longer assigned, opens those of newly assigned ones (fencing their old owners, whose open
    * transactions are aborted), then reads the state topic with read_committed and returns the latest
    * `p/<partition>` record of each newly assigned partition that has one (none: start from nothing, at
-   * the group's committed offset). Throws a RangeError if a record does not decode.
+   * the group's committed offset), with the records read (`stored`, by key; empty when nothing was newly
+   * assigned). Throws a RangeError if a record does not decode.
    *
    * @example
    * ```ts
-   * const restored = await transactions.assign([1, 4]);
+   * const { restored } = await transactions.assign([1, 4]);
    * for (const [partition, record] of restored) states.restore(partition, record.state);
    * ```
    */
-  async assign(partitions: readonly number[]): Promise<Map<number, PartitionRecord>> {
+  async assign(partitions: readonly number[]): Promise<Assigned> {
     const wanted = new Set(partitions);
     for (const [partition, producer] of this.#producers) {
       if (wanted.has(partition)) continue;
@@ -138,7 +154,7 @@ export class PartitionTransactions {
     });
     if (failure !== undefined) throw failure;
     const restored = new Map<number, PartitionRecord>();
-    if (added.length === 0) return restored;
+    if (added.length === 0) return { restored, stored: new Map() };
     // After the fencing above: no old owner's transaction is open any more, so the records read are
     // those committed with the group's offsets of these partitions.
     const stored = await readStateTopic(this.#kafka, {
@@ -155,7 +171,7 @@ export class PartitionTransactions {
         decodePartitionRecord(value, `record "${key}" of "${this.#options.stateTopic}"`),
       );
     }
-    return restored;
+    return { restored, stored };
   }
 
   /**
