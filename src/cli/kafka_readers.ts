@@ -68,6 +68,8 @@ export interface ManyReadersOptions {
   readonly message?: (line: string) => void;
   /** Say what happens to partitions. */
   readonly verbose?: boolean;
+  /** The source's assignment now (between batches), to take partitions over with no new message. */
+  readonly assignment?: () => KafkaPosition | undefined;
   /** How often the designated writer looks for other partitions' new records. Default 500 ms. */
   readonly publishMs?: number;
 }
@@ -181,8 +183,13 @@ export async function openManyReaders(
     }
   };
 
-  /** Adds the batch's points of held partitions, skipping those its state already has. */
-  const add = (update: Pick<BatchUpdate, "points">) => {
+  /**
+   * Adds the batch's points of held partitions, skipping those its state already has and those at or
+   * after the partition's next offset in `position` (read before the partition was last assigned: the
+   * source reads them again).
+   */
+  const add = (update: Pick<BatchUpdate, "points">, position: KafkaPosition) => {
+    const ends = new Map(position.partitions.map((p) => [p.partition, p.next]));
     for (const run of update.points) {
       const chunk = run.chunk as KafkaChunk | undefined;
       if (chunk === undefined || typeof chunk.partition !== "number") {
@@ -192,11 +199,14 @@ export async function openManyReaders(
       const from = expect.get(partition);
       if (from === undefined) continue; // (not held: lost, or revoked)
       const start = (run.x.byteOffset - chunk.x.byteOffset) / Float64Array.BYTES_PER_ELEMENT;
+      const to = ends.get(partition) ?? 0;
       let i = 0;
       while (i < run.x.length && chunk.offset(start + i) < from) i++;
-      if (i === run.x.length) continue;
-      states.add(partition, run.x.subarray(i), run.y.subarray(i), run.diff.subarray(i));
-      expect.set(partition, chunk.offset(start + run.x.length - 1) + 1);
+      let j = i;
+      while (j < run.x.length && chunk.offset(start + j) < to) j++;
+      if (j === i) continue;
+      states.add(partition, run.x.subarray(i, j), run.y.subarray(i, j), run.diff.subarray(i, j));
+      expect.set(partition, chunk.offset(start + j - 1) + 1);
     }
   };
 
@@ -255,9 +265,14 @@ export async function openManyReaders(
     }
   };
 
-  /** The designated writer, between batches: the global line again if other partitions moved on. */
+  /**
+   * Between batches: takes over partitions newly assigned (partition 0 may come with no new message),
+   * and as the designated writer publishes the global line again if other partitions moved on.
+   */
   const publish = () =>
     serial(async () => {
+      const position = options.assignment?.();
+      if (position !== undefined) await take(position);
       const next = nexts.get(0);
       if (results === undefined || next === undefined || !expect.has(0)) return;
       const messages = await globalLine(Date.now());
@@ -266,14 +281,17 @@ export async function openManyReaders(
       }
     });
   const timer = setInterval(() => {
-    if (results !== undefined && tail.version !== seen) publish().catch(options.fail);
+    const position = options.assignment?.();
+    const moved = position !== undefined &&
+      position.partitions.some(({ partition }) => !lost.has(partition) && !expect.has(partition));
+    if (moved || (results !== undefined && tail.version !== seen)) publish().catch(options.fail);
   }, options.publishMs ?? 500);
 
   return {
     commit: (time, update, position) =>
       serial(async () => {
         await take(position);
-        add(update);
+        add(update, position);
         const batches: PartitionBatch[] = [];
         for (const { partition, next } of position.partitions) {
           if (!expect.has(partition)) continue;

@@ -254,6 +254,8 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
             },
             message: (line) => progress.message(line),
             verbose: cli.verbose,
+            // (the partitions the source holds now: a batch of no points says it)
+            assignment: () => source?.position?.({ time: 0, spans: [] }) as KafkaPosition | undefined,
           });
         } else if (core === lineCore) partitionStates = openPartitionStates(kafkaState);
       }
