@@ -242,27 +242,25 @@ export async function openManyReaders(
     }],
   });
 
-  /** Commits the shares; a partition whose transaction was fenced is lost (another reader has it). */
+  /**
+   * Commits the shares, each in its partition's transaction; a partition whose transaction was fenced is
+   * lost (another reader has it: this one forgets it and goes on); any other failure ends the run.
+   */
   const commit = async (batches: PartitionBatch[]) => {
-    try {
-      await transactions.commit(batches);
-      for (const { partition, next } of batches) nexts.set(partition, next);
-    } catch (error) {
-      if (!isFenced(error)) throw error;
-      // Each partition's transaction stands alone: find which were fenced by committing nothing more.
-      for (const { partition, next } of batches) {
-        try {
-          await transactions.commit([{ partition, next, messages: [] }]);
-          nexts.set(partition, next);
-        } catch (again) {
-          if (!isFenced(again)) throw again;
-          say(`partition ${partition} was taken over by another reader`);
-          lost.add(partition);
-          forget(partition);
-          await transactions.assign(transactions.partitions.filter((p) => p !== partition));
-        }
-      }
+    const outcomes = await transactions.commitEach(batches);
+    let failure: unknown;
+    for (const [i, outcome] of outcomes.entries()) {
+      const { partition, next } = batches[i];
+      if (outcome.status === "fulfilled") {
+        nexts.set(partition, next);
+      } else if (isFenced(outcome.reason)) {
+        say(`partition ${partition} was taken over by another reader`);
+        lost.add(partition);
+        forget(partition);
+      } else failure ??= outcome.reason;
     }
+    if (lost.size > 0) await transactions.assign(transactions.partitions.filter((p) => !lost.has(p)));
+    if (failure !== undefined) throw failure;
   };
 
   /**

@@ -186,6 +186,22 @@ export class PartitionTransactions {
    * ```
    */
   async commit(batches: readonly PartitionBatch[]): Promise<void> {
+    const results = await this.commitEach(batches);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  /**
+   * As {@linkcode PartitionTransactions.commit}, but resolves to each partition's outcome, in the order
+   * of `batches` (a rejected one did not commit: a `FencedError` if another reader has the partition).
+   *
+   * @example
+   * ```ts
+   * const outcomes = await transactions.commitEach(batches);
+   * outcomes.filter((o) => o.status === "rejected"); // the partitions that did not commit
+   * ```
+   */
+  async commitEach(batches: readonly PartitionBatch[]): Promise<PromiseSettledResult<void>[]> {
     const { groupId, topic } = this.#options;
     for (const { partition } of batches) {
       if (!this.#producers.has(partition)) {
@@ -194,7 +210,7 @@ export class PartitionTransactions {
         );
       }
     }
-    const results = await Promise.allSettled(
+    return await Promise.allSettled(
       batches.map(({ partition, next, messages }) =>
         this.#producers.get(partition)!.commit(messages, {
           groupId,
@@ -203,8 +219,6 @@ export class PartitionTransactions {
         })
       ),
     );
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
   }
 
   /**
