@@ -129,8 +129,13 @@ export async function openManyReaders(
   const expect = new Map<number, number>();
   /** Per partition held, the next offset last committed (or restored). */
   const nexts = new Map<number, number>();
-  /** Partitions whose transaction was fenced: ignored until the source no longer has them. */
-  const lost = new Set<number>();
+  /**
+   * Partitions whose transaction was fenced, with the source's tenure of them then: ignored until the
+   * source no longer has them, or reads them in a later assignment.
+   */
+  const lost = new Map<number, number>();
+  /** Per partition, the latest tenure (assignment to this reader) of a chunk seen. */
+  const tenures = new Map<number, number>();
   /** While holding partition 0: the global change log, from the line last published. */
   let results: KafkaResults | undefined;
   let published: Line | undefined;
@@ -153,7 +158,7 @@ export async function openManyReaders(
   /** Takes over the partitions the source holds now (not the lost ones), restoring new ones' states. */
   const take = async (position: KafkaPosition) => {
     const now = new Set(position.partitions.map((p) => p.partition));
-    for (const partition of lost) if (!now.has(partition)) lost.delete(partition);
+    for (const partition of [...lost.keys()]) if (!now.has(partition)) lost.delete(partition);
     const wanted = [...now].filter((p) => !lost.has(p)).sort((p, q) => p - q);
     const held = transactions.partitions;
     if (held.length === wanted.length && held.every((p, i) => p === wanted[i])) return;
@@ -255,7 +260,7 @@ export async function openManyReaders(
         nexts.set(partition, next);
       } else if (isFenced(outcome.reason)) {
         say(`partition ${partition} was taken over by another reader`);
-        lost.add(partition);
+        lost.set(partition, tenures.get(partition) ?? -1);
         forget(partition);
       } else failure ??= outcome.reason;
     }
@@ -288,6 +293,14 @@ export async function openManyReaders(
   return {
     commit: (time, update, position) =>
       serial(async () => {
+        for (const run of update.points) {
+          const chunk = run.chunk as KafkaChunk | undefined;
+          if (chunk === undefined || typeof chunk.tenure !== "number") continue;
+          const { partition, tenure } = chunk;
+          tenures.set(partition, Math.max(tenure, tenures.get(partition) ?? -1));
+          // Read in a later assignment than the one whose transaction was fenced: this reader's again.
+          if ((lost.get(partition) ?? Infinity) < tenure) lost.delete(partition);
+        }
         await take(position);
         add(update, position);
         const batches: PartitionBatch[] = [];
