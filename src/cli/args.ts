@@ -153,6 +153,12 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
     help: "with --output-topic: every row, or the latest line per key and tombstones (compacted topics)",
   },
   {
+    name: "readers",
+    value: "one|many",
+    default: "one",
+    help: "with --state kafka: many readers of the group, one global line (docs/kafka.md, Many readers)",
+  },
+  {
     name: "state",
     value: "DIR|kafka",
     help: "checkpoint each batch in DIR (or, with kafka, in a compacted topic); run again to resume there",
@@ -217,6 +223,11 @@ export interface CliOptions {
   state?: string;
   /** `--output-topic` (with `--output-format`, `--output-mode`): the result change log as Kafka messages. */
   outputTopic?: OutputTopic;
+  /**
+   * `--readers many` (with `--state kafka`, the plain line): each reader commits its partitions in
+   * per-partition transactions, and the holder of partition 0 writes the global line of all of them.
+   */
+  readers?: "many";
   /** With `--output-topic` and no `--output`: no result change log file. */
   noOutputFile?: boolean;
   /** The chosen source's flag values (defaults applied), e.g. for the settings a checkpoint keeps. */
@@ -440,6 +451,23 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     const refused = source.state.refuse?.(sourceValues as FlagValues);
     if (refused !== undefined) throw new UsageError(`--state: ${refused}`);
   }
+  const readers = String(values.readers ?? "one");
+  if (readers !== "one" && readers !== "many") {
+    throw new UsageError(`--readers: expected one or many, got "${readers}"`);
+  }
+  if (readers === "many") {
+    if (state !== "kafka") {
+      throw new UsageError(
+        "--readers many merges the partitions' states kept in the state topic: it needs --state kafka",
+      );
+    }
+    if (!isPlainLine(model) || keys !== undefined || windows !== undefined || last !== undefined) {
+      throw new UsageError(
+        "--readers many merges exact per-partition states of the plain line (one x, degree 1, no --key, " +
+          "--window or --stats) only: other models cannot be merged across readers yet; use one reader per group",
+      );
+    }
+  }
   if (values.verbose === true && values.quiet === true) {
     throw new UsageError("--verbose and --quiet contradict each other: give one of them");
   }
@@ -468,6 +496,7 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
     ),
     inputFiles,
     ...(state !== undefined ? { state } : {}),
+    ...(readers === "many" ? { readers } : {}),
     ...(outputTopic !== undefined ? { outputTopic } : {}),
     ...(outputTopic !== undefined && values.output === undefined ? { noOutputFile: true } : {}),
     sourceValues: sourceValues as FlagValues,

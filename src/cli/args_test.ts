@@ -100,6 +100,12 @@ test("parseCli usage errors name the flag, on one line", () => {
     ["--source", "kafka", "-b", "h:1", "--output-topic", "r", "--state", "kafka", "--output", "o.csv"],
     /^--state kafka keeps its outputs in Kafka only: --output cannot be rolled back/,
   );
+  const many = ["--source", "kafka", "-b", "h:1", "--output-topic", "r", "--readers", "many"];
+  usage(["--readers", "all"], /^--readers: expected one or many, got "all"$/);
+  usage(many, /^--readers many .* needs --state kafka$/);
+  usage([...many, "--state", "kafka", "--key", "@key"], /^--readers many merges .* the plain line/);
+  usage([...many, "--state", "kafka", "--degree", "2"], /^--readers many merges .* the plain line/);
+  usage([...many, "--state", "kafka", "--stats"], /^--readers many merges .* the plain line/);
   usage(["--source", "csv", "--input", "a.csv", "--x", ""], /^--x: expected a column name/);
   usage(["--output", "-", "--input-log", "-"], /cannot both be stdout/);
   usage(

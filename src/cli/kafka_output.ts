@@ -116,7 +116,7 @@ export async function openKafkaOutput(
     );
   }
   const what = `the output topic "${target.topic}" at ${connection.brokers}`;
-  let producer: ResultProducer;
+  let producer: ResultProducer | undefined;
   try {
     const created = await withDeadline(
       ensureTopic(kafka, target.topic, { compact: target.mode === "upsert" }),
@@ -130,7 +130,9 @@ export async function openKafkaOutput(
         })`,
       );
     }
-    producer = await withDeadline(
+    // --readers many: no producer for the group (it would fence the other readers): each reader opens
+    // one per partition assigned to it (./kafka_readers.ts).
+    producer = cli.readers === "many" ? undefined : await withDeadline(
       ResultProducer.open(kafka, {
         ...(transactionalId !== undefined ? { transactionalId } : {}),
         ...(settings.transactionTimeout !== undefined
@@ -159,13 +161,14 @@ export async function openKafkaOutput(
         topic: position.topic,
         partitions: position.partitions.map(({ partition, next }) => ({ partition, offset: next })),
       };
+      if (producer === undefined) throw new Error("--readers many commits per partition: please report this");
       await producer.commit(batches, offsets);
       if (offsets !== undefined) last = offsets;
     },
     async explain(error) {
       if (transactionalId === undefined || last === undefined || isFenced(error)) return error;
-      return (await producer.isFenced(last)) ? fencedError(transactionalId, error) : error;
+      return (await producer?.isFenced(last)) ? fencedError(transactionalId, error) : error;
     },
-    close: () => producer.close(),
+    close: async () => await producer?.close(),
   };
 }

@@ -8,7 +8,8 @@
  * exact state and the source's position, each partition's next offset and CSV header); with `--key` or
  * `--window`, one record per entry of the keyed state, `e/<name>`, holding what `keys.sqlite` holds for
  * that entry (a key's exact sums and last line, a pane, a window), a tombstone when it is gone; and
- * `meta`, JSON, with windows the largest event time accepted. A batch's records are in its
+ * `meta`, JSON, with windows the largest event time accepted; with the plain line, one record per
+ * partition, `p/<partition>` (its next offset and exact partial state, `./kafka_partitions.ts`). A batch's records are in its
  * transaction, so a read_committed reader of the topic always sees the state after one whole batch.
  *
  * **On start** the producer has already fenced any older reader of the group (and aborted its open
@@ -34,6 +35,11 @@ import {
 import type { BatchState } from "../state/state_store.ts";
 import { ensureCompactedTopic, readStateTopic, stateTopicName } from "../sources/kafka/state_topic.ts";
 import type { OutgoingMessage, TopicMessages } from "../sources/kafka/result_producer.ts";
+import {
+  decodePartitionRecord,
+  partitionOfKey,
+  type PartitionRecord,
+} from "../sources/kafka/partition_records.ts";
 import type { CliOptions } from "./args.ts";
 import type { Host } from "./host.ts";
 import type { KafkaOutput } from "./kafka_output.ts";
@@ -76,6 +82,8 @@ export interface KafkaState {
   readonly resumed: Checkpoint | undefined;
   /** The meta record, if any. */
   readonly meta: KafkaStateMeta | undefined;
+  /** The partition records (`p/<partition>`) restored, by partition. */
+  readonly partitions: ReadonlyMap<number, PartitionRecord>;
   /** The keyed state's entries restored (name → bytes). */
   entries(): IterableIterator<[string, Uint8Array]>;
   /** A batch's state records: the checkpoint, the keyed changes, the meta record. */
@@ -106,6 +114,8 @@ export async function kafkaStateSettings(host: Host, cli: CliOptions): Promise<S
   settings["--output-topic"] = cli.outputTopic?.topic ?? null;
   settings["--output-format"] = cli.outputTopic?.format ?? null;
   settings["--output-mode"] = cli.outputTopic?.mode ?? null;
+  // (only when given: the checkpoints of runs before this flag still match one reader's)
+  if (cli.readers === "many") settings["--readers"] = "many";
   return settings;
 }
 
@@ -148,6 +158,17 @@ export async function openKafkaState(
   } else if ([...stored.keys()].some((key) => key.startsWith(ENTRY_PREFIX))) {
     throw new StateError(`${path} holds keys but no checkpoint: delete the topic to start over`);
   }
+  const partitions = new Map<number, PartitionRecord>();
+  for (const [key, value] of stored) {
+    const partition = partitionOfKey(key);
+    if (partition === undefined) continue;
+    try {
+      partitions.set(partition, decodePartitionRecord(value, `record "${key}"`));
+    } catch (error) {
+      throw new StateError(`${path}: ${(error as Error).message}: use another group (-G) to start over`);
+    }
+    stored.delete(key);
+  }
   const metaBytes = stored.get(META_KEY);
   const meta = metaBytes === undefined
     ? undefined
@@ -158,6 +179,7 @@ export async function openKafkaState(
     path,
     resumed,
     meta,
+    partitions,
     *entries() {
       for (const [key, value] of stored) {
         if (key.startsWith(ENTRY_PREFIX)) yield [key.slice(ENTRY_PREFIX.length), value];

@@ -50,6 +50,9 @@ import { KafkaResults } from "../sinks/kafka_results.ts";
 // (loaded by runs with --output-topic only: a CSV or demo run loads no Kafka code)
 import type { KafkaOutput } from "./kafka_output.ts";
 import type { KafkaState } from "./kafka_state.ts";
+import type { ManyReaders } from "./kafka_readers.ts";
+import { openPartitionStates, partitionRecords } from "./kafka_partitions.ts";
+import type { PartitionStates } from "../pipeline/partition_states.ts";
 
 /** The input log's name for the time column: `@timestamp` (Kafka's) is written as `timestamp`. */
 function timeColumnName(column: string): string {
@@ -163,6 +166,10 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
   /** `--output-topic`, and with `--state kafka` the state topic. */
   let kafkaOut: KafkaOutput | undefined;
   let kafkaState: KafkaState | undefined;
+  /** With `--state kafka` and the plain line: each partition's exact state (`p/<partition>` records). */
+  let partitionStates: PartitionStates | undefined;
+  /** `--readers many`: per-partition transactions and, holding partition 0, the global line. */
+  let manyReaders: ManyReaders | undefined;
   const fail = (error: unknown) => {
     if (isBrokenPipe(error)) {
       controller.abort(); // the reader of stdout has gone: nothing left to do, and not a failure
@@ -211,7 +218,8 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       if (cli.state === "kafka") {
         const { openKafkaState } = await import("./kafka_state.ts");
         kafkaState = await openKafkaState(host, cli, kafkaOut, (line) => progress.info(line));
-        const resumed = kafkaState.resumed;
+        // (--readers many: no global checkpoint to resume; each partition's state is restored when assigned)
+        const resumed = cli.readers === "many" ? undefined : kafkaState.resumed;
         if (resumed !== undefined) {
           try {
             restore(resumed.core);
@@ -232,6 +240,24 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
             core.count = resumed.totals.count;
           }
         }
+        if (core === lineCore && cli.readers === "many") {
+          const { openManyReaders } = await import("./kafka_readers.ts");
+          manyReaders = await openManyReaders(kafkaOut, kafkaState, {
+            inputTopic: String(cli.sourceValues?.topic),
+            core: lineCore,
+            emptyCore: lineCore.snapshot(),
+            format: cli.outputTopic!.format,
+            mode: cli.outputTopic!.mode,
+            fail: (error) => {
+              fail(error);
+              controller.abort();
+            },
+            message: (line) => progress.message(line),
+            verbose: cli.verbose,
+            // (the partitions the source holds now: a batch of no points says it)
+            assignment: () => source?.position?.({ time: 0, spans: [] }) as KafkaPosition | undefined,
+          });
+        } else if (core === lineCore) partitionStates = openPartitionStates(kafkaState);
       }
     }
     if (cli.state !== undefined && cli.state !== "kafka") {
@@ -282,7 +308,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
         },
       });
     }
-    const resumed = state?.store.resumed ?? kafkaState?.resumed;
+    const resumed = state?.store.resumed ?? (manyReaders ? undefined : kafkaState?.resumed);
     try {
       source = await cli.openSource(host, controller.signal, {
         verbose: cli.verbose,
@@ -337,8 +363,9 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       sinks.push(result);
       outputs.push({ flag: "--output", path: cli.output, base: base("--output"), sink: result });
     }
-    const results = kafkaOut &&
-      new KafkaResults({ ...rows, format: cli.outputTopic!.format, mode: cli.outputTopic!.mode });
+    const results = kafkaOut && manyReaders === undefined
+      ? new KafkaResults({ ...rows, format: cli.outputTopic!.format, mode: cli.outputTopic!.mode })
+      : undefined;
     if (results) sinks.push(results);
     if (cli.inputLog !== undefined) {
       const input = new InputLog(await open(cli.inputLog), {
@@ -441,9 +468,13 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     const produce = kafkaOut && (async (batch: CommittedBatch, update: BatchUpdate, stats: PipelineStats) => {
       const out = kafkaOut!;
       const position = out.transactional ? opened.position!(batch) as KafkaPosition : undefined;
+      if (manyReaders) return await manyReaders.commit(batch.time, update, position!);
       const more = [];
       if (kafkaState !== undefined) {
         const { points, refused, rejected, batches, changes, count } = stats;
+        if (partitionStates !== undefined) {
+          more.push(partitionRecords(partitionStates, update, { topic: kafkaState.topic, position }));
+        }
         more.push(
           await kafkaState.records(
             {
@@ -529,6 +560,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     // Ended cleanly: nothing was written after the last checkpoint, and the outputs are final.
     if (state && finished && code === 0) await state.store.complete(lengths()).catch(fail);
     await Promise.resolve(source?.close?.()).catch(fail);
+    await manyReaders?.close().catch(fail);
     await kafkaOut?.close().catch(fail);
     await served?.close().catch(fail);
     try {

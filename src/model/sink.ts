@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { PointTexts } from "./source.ts";
+import type { PointChunk, PointTexts } from "./source.ts";
 
 /**
  * The least-squares line y ≈ a + b·x.
@@ -58,6 +58,8 @@ export interface PointRun {
   readonly times?: Float64Array;
   /** The points' numbers as the input log writes them, where the source had them (`PointChunk.texts`). */
   readonly texts?: PointTexts;
+  /** The chunk the points are read from (the plain line's batches say it; e.g. a Kafka chunk's partition). */
+  readonly chunk?: PointChunk;
 }
 
 /**

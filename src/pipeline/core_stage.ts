@@ -82,7 +82,7 @@ export function applyBatch(
     const texts = chunk.texts;
     const text = (from: number) => texts === undefined ? {} : { texts: textsOf(texts, start + from, end) };
     if (took === n) {
-      points.push({ x, y, diff, ...text(0) });
+      points.push({ x, y, diff, ...text(0), chunk });
       accepted += n;
       return;
     }
@@ -108,6 +108,7 @@ export function applyBatch(
           y: y.subarray(run, i),
           diff: diff.subarray(run, i),
           ...text(run),
+          chunk,
         });
       }
       run = -1;
@@ -115,7 +116,7 @@ export function applyBatch(
       options.onRefused?.(chunk, start + i, refusal(x[i], y[i], diff[i]));
     }
     if (run >= 0) {
-      points.push({ x: x.subarray(run), y: y.subarray(run), diff: diff.subarray(run), ...text(run) });
+      points.push({ x: x.subarray(run), y: y.subarray(run), diff: diff.subarray(run), ...text(run), chunk });
     }
   };
   forEachRun(spans, options.skip, apply);

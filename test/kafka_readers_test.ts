@@ -1,0 +1,196 @@
+/**
+ * `--readers many` (docs/kafka.md, "Many readers"), through the real CLI of the runtime running the
+ * tests, against the real test broker: a 6-partition topic read by one reader, then three readers of
+ * one group (one SIGKILLed mid-stream, another added after it), each committing its partitions in
+ * per-partition transactions, the holder of partition 0 writing the global line. The output topic, read
+ * with read_committed, is one consistent change log (every −1 row retracts the line of the +1 row
+ * before it: no batch seen twice or lost across the handovers of partition 0), and its final line is bit
+ * for bit that of one reader reading the whole topic alone and of one core fed every point. Fails (does
+ * not skip) when the broker is not running.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import process from "node:process";
+import { test } from "./harness.ts";
+import {
+  committedOffsets,
+  createTopic,
+  CURRENT,
+  kafkaReader,
+  ok,
+  regress,
+  run,
+  sendMany,
+  unique,
+} from "./kafka_helpers.ts";
+import { random, sleep, track, type Tracked } from "./cli_helpers.ts";
+import { readTopic } from "./kafka_topic_reader.ts";
+import { RegressionCore } from "../src/core/regression_core.ts";
+
+const PARTITIONS = 6;
+const PER_PARTITION = 1600; // points, in rounds
+const ROUNDS = 8;
+
+/** The rows of an output topic, read_committed. */
+const outputRows = async (topic: string) =>
+  (await readTopic(topic, { timeoutMs: 60_000 })).map((m) => JSON.parse(m.value!));
+
+/** Replays a change log: every −1 row retracts the live line; a +1 row comes with no line live. */
+function replay(rows: { a: number; b: number; diff: number }[]): { a: number; b: number } | undefined {
+  let live: { a: number; b: number } | undefined;
+  for (const [i, row] of rows.entries()) {
+    if (row.diff === -1) {
+      assert.ok(
+        live && Object.is(live.a, row.a) && Object.is(live.b, row.b),
+        `row ${i} retracts ${JSON.stringify(row)} but ${JSON.stringify(live)} is live`,
+      );
+      live = undefined;
+    } else {
+      assert.equal(row.diff, 1);
+      assert.equal(live, undefined, `row ${i}: a second line while ${JSON.stringify(live)} is live`);
+      live = { a: row.a, b: row.b };
+    }
+  }
+  return live;
+}
+
+test(
+  `kafka readers (${CURRENT}): 1 then 3 readers of one group, one killed and one added, end bit for bit as one reader`,
+  async () => {
+    const topic = unique("readers");
+    const group = unique("g");
+    const out = unique("readers-out");
+    await createTopic(topic, PARTITIONS);
+    const next = random(CURRENT === "deno" ? 71 : 72);
+    // Each partition its own scale, so that plain double sums would not give the exact line.
+    const points = Array.from(
+      { length: PARTITIONS },
+      (_, p) =>
+        Array.from({ length: PER_PARTITION }, (_, i) => {
+          const x = (1.7e9 + i * 7 + p * 1e6) / 10 ** (p % 3);
+          return `${x},${0.5 * x * (p + 1) + (next() - 0.5) * 10 ** (p - 2)}`;
+        }),
+    );
+    // Sent in rounds while the readers run: the header and the first round before they start.
+    const ROUND = PER_PARTITION / ROUNDS;
+    const send = async (round: number) => {
+      for (let p = 0; p < PARTITIONS; p++) {
+        await sendMany(topic, [
+          ...(round === 0 ? ["x,y"] : []),
+          ...points[p].slice(round * ROUND, (round + 1) * ROUND),
+        ], {
+          partition: p,
+        });
+      }
+    };
+    await send(0);
+    const args = (g: string, o: string) => [
+      ...kafkaReader(topic, g),
+      "-X",
+      "session.timeout.ms=6000",
+      "--commit-rows",
+      "100",
+      "--commit-ms",
+      "200",
+      "--output-topic",
+      o,
+      "--state",
+      "kafka",
+    ];
+    // (--verbose: the test sees which partitions a reader was assigned)
+    const many = [...args(group, out), "--readers", "many", "--verbose"];
+    const [exe, pre] = regress(CURRENT);
+    const env: Record<string, string> = { NO_COLOR: "1" };
+    for (const [k, v] of Object.entries(process.env)) {
+      if (!k.startsWith("KAFKA_") && v !== undefined) env[k] = v;
+    }
+    const readers: (Tracked & { log: () => string })[] = [];
+    const start = () => {
+      const child = spawn(exe, [...pre, ...many], { env, stdio: "pipe" });
+      const tracked = track(child); // (the stream is utf8 text from here)
+      let log = "";
+      child.stderr!.on("data", (text: string) => (log += text));
+      const reader = { ...tracked, log: () => log };
+      readers.push(reader);
+      return reader;
+    };
+    const total = async () => (await committedOffsets(group, topic)).reduce((s, o) => s + Math.max(o, 0), 0);
+    const until = async (what: string, done: () => Promise<boolean>, ms = 60_000) => {
+      const deadline = Date.now() + ms;
+      while (!(await done())) {
+        assert.ok(
+          Date.now() < deadline,
+          `timed out waiting for ${what}; the readers said:\n` +
+            readers.map((r) => r.log().split("\n").filter((l) => !/kafkajs error/.test(l)).join("\n"))
+              .join("\n--\n"),
+        );
+        for (const r of readers) {
+          if (r.exited() && r.child.signalCode !== "SIGKILL") {
+            const { code, stderr } = await r.done as { code: number | null; stderr: string };
+            assert.fail(`a reader exited (${code}) while waiting for ${what}: ${stderr}`);
+          }
+        }
+        await sleep(100);
+      }
+    };
+    try {
+      // One reader, then two more joining while it reads.
+      start();
+      await until("the first commits", async () => (await total()) > 0);
+      await send(1);
+      start();
+      const killed = start();
+      await send(2);
+      // The third, once it holds partitions and has committed some, is killed mid-stream.
+      const held = () => [...killed.log().matchAll(/partition (\d+) assigned/g)].map((m) => Number(m[1]));
+      await until("the third reader's partitions", () => Promise.resolve(held().length > 0));
+      await send(3);
+      await until("the third reader's commits", async () => {
+        const offsets = await committedOffsets(group, topic);
+        return held().some((p) => offsets[p] >= 1 + 4 * ROUND);
+      });
+      await send(4);
+      await sleep(next() * 300);
+      process.kill(killed.child.pid!, "SIGKILL");
+      // Another reader joins; the rest arrives.
+      start();
+      for (let round = 5; round < ROUNDS; round++) await send(round);
+      const end = PARTITIONS * (1 + PER_PARTITION);
+      await until("every partition's end", async () => (await total()) === end, 120_000);
+      // The designated writer publishes the last partitions' states within its publishing period.
+      const reference = await RegressionCore.load(
+        await readFile(new URL("../build/streamreg.wasm", import.meta.url)),
+      );
+      for (const list of points) {
+        reference.add(
+          Float64Array.from(list, (line) => Number(line.split(",")[0])),
+          Float64Array.from(list, (line) => Number(line.split(",")[1])),
+        );
+      }
+      const want = reference.fit();
+      await until("the final line", async () => {
+        const live = replay(await outputRows(out));
+        return live !== undefined && Object.is(live.a, want.a) && Object.is(live.b, want.b);
+      });
+    } finally {
+      for (const r of readers) if (!r.exited()) process.kill(r.child.pid!, "SIGTERM");
+      await Promise.all(readers.map((r) => r.done));
+    }
+    const rows = await outputRows(out);
+    const final = replay(rows)!;
+    // One reader alone, in another group, to the end.
+    const alone = unique("readers-one");
+    ok(
+      await run(regress(CURRENT), [...args(unique("g1"), alone), "--exit-at-end"], { timeoutMs: 90_000 }),
+      "one reader",
+    );
+    const one = replay(await outputRows(alone))!;
+    assert.ok(
+      Object.is(final.a, one.a) && Object.is(final.b, one.b),
+      `many readers' ${final.a},${final.b} ≠ one reader's ${one.a},${one.b}`,
+    );
+  },
+  { timeoutMs: 240_000 },
+);
