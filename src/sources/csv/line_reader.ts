@@ -2,10 +2,12 @@
  * The line and record reader of the CSV file source ({@linkcode LineReader}): bytes into lines, each line
  * one record (quotes balanced within the line), records into points or rejections with a reason code.
  *
- * First, with one x column and neither key nor time, the byte path: a line that is ASCII, without quotes
- * or a stray CR, with the header's field count, plain numbers for x and y (read from the bytes by
- * {@linkcode DecimalReader.readField}) and a diff of 1 or -1 becomes a point without being decoded; every
- * other line goes on as below, with the outcome (point or rejection, line, raw text) it always had.
+ * First, the byte path: a line that is ASCII, without quotes or a stray CR, with the header's field count,
+ * plain numbers for the x columns, y and an epoch time (read from the bytes by
+ * {@linkcode DecimalReader.readField}), key fields that are not empty nor hold U+0000, and a diff of 1 or
+ * -1 becomes a point without being decoded (its key string built from the key fields' bytes, joined as
+ * {@linkcode joinKey} joins them); every other line, and every line of a run with ISO times, goes on as
+ * below, with the outcome (point or rejection, line, raw text) it always had.
  *
  * Then two paths, one result: a line without quotes or stray CR (almost every line of a data file) is read in
  * place, in the decoded text of the whole block, by `indexOf` for the commas and
@@ -37,6 +39,12 @@ import type { CsvChunk, CsvPosition } from "./csv_types.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
+/** Roles of a field on the byte path with several x, keys or time (`#roles`): a number (x, y, time). */
+const NUMBER = 1;
+/** ... the diff column. */
+const DIFF = 2;
+/** ... a key column. */
+const KEY = 4;
 
 interface Columns {
   x: number;
@@ -149,8 +157,8 @@ export class LineReader {
     this.#builder = new ChunkBuilder({ xColumns: this.#k });
     this.#row = new Float64Array(this.#k);
     // (bytePath: false, for tests that compare the two ways)
-    this.#bytePath = (options.bytePath ?? true) && this.#k === 1 && names.keys === undefined &&
-      names.time === undefined;
+    this.#bytePath = (options.bytePath ?? true) && names.time?.format !== "iso";
+    this.#wide = this.#k > 1 || names.keys !== undefined || names.time !== undefined;
     if (resume) {
       this.#line = resume.line;
       this.#consumed = resume.offset;
@@ -374,9 +382,10 @@ export class LineReader {
   }
 
   /**
-   * The byte path (one x column, no key, no time): each line that is ASCII, without quotes or a CR
-   * but the one of its CRLF, with the header's field count, plain numbers in x and y and a diff of 1 or
-   * -1 becomes a point straight from the bytes; any other line (the header, an empty line kept out of
+   * The byte path (with several x columns, keys or a time column, each line read by `#wideLine`): each
+   * line that is ASCII, without quotes or a CR but the one of its CRLF, with the header's field count,
+   * plain numbers in x and y (and the other x columns and the time), key fields that are not empty and a
+   * diff of 1 or -1 becomes a point straight from the bytes; any other line (the header, an empty line kept out of
    * this path too, a bad row) goes through `#generalBlock` on its own, which gives it the outcome it
    * always had. A record's raw text is cut from a copy of the block, when asked for (from the block
    * itself when it is `owned`: a new array, made to join a line carried over from the last read).
@@ -387,6 +396,7 @@ export class LineReader {
     const builder = this.#builder;
     let textOk = this.#textOk;
     let decimal = textOk ? this.#decimal : this.#values;
+    const wide = this.#wide;
     let copy: Uint8Array | undefined; // the block's bytes, kept for raw texts and point texts
     let copyIndex = -1; // its index in #textBlocks
     let number = this.#line;
@@ -407,7 +417,16 @@ export class LineReader {
       let lf = -1;
       let e = s; // the line's end, before its CR if any
       let x = NaN, y = NaN, diff = 1, canonical = true, xa = s, yb = s;
-      if (columns !== undefined && number !== 1) {
+      if (columns !== undefined && number !== 1 && wide) {
+        lf = this.#wideLine(block, s, decimal, longest);
+        if (lf >= 0) {
+          ok = true;
+          e = block[lf - 1] === CR ? lf - 1 : lf;
+          const f = this.#fields;
+          x = f[columns.x], y = f[columns.y], diff = this.#wideDiff, canonical = this.#wideCanonical;
+          xa = this.#fieldFrom[columns.x], yb = this.#fieldTo[columns.y];
+        }
+      } else if (columns !== undefined && number !== 1) {
         const width = columns.width, cx = columns.x, cy = columns.y, cd = columns.diff;
         let pos = s;
         for (let f = 0;; f++) {
@@ -455,7 +474,16 @@ export class LineReader {
         }
         hits++;
         this.#line = number;
-        builder.push(x, y, diff, number);
+        if (wide) {
+          const xs = this.#columns!.xs;
+          if (xs !== undefined) {
+            const row = this.#row, f = this.#fields;
+            for (let c = 0; c < xs.length; c++) row[c] = f[xs[c]];
+            builder.pushRow(row, y, diff, number);
+          } else builder.push(x, y, diff, number);
+          if (this.#keyColumns !== undefined) this.#keys.push(this.#wideKey(block));
+          if (this.#timeColumn >= 0) this.#times.push(this.#wideTime);
+        } else builder.push(x, y, diff, number);
         if (copy === undefined) {
           copy = owned ? block : block.slice(); // a copy: the stream may reuse its buffer
           this.#rawTexts.push(copy);
@@ -494,6 +522,89 @@ export class LineReader {
       }
     }
     if (pending >= 0) this.#generalBlock(block.subarray(pending), start + pending);
+  }
+
+  /**
+   * The byte path's reading of one line starting at `block[s]`, with several x columns, key columns or a
+   * time column (`#wide`): each field by its role (`#roles`), numbers by `decimal.readField` into
+   * `#fields`, every field's range into `#fieldFrom`/`#fieldTo`; the diff into `#wideDiff`, the time
+   * into `#wideTime`. The index of the line's LF, or -1 when the line must go the general way (a field
+   * the byte path does not read exactly, a key field that is empty or holds U+0000, a time out of range,
+   * a wrong field count, quotes, CR, non-ASCII bytes, a line that may be too long).
+   */
+  #wideLine(block: Uint8Array, s: number, decimal: DecimalReader, longest: number): number {
+    const roles = this.#roles!, fields = this.#fields, from = this.#fieldFrom, to = this.#fieldTo;
+    const columns = this.#columns!;
+    const width = columns.width, cx = columns.x, cy = columns.y, cd = columns.diff;
+    const length = block.length;
+    let canonical = true;
+    let diff = 1;
+    let pos = s;
+    let lf: number;
+    for (let f = 0;; f++) {
+      const role = roles[f];
+      from[f] = pos;
+      if ((role & NUMBER) !== 0) {
+        const v = decimal.readField(block, pos, length);
+        if (v !== v) return -1;
+        if (f === cx || f === cy) canonical &&= decimal.canonical;
+        fields[f] = v;
+        pos = decimal.end;
+        if ((role & DIFF) !== 0) {
+          if (v === 1 || v === -1) diff = v;
+          else return -1;
+        }
+      } else if ((role & DIFF) !== 0) {
+        if (block[pos] === 49) pos++, diff = 1; // 1
+        else if (block[pos] === 45 && block[pos + 1] === 49) pos += 2, diff = -1; // -1
+        else return -1;
+      } else if ((role & KEY) !== 0) {
+        for (; pos < length; pos++) { // up to a comma or line end; a quote, non-ASCII or U+0000: not here
+          const c = block[pos];
+          if (c === 44 || c === LF || c === CR || c === 34 || c >= 0x80 || c === 0) break;
+        }
+        if (pos === from[f] || block[pos] === 0) return -1; // (empty: the general way's missing_key)
+      } else {
+        for (; pos < length; pos++) { // another column's field: up to a comma, line end, quote or non-ASCII
+          const c = block[pos];
+          if (c === 44 || c === LF || c === CR || c === 34 || c >= 0x80) break;
+        }
+      }
+      to[f] = pos;
+      const c = block[pos];
+      if (c === 44) { // ,
+        pos++;
+        if (f + 1 >= width) return -1; // (more fields than the header's)
+        continue;
+      }
+      if (c === CR) {
+        if (block[pos + 1] !== LF) return -1;
+        lf = pos + 1;
+      } else if (c === LF) lf = pos;
+      else return -1; // (a quote, a byte that is not ASCII, or a field that is not a plain number)
+      if (f + 1 !== width || pos === s || lf - s > longest) return -1;
+      break;
+    }
+    if (cd < 0) diff = 1;
+    if (this.#timeColumn >= 0) {
+      const t = fields[this.#timeColumn];
+      const ms = this.#names.time!.format === "s" ? t * 1000 : t;
+      if (!(Math.abs(ms) <= 8.64e15)) return -1; // (the general way's bad_time)
+      this.#wideTime = ms;
+    }
+    this.#wideDiff = diff;
+    this.#wideCanonical = canonical;
+    return lf;
+  }
+
+  /** The key of the line `#wideLine` read last, as the general way builds it. */
+  #wideKey(block: Uint8Array): string {
+    const keys = this.#keyColumns!;
+    const from = this.#fieldFrom, to = this.#fieldTo;
+    if (keys.length === 1) return asciiText(block, from[keys[0]], to[keys[0]]);
+    const fields: string[] = [];
+    for (let c = 0; c < keys.length; c++) fields.push(asciiText(block, from[keys[c]], to[keys[c]]));
+    return joinKey(fields);
   }
 
   /** `#block` the general way: the whole block decoded, each line by `#text` (or `#lines`). */
@@ -648,8 +759,19 @@ export class LineReader {
   readonly #decimal = new DecimalReader();
   /** The same, without the canonical check (the byte path without point texts). */
   readonly #values = new DecimalReader({ canonical: false });
-  /** Whether lines may go the byte path (`#byteBlock`): one x column, no key, no time. */
+  /** Whether lines may go the byte path (`#byteBlock`): all but ISO times. */
   readonly #bytePath: boolean;
+  /** Several x columns, key columns or a time column: the byte path reads lines by `#wideLine`. */
+  readonly #wide: boolean;
+  /** With `#wide`: each field's role (`NUMBER`, `DIFF`, `KEY` bits), from the header. */
+  #roles: Uint8Array | undefined;
+  /** With `#wide`: the numbers of the line read last (by field), and each field's range. */
+  #fields = new Float64Array(0);
+  #fieldFrom = new Int32Array(0);
+  #fieldTo = new Int32Array(0);
+  #wideDiff = 1;
+  #wideTime = NaN;
+  #wideCanonical = false;
   /** With `--key`: the key columns' fields, and each record's key (see `#rawText`). */
   #keyColumns: Int32Array | undefined;
   #keys: string[] = [];
@@ -882,6 +1004,19 @@ export class LineReader {
       this.#columns = { x, y, diff, width: record.length, wanted };
       this.#textOk = this.#pointText && y === x + 1;
     }
+    if (this.#wide) {
+      const width = record.length;
+      const roles = new Uint8Array(width);
+      for (const c of this.#columns!.xs ?? [x]) roles[c] |= NUMBER;
+      roles[y] |= NUMBER;
+      if (diff >= 0) roles[diff] |= DIFF;
+      for (const c of this.#keyColumns ?? []) roles[c] |= KEY;
+      if (this.#timeColumn >= 0) roles[this.#timeColumn] |= NUMBER;
+      this.#roles = roles;
+      this.#fields = new Float64Array(width);
+      this.#fieldFrom = new Int32Array(width);
+      this.#fieldTo = new Int32Array(width);
+    }
     this.#headerText = text;
   }
 
@@ -976,6 +1111,16 @@ function decode(block: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The text of the ASCII bytes `block[a, b)`. */
+function asciiText(block: Uint8Array, a: number, b: number): string {
+  if (b - a <= 24) {
+    let text = "";
+    for (let i = a; i < b; i++) text += String.fromCharCode(block[i]);
+    return text;
+  }
+  return ascii.decode(block.subarray(a, b));
 }
 
 /** The index of each LF of `block`. */
