@@ -45,6 +45,8 @@ const NUMBER = 1;
 const DIFF = 2;
 /** ... a key column. */
 const KEY = 4;
+/** Slots of the byte path's key cache (a power of 2). */
+const KEY_CACHE = 4096;
 
 interface Columns {
   x: number;
@@ -382,7 +384,7 @@ export class LineReader {
   }
 
   /**
-   * The byte path (with several x columns, keys or a time column, each line read by `#wideLine`): each
+   * The byte path (with several x columns, keys or a time column, each field read by its role): each
    * line that is ASCII, without quotes or a CR but the one of its CRLF, with the header's field count,
    * plain numbers in x and y (and the other x columns and the time), key fields that are not empty and a
    * diff of 1 or -1 becomes a point straight from the bytes; any other line (the header, an empty line kept out of
@@ -397,6 +399,11 @@ export class LineReader {
     let textOk = this.#textOk;
     let decimal = textOk ? this.#decimal : this.#values;
     const wide = this.#wide;
+    const timeInSeconds = this.#names.time?.format === "s";
+    let roles = this.#roles, fields = this.#fields, from = this.#fieldFrom, to = this.#fieldTo;
+    const row = this.#row;
+    this.#interning = true;
+    this.#internHits = this.#internMisses = 0;
     let copy: Uint8Array | undefined; // the block's bytes, kept for raw texts and point texts
     let copyIndex = -1; // its index in #textBlocks
     let number = this.#line;
@@ -416,15 +423,63 @@ export class LineReader {
       let ok = false;
       let lf = -1;
       let e = s; // the line's end, before its CR if any
-      let x = NaN, y = NaN, diff = 1, canonical = true, xa = s, yb = s;
+      let x = NaN, y = NaN, diff = 1, canonical = true, xa = s, yb = s, time = NaN;
       if (columns !== undefined && number !== 1 && wide) {
-        lf = this.#wideLine(block, s, decimal, longest);
-        if (lf >= 0) {
-          ok = true;
-          e = block[lf - 1] === CR ? lf - 1 : lf;
-          const f = this.#fields;
-          x = f[columns.x], y = f[columns.y], diff = this.#wideDiff, canonical = this.#wideCanonical;
-          xa = this.#fieldFrom[columns.x], yb = this.#fieldTo[columns.y];
+        // Several x, keys or time: each field by its role (see `#roles`), its range kept.
+        const width = columns.width, cx = columns.x, cy = columns.y;
+        let pos = s;
+        for (let f = 0;; f++) {
+          const role = roles![f];
+          from[f] = pos;
+          if ((role & NUMBER) !== 0) {
+            const v = decimal.readField(block, pos, length);
+            if (v !== v) break;
+            if (f === cx || f === cy) canonical &&= decimal.canonical;
+            fields[f] = v;
+            pos = decimal.end;
+            if ((role & DIFF) !== 0) {
+              if (v === 1 || v === -1) diff = v;
+              else break;
+            }
+          } else if ((role & DIFF) !== 0) {
+            if (block[pos] === 49) pos++, diff = 1; // 1
+            else if (block[pos] === 45 && block[pos + 1] === 49) pos += 2, diff = -1; // -1
+            else break;
+          } else if ((role & KEY) !== 0) {
+            for (; pos < length; pos++) { // up to a comma or line end (a quote, non-ASCII or U+0000: not here)
+              const c = block[pos];
+              if (c === 44 || c === LF || c === CR || c === 34 || c >= 0x80 || c === 0) break;
+            }
+            if (pos === from[f] || block[pos] === 0) break; // (empty: the general way's missing_key)
+          } else {
+            for (; pos < length; pos++) { // another field: up to a comma, line end, quote or non-ASCII
+              const c = block[pos];
+              if (c === 44 || c === LF || c === CR || c === 34 || c >= 0x80) break;
+            }
+          }
+          to[f] = pos;
+          const c = block[pos];
+          if (c === 44) { // ,
+            pos++;
+            if (f + 1 >= width) break; // (more fields than the header's)
+            continue;
+          }
+          if (c === CR) {
+            if (block[pos + 1] !== LF) break;
+            lf = pos + 1;
+          } else if (c === LF) lf = pos;
+          else break; // (a quote, a byte that is not ASCII, or a field that is not a plain number)
+          e = pos;
+          ok = f + 1 === width && e > s && lf - s <= longest;
+          break;
+        }
+        if (ok) {
+          x = fields[cx], y = fields[cy], xa = from[cx], yb = to[cy];
+          if (this.#timeColumn >= 0) { // (out of range: the general way's bad_time)
+            const t = fields[this.#timeColumn];
+            time = timeInSeconds ? t * 1000 : t;
+            ok = Math.abs(time) <= 8.64e15;
+          }
         }
       } else if (columns !== undefined && number !== 1) {
         const width = columns.width, cx = columns.x, cy = columns.y, cd = columns.diff;
@@ -475,14 +530,13 @@ export class LineReader {
         hits++;
         this.#line = number;
         if (wide) {
-          const xs = this.#columns!.xs;
+          const xs = columns!.xs;
           if (xs !== undefined) {
-            const row = this.#row, f = this.#fields;
-            for (let c = 0; c < xs.length; c++) row[c] = f[xs[c]];
+            for (let c = 0; c < xs.length; c++) row[c] = fields[xs[c]];
             builder.pushRow(row, y, diff, number);
           } else builder.push(x, y, diff, number);
           if (this.#keyColumns !== undefined) this.#keys.push(this.#wideKey(block));
-          if (this.#timeColumn >= 0) this.#times.push(this.#wideTime);
+          if (this.#timeColumn >= 0) this.#times.push(time);
         } else builder.push(x, y, diff, number);
         if (copy === undefined) {
           copy = owned ? block : block.slice(); // a copy: the stream may reuse its buffer
@@ -519,86 +573,39 @@ export class LineReader {
         pending = -1;
         textOk = this.#textOk;
         decimal = textOk ? this.#decimal : this.#values;
+        roles = this.#roles, fields = this.#fields, from = this.#fieldFrom, to = this.#fieldTo;
       }
     }
     if (pending >= 0) this.#generalBlock(block.subarray(pending), start + pending);
   }
 
   /**
-   * The byte path's reading of one line starting at `block[s]`, with several x columns, key columns or a
-   * time column (`#wide`): each field by its role (`#roles`), numbers by `decimal.readField` into
-   * `#fields`, every field's range into `#fieldFrom`/`#fieldTo`; the diff into `#wideDiff`, the time
-   * into `#wideTime`. The index of the line's LF, or -1 when the line must go the general way (a field
-   * the byte path does not read exactly, a key field that is empty or holds U+0000, a time out of range,
-   * a wrong field count, quotes, CR, non-ASCII bytes, a line that may be too long).
+   * The key of the line the byte path read last, as the general way builds it (the same string). Through a
+   * small cache from the key bytes' hash to the key string, while it hits (in each block, it stops after
+   * 256 lookups if more than half of them missed: many keys).
    */
-  #wideLine(block: Uint8Array, s: number, decimal: DecimalReader, longest: number): number {
-    const roles = this.#roles!, fields = this.#fields, from = this.#fieldFrom, to = this.#fieldTo;
-    const columns = this.#columns!;
-    const width = columns.width, cx = columns.x, cy = columns.y, cd = columns.diff;
-    const length = block.length;
-    let canonical = true;
-    let diff = 1;
-    let pos = s;
-    let lf: number;
-    for (let f = 0;; f++) {
-      const role = roles[f];
-      from[f] = pos;
-      if ((role & NUMBER) !== 0) {
-        const v = decimal.readField(block, pos, length);
-        if (v !== v) return -1;
-        if (f === cx || f === cy) canonical &&= decimal.canonical;
-        fields[f] = v;
-        pos = decimal.end;
-        if ((role & DIFF) !== 0) {
-          if (v === 1 || v === -1) diff = v;
-          else return -1;
-        }
-      } else if ((role & DIFF) !== 0) {
-        if (block[pos] === 49) pos++, diff = 1; // 1
-        else if (block[pos] === 45 && block[pos + 1] === 49) pos += 2, diff = -1; // -1
-        else return -1;
-      } else if ((role & KEY) !== 0) {
-        for (; pos < length; pos++) { // up to a comma or line end; a quote, non-ASCII or U+0000: not here
-          const c = block[pos];
-          if (c === 44 || c === LF || c === CR || c === 34 || c >= 0x80 || c === 0) break;
-        }
-        if (pos === from[f] || block[pos] === 0) return -1; // (empty: the general way's missing_key)
-      } else {
-        for (; pos < length; pos++) { // another column's field: up to a comma, line end, quote or non-ASCII
-          const c = block[pos];
-          if (c === 44 || c === LF || c === CR || c === 34 || c >= 0x80) break;
-        }
-      }
-      to[f] = pos;
-      const c = block[pos];
-      if (c === 44) { // ,
-        pos++;
-        if (f + 1 >= width) return -1; // (more fields than the header's)
-        continue;
-      }
-      if (c === CR) {
-        if (block[pos + 1] !== LF) return -1;
-        lf = pos + 1;
-      } else if (c === LF) lf = pos;
-      else return -1; // (a quote, a byte that is not ASCII, or a field that is not a plain number)
-      if (f + 1 !== width || pos === s || lf - s > longest) return -1;
-      break;
+  #wideKey(block: Uint8Array): string {
+    const keys = this.#keyColumns!;
+    const from = this.#fieldFrom, to = this.#fieldTo;
+    if (!this.#interning) return this.#newKey(block);
+    let h = 0x811c9dc5; // FNV-1a over the key fields, U+0000 between them
+    for (let c = 0; c < keys.length; c++) {
+      if (c > 0) h = Math.imul(h, 0x01000193);
+      for (let i = from[keys[c]], e = to[keys[c]]; i < e; i++) h = Math.imul(h ^ block[i], 0x01000193);
     }
-    if (cd < 0) diff = 1;
-    if (this.#timeColumn >= 0) {
-      const t = fields[this.#timeColumn];
-      const ms = this.#names.time!.format === "s" ? t * 1000 : t;
-      if (!(Math.abs(ms) <= 8.64e15)) return -1; // (the general way's bad_time)
-      this.#wideTime = ms;
+    const slot = (h ^ (h >>> 15)) & (KEY_CACHE - 1);
+    const cached = this.#keyCache[slot];
+    if (cached !== undefined && sameKey(cached, block, keys, from, to)) {
+      this.#internHits++;
+      return cached;
     }
-    this.#wideDiff = diff;
-    this.#wideCanonical = canonical;
-    return lf;
+    const key = this.#newKey(block);
+    this.#keyCache[slot] = key;
+    if (++this.#internMisses > 128 && this.#internMisses + this.#internHits <= 256) this.#interning = false;
+    return key;
   }
 
-  /** The key of the line `#wideLine` read last, as the general way builds it. */
-  #wideKey(block: Uint8Array): string {
+  #newKey(block: Uint8Array): string {
     const keys = this.#keyColumns!;
     const from = this.#fieldFrom, to = this.#fieldTo;
     if (keys.length === 1) return asciiText(block, from[keys[0]], to[keys[0]]);
@@ -761,7 +768,7 @@ export class LineReader {
   readonly #values = new DecimalReader({ canonical: false });
   /** Whether lines may go the byte path (`#byteBlock`): all but ISO times. */
   readonly #bytePath: boolean;
-  /** Several x columns, key columns or a time column: the byte path reads lines by `#wideLine`. */
+  /** Several x columns, key columns or a time column: the byte path reads each field by its role. */
   readonly #wide: boolean;
   /** With `#wide`: each field's role (`NUMBER`, `DIFF`, `KEY` bits), from the header. */
   #roles: Uint8Array | undefined;
@@ -769,9 +776,11 @@ export class LineReader {
   #fields = new Float64Array(0);
   #fieldFrom = new Int32Array(0);
   #fieldTo = new Int32Array(0);
-  #wideDiff = 1;
-  #wideTime = NaN;
-  #wideCanonical = false;
+  /** Key strings by their bytes' hash (see `#wideKey`), whether to look there, and this block's lookups. */
+  #keyCache: (string | undefined)[] = new Array(KEY_CACHE);
+  #interning = true;
+  #internHits = 0;
+  #internMisses = 0;
   /** With `--key`: the key columns' fields, and each record's key (see `#rawText`). */
   #keyColumns: Int32Array | undefined;
   #keys: string[] = [];
@@ -1271,6 +1280,24 @@ function asciiText(b: Uint8Array, a: number, e: number): string {
     default:
       return ascii.decode(b.subarray(a, e));
   }
+}
+
+/** Whether `key` is the key of the fields `block[from[c], to[c])` of the columns `keys` (as `joinKey`). */
+function sameKey(
+  key: string,
+  block: Uint8Array,
+  keys: Int32Array,
+  from: Int32Array,
+  to: Int32Array,
+): boolean {
+  let k = 0;
+  for (let c = 0; c < keys.length; c++) {
+    if (c > 0 && key.charCodeAt(k++) !== 0) return false;
+    const a = from[keys[c]], e = to[keys[c]];
+    if (k + e - a > key.length) return false;
+    for (let i = a; i < e; i++) if (key.charCodeAt(k++) !== block[i]) return false;
+  }
+  return k === key.length;
 }
 
 /** The index of each LF of `block`. */
