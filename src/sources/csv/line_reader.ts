@@ -89,6 +89,8 @@ export interface ColumnNames {
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 const ascii = new TextDecoder(); // (for lines of ASCII bytes)
+/** One character per byte, whatever the bytes (windows-1252): a block's ASCII fields at their byte offsets. */
+const bytewise = new TextDecoder("latin1");
 const PARSE_OPTIONS = { record_delimiter: "\n", relax_column_count: true } as const;
 
 /**
@@ -404,6 +406,7 @@ export class LineReader {
     const row = this.#row;
     this.#interning = true;
     this.#internHits = this.#internMisses = 0;
+    this.#blockOf = undefined; // (a stream may reuse its buffer: the same array, new bytes)
     let copy: Uint8Array | undefined; // the block's bytes, kept for raw texts and point texts
     let copyIndex = -1; // its index in #textBlocks
     let number = this.#line;
@@ -608,9 +611,14 @@ export class LineReader {
   #newKey(block: Uint8Array): string {
     const keys = this.#keyColumns!;
     const from = this.#fieldFrom, to = this.#fieldTo;
-    if (keys.length === 1) return asciiText(block, from[keys[0]], to[keys[0]]);
+    if (this.#blockOf !== block) {
+      this.#blockOf = block;
+      this.#blockString = bytewise.decode(block);
+    }
+    const text = this.#blockString;
+    if (keys.length === 1) return text.slice(from[keys[0]], to[keys[0]]);
     const fields: string[] = [];
-    for (let c = 0; c < keys.length; c++) fields.push(asciiText(block, from[keys[c]], to[keys[c]]));
+    for (let c = 0; c < keys.length; c++) fields.push(text.slice(from[keys[c]], to[keys[c]]));
     return joinKey(fields);
   }
 
@@ -779,6 +787,8 @@ export class LineReader {
   /** Key strings by their bytes' hash (see `#wideKey`), whether to look there, and this block's lookups. */
   #keyCache: (string | undefined)[] = new Array(KEY_CACHE);
   #interning = true;
+  #blockOf: Uint8Array | undefined;
+  #blockString = "";
   #internHits = 0;
   #internMisses = 0;
   /** With `--key`: the key columns' fields, and each record's key (see `#rawText`). */
@@ -1119,166 +1129,6 @@ function decode(block: Uint8Array): string | undefined {
     return fatal.decode(block);
   } catch {
     return undefined;
-  }
-}
-
-/**
- * The text of the ASCII bytes `b[a, e)`: up to 16 bytes by one `String.fromCharCode` call (a flat
- * string, made faster than by `TextDecoder` or by adding characters, in both runtimes).
- */
-function asciiText(b: Uint8Array, a: number, e: number): string {
-  switch (e - a) {
-    case 1:
-      return String.fromCharCode(b[a + 0]);
-    case 2:
-      return String.fromCharCode(b[a + 0], b[a + 1]);
-    case 3:
-      return String.fromCharCode(b[a + 0], b[a + 1], b[a + 2]);
-    case 4:
-      return String.fromCharCode(b[a + 0], b[a + 1], b[a + 2], b[a + 3]);
-    case 5:
-      return String.fromCharCode(b[a + 0], b[a + 1], b[a + 2], b[a + 3], b[a + 4]);
-    case 6:
-      return String.fromCharCode(b[a + 0], b[a + 1], b[a + 2], b[a + 3], b[a + 4], b[a + 5]);
-    case 7:
-      return String.fromCharCode(b[a + 0], b[a + 1], b[a + 2], b[a + 3], b[a + 4], b[a + 5], b[a + 6]);
-    case 8:
-      return String.fromCharCode(
-        b[a + 0],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-      );
-    case 9:
-      return String.fromCharCode(
-        b[a + 0],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-      );
-    case 10:
-      return String.fromCharCode(
-        b[a + 0],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-      );
-    case 11:
-      return String.fromCharCode(
-        b[a + 0],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-        b[a + 10],
-      );
-    case 12:
-      return String.fromCharCode(
-        b[a + 0],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-        b[a + 10],
-        b[a + 11],
-      );
-    case 13:
-      return String.fromCharCode(
-        b[a + 0],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-        b[a + 10],
-        b[a + 11],
-        b[a + 12],
-      );
-    case 14:
-      return String.fromCharCode(
-        b[a + 0],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-        b[a + 10],
-        b[a + 11],
-        b[a + 12],
-        b[a + 13],
-      );
-    case 15:
-      return String.fromCharCode(
-        b[a + 0],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-        b[a + 10],
-        b[a + 11],
-        b[a + 12],
-        b[a + 13],
-        b[a + 14],
-      );
-    case 16:
-      return String.fromCharCode(
-        b[a + 0],
-        b[a + 1],
-        b[a + 2],
-        b[a + 3],
-        b[a + 4],
-        b[a + 5],
-        b[a + 6],
-        b[a + 7],
-        b[a + 8],
-        b[a + 9],
-        b[a + 10],
-        b[a + 11],
-        b[a + 12],
-        b[a + 13],
-        b[a + 14],
-        b[a + 15],
-      );
-    default:
-      return ascii.decode(b.subarray(a, e));
   }
 }
 
