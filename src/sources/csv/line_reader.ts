@@ -613,7 +613,10 @@ export class LineReader {
     const from = this.#fieldFrom, to = this.#fieldTo;
     if (this.#blockOf !== block) {
       this.#blockOf = block;
-      this.#blockString = bytewise.decode(block);
+      // (as UTF-8 when that gives one character per byte, as it does for ASCII: the strings the general
+      // way makes; else one character per byte whatever the bytes)
+      const text = ascii.decode(block);
+      this.#blockString = text.length === block.length ? text : bytewise.decode(block);
     }
     const text = this.#blockString;
     if (keys.length === 1) return text.slice(from[keys[0]], to[keys[0]]);
