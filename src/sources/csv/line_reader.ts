@@ -45,6 +45,8 @@ const NUMBER = 1;
 const DIFF = 2;
 /** ... a key column. */
 const KEY = 4;
+/** ... a field whose range is kept (keys, x and y). */
+const RANGE = 8;
 /** Slots of the byte path's key cache (a power of 2). */
 const KEY_CACHE = 4096;
 
@@ -433,7 +435,7 @@ export class LineReader {
         let pos = s;
         for (let f = 0;; f++) {
           const role = roles![f];
-          from[f] = pos;
+          const at = pos;
           if ((role & NUMBER) !== 0) {
             const v = decimal.readField(block, pos, length);
             if (v !== v) break;
@@ -453,14 +455,14 @@ export class LineReader {
               const c = block[pos];
               if (c === 44 || c === LF || c === CR || c === 34 || c >= 0x80 || c === 0) break;
             }
-            if (pos === from[f] || block[pos] === 0) break; // (empty: the general way's missing_key)
+            if (pos === at || block[pos] === 0) break; // (empty: the general way's missing_key)
           } else {
             for (; pos < length; pos++) { // another field: up to a comma, line end, quote or non-ASCII
               const c = block[pos];
               if (c === 44 || c === LF || c === CR || c === 34 || c >= 0x80) break;
             }
           }
-          to[f] = pos;
+          if ((role & RANGE) !== 0) from[f] = at, to[f] = pos;
           const c = block[pos];
           if (c === 44) { // ,
             pos++;
@@ -777,8 +779,11 @@ export class LineReader {
   readonly #decimal = new DecimalReader();
   /** The same, without the canonical check (the byte path without point texts). */
   readonly #values = new DecimalReader({ canonical: false });
-  /** Whether lines may go the byte path (`#byteBlock`): all but ISO times. */
-  readonly #bytePath: boolean;
+  /**
+   * Whether lines may go the byte path (`#byteBlock`): all but ISO times, and but several x columns
+   * without diff, key or time (then every field is a number, read in one pass of the decoded text).
+   */
+  #bytePath: boolean;
   /** Several x columns, key columns or a time column: the byte path reads each field by its role. */
   readonly #wide: boolean;
   /** With `#wide`: each field's role (`NUMBER`, `DIFF`, `KEY` bits), from the header. */
@@ -1015,6 +1020,7 @@ export class LineReader {
       // (the fused path reads numbers only: not with key or time columns)
       if (diff < 0 && record.length <= 64 && extra.length === 0) {
         this.#numbers = new Float64Array(record.length);
+        this.#bytePath = false; // (the fused path was as fast under Deno and faster under Bun, measured)
       }
     } else if (extra.length > 0) {
       const wanted = Int32Array.of(x, y, diff, ...extra);
@@ -1032,7 +1038,9 @@ export class LineReader {
       for (const c of this.#columns!.xs ?? [x]) roles[c] |= NUMBER;
       roles[y] |= NUMBER;
       if (diff >= 0) roles[diff] |= DIFF;
-      for (const c of this.#keyColumns ?? []) roles[c] |= KEY;
+      for (const c of this.#keyColumns ?? []) roles[c] |= KEY | RANGE;
+      roles[x] |= RANGE;
+      roles[y] |= RANGE;
       if (this.#timeColumn >= 0) roles[this.#timeColumn] |= NUMBER;
       this.#roles = roles;
       this.#fields = new Float64Array(width);
