@@ -5,9 +5,10 @@
  * First, the byte path: a line that is ASCII, without quotes or a stray CR, with the header's field count,
  * plain numbers for the x columns, y and an epoch time (read from the bytes by
  * {@linkcode DecimalReader.readField}), key fields that are not empty nor hold U+0000, and a diff of 1 or
- * -1 becomes a point without being decoded (its key string built from the key fields' bytes, joined as
- * {@linkcode joinKey} joins them); every other line, and every line of a run with ISO times, goes on as
- * below, with the outcome (point or rejection, line, raw text) it always had.
+ * -1 becomes a point without being decoded (its key string taken from a small cache of recent keys, or
+ * cut from the block decoded once, joined as {@linkcode joinKey} joins them); every other line, and every line of a run with ISO times or with several
+ * x columns and no diff, key or time (read in one pass of the decoded text, below), goes on as below, with
+ * the outcome (point or rejection, line, raw text) it always had.
  *
  * Then two paths, one result: a line without quotes or stray CR (almost every line of a data file) is read in
  * place, in the decoded text of the whole block, by `indexOf` for the commas and
