@@ -2,10 +2,13 @@
  * The line and record reader of the CSV file source ({@linkcode LineReader}): bytes into lines, each line
  * one record (quotes balanced within the line), records into points or rejections with a reason code.
  *
- * First, with one x column and neither key nor time, the byte path: a line that is ASCII, without quotes
- * or a stray CR, with the header's field count, plain numbers for x and y (read from the bytes by
- * {@linkcode DecimalReader.readField}) and a diff of 1 or -1 becomes a point without being decoded; every
- * other line goes on as below, with the outcome (point or rejection, line, raw text) it always had.
+ * First, the byte path: a line that is ASCII, without quotes or a stray CR, with the header's field count,
+ * plain numbers for the x columns, y and an epoch time (read from the bytes by
+ * {@linkcode DecimalReader.readField}), key fields that are not empty nor hold U+0000, and a diff of 1 or
+ * -1 becomes a point without being decoded (its key string taken from a small cache of recent keys, or
+ * cut from the block decoded once, joined as {@linkcode joinKey} joins them); every other line, and every line of a run with ISO times or with several
+ * x columns and no diff, key or time (read in one pass of the decoded text, below), goes on as below, with
+ * the outcome (point or rejection, line, raw text) it always had.
  *
  * Then two paths, one result: a line without quotes or stray CR (almost every line of a data file) is read in
  * place, in the decoded text of the whole block, by `indexOf` for the commas and
@@ -37,6 +40,16 @@ import type { CsvChunk, CsvPosition } from "./csv_types.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
+/** Roles of a field on the byte path with several x, keys or time (`#roles`): a number (x, y, time). */
+const NUMBER = 1;
+/** ... the diff column. */
+const DIFF = 2;
+/** ... a key column. */
+const KEY = 4;
+/** ... a field whose range is kept (keys, x and y). */
+const RANGE = 8;
+/** Slots of the byte path's key cache (a power of 2). */
+const KEY_CACHE = 4096;
 
 interface Columns {
   x: number;
@@ -79,6 +92,8 @@ export interface ColumnNames {
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 const ascii = new TextDecoder(); // (for lines of ASCII bytes)
+/** One character per byte, whatever the bytes (windows-1252): a block's ASCII fields at their byte offsets. */
+const bytewise = new TextDecoder("latin1");
 const PARSE_OPTIONS = { record_delimiter: "\n", relax_column_count: true } as const;
 
 /**
@@ -149,8 +164,8 @@ export class LineReader {
     this.#builder = new ChunkBuilder({ xColumns: this.#k });
     this.#row = new Float64Array(this.#k);
     // (bytePath: false, for tests that compare the two ways)
-    this.#bytePath = (options.bytePath ?? true) && this.#k === 1 && names.keys === undefined &&
-      names.time === undefined;
+    this.#bytePath = (options.bytePath ?? true) && names.time?.format !== "iso";
+    this.#wide = this.#k > 1 || names.keys !== undefined || names.time !== undefined;
     if (resume) {
       this.#line = resume.line;
       this.#consumed = resume.offset;
@@ -374,9 +389,10 @@ export class LineReader {
   }
 
   /**
-   * The byte path (one x column, no key, no time): each line that is ASCII, without quotes or a CR
-   * but the one of its CRLF, with the header's field count, plain numbers in x and y and a diff of 1 or
-   * -1 becomes a point straight from the bytes; any other line (the header, an empty line kept out of
+   * The byte path (with several x columns, keys or a time column, each field read by its role): each
+   * line that is ASCII, without quotes or a CR but the one of its CRLF, with the header's field count,
+   * plain numbers in x and y (and the other x columns and the time), key fields that are not empty and a
+   * diff of 1 or -1 becomes a point straight from the bytes; any other line (the header, an empty line kept out of
    * this path too, a bad row) goes through `#generalBlock` on its own, which gives it the outcome it
    * always had. A record's raw text is cut from a copy of the block, when asked for (from the block
    * itself when it is `owned`: a new array, made to join a line carried over from the last read).
@@ -387,6 +403,13 @@ export class LineReader {
     const builder = this.#builder;
     let textOk = this.#textOk;
     let decimal = textOk ? this.#decimal : this.#values;
+    const wide = this.#wide;
+    const timeInSeconds = this.#names.time?.format === "s";
+    let roles = this.#roles, fields = this.#fields, from = this.#fieldFrom, to = this.#fieldTo;
+    const row = this.#row;
+    this.#interning = true;
+    this.#internHits = this.#internMisses = 0;
+    this.#blockOf = undefined; // (a stream may reuse its buffer: the same array, new bytes)
     let copy: Uint8Array | undefined; // the block's bytes, kept for raw texts and point texts
     let copyIndex = -1; // its index in #textBlocks
     let number = this.#line;
@@ -406,8 +429,65 @@ export class LineReader {
       let ok = false;
       let lf = -1;
       let e = s; // the line's end, before its CR if any
-      let x = NaN, y = NaN, diff = 1, canonical = true, xa = s, yb = s;
-      if (columns !== undefined && number !== 1) {
+      let x = NaN, y = NaN, diff = 1, canonical = true, xa = s, yb = s, time = NaN;
+      if (columns !== undefined && number !== 1 && wide) {
+        // Several x, keys or time: each field by its role (see `#roles`), its range kept.
+        const width = columns.width, cx = columns.x, cy = columns.y;
+        let pos = s;
+        for (let f = 0;; f++) {
+          const role = roles![f];
+          const at = pos;
+          if ((role & NUMBER) !== 0) {
+            const v = decimal.readField(block, pos, length);
+            if (v !== v) break;
+            if (f === cx || f === cy) canonical &&= decimal.canonical;
+            fields[f] = v;
+            pos = decimal.end;
+            if ((role & DIFF) !== 0) {
+              if (v === 1 || v === -1) diff = v;
+              else break;
+            }
+          } else if ((role & DIFF) !== 0) {
+            if (block[pos] === 49) pos++, diff = 1; // 1
+            else if (block[pos] === 45 && block[pos + 1] === 49) pos += 2, diff = -1; // -1
+            else break;
+          } else if ((role & KEY) !== 0) {
+            for (; pos < length; pos++) { // up to a comma or line end (a quote, non-ASCII or U+0000: not here)
+              const c = block[pos];
+              if (c === 44 || c === LF || c === CR || c === 34 || c >= 0x80 || c === 0) break;
+            }
+            if (pos === at || block[pos] === 0) break; // (empty: the general way's missing_key)
+          } else {
+            for (; pos < length; pos++) { // another field: up to a comma, line end, quote or non-ASCII
+              const c = block[pos];
+              if (c === 44 || c === LF || c === CR || c === 34 || c >= 0x80) break;
+            }
+          }
+          if ((role & RANGE) !== 0) from[f] = at, to[f] = pos;
+          const c = block[pos];
+          if (c === 44) { // ,
+            pos++;
+            if (f + 1 >= width) break; // (more fields than the header's)
+            continue;
+          }
+          if (c === CR) {
+            if (block[pos + 1] !== LF) break;
+            lf = pos + 1;
+          } else if (c === LF) lf = pos;
+          else break; // (a quote, a byte that is not ASCII, or a field that is not a plain number)
+          e = pos;
+          ok = f + 1 === width && e > s && lf - s <= longest;
+          break;
+        }
+        if (ok) {
+          x = fields[cx], y = fields[cy], xa = from[cx], yb = to[cy];
+          if (this.#timeColumn >= 0) { // (out of range: the general way's bad_time)
+            const t = fields[this.#timeColumn];
+            time = timeInSeconds ? t * 1000 : t;
+            ok = Math.abs(time) <= 8.64e15;
+          }
+        }
+      } else if (columns !== undefined && number !== 1) {
         const width = columns.width, cx = columns.x, cy = columns.y, cd = columns.diff;
         let pos = s;
         for (let f = 0;; f++) {
@@ -455,7 +535,15 @@ export class LineReader {
         }
         hits++;
         this.#line = number;
-        builder.push(x, y, diff, number);
+        if (wide) {
+          const xs = columns!.xs;
+          if (xs !== undefined) {
+            for (let c = 0; c < xs.length; c++) row[c] = fields[xs[c]];
+            builder.pushRow(row, y, diff, number);
+          } else builder.push(x, y, diff, number);
+          if (this.#keyColumns !== undefined) this.#keys.push(this.#wideKey(block));
+          if (this.#timeColumn >= 0) this.#times.push(time);
+        } else builder.push(x, y, diff, number);
         if (copy === undefined) {
           copy = owned ? block : block.slice(); // a copy: the stream may reuse its buffer
           this.#rawTexts.push(copy);
@@ -491,9 +579,53 @@ export class LineReader {
         pending = -1;
         textOk = this.#textOk;
         decimal = textOk ? this.#decimal : this.#values;
+        roles = this.#roles, fields = this.#fields, from = this.#fieldFrom, to = this.#fieldTo;
       }
     }
     if (pending >= 0) this.#generalBlock(block.subarray(pending), start + pending);
+  }
+
+  /**
+   * The key of the line the byte path read last, as the general way builds it (the same string). Through a
+   * small cache from the key bytes' hash to the key string, while it hits (in each block, it stops after
+   * 256 lookups if more than half of them missed: many keys).
+   */
+  #wideKey(block: Uint8Array): string {
+    const keys = this.#keyColumns!;
+    const from = this.#fieldFrom, to = this.#fieldTo;
+    if (!this.#interning) return this.#newKey(block);
+    let h = 0x811c9dc5; // FNV-1a over the key fields, U+0000 between them
+    for (let c = 0; c < keys.length; c++) {
+      if (c > 0) h = Math.imul(h, 0x01000193);
+      for (let i = from[keys[c]], e = to[keys[c]]; i < e; i++) h = Math.imul(h ^ block[i], 0x01000193);
+    }
+    const slot = (h ^ (h >>> 15)) & (KEY_CACHE - 1);
+    const cached = this.#keyCache[slot];
+    if (cached !== undefined && sameKey(cached, block, keys, from, to)) {
+      this.#internHits++;
+      return cached;
+    }
+    const key = this.#newKey(block);
+    this.#keyCache[slot] = key;
+    if (++this.#internMisses > 128 && this.#internMisses + this.#internHits <= 256) this.#interning = false;
+    return key;
+  }
+
+  #newKey(block: Uint8Array): string {
+    const keys = this.#keyColumns!;
+    const from = this.#fieldFrom, to = this.#fieldTo;
+    if (this.#blockOf !== block) {
+      this.#blockOf = block;
+      // (as UTF-8 when that gives one character per byte, as it does for ASCII: the strings the general
+      // way makes; else one character per byte whatever the bytes)
+      const text = ascii.decode(block);
+      this.#blockString = text.length === block.length ? text : bytewise.decode(block);
+    }
+    const text = this.#blockString;
+    if (keys.length === 1) return text.slice(from[keys[0]], to[keys[0]]);
+    const fields: string[] = [];
+    for (let c = 0; c < keys.length; c++) fields.push(text.slice(from[keys[c]], to[keys[c]]));
+    return joinKey(fields);
   }
 
   /** `#block` the general way: the whole block decoded, each line by `#text` (or `#lines`). */
@@ -648,8 +780,26 @@ export class LineReader {
   readonly #decimal = new DecimalReader();
   /** The same, without the canonical check (the byte path without point texts). */
   readonly #values = new DecimalReader({ canonical: false });
-  /** Whether lines may go the byte path (`#byteBlock`): one x column, no key, no time. */
-  readonly #bytePath: boolean;
+  /**
+   * Whether lines may go the byte path (`#byteBlock`): all but ISO times, and but several x columns
+   * without diff, key or time (then every field is a number, read in one pass of the decoded text).
+   */
+  #bytePath: boolean;
+  /** Several x columns, key columns or a time column: the byte path reads each field by its role. */
+  readonly #wide: boolean;
+  /** With `#wide`: each field's role (`NUMBER`, `DIFF`, `KEY` bits), from the header. */
+  #roles: Uint8Array | undefined;
+  /** With `#wide`: the numbers of the line read last (by field), and each field's range. */
+  #fields = new Float64Array(0);
+  #fieldFrom = new Int32Array(0);
+  #fieldTo = new Int32Array(0);
+  /** Key strings by their bytes' hash (see `#wideKey`), whether to look there, and this block's lookups. */
+  #keyCache: (string | undefined)[] = new Array(KEY_CACHE);
+  #interning = true;
+  #blockOf: Uint8Array | undefined;
+  #blockString = "";
+  #internHits = 0;
+  #internMisses = 0;
   /** With `--key`: the key columns' fields, and each record's key (see `#rawText`). */
   #keyColumns: Int32Array | undefined;
   #keys: string[] = [];
@@ -871,6 +1021,7 @@ export class LineReader {
       // (the fused path reads numbers only: not with key or time columns)
       if (diff < 0 && record.length <= 64 && extra.length === 0) {
         this.#numbers = new Float64Array(record.length);
+        this.#bytePath = false; // (the fused path was as fast under Deno and faster under Bun, measured)
       }
     } else if (extra.length > 0) {
       const wanted = Int32Array.of(x, y, diff, ...extra);
@@ -881,6 +1032,21 @@ export class LineReader {
       const wanted = diff >= 0 ? Int32Array.of(x, y, diff) : Int32Array.of(x, y);
       this.#columns = { x, y, diff, width: record.length, wanted };
       this.#textOk = this.#pointText && y === x + 1;
+    }
+    if (this.#wide) {
+      const width = record.length;
+      const roles = new Uint8Array(width);
+      for (const c of this.#columns!.xs ?? [x]) roles[c] |= NUMBER;
+      roles[y] |= NUMBER;
+      if (diff >= 0) roles[diff] |= DIFF;
+      for (const c of this.#keyColumns ?? []) roles[c] |= KEY | RANGE;
+      roles[x] |= RANGE;
+      roles[y] |= RANGE;
+      if (this.#timeColumn >= 0) roles[this.#timeColumn] |= NUMBER;
+      this.#roles = roles;
+      this.#fields = new Float64Array(width);
+      this.#fieldFrom = new Int32Array(width);
+      this.#fieldTo = new Int32Array(width);
     }
     this.#headerText = text;
   }
@@ -976,6 +1142,24 @@ function decode(block: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether `key` is the key of the fields `block[from[c], to[c])` of the columns `keys` (as `joinKey`). */
+function sameKey(
+  key: string,
+  block: Uint8Array,
+  keys: Int32Array,
+  from: Int32Array,
+  to: Int32Array,
+): boolean {
+  let k = 0;
+  for (let c = 0; c < keys.length; c++) {
+    if (c > 0 && key.charCodeAt(k++) !== 0) return false;
+    const a = from[keys[c]], e = to[keys[c]];
+    if (k + e - a > key.length) return false;
+    for (let i = a; i < e; i++) if (key.charCodeAt(k++) !== block[i]) return false;
+  }
+  return k === key.length;
 }
 
 /** The index of each LF of `block`. */

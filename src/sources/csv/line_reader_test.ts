@@ -3,7 +3,7 @@ import { test } from "../../../test/harness.ts";
 import { CsvSource } from "./csv_source.ts";
 import { formatNumber } from "../../model/format_number.ts";
 import { PythonRandom } from "../demo/python_random.ts";
-import { LineReader } from "./line_reader.ts";
+import { type ColumnNames, LineReader } from "./line_reader.ts";
 import type { CsvChunk } from "./csv_types.ts";
 
 /** A stream of `text`'s bytes in pieces of `size`. */
@@ -345,6 +345,108 @@ test("LineReader: the byte path gives what the general way gives, line by line, 
   }
 });
 
+test("LineReader: the byte path gives what the general way gives with several x, keys and times", () => {
+  const random = new PythonRandom(7);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random.random() * list.length)];
+  const numbers = ["1", "-2.5", "1700000000.064", "0.30000000000000004", "1.50", "+3", "1e5", "", " 7", "é"];
+  const times = [
+    "1764669600000",
+    "1764669600.5",
+    "-5",
+    "0",
+    "8640000000000000",
+    "8640000000000001",
+    "9e15",
+    "",
+    " 12",
+    "abc",
+    "2026-12-02T10:00:00Z",
+  ];
+  const keys = ["s1", "sensor-7", "a b", " s", "", "é", "k\u0000z", '"q"', "12", "1700000000.064"];
+  const configs: { header: string; names: ColumnNames }[] = [
+    { header: "x,y,k", names: { x: "x", y: "y", diff: "diff", keys: ["k"] } },
+    { header: "k,x,y,diff", names: { x: "x", y: "y", diff: "diff", keys: ["k"] } },
+    { header: "x,y,k,k2", names: { x: "x", y: "y", diff: "diff", keys: ["k", "k2"] } },
+    { header: "ts,x,y", names: { x: "x", y: "y", diff: "diff", time: { column: "ts", format: "ms" } } },
+    {
+      header: "x,y,ts,k",
+      names: { x: "x", y: "y", diff: "diff", keys: ["k"], time: { column: "ts", format: "s" } },
+    },
+    {
+      header: "ts,y,k",
+      names: { x: "ts", y: "y", diff: "diff", keys: ["k"], time: { column: "ts", format: "ms" } },
+    },
+    { header: "x,y,ts", names: { x: "x", y: "y", diff: "diff", time: { column: "ts", format: "iso" } } },
+    { header: "x1,x2,x3,y", names: { x: "x1", xs: ["x1", "x2", "x3"], y: "y", diff: "diff" } },
+    { header: "x1,x2,y,diff", names: { x: "x1", xs: ["x1", "x2"], y: "y", diff: "diff" } },
+    { header: "k,x2,x1,y,note", names: { x: "x1", xs: ["x1", "x2"], y: "y", diff: "diff", keys: ["k"] } },
+    {
+      header: "x1,x2,y,diff,k,ts",
+      names: {
+        x: "x1",
+        xs: ["x1", "x2"],
+        y: "y",
+        diff: "diff",
+        keys: ["k"],
+        time: { column: "ts", format: "ms" },
+      },
+    },
+  ];
+  const encoder = new TextEncoder();
+  for (let t = 0; t < 300; t++) {
+    const { header, names } = pick(configs);
+    const columns = header.split(",");
+    const lines = [header];
+    const count = 1 + Math.floor(random.random() * 30);
+    for (let k = 0; k < count; k++) {
+      const kind = random.random();
+      if (kind < 0.05) lines.push("");
+      else if (kind < 0.1) lines.push("1,2,3,4,5,6,7");
+      else if (kind < 0.15) lines.push("1");
+      else {
+        const fields = columns.map((name) =>
+          name === "diff"
+            ? pick(["1", "-1", "1", "2", " 1", ""])
+            : name === "note"
+            ? pick(["n", "", "é", '"q,r"', "z\rz"])
+            : name === "k" || name === "k2"
+            ? random.random() < 0.7 ? pick(keys.slice(0, 2)) : pick(keys)
+            : name === "ts" && names.time !== undefined
+            ? names.time.format === "iso" || random.random() < 0.4 ? pick(times) : pick(times.slice(0, 2))
+            : random.random() < 0.7
+            ? pick(numbers.slice(0, 4))
+            : pick(numbers)
+        );
+        lines.push(fields.join(","));
+      }
+    }
+    const ends = ["\n", "\r\n"];
+    let text = lines.map((line) => line + pick(ends)).join("");
+    if (random.random() < 0.2) text = text.slice(0, -1); // no LF at the end (a CR may stay)
+    const bytes = encoder.encode(text);
+    const size = pick([1, 3, 7, 64, 1 << 16]);
+    const max = pick([1 << 20, 12]);
+    const results = [true, false].map((bytePath) =>
+      [false, true].map((pointText) => {
+        const reader = new LineReader("t.csv", names, max, undefined, { pointText, bytePath });
+        const got: unknown[] = [];
+        try {
+          for (let off = 0; off < bytes.length; off += size) {
+            reader.feed(bytes.slice(off, off + size));
+            got.push(describe(reader.take()));
+          }
+          reader.end();
+          got.push(describe(reader.take()), reader.endWithoutLf);
+        } catch (error) {
+          got.push(String(error));
+        }
+        return got;
+      })
+    );
+    assert.deepEqual(results[0], results[1], JSON.stringify(text));
+  }
+});
+
 /**
  * Everything a chunk says, as plain values; a point's text, where it has one, must be x,y as
  * `formatNumber` writes them (a whole block decoded gives none when the block is not all ASCII, the byte
@@ -360,6 +462,9 @@ function describe(c: CsvChunk): unknown {
       assert.equal(text, `${formatNumber(c.x[i])},${formatNumber(c.y[i])}`);
     }
     rows.push({
+      ...(c.xs ? { xs: c.xs.map((column) => column[i]) } : {}),
+      ...(c.keys ? { key: c.keys[i] } : {}),
+      ...(c.times ? { time: c.times[i] } : {}),
       x: c.x[i],
       y: c.y[i],
       diff: c.diff[i],
