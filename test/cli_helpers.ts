@@ -4,10 +4,16 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** The runtimes whose CLI the tests run. */
+export type Runner = "deno" | "bun";
 
 /** How a child process ended, and everything it wrote. */
 export interface Result {
@@ -28,6 +34,17 @@ export function collect(child: ChildProcess): Promise<Result> {
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin!.end();
   });
+}
+
+/**
+ * Runs the CLI under `runner` from the repository's root (stdin closed, NO_COLOR set) and resolves to how
+ * it ended and what it wrote.
+ */
+export function runCli(runner: Runner, args: readonly string[]): Promise<Result> {
+  const [exe, pre] = runner === "deno"
+    ? [join(ROOT, "node_modules/deno/deno"), ["run", "-A", join(ROOT, "src/runtime/deno_main.ts")]]
+    : [join(ROOT, "node_modules/.bin/bun"), ["run", join(ROOT, "src/runtime/bun_main.ts")]];
+  return collect(spawn(exe, [...pre, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } }));
 }
 
 /** A seeded generator of numbers in [0, 1) (mulberry32). */

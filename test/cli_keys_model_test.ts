@@ -7,45 +7,19 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { test } from "./harness.ts";
+import { runCli, type Runner } from "./cli_helpers.ts";
 import { exactModelFit, type ModelPoint, seededRandom } from "./model_reference.ts";
 import { formatNumber } from "../src/model/format_number.ts";
 import { modelCells } from "../src/model/fit_cells.ts";
 import { type ModelConfig, resultColumns } from "../src/model/model_config.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-type Runner = "deno" | "bun";
 const RUNNERS: Runner[] = ["deno", "bun"];
 const MIN = 60_000;
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(runner: Runner, args: string[]): Promise<Result> {
-  const [exe, pre] = runner === "deno"
-    ? [join(ROOT, "node_modules/deno/deno"), ["run", "-A", join(ROOT, "src/runtime/deno_main.ts")]]
-    : [join(ROOT, "node_modules/.bin/bun"), ["run", join(ROOT, "src/runtime/bun_main.ts")]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(exe, [...pre, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin!.end();
-  });
-}
 
 interface Row {
   key: string;
@@ -164,7 +138,7 @@ test("--key with several x, --degree, --no-intercept, --stats: each key's row is
     for (const runner of RUNNERS) {
       for (const commitRows of ["1", "17", "100000"]) {
         const log = join(dir, `in_${runner}_${commitRows}.csv`);
-        const r = await run(runner, [
+        const r = await runCli(runner, [
           ...["--source", "csv", "--input", input, "--key", "sensor", ...flags],
           ...["--commit-rows", commitRows, "--output", "-", "--input-log", log],
         ]);
@@ -182,7 +156,7 @@ test("--key with several x, --degree, --no-intercept, --stats: each key's row is
       // The unkeyed model run over one key's points ends on the same row.
       const one = join(dir, "one.csv");
       await writeFile(one, csv(data.filter((r) => r.key === "s1"), true));
-      const plain = await run(runner, [
+      const plain = await runCli(runner, [
         ...["--source", "csv", "--input", one, ...flags, "--output", "-", "--no-input-log"],
       ]);
       assert.equal(plain.code, 0, plain.stderr);
@@ -229,7 +203,7 @@ test("--window tumbling and sliding with several x and --stats: each window's ro
     const expected = windowReference(data, size, hop, config);
     for (const runner of RUNNERS) {
       for (const commitRows of spec.startsWith("sliding") ? ["1", "23", "100000"] : ["23"]) {
-        const r = await run(runner, [
+        const r = await runCli(runner, [
           ...["--source", "csv", "--input", input, "--key", "sensor", "--time", "ts", "--window", spec],
           ...["--lateness", "3m", ...flags, "--commit-rows", commitRows, "--output", "-", "--no-input-log"],
         ]);
@@ -260,7 +234,7 @@ test("--window without --key, a polynomial: each window's row is the exact fit o
     [...windowReference(data, 5 * MIN, 5 * MIN, config)].map(([id, cells]) => [id.trim(), cells]),
   );
   for (const runner of RUNNERS) {
-    const r = await run(runner, [
+    const r = await runCli(runner, [
       ...["--source", "csv", "--input", input, "--time", "ts", "--window", "tumbling:5m", "--lateness", "3m"],
       ...[...flags, "--commit-rows", "19", "--output", "-", "--no-input-log"],
     ]);
@@ -289,7 +263,7 @@ test("--window last:N with several x: each key's row is the exact fit of its las
   }
   for (const runner of RUNNERS) {
     for (const commitRows of ["1", "100000"]) {
-      const r = await run(runner, [
+      const r = await runCli(runner, [
         ...["--source", "csv", "--input", input, "--key", "sensor", "--window", "last:7", "--x", "x1,x2"],
         ...["--commit-rows", commitRows, "--output", "-", "--no-input-log"],
       ]);
@@ -315,10 +289,10 @@ test("--window last:N with several x: each key's row is the exact fit of its las
 test("--key with a model: what is not supported is refused with a usage error", async () => {
   for (const runner of RUNNERS) {
     const csvFlags = ["--source", "csv", "--input", "-", "--key", "sensor", "--x", "x1,x2"];
-    const serve = await run(runner, [...csvFlags, "--serve", "0"]);
+    const serve = await runCli(runner, [...csvFlags, "--serve", "0"]);
     assert.equal(serve.code, 2);
     assert.match(serve.stderr, /--serve with --key or --window .* not supported yet/);
-    const last = await run(runner, [...csvFlags, "--window", "last:5", "--state", "/tmp/streamreg-never"]);
+    const last = await runCli(runner, [...csvFlags, "--window", "last:5", "--state", "/tmp/streamreg-never"]);
     assert.equal(last.code, 2);
     assert.match(last.stderr, /--window last:N with --state is not supported yet/);
   }

@@ -6,43 +6,17 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { test } from "./harness.ts";
+import { runCli, type Runner } from "./cli_helpers.ts";
 import { exactFit } from "./exact_reference.ts";
 import { PythonRandom } from "../src/sources/demo/python_random.ts";
 import { formatNumber } from "../src/model/format_number.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-type Runner = "deno" | "bun";
 const RUNNERS: Runner[] = ["deno", "bun"];
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(runner: Runner, args: string[]): Promise<Result> {
-  const [exe, pre] = runner === "deno"
-    ? [join(ROOT, "node_modules/deno/deno"), ["run", "-A", join(ROOT, "src/runtime/deno_main.ts")]]
-    : [join(ROOT, "node_modules/.bin/bun"), ["run", join(ROOT, "src/runtime/bun_main.ts")]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(exe, [...pre, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin!.end();
-  });
-}
 
 const tempDir = () => mkdtemp(join(tmpdir(), "streamreg-keys-"));
 
@@ -93,7 +67,7 @@ test("cli --key: every key's line is the exact fit of its points, whatever the b
   for (const runner of RUNNERS) {
     for (const commitRows of ["1", "97", "100000"]) {
       const output = join(dir, `${runner}_${commitRows}.csv`);
-      const r = await run(runner, [
+      const r = await runCli(runner, [
         "--source",
         "csv",
         "--input",
@@ -153,7 +127,7 @@ test("cli --key: several key columns, the input log with keys, bad keys and --ma
     const output = join(dir, `${runner}_out.csv`);
     const log = join(dir, `${runner}_in.csv`);
     const dead = join(dir, `${runner}_dead.csv`);
-    const r = await run(runner, [
+    const r = await runCli(runner, [
       "--source",
       "csv",
       "--input",
@@ -206,7 +180,7 @@ test("cli --key: usage errors", async () => {
       [["--key", "s", "--max-keys", "0"], /--max-keys/],
     ] as const
   ) {
-    const r = await run("bun", ["--source", "csv", "--input", "-", ...args]);
+    const r = await runCli("bun", ["--source", "csv", "--input", "-", ...args]);
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }
