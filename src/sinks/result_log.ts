@@ -151,9 +151,7 @@ export class ResultLog implements Sink {
     const time = formatNumber(update.time);
     const out = this.#out;
     const windows = this.#windows;
-    const lines = changes.length === 0 ||
-      (changes[0].cells === undefined && changes[0].oldCells === undefined);
-    if (windows === undefined && lines) {
+    if (windows === undefined && this.#model === undefined) {
       // Lines (not models) straight into the writer's bytes: the key's cells, the numbers, then
       // ",time,±1\n" made once.
       const minus = encoder.encode(`,${time},-1\n`);
