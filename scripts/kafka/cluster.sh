@@ -174,6 +174,16 @@ wait_ready() { # BROKERS_EXPECTED
     for n in "${NODES[@]}"; do tail -n 15 "$(node_dir "$n")/kafka.log" >&2 || true; done
     kafka_die "the cluster did not show $1 brokers within ${KAFKA_READY_TIMEOUT}s"
   }
+  # The metadata can name a broker before its listener takes connections: wait for each running one's port.
+  local n port deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
+  for n in "${NODES[@]}"; do
+    node_pid "$n" >/dev/null || continue
+    port=$(plaintext_port "$n")
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+      ((SECONDS < deadline)) || kafka_die "broker $n does not take connections on port $port"
+      sleep 0.2
+    done
+  done
 }
 
 write_env() {
