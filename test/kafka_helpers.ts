@@ -309,7 +309,11 @@ export function run(command: [string, string[]], args: string[], options: RunOpt
     let stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (s: string) => (stdout += s));
     child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    const timer = setTimeout(() => process.kill(child.pid!, "SIGKILL"), options.timeoutMs ?? 45_000);
+    const limit = options.timeoutMs ?? 45_000;
+    const timer = setTimeout(() => {
+      stderr += `\n[test harness: no exit after ${limit} ms; killed with SIGKILL]\n`;
+      process.kill(child.pid!, "SIGKILL");
+    }, limit);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);

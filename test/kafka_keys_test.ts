@@ -16,7 +16,9 @@ import { type ModelConfig, resultColumns } from "../src/model/model_config.ts";
 import { exactModelFit, type ModelPoint } from "./model_reference.ts";
 import { createTopic, CURRENT, kafkaReader, ok, regress, run, sendKeyed, unique } from "./kafka_helpers.ts";
 
-const TIMEOUT = { timeoutMs: 60_000 };
+// A run gets RUN; a test (up to two runs) gets TIMEOUT, so a run that hangs fails with its stderr shown.
+const RUN = { timeoutMs: 30_000 };
+const TIMEOUT = { timeoutMs: 90_000 };
 const rows = (csv: string): string[][] => csv.trim().split("\n").map((line) => line.split(","));
 
 /** The standing line of each key after the whole result log. */
@@ -77,7 +79,7 @@ test(
       join(dir, "in.csv"),
       "--dead-letter",
       join(dir, "dead.csv"),
-    ], TIMEOUT);
+    ], RUN);
     ok(r, "keyed JSON run");
     const [header, ...body] = rows(await readFile(join(dir, "out.csv"), "utf8"));
     assert.deepEqual(header, ["@key", "a", "b", "time", "diff"]);
@@ -116,7 +118,7 @@ test(`kafka --key sensor (${CURRENT}): CSV messages after a header, one exact li
     "--no-input-log",
     "--dead-letter",
     join(dir, "dead.csv"),
-  ], TIMEOUT);
+  ], RUN);
   ok(r, "keyed CSV run");
   const [header, ...body] = rows(await readFile(join(dir, "out.csv"), "utf8"));
   assert.deepEqual(header, ["sensor", "a", "b", "time", "diff"]);
@@ -169,7 +171,7 @@ test(
       join(dir, "in.csv"),
       "--dead-letter",
       join(dir, "dead.csv"),
-    ], TIMEOUT);
+    ], RUN);
     ok(r, "keyed, windowed JSON run");
     const [header, ...body] = rows(await readFile(join(dir, "out.csv"), "utf8"));
     assert.deepEqual(header, ["@key", "window_start", "window_end", "a", "b", "time", "diff"]);
@@ -237,7 +239,7 @@ test(
         ...["--format", "json", "--key", "@key", "--x", "x1,x2,x3", "--stats", "--exit-at-end"],
         ...(windowed ? ["--time", "@timestamp", "--window", "tumbling:2m"] : []),
         ...["--commit-rows", "41", "--output", join(dir, "out.csv"), "--input-log", join(dir, "in.csv")],
-      ], TIMEOUT);
+      ], RUN);
       ok(r, `keyed model JSON run${windowed ? ", windowed" : ""}`);
       const [header, ...body] = rows(await readFile(join(dir, "out.csv"), "utf8"));
       const ids = windowed ? 3 : 1;
@@ -300,7 +302,7 @@ test(
       ...kafkaReader(topic, unique("g")),
       ...["--key", "sensor", "--x", "x1,x2", "--no-intercept", "--exit-at-end", "--commit-rows", "29"],
       ...["--output", join(dir, "out.csv"), "--no-input-log", "--dead-letter", join(dir, "dead.csv")],
-    ], TIMEOUT);
+    ], RUN);
     ok(r, "keyed model CSV run");
     const [header, ...body] = rows(await readFile(join(dir, "out.csv"), "utf8"));
     assert.deepEqual(header, ["sensor", "b_x1", "b_x2", "time", "diff"]);
