@@ -191,8 +191,20 @@ export function decodeBatch(
       ok = false;
       parser.rejected = { reason: "empty_field", detail: "the message is empty" };
     } else if (!csv) {
-      const t = messageText(value);
-      ok = t === undefined ? parser.notUtf8() : parser.json(t);
+      // The fast path: a plain JSON object (flat, ASCII, no escapes) is read in place in the latin1 text
+      // of the fetched bytes; anything else, or a value that is not a point's, is parsed again properly.
+      if (where !== buffer) {
+        buffer = where!;
+        base = at;
+        const end = fetched === buffer ? lastValue!.byteOffset + lastValue!.length : buffer.byteLength;
+        text = Buffer.from(buffer, base, Math.max(end, at + length) - base).toString("latin1");
+        unusual = -1;
+      }
+      ok = parser.plainJson(text, at - base, at - base + length);
+      if (!ok) {
+        const t = messageText(value);
+        ok = t === undefined ? parser.notUtf8() : parser.json(t);
+      }
     } else if (layout === undefined) {
       if (ctx.readHeader(value === null ? "" : value.toString(), Number(m.offset))) return undefined;
       ok = false;
