@@ -144,7 +144,7 @@ export class PlainJsonObject {
       const length = nameEnd - nameStart;
       for (let k = 0; k < names.length; k++) {
         const name = names[k];
-        if (name.length !== length || !text.startsWith(name, nameStart)) continue;
+        if (name.length !== length || !sameText(text, nameStart, name)) continue;
         if (seen[k] === call) return false;
         if (this.#text[k] === 1) {
           if (!isString && !isShortInteger(text, valueStart, valueEnd)) return false;
@@ -204,6 +204,12 @@ function numberEnd(text: string, i: number, end: number): number {
   }
   // A number runs until a character that cannot follow it in JSON's grammar decides (checked by the caller).
   return i;
+}
+
+/** Whether `text` holds `name` at `at` (faster than `startsWith` for short names in both runtimes). */
+function sameText(text: string, at: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) if (text.charCodeAt(at + i) !== name.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Whether `text[a, b)` (a JSON number) is `0` or `-?[1-9][0-9]*` with at most 15 digits. */
