@@ -474,3 +474,15 @@ export async function dumpLog(topic: string): Promise<DumpedLog> {
   }
   return dumped;
 }
+
+/** Deletes the records of a partition before `offset` (-1: all of them), as retention would. */
+export async function deleteRecords(topic: string, partition: number, offset = -1): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    await admin.fetchTopicMetadata({ topics: [topic] }); // (deleteTopicRecords needs it loaded)
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition, offset: String(offset) }] });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -14,7 +14,16 @@ import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
 import type { BatchUpdate, Sink } from "../src/model/sink.ts";
 import { KafkaSource, type KafkaSourceOptions } from "../src/sources/kafka/kafka_source.ts";
 import { test } from "./harness.ts";
-import { broker, committedOffsets, createTopic, ROOT, send, unique } from "./kafka_helpers.ts";
+import {
+  broker,
+  committedOffsets,
+  createTopic,
+  deleteRecords,
+  ROOT,
+  send,
+  sendMany,
+  unique,
+} from "./kafka_helpers.ts";
 
 const core = async () => await RegressionCore.load(await readFile(join(ROOT, "build/streamreg.wasm")));
 
@@ -96,3 +105,56 @@ test("kafka source: --max-messages stops inside a batch and commits exactly up t
   }
   assert.deepEqual(await committedOffsets(group, topic), [3]);
 }, { timeoutMs: 30_000 });
+
+test(
+  "kafka source: --exit-at-end ends when records not read yet are deleted (retention), and says so",
+  async () => {
+    const topic = unique("deleted");
+    const group = unique("g");
+    await createTopic(topic);
+    const n = 100_000;
+    // (Messages of 200 bytes and more: a fetch of 1 MiB holds a few thousand.)
+    const note = "n".repeat(200);
+    await sendMany(topic, ["x,y,note", ...Array.from({ length: n }, (_, i) => `${i},${2 * i + 1},${note}`)], {
+      batch: 2000,
+    });
+    // The first batch's write deletes every record of the partition, read or not, as retention would; the
+    // client then reads on past them (auto.offset.reset) in fetches that come back empty.
+    let deleted = false;
+    const sink: Sink = {
+      async write() {
+        if (!deleted) {
+          deleted = true;
+          await deleteRecords(topic, 0);
+        }
+      },
+      close: () => Promise.resolve(),
+    };
+    const messages: string[] = [];
+    const source = await open(topic, group, { message: (text) => messages.push(text) });
+    let points: number;
+    try {
+      const stats = await runPipeline(source, await core(), [sink], { commitRows: 1000, commitMs: 60_000 });
+      points = stats.points;
+    } finally {
+      await source.close();
+    }
+    assert.ok(deleted);
+    assert.ok(points > 0 && points < n, `${points} points read`);
+    const notice = messages.find((m) => m.includes("were deleted from the topic"));
+    assert.ok(notice, messages.join("\n"));
+    assert.match(
+      notice,
+      new RegExp(`partition 0: offsets \\d+\\.\\.${n} were deleted .* reading goes on at offset ${n + 1}`),
+    );
+    // The group's next reader starts at the topic's first offset now (its committed one is older): the end.
+    const again = await open(topic, group);
+    try {
+      const stats = await runPipeline(again, await core(), [sink], { commitRows: 1000, commitMs: 60_000 });
+      assert.equal(stats.points, 0);
+    } finally {
+      await again.close();
+    }
+  },
+  { timeoutMs: 60_000 },
+);

@@ -112,6 +112,12 @@ export {
 
 /** Say so if the group is not joined after this long. */
 const JOIN_NOTICE_MS = 10_000;
+/**
+ * With `exitAtEnd`: after this long without a fetched batch, the reader asks the broker whether the
+ * records it still waits for were deleted (retention, a delete-records request): the client then reads
+ * on past them (auto.offset.reset) in fetches that come back empty, and reading would never reach the end.
+ */
+const DELETED_CHECK_MS = 2_000;
 
 /**
  * Reads points from a Kafka topic; see the module documentation for the semantics.
@@ -160,6 +166,11 @@ export class KafkaSource implements Source<KafkaChunk> {
   #read = 0;
   #commitFailures = 0;
   #joinTimer: ReturnType<typeof setTimeout> | undefined;
+  /** With `exitAtEnd`: the check for records deleted before they were read (see `DELETED_CHECK_MS`). */
+  #deletedTimer: ReturnType<typeof setInterval> | undefined;
+  /** When the last batch was fetched (`performance.now()`). */
+  #lastBatch = 0;
+  #checkingDeleted = false;
   #commits: Promise<void> = Promise.resolve();
   #released = false;
   #release: () => void = () => {};
@@ -255,6 +266,7 @@ export class KafkaSource implements Source<KafkaChunk> {
       // A batch of transaction markers or aborted messages only: nothing to read up to its end.
       const { partition, batchSize, firstOffset, lastOffset } = event.payload;
       const state = this.#partitions.get(partition);
+      this.#lastBatch = performance.now();
       if (batchSize === 0 && state && !state.probe && !state.pending && Number(firstOffset) <= state.next) {
         state.next = Math.max(state.next, Number(lastOffset) + 1);
         if (this.#caughtUp()) this.#finish();
@@ -273,12 +285,54 @@ export class KafkaSource implements Source<KafkaChunk> {
       }
     });
     this.#noticeSlowJoin();
+    if (this.#exitAtEnd) {
+      this.#lastBatch = performance.now();
+      this.#deletedTimer = setInterval(() => void this.#checkDeleted(), DELETED_CHECK_MS);
+    }
     this.#consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.#onBatch(payload),
     }).catch((error) => this.#fail(new Error(kafkaErrorMessage(error, { connection: this.#connection }))));
+  }
+
+  /**
+   * With `exitAtEnd`, when no batch came for a while: a partition whose next offset to read is below the
+   * topic's first offset now lost those records to deletion before this reader read them. Says so, and
+   * goes on at the first offset, where the client reads now; stops if that reaches the end.
+   */
+  async #checkDeleted(): Promise<void> {
+    if (this.#stopped) return clearInterval(this.#deletedTimer);
+    if (!this.#joined || this.#checkingDeleted || performance.now() - this.#lastBatch < DELETED_CHECK_MS) {
+      return;
+    }
+    this.#checkingDeleted = true;
+    const admin = this.#kafka.admin();
+    try {
+      const offsets = await admin.fetchTopicOffsets(this.#topic);
+      for (const { partition, low } of offsets) {
+        const state = this.#partitions.get(partition);
+        const first = Number(low);
+        if (state === undefined || state.pending || state.probe || !this.#assigned.includes(partition)) {
+          continue;
+        }
+        if (state.next < first && !this.#stopped) {
+          this.#message(
+            `streamreg: ${this.#topic} partition ${partition}: offsets ${state.next}..${
+              first - 1
+            } were deleted from the topic (retention, or a delete-records request) before this reader read them; reading goes on at offset ${first}`,
+          );
+          state.next = first;
+        }
+      }
+      if (this.#caughtUp()) this.#finish();
+    } catch {
+      // The broker is not reachable now: the next check asks again.
+    } finally {
+      this.#checkingDeleted = false;
+      await admin.disconnect().catch(() => {});
+    }
   }
 
   /** Says so if the group is not joined soon: a previous member may hold the partitions. */
@@ -454,6 +508,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     const partition = batch.partition;
     const state = this.#state(partition);
     const messages = batch.messages;
+    this.#lastBatch = performance.now();
     this.#highWatermarks.set(partition, Number(batch.highWatermark));
     for (const message of messages) this.#bytesRead += message.value?.length ?? 0;
     if (messages.length === 0 || state.pending) return; // (pending: paused, and sought to its start later)
@@ -675,6 +730,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     this.#closed = true;
     this.#stopped = true;
     clearTimeout(this.#joinTimer);
+    clearInterval(this.#deletedTimer);
     // Release an eachBatch waiting for the pipeline, so that the consumer can stop.
     this.#queue.end();
     await this.#queue[Symbol.asyncIterator]().return?.();
