@@ -223,3 +223,29 @@ function isShortInteger(text: string, a: number, b: number): boolean {
 function isDigit(c: number): boolean {
   return c >= ZERO && c <= NINE;
 }
+
+/**
+ * The source text of each top-level member of a JSON object (`{"x": 1e-400}` → x: "1e-400"), where the
+ * runtime tells it (JSON.parse source text access: Deno, Bun); else an empty map. Throws as `JSON.parse`
+ * does on text that is not JSON.
+ *
+ * @example
+ * ```ts
+ * jsonMemberSources('{"x": 1e-400, "y": 2.50}'); // Map { "x" => "1e-400", "y" => "2.50" }
+ * ```
+ */
+export function jsonMemberSources(text: string): Map<string, string> {
+  const found = new Map<unknown, Map<string, string>>();
+  const root = JSON.parse(
+    text,
+    function (this: unknown, key: string, value: unknown, context?: { source?: string }) {
+      if (typeof context?.source === "string") {
+        let members = found.get(this);
+        if (members === undefined) found.set(this, members = new Map());
+        members.set(key, context.source);
+      }
+      return value;
+    },
+  );
+  return found.get(root) ?? new Map();
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "../../test/harness.ts";
 import { PythonRandom } from "../sources/demo/python_random.ts";
-import { type JsonFieldType, PlainJsonObject } from "./json_fields.ts";
+import { type JsonFieldType, jsonMemberSources, PlainJsonObject } from "./json_fields.ts";
 
 const read = (text: string, names = ["x", "y"], types?: JsonFieldType[]) => {
   const object = new PlainJsonObject(names, { types });
@@ -80,23 +80,6 @@ test("json_fields: plain objects give each wanted member's text; anything else i
     ],
   );
 });
-
-/** The source text of each top-level member, as JSON.parse saw it (source text access: Deno and Bun). */
-function literals(text: string): Map<string, string> {
-  const found = new Map<unknown, Map<string, string>>();
-  const root = JSON.parse(
-    text,
-    function (this: unknown, key: string, value: unknown, context?: { source?: string }) {
-      if (typeof context?.source === "string") {
-        let members = found.get(this);
-        if (members === undefined) found.set(this, members = new Map());
-        members.set(key, context.source);
-      }
-      return value;
-    },
-  );
-  return found.get(root) ?? new Map();
-}
 
 test("json_fields: on random objects and near-objects, what it reads is what JSON.parse reads, and every plain object is read", () => {
   const random = new PythonRandom(11);
@@ -178,7 +161,7 @@ test("json_fields: on random objects and near-objects, what it reads is what JSO
       plain++;
       assert.ok(isObject, `read, but JSON.parse does not give an object: ${text}`);
       const record = parsed as Record<string, unknown>;
-      const source = literals(text);
+      const source = jsonMemberSources(text);
       for (let k = 0; k < names.length; k++) {
         const value = record[names[k]];
         const slice = latin1.slice(object.ranges[2 * k], object.ranges[2 * k + 1]);
@@ -193,7 +176,7 @@ test("json_fields: on random objects and near-objects, what it reads is what JSO
     } else if (isObject && /^[\x20-\x7e\t\r\n]*$/.test(text) && !text.includes("\\")) {
       // Left out although ASCII without escapes: it must be one the fast path may not read.
       const record = parsed as Record<string, unknown>;
-      const source = literals(text);
+      const source = jsonMemberSources(text);
       const counts = names.map((name) => (text.match(new RegExp(`"${name}"\\s*:`, "g")) ?? []).length);
       // (duplicated members are in the text, not in the record: look at the text)
       const flat = (text.match(/[{[]/g) ?? []).length === 1;

@@ -148,6 +148,14 @@ export function decodeBatch(
   for (let k = n - 1; k >= first && lastValue === null; k--) lastValue = messages[k].value;
   const fetched = lastValue?.buffer;
   let read = ctx.read;
+  /** Makes `text` the latin1 text of the fetched bytes of `where` from `at` on (one native call per buffer). */
+  const viewBuffer = (where: ArrayBufferLike, at: number, length: number): void => {
+    buffer = where;
+    base = at;
+    const end = fetched === buffer ? lastValue!.byteOffset + lastValue!.length : buffer.byteLength;
+    text = Buffer.from(buffer, base, Math.max(end, at + length) - base).toString("latin1");
+    unusual = -1;
+  };
   parser.retryExact();
   let stop = false;
   let complete = true;
@@ -193,13 +201,7 @@ export function decodeBatch(
     } else if (!csv) {
       // The fast path: a plain JSON object (flat, ASCII, no escapes) is read in place in the latin1 text
       // of the fetched bytes; anything else, or a value that is not a point's, is parsed again properly.
-      if (where !== buffer) {
-        buffer = where!;
-        base = at;
-        const end = fetched === buffer ? lastValue!.byteOffset + lastValue!.length : buffer.byteLength;
-        text = Buffer.from(buffer, base, Math.max(end, at + length) - base).toString("latin1");
-        unusual = -1;
-      }
+      if (where !== buffer) viewBuffer(where!, at, length);
       ok = parser.plainJson(text, at - base, at - base + length);
       if (!ok) {
         const t = messageText(value);
@@ -211,13 +213,7 @@ export function decodeBatch(
     } else {
       // The fast path, the CSV file source's (`plainFields`): a message without quotes, all ASCII, is
       // read in place. Anything else, or a field that is not a number, is parsed again properly.
-      if (where !== buffer) {
-        buffer = where!;
-        base = at;
-        const end = fetched === buffer ? lastValue!.byteOffset + lastValue!.length : buffer.byteLength;
-        text = Buffer.from(buffer, base, Math.max(end, at + length) - base).toString("latin1");
-        unusual = -1;
-      }
+      if (where !== buffer) viewBuffer(where!, at, length);
       if (layout !== wantedFor) {
         wantedFor = layout;
         wanted = xColumns > 1

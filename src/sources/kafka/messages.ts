@@ -18,7 +18,7 @@
 
 import { Buffer } from "node:buffer";
 import { type Columns, type CsvLayout, splitCsvRecord } from "../../model/csv.ts";
-import { PlainJsonObject } from "../../model/json_fields.ts";
+import { jsonMemberSources, PlainJsonObject } from "../../model/json_fields.ts";
 import { exactDecimal, parseNumberField } from "../../model/numbers.ts";
 import { type RejectReason, showField, type SourceReject } from "../../model/rejection.ts";
 import { joinKey, keyProblem, MESSAGE_KEY } from "../../model/keys.ts";
@@ -402,7 +402,7 @@ export class PointParser {
     if (x === 0 || y === 0 || x - x !== 0 || y - y !== 0) {
       // A literal that does not fit a double reads as ±Infinity (1e400) or 0 (1e-400): judge the literals
       // as CSV fields are judged (overflow, out_of_range), so that no message reads as a point it is not.
-      const literals = topLevelLiterals(text);
+      const literals = jsonMemberSources(text);
       for (const name of [this.#columns.x, this.#columns.y]) {
         const literal = literals.get(name);
         if (literal === undefined) continue;
@@ -428,7 +428,7 @@ export class PointParser {
     if (typeof y !== "number") return this.#fail("bad_json", jsonProblem(this.#columns.y, y));
     if (unusual || y === 0 || y - y !== 0) {
       // As in `json`: 1e400 and 1e-400 are judged as CSV fields are (overflow, out_of_range).
-      const literals = topLevelLiterals(text);
+      const literals = jsonMemberSources(text);
       for (const name of [...names, this.#columns.y]) {
         const literal = literals.get(name);
         if (literal === undefined) continue;
@@ -485,26 +485,6 @@ export function messageText(value: Uint8Array | null): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The source text of each top-level member of a JSON object (`{"x": 1e-400}` → x: "1e-400"), where the
- * runtime tells it (JSON.parse source text access: Deno, Bun); else an empty map.
- */
-function topLevelLiterals(text: string): Map<string, string> {
-  const found = new Map<unknown, Map<string, string>>();
-  const root = JSON.parse(
-    text,
-    function (this: unknown, key: string, value: unknown, context?: { source?: string }) {
-      if (typeof context?.source === "string") {
-        let members = found.get(this);
-        if (members === undefined) found.set(this, members = new Map());
-        members.set(key, context.source);
-      }
-      return value;
-    },
-  );
-  return found.get(root) ?? new Map();
 }
 
 function jsonProblem(name: string, value: unknown): string {
