@@ -11,7 +11,8 @@
  *   `bun run bench:memory [same flags]`
  *
  * Whichever runtime runs this file, every run is a fresh subprocess of the runtime named in the table
- * (`deno run -A src/runtime/deno_main.ts` or `bun run src/runtime/bun_main.ts`), with the default heap (or `--heap MB`: V8's max-old-space-size, JSC's forceRAMSize)
+ * (`deno run -A src/runtime/deno_main.ts` with the V8 flags of `deno task regress`, or `bun run
+ * src/runtime/bun_main.ts`), with the default heap (or `--heap MB`: V8's max-old-space-size, JSC's forceRAMSize)
  * settings and the default sinks: the result change log and the input change log, both to files in a
  * temporary directory. Its peak resident size is the largest VmHWM (the kernel's high-water mark of the
  * process's RSS, so nothing between samples is missed) read from /proc/<pid>/status every 20 ms until it
@@ -54,6 +55,7 @@ import { DemoSource } from "../src/sources/demo/demo_source.ts";
 import { PythonRandom } from "../src/sources/demo/python_random.ts";
 import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
 import { holdsOrEmpty } from "./bench_topics.ts";
+import { denoV8Flags } from "./processes.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // deno-lint-ignore no-explicit-any
@@ -126,7 +128,15 @@ function streamreg(runtime: Runtime, args: string[]): [string, string[]] {
       [
         "run",
         "-A",
-        ...(heapMb ? [`--v8-flags=--max-old-space-size=${heapMb}`] : []),
+        // The V8 flags of `deno task regress`, and the heap's limit if asked for.
+        ...(heapMb
+          ? [
+            [...denoV8Flags(), `--v8-flags=--max-old-space-size=${heapMb}`].join(",").replaceAll(
+              ",--v8-flags=",
+              ",",
+            ),
+          ]
+          : denoV8Flags()),
         join(ROOT, "src/runtime/deno_main.ts"),
         ...args,
       ],
