@@ -1,15 +1,18 @@
 /**
- * Benchmark: peak resident size of whole streamreg processes at 10^6 and 10^7 points, for the demo
- * source (`--rate 0`), a CSV file and a Kafka topic, each under Deno and under Bun, in one run. Memory is
- * flat when the 10^7-point run peaks within about 1.2× of the 10^6-point run.
+ * Benchmark: peak resident size of whole streamreg processes at 10^5, 10^6 and 10^7 points, side by
+ * side, for the demo source (`--rate 0`), a CSV file and a Kafka topic of CSV or of JSON messages (also
+ * with `--output-topic`), each under Deno and under Bun, in one run. Memory is flat when the largest run
+ * peaks within about 1.2× of the smallest.
  *
  * Run (broker from `bash scripts/kafka/start.sh`, found through `STREAMREG_KAFKA_STATE_DIR` or
  * `.cache/kafka/run`, or pass -b):
- *   `deno task bench:memory [--points 1000000,10000000] [--sources demo,csv,kafka] [--runtimes deno,bun] [--heap MB]`
+ *   `deno task bench:memory [--points 100000,1000000,10000000] [--sources demo,csv,kafka,kafka-json]
+ *      [--runtimes deno,bun] [--output-topic] [--heap MB]`
  *   `bun run bench:memory [same flags]`
  *
  * Whichever runtime runs this file, every run is a fresh subprocess of the runtime named in the table
- * (`deno run -A src/runtime/deno_main.ts` or `bun run src/runtime/bun_main.ts`), with the default heap (or `--heap MB`: V8's max-old-space-size, JSC's forceRAMSize)
+ * (`deno run -A src/runtime/deno_main.ts` with the V8 flags of `deno task regress`, or `bun run
+ * src/runtime/bun_main.ts`), with the default heap (or `--heap MB`: V8's max-old-space-size, JSC's forceRAMSize)
  * settings and the default sinks: the result change log and the input change log, both to files in a
  * temporary directory. Its peak resident size is the largest VmHWM (the kernel's high-water mark of the
  * process's RSS, so nothing between samples is missed) read from /proc/<pid>/status every 20 ms until it
@@ -26,9 +29,13 @@
  * - csv: a file of N points generated once per run of the bench, x = 1.7e9 + i/1000 (epoch seconds with
  *   millisecond fractions), y = 3 + 0.5·(x − 1.7e9) + noise, both written as the shortest decimal that
  *   reads back to the same double.
- * - kafka: the topic `streamreg-bench-memory-N` (one partition: the header x,y, then N points of the
- *   demo stream), produced once and reused (by both runtimes and by later runs) while it holds exactly
- *   those messages; read with `--from-beginning --exit-at-end` in a new consumer group each run.
+ * - kafka, kafka-json: one topic per format for all sizes, `streamreg-bench-memory-N` (CSV: the header
+ *   x,y, then N points of the demo stream) and `streamreg-bench-memory-json-N` (`{"x":…,"y":…}`), N the
+ *   largest size, one partition, produced once and reused (by both runtimes and by later runs) while it
+ *   holds exactly those messages; read with `--from-beginning --exit-at-end` in a new consumer group each
+ *   run, smaller sizes with `--max-messages` (the header counts as a message).
+ * - `--output-topic`: every Kafka run is made twice, the second time also with `--output-topic
+ *   streamreg-bench-memory-results` (the results as Kafka messages, one transaction per batch).
  * @module
  */
 
@@ -48,6 +55,7 @@ import { DemoSource } from "../src/sources/demo/demo_source.ts";
 import { PythonRandom } from "../src/sources/demo/python_random.ts";
 import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
 import { holdsOrEmpty } from "./bench_topics.ts";
+import { denoV8Flags } from "./processes.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // deno-lint-ignore no-explicit-any
@@ -57,8 +65,9 @@ const SAMPLE_MS = 20;
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
-    points: { type: "string", default: "1000000,10000000" },
-    sources: { type: "string", default: "demo,csv,kafka" },
+    points: { type: "string", default: "100000,1000000,10000000" },
+    sources: { type: "string", default: "demo,csv,kafka,kafka-json" },
+    "output-topic": { type: "boolean", default: false },
     runtimes: { type: "string", default: "deno,bun" },
     brokers: { type: "string", short: "b" },
     heap: { type: "string" },
@@ -75,21 +84,24 @@ if (heapMb !== undefined && !(Number.isSafeInteger(heapMb) && heapMb >= 32)) {
 }
 const sizes = values.points.split(",").map(Number);
 if (sizes.length === 0 || sizes.some((n) => !Number.isSafeInteger(n) || n < 2)) {
-  usage("--points must be a comma-separated list of integers ≥ 2, e.g. 1000000,10000000");
+  usage("--points must be a comma-separated list of integers ≥ 2, e.g. 100000,1000000,10000000");
 }
-type SourceName = "demo" | "csv" | "kafka";
+type SourceName = "demo" | "csv" | "kafka" | "kafka-json" | "kafka+out" | "kafka-json+out";
 type Runtime = "deno" | "bun";
 const sources = values.sources.split(",") as SourceName[];
-if (sources.some((s) => !["demo", "csv", "kafka"].includes(s))) {
-  usage("--sources: a list of demo, csv, kafka");
+if (sources.some((s) => !["demo", "csv", "kafka", "kafka-json"].includes(s))) {
+  usage("--sources: a list of demo, csv, kafka, kafka-json");
 }
+const withOutputTopic = values["output-topic"];
+const OUTPUT_TOPIC = "streamreg-bench-memory-results";
 const runtimes = values.runtimes.split(",") as Runtime[];
 if (runtimes.some((r) => r !== "deno" && r !== "bun")) usage("--runtimes: a list of deno, bun");
 
 let brokers = values.brokers;
 /** Kafka's jars, for its console producer; unset: produce with kafkajs. */
 let kafkaLibs: string | undefined;
-if (sources.includes("kafka") && brokers === undefined) {
+const kafkaSources = sources.filter((s) => s.startsWith("kafka"));
+if (kafkaSources.length > 0 && brokers === undefined) {
   const stateDir = process.env.STREAMREG_KAFKA_STATE_DIR || join(ROOT, ".cache/kafka/run");
   const clientEnv = join(stateDir, "client.env");
   if (existsSync(clientEnv)) {
@@ -116,7 +128,15 @@ function streamreg(runtime: Runtime, args: string[]): [string, string[]] {
       [
         "run",
         "-A",
-        ...(heapMb ? [`--v8-flags=--max-old-space-size=${heapMb}`] : []),
+        // The V8 flags of `deno task regress`, and the heap's limit if asked for.
+        ...(heapMb
+          ? [
+            [...denoV8Flags(), `--v8-flags=--max-old-space-size=${heapMb}`].join(",").replaceAll(
+              ",--v8-flags=",
+              ",",
+            ),
+          ]
+          : denoV8Flags()),
         join(ROOT, "src/runtime/deno_main.ts"),
         ...args,
       ],
@@ -201,16 +221,22 @@ async function writeCsv(path: string, n: number): Promise<void> {
 }
 
 const DEMO = { rate: 0, slope: 2, intercept: 1, noise: 1, seed: 1 } as const;
-const topicOf = (n: number) => `streamreg-bench-memory-${n}`;
+type Format = "csv" | "json";
+const topicOf = (format: Format, n: number) =>
+  format === "csv" ? `streamreg-bench-memory-${n}` : `streamreg-bench-memory-json-${n}`;
+/** Messages in the topic of `format` for `n` points (CSV: the header too). */
+const messagesOf = (format: Format, n: number) => format === "csv" ? n + 1 : n;
 
-/** The lines of the topic for `n` points, in chunks: the header, then the points of the demo stream. */
-async function* topicLines(n: number): AsyncGenerator<string[]> {
-  yield ["x,y"];
+/** The lines of the topic for `n` points, in chunks: the CSV header, then the points of the demo stream. */
+async function* topicLines(format: Format, n: number): AsyncGenerator<string[]> {
+  if (format === "csv") yield ["x,y"];
   const source = new DemoSource({ rows: n, ...DEMO, chunkSize: 10_000 });
   for await (const chunk of source.chunks(new AbortController().signal)) {
     const lines = new Array<string>(chunk.x.length);
     for (let i = 0; i < chunk.x.length; i++) {
-      lines[i] = `${formatNumber(chunk.x[i])},${formatNumber(chunk.y[i])}`;
+      const x = formatNumber(chunk.x[i]);
+      const y = formatNumber(chunk.y[i]);
+      lines[i] = format === "csv" ? `${x},${y}` : `{"x":${x},"y":${y}}`;
     }
     yield lines;
   }
@@ -220,7 +246,7 @@ async function* topicLines(n: number): AsyncGenerator<string[]> {
  * Produces with Kafka's own console producer (from the jars the test broker runs on), which is tens of
  * times faster than kafkajs; one partition and an idempotent producer keep the messages in order.
  */
-function produceWithJava(topic: string, n: number): Promise<string> {
+function produceWithJava(format: Format, topic: string, n: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn("java", [
       "-cp",
@@ -245,7 +271,7 @@ function produceWithJava(topic: string, n: number): Promise<string> {
       else reject(new Error(`kafka.tools.ConsoleProducer failed (exit ${code}): ${stderr}`));
     });
     (async () => {
-      for await (const lines of topicLines(n)) {
+      for await (const lines of topicLines(format, n)) {
         if (!child.stdin!.write(lines.join("\n") + "\n")) {
           await new Promise((resolve) => child.stdin!.once("drain", resolve));
         }
@@ -258,6 +284,7 @@ function produceWithJava(topic: string, n: number): Promise<string> {
 /** Produces with kafkajs: batches of 10^4 messages (the broker takes at most 1 MB per batch), 8 in flight. */
 async function produceWithKafkajs(
   kafka: Awaited<ReturnType<typeof createKafka>>,
+  format: Format,
   topic: string,
   n: number,
 ): Promise<string> {
@@ -268,7 +295,7 @@ async function produceWithKafkajs(
   });
   await producer.connect();
   try {
-    for await (const lines of topicLines(n)) {
+    for await (const lines of topicLines(format, n)) {
       await producer.send({ topic, messages: lines.map((value) => ({ value, partition: 0 })) });
     }
   } finally {
@@ -277,9 +304,9 @@ async function produceWithKafkajs(
   return "kafkajs (slow: start the test broker from its jars, with java on the PATH, for the fast producer)";
 }
 
-/** Makes sure the topic for `n` points holds exactly the header and the n points; produces it if not. */
-async function ensureTopic(n: number): Promise<void> {
-  const topic = topicOf(n);
+/** Makes sure the topic of `format` for `n` points holds exactly its messages; produces it if not. */
+async function ensureTopic(format: Format, n: number): Promise<void> {
+  const topic = topicOf(format, n);
   const connection = await resolveConnection(parseConnectionFlags({ brokers, topic }, { group: false }), {
     env: () => undefined,
     readText: (p: string) => readFile(p, "utf8"),
@@ -289,13 +316,19 @@ async function ensureTopic(n: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    if (await holdsOrEmpty(admin, topic, n + 1)) return;
+    if (withOutputTopic && !(await admin.listTopics()).includes(OUTPUT_TOPIC)) {
+      await admin.createTopics({ topics: [{ topic: OUTPUT_TOPIC, numPartitions: 1 }], waitForLeaders: true });
+    }
+    const want = messagesOf(format, n);
+    if (await holdsOrEmpty(admin, topic, want)) return;
     const t0 = performance.now();
-    const how = kafkaLibs ? await produceWithJava(topic, n) : await produceWithKafkajs(kafka, topic, n);
+    const how = kafkaLibs
+      ? await produceWithJava(format, topic, n)
+      : await produceWithKafkajs(kafka, format, topic, n);
     const high = Number((await admin.fetchTopicOffsets(topic))[0].high);
-    if (high !== n + 1) throw new Error(`produced ${high} messages to ${topic}, expected ${n + 1}`);
+    if (high !== want) throw new Error(`produced ${high} messages to ${topic}, expected ${want}`);
     console.error(
-      `memory_bench: produced ${n + 1} messages to ${topic} in ${
+      `memory_bench: produced ${want} messages to ${topic} in ${
         ((performance.now() - t0) / 1000).toFixed(1)
       } s with ${how}`,
     );
@@ -315,16 +348,26 @@ interface Row {
   seconds: number;
 }
 const rows: Row[] = [];
+const largestSize = Math.max(...sizes);
+/** The runs: each source, and each Kafka source again with `--output-topic` if asked for. */
+const runs: SourceName[] = sources.flatMap((s) =>
+  s.startsWith("kafka") && withOutputTopic ? [s, `${s}+out` as SourceName] : [s]
+);
 try {
   for (const source of sources) {
+    if (source === "kafka") await ensureTopic("csv", largestSize);
+    if (source === "kafka-json") await ensureTopic("json", largestSize);
+  }
+  for (const source of runs) {
+    const format: Format = source.startsWith("kafka-json") ? "json" : "csv";
     for (const n of sizes) {
       const input = join(dir, `points-${n}.csv`);
       if (source === "csv") await writeCsv(input, n);
-      if (source === "kafka") await ensureTopic(n);
       for (const runtime of runtimes) {
         const output = join(dir, "out.csv");
         const inputLog = join(dir, "in.csv");
         const sinks = ["--output", output, "--input-log", inputLog];
+        const messages = messagesOf(format, n);
         const args = source === "demo"
           ? ["--rows", String(n), "--rate", "0", ...sinks]
           : source === "csv"
@@ -335,11 +378,15 @@ try {
             "-b",
             brokers!,
             "-t",
-            topicOf(n),
+            topicOf(format, largestSize),
+            "--format",
+            format,
             "-G",
-            `bench-memory-${id}-${runtime}-${n}`,
+            `bench-memory-${id}-${source}-${runtime}-${n}`,
             "--from-beginning",
             "--exit-at-end",
+            ...(n < largestSize ? ["--max-messages", String(messages)] : []),
+            ...(source.endsWith("+out") ? ["--output-topic", OUTPUT_TOPIC] : []),
             ...sinks,
           ];
         const r = await measured(...streamreg(runtime, args));
@@ -368,41 +415,44 @@ try {
 }
 
 const smallest = Math.min(...sizes);
-const largest = Math.max(...sizes);
+const largest = largestSize;
 const exp = (n: number) => Number.isInteger(Math.log10(n)) ? `10^${Math.log10(n)}` : String(n);
+const ordered = [...sizes].sort((a, b) => a - b);
 console.log(
-  `memory_bench: peak RSS of whole streamreg processes (VmHWM, sampled every ${SAMPLE_MS} ms), ${
-    heapMb ? `heap ${heapMb} MB` : "default heap"
-  }; ` +
+  `memory_bench: peak RSS in MB of whole streamreg processes (VmHWM, sampled every ${SAMPLE_MS} ms; in ` +
+    `brackets the peak by the middle of the run), ${heapMb ? `heap ${heapMb} MB` : "default heap"}; ` +
     `run by ${isDeno ? "deno" : "bun"}`,
 );
+const cell = 18;
 console.log(
-  `${"source".padEnd(8)}${"runtime".padEnd(9)}${"points".padStart(10)}${"peak RSS MB".padStart(13)}` +
-    `${"1st half MB".padStart(15)}` +
-    `${"time s".padStart(9)}${`ratio ${exp(largest)}/${exp(smallest)}`.padStart(20)}`,
+  `${"source".padEnd(16)}${"runtime".padEnd(9)}` + ordered.map((n) => exp(n).padStart(cell)).join("") +
+    `${`${exp(largest)}/${exp(smallest)}`.padStart(12)}${"points/s".padStart(12)}`,
 );
-rows.sort((p, q) =>
-  sources.indexOf(p.source) - sources.indexOf(q.source) ||
-  runtimes.indexOf(p.runtime) - runtimes.indexOf(q.runtime) ||
-  p.points - q.points
-);
-for (const row of rows) {
-  const base = rows.find((r) =>
-    r.source === row.source && r.runtime === row.runtime && r.points === smallest
-  );
-  const ratio = row.points === largest && largest !== smallest && base ? row.peakMb / base.peakMb : undefined;
-  console.log(
-    `${row.source.padEnd(8)}${row.runtime.padEnd(9)}${exp(row.points).padStart(10)}` +
-      `${row.peakMb.toFixed(0).padStart(13)}${row.halfMb.toFixed(0).padStart(15)}${
-        row.seconds.toFixed(1).padStart(9)
-      }` +
-      (ratio === undefined ? "" : `${ratio.toFixed(2).padStart(20)}${ratio <= 1.2 ? "  flat" : "  > 1.2"}`),
-  );
+for (const source of runs) {
+  for (const runtime of runtimes) {
+    const mine = ordered.map((n) =>
+      rows.find((r) => r.source === source && r.runtime === runtime && r.points === n)
+    );
+    if (mine.some((r) => r === undefined)) continue;
+    const [first, last] = [mine[0]!, mine.at(-1)!];
+    const ratio = last.peakMb / first.peakMb;
+    console.log(
+      `${source.padEnd(16)}${runtime.padEnd(9)}` +
+        mine.map((r) =>
+          `${r!.peakMb.toFixed(0)} (${r!.halfMb.toFixed(0)}) ${r!.seconds.toFixed(1)}s`.padStart(cell)
+        )
+          .join("") +
+        (ordered.length > 1
+          ? `${ratio.toFixed(2).padStart(7)}${ratio <= 1.2 ? " flat" : " >1.2"}`
+          : "".padEnd(12)) +
+        `${Math.round(last.points / last.seconds)}`.padStart(12),
+    );
+  }
 }
 console.log(
-  `1st half MB: the peak by the middle of the run; a ${
+  `points/s: of the largest run, process start to exit. A ${
     exp(largest)
-  }-point run whose 1st-half peak is near its ` +
+  }-point run whose peak by the middle is near its ` +
     `peak stopped growing halfway (heap warm-up, not memory kept per point)`,
 );
 process.exit(0);

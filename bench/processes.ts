@@ -11,6 +11,7 @@
  */
 
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The repository's root. */
@@ -18,6 +19,21 @@ export const ROOT: string = new URL("..", import.meta.url).pathname;
 /** The project's Deno and Bun executables. */
 export const DENO: string = join(ROOT, "node_modules/deno/deno");
 export const BUN: string = join(ROOT, "node_modules/.bin/bun");
+
+/**
+ * The V8 flags of `deno task regress` (deno.json), e.g. `["--v8-flags=--max-semi-space-size=4"]`, so that
+ * the benchmarks run Deno as users do.
+ *
+ * @example
+ * ```ts
+ * spawn(DENO, ["run", "-A", ...denoV8Flags(), "src/runtime/deno_main.ts"]);
+ * ```
+ */
+export function denoV8Flags(): string[] {
+  const config = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8"));
+  const command: string = config.tasks.regress.command;
+  return command.match(/--v8-flags=\S+/g) ?? [];
+}
 
 /**
  * Runs a command to its end; resolves with its wall time in ms and its stdout, rejects (with its stderr)
@@ -75,6 +91,7 @@ export async function streamregRuntimes(root: string = ROOT): Promise<StreamregR
         "--allow-env",
         "--allow-net",
         "--allow-sys",
+        ...denoV8Flags(),
         join(root, "src/runtime/deno_main.ts"),
       ]],
     },

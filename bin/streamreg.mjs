@@ -5,8 +5,9 @@
 //   1. STREAMREG_RUNTIME=deno|bun, or a path to a deno or bun executable, if set;
 //   2. the Deno of the package's own (optional) dependency `deno`;
 //   3. `deno`, then `bun`, on PATH.
-// Bun runs src/runtime/bun_main.ts as it is. Deno runs src/runtime/deno_main.ts with the permissions of
-// `deno task regress` (--allow-read, --allow-write, --allow-env, --allow-net, --allow-sys), but, like Node,
+// Bun runs src/runtime/bun_main.ts as it is. Deno runs src/runtime/deno_main.ts with the permissions and V8
+// flags of `deno task regress` (--allow-read, --allow-write, --allow-env, --allow-net, --allow-sys, a young
+// generation of at most 2 × 4 MiB: --v8-flags=--max-semi-space-size=4), but, like Node,
 // Deno does not strip types from files under node_modules when it resolves packages from node_modules. So
 // the shim runs Deno without a config (the sources count as local files) and with an import map that sends
 // each bare import of the sources ("kafkajs", "csv-parse/sync", …) to the file Node resolves for it in the
@@ -20,7 +21,16 @@ import { fileURLToPath } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const exe = process.platform === "win32" ? ".exe" : "";
-const DENO_FLAGS = ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"];
+// The V8 flags are those of `deno task regress` (deno.json; see docs/benchmarks.md, "Memory").
+const DENO_FLAGS = [
+  "run",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-net",
+  "--allow-sys",
+  "--v8-flags=--max-semi-space-size=4",
+];
 
 /** Every bare specifier (not `node:`, `bun:` or relative) that the package's sources import. */
 function bareImports(dir, found = new Set()) {

@@ -4,8 +4,9 @@
  */
 import process from "node:process";
 import { main } from "../cli/main.ts";
-import { bunHost } from "./bun.ts";
+import { bunHost, startBunGcPacer } from "./bun.ts";
 import { silenceTimeoutWarnings } from "./kafkajs_quiet.ts";
 
 silenceTimeoutWarnings();
+if (process.env.STREAMREG_GC_PACER !== "0") startBunGcPacer();
 process.exit(await main(bunHost()));

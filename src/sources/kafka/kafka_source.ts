@@ -507,14 +507,14 @@ export class KafkaSource implements Source<KafkaChunk> {
     if (this.#stopped) return;
     const partition = batch.partition;
     const state = this.#state(partition);
-    const messages = batch.messages;
+    // (No local of the messages: it would keep them past `releaseMessages` in this async function.)
     this.#lastBatch = performance.now();
     this.#highWatermarks.set(partition, Number(batch.highWatermark));
-    for (const message of messages) this.#bytesRead += message.value?.length ?? 0;
-    if (messages.length === 0 || state.pending) return; // (pending: paused, and sought to its start later)
+    for (const message of batch.messages) this.#bytesRead += message.value?.length ?? 0;
+    if (batch.messages.length === 0 || state.pending) return; // (pending: paused, and sought to its start later)
 
     if (state.probe) {
-      const head = messages[0];
+      const head = batch.messages[0];
       const offset = Number(head.offset);
       state.probe = false;
       const why = head.value === null ? undecodableBatch(head.key) : undefined;
@@ -548,6 +548,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     });
     if (decoded === undefined) return;
     this.#read = decoded.read;
+    releaseMessages(batch);
     if (decoded.chunk !== undefined) {
       state.pushed = state.next;
       await this.#push(decoded.chunk, heartbeat);
@@ -753,4 +754,20 @@ function namedColumns(columns: Columns): string {
   const names = [...(columns.xs !== undefined && columns.xs.length > 1 ? columns.xs : [columns.x]), columns.y]
     .map((name) => `"${name}"`);
   return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+/**
+ * Lets the garbage collector have a fetched batch's messages once they are decoded, while `eachBatch`
+ * still waits for the pipeline to take the chunk (which may take as long as a batch of the pipeline):
+ * kafkajs keeps the batch until `eachBatch` returns, and tens of thousands of message objects kept that
+ * long outlive the young generation of both runtimes' collectors, which then grow the old one by
+ * hundreds of MB before they collect it. kafkajs reads only the last message after `eachBatch` (for the
+ * batch's last offset), so each of its lists keeps that one.
+ */
+function releaseMessages(batch: EachBatchPayload["batch"]): void {
+  const lists = batch as unknown as Record<"messages" | "rawMessages" | "messagesWithinOffset", unknown>;
+  for (const name of ["messages", "rawMessages", "messagesWithinOffset"] as const) {
+    const list = lists[name];
+    if (Array.isArray(list) && list.length > 1) lists[name] = list.slice(-1);
+  }
 }
