@@ -311,3 +311,30 @@ test(
   },
   { timeoutMs: 90_000 },
 );
+
+test(
+  `kafka keyed readers (${CURRENT}): --key @key --window last:25, 1 then 2 readers, one killed and one added: each key's last points, as one reader`,
+  async () => {
+    const LAST = 25;
+    const { many, one, byKey } = await scenario({
+      tag: "last",
+      seed: CURRENT === "deno" ? 85 : 86,
+      xs: 1,
+      model: ["--window", `last:${LAST}`],
+      more: 1,
+    });
+    assert.equal(many.size, KEYS);
+    for (const [key, list] of byKey) {
+      const last = list.slice(-LAST);
+      const fit = exactFit(last.map((p) => p[0]), last.map((p) => p[1]));
+      const line = JSON.parse(many.get(key)!);
+      assert.deepEqual(
+        line,
+        { window_start: PER_KEY - LAST + 1, window_end: PER_KEY, a: fit.a, b: fit.b },
+        key,
+      );
+    }
+    assert.deepEqual(many, one);
+  },
+  { timeoutMs: 300_000 },
+);

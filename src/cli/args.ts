@@ -464,9 +464,10 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
         "--readers many merges the partitions' states kept in the state topic: it needs --state kafka",
       );
     }
-    if (windows !== undefined || last !== undefined) {
+    if (windows !== undefined || (last !== undefined && (keys === undefined || !isPlainLine(model)))) {
       throw new UsageError(
-        "--readers many does not keep windows (--window) yet: use one reader per group",
+        "--readers many keeps no windows of time (--window tumbling or sliding) yet, and --window last:N only " +
+          "with --key @key and the plain line: use one reader per group",
       );
     }
     if (keys !== undefined && !keys.includes(MESSAGE_KEY)) {

@@ -108,10 +108,17 @@ test("parseCli usage errors name the flag, on one line", () => {
     /^--readers many with --key sensor: .* use --key @key/,
   );
   usage(
-    [...many, "--state", "kafka", "--key", "@key", "--window", "last:5"],
-    /^--readers many does not keep windows/,
+    [...many, "--state", "kafka", "--key", "@key", "--time", "@timestamp", "--window", "tumbling:1m"],
+    /^--readers many keeps no windows of time/,
   );
   assert.equal(parse(...many, "--state", "kafka", "--key", "@key", "-t", "t", "-G", "g").readers, "many");
+  const lastN = [...many, "--state", "kafka", "--window", "last:5", "-t", "t", "-G", "g"];
+  assert.equal(parse(...lastN, "--key", "@key").lastPoints, 5);
+  usage(lastN, /^--readers many keeps no windows of time .* last:N only with --key @key/);
+  usage(
+    [...lastN, "--key", "@key", "--stats"],
+    /^--window last:N with --state is not supported yet for models/,
+  );
   assert.equal(
     parse(...many, "--state", "kafka", "--key", "@key", "--stats", "-t", "t", "-G", "g").readers,
     "many",

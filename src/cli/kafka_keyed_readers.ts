@@ -32,7 +32,7 @@
 import type { ModelConfig } from "../model/model_config.ts";
 import type { BatchUpdate, KeyChange } from "../model/sink.ts";
 import type { BatchSpan } from "../model/source.ts";
-import { applyKeyedBatch, isKeyedEngine, type KeyedEngine } from "../pipeline/keyed/keyed_stage.ts";
+import { applyKeyedBatch, isKeyedEngine, type KeyedEngine, LastRing } from "../pipeline/keyed/keyed_stage.ts";
 import { applyKeyedModelBatch, type KeyedModelEngine } from "../pipeline/keyed/keyed_model_stage.ts";
 import { KafkaResults } from "../sinks/kafka_results.ts";
 import type { KafkaChunk, KafkaPosition } from "../sources/kafka/options.ts";
@@ -59,12 +59,14 @@ import type { ManyReaders } from "./kafka_readers.ts";
 export interface KeyedReadersOptions {
   /** The topic read. */
   readonly inputTopic: string;
-  /** A new, empty keyed engine (one per partition held). */
+  /** A new, empty keyed engine (one per partition held; with `--window last:N`, the line's, with `last`). */
   readonly engine: () => KeyedEngine | KeyedModelEngine;
   /** The key columns (`--key`; they include `@key`). */
   readonly keys: readonly string[];
   /** A model other than the plain line (its result columns). */
   readonly model?: ModelConfig;
+  /** `--window last:N`: the engines' rows have window bounds (point numbers). */
+  readonly lastPoints?: boolean;
   /** The bytes of an empty core, for the `checkpoint` record that binds the state topic to the settings. */
   readonly emptyCore: Uint8Array;
   /** `--output-format`. */
@@ -116,6 +118,7 @@ export function openKeyedReaders(
   const results = new KafkaResults({
     keys: options.keys,
     ...(options.model !== undefined ? { model: { config: options.model } } : {}),
+    ...(options.lastPoints ? { windows: {} } : {}),
     format: options.format,
     mode: options.mode,
   });
@@ -333,11 +336,22 @@ function holds(engine: KeyedEngine | KeyedModelEngine, key: string): boolean {
   return isKeyedEngine(engine) ? engine.table.find(key) >= 0 : engine.records.get(key) !== undefined;
 }
 
-/** A key's exact state and the line last written, or null once it holds no points. */
+/**
+ * A key's exact state and the line last written, or null once it holds no points. With `last`: u32 the
+ * length of the sums' bytes, the sums' bytes, then the key's last points (`LastRing.save`).
+ */
 function saveKey(engine: KeyedEngine | KeyedModelEngine, key: string): Uint8Array | null {
   if (!isKeyedEngine(engine)) return engine.saveEntry(key);
   const slot = engine.table.find(key);
-  return slot < 0 ? null : engine.table.save(slot);
+  if (slot < 0) return null;
+  const sums = engine.table.save(slot);
+  if (engine.last === undefined) return sums;
+  const ring = engine.rings.get(slot)!.save();
+  const bytes = new Uint8Array(4 + sums.length + ring.length);
+  new DataView(bytes.buffer).setUint32(0, sums.length, true);
+  bytes.set(sums, 4);
+  bytes.set(ring, 4 + sums.length);
+  return bytes;
 }
 
 /** Puts a key's state back (from `saveKey`); `where` names the record in errors. */
@@ -352,7 +366,14 @@ function restoreKey(
       engine.restoreEntry(key, bytes.slice());
       return;
     }
-    const slot = engine.table.restore(key, bytes);
+    if (engine.last === undefined) {
+      engine.count += engine.table.count(engine.table.restore(key, bytes));
+      return;
+    }
+    const length = bytes.length < 4 ? -1 : new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+    if (length < 0 || 4 + length > bytes.length) throw new RangeError(`${bytes.length} bytes`);
+    const slot = engine.table.restore(key, bytes.subarray(4, 4 + length));
+    engine.rings.set(slot, LastRing.restore(bytes.subarray(4 + length), engine.last));
     engine.count += engine.table.count(slot);
   } catch (error) {
     throw new RangeError(`${where} is not a key's state of this model: ${(error as Error).message}`);

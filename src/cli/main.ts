@@ -265,8 +265,12 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
           const { openKeyedReaders } = await import("./kafka_keyed_readers.ts");
           manyReaders = await openKeyedReaders(kafkaOut, kafkaState, {
             inputTopic: String(cli.sourceValues?.topic),
-            engine: () => lineCore ? new KeyedEngine(lineCore) : new KeyedModelEngine(modelCore!, config),
+            engine: () =>
+              lineCore
+                ? new KeyedEngine(lineCore, { last: cli.lastPoints })
+                : new KeyedModelEngine(modelCore!, config),
             keys: cli.keys ?? [],
+            ...(cli.lastPoints !== undefined ? { lastPoints: true } : {}),
             ...(plain ? {} : { model: config }),
             emptyCore: snapshot(),
             format: cli.outputTopic!.format,
