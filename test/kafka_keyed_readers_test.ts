@@ -6,7 +6,9 @@
  * output topic, read with read_committed, is one consistent change log per key (every −1 row retracts the
  * line of the key's +1 row before it: no batch seen twice or lost across the handovers), and each key's
  * final line is bit for bit the exact fit of its points and the line one reader (`--readers one`) writes.
- * A second test does the same for a keyed model (`--stats`, two x), with two readers, one SIGKILLed.
+ * Then the same for a keyed model (`--stats`, two x) and for `--window last:25`, with two readers, one
+ * SIGKILLed; with a reader paused (SIGSTOP) until the others have taken its partitions over (a zombie);
+ * and a key in two partitions, refused.
  * Fails (does not skip) when the broker is not running.
  * @module
  */
@@ -121,6 +123,11 @@ interface Scenario {
   readonly model: readonly string[];
   /** Readers started after the first (one of them is SIGKILLed; another one joins after). */
   readonly more: number;
+  /**
+   * SIGSTOP that one instead, and SIGCONT it once the others have taken its partitions over and read
+   * everything: a zombie, whose next commits are fenced; it must go on, and exit 0 on SIGTERM.
+   */
+  readonly pause?: boolean;
 }
 
 async function scenario(
@@ -205,11 +212,20 @@ async function scenario(
         return offsets[p] >= 4 * messages;
       });
     });
+    if (s.pause) await sendRound(topic, byKey, 4); // (so that it may be stopped in the middle of a batch)
     await sleep(next() * 300);
-    process.kill(killed.child.pid!, "SIGKILL");
+    process.kill(killed.child.pid!, s.pause ? "SIGSTOP" : "SIGKILL");
     start();
-    for (let round = 4; round < ROUNDS; round++) await sendRound(topic, byKey, round);
+    for (let round = s.pause ? 5 : 4; round < ROUNDS; round++) await sendRound(topic, byKey, round);
     await until("every partition's end", async () => (await total()) === KEYS * PER_KEY, 150_000);
+    if (s.pause) {
+      process.kill(killed.child.pid!, "SIGCONT");
+      // It finds its session gone, is fenced for the partitions it held, rejoins, and settles.
+      await until("the paused reader's return", async () => {
+        await sleep(8_000);
+        return (await total()) === KEYS * PER_KEY;
+      });
+    }
   } finally {
     for (const r of readers) if (!r.exited()) process.kill(r.child.pid!, "SIGTERM");
     await Promise.all(readers.map((r) => r.done));
@@ -333,6 +349,28 @@ test(
         { window_start: PER_KEY - LAST + 1, window_end: PER_KEY, a: fit.a, b: fit.b },
         key,
       );
+    }
+    assert.deepEqual(many, one);
+  },
+  { timeoutMs: 300_000 },
+);
+
+test(
+  `kafka keyed readers (${CURRENT}): --key @key, a reader paused until its partitions were taken over (a zombie) goes on: as one reader`,
+  async () => {
+    const { many, one, byKey } = await scenario({
+      tag: "zombie",
+      seed: CURRENT === "deno" ? 87 : 88,
+      xs: 1,
+      model: [],
+      more: 1,
+      pause: true,
+    });
+    assert.equal(many.size, KEYS);
+    for (const [key, list] of byKey) {
+      const fit = exactFit(list.map((p) => p[0]), list.map((p) => p[1]));
+      const line = JSON.parse(many.get(key)!);
+      assert.ok(Object.is(line.a, fit.a) && Object.is(line.b, fit.b), `key ${key}`);
     }
     assert.deepEqual(many, one);
   },
