@@ -21,6 +21,7 @@ import type { OpenSource, SourceSpec } from "./source_specs.ts";
 import type { ModelConfig } from "../model/model_config.ts";
 import { inputLogProblem, MODEL_FLAGS, modelConfig } from "./model_flags.ts";
 import { DEFAULT_MAX_KEYS, keyColumns, MAX_KEYS_FLAG } from "./key_flags.ts";
+import { MESSAGE_KEY } from "../model/keys.ts";
 import { lastPoints, WINDOW_FLAGS, type WindowOptions, windowOptions } from "./window_flags.ts";
 import { isPlainLine } from "../model/model_config.ts";
 import { parseServe, type ServeAddress } from "./serve_setup.ts";
@@ -156,7 +157,8 @@ export const GENERAL_FLAGS: readonly FlagSpec[] = [
     name: "readers",
     value: "one|many",
     default: "one",
-    help: "with --state kafka: many readers of the group, one global line (docs/kafka.md, Many readers)",
+    help: "with --state kafka: many readers of the group; one global line, or with --key @key each key's " +
+      "(docs/kafka.md, Many readers)",
   },
   {
     name: "state",
@@ -224,8 +226,9 @@ export interface CliOptions {
   /** `--output-topic` (with `--output-format`, `--output-mode`): the result change log as Kafka messages. */
   outputTopic?: OutputTopic;
   /**
-   * `--readers many` (with `--state kafka`, the plain line): each reader commits its partitions in
-   * per-partition transactions, and the holder of partition 0 writes the global line of all of them.
+   * `--readers many` (with `--state kafka`): each reader commits its partitions in per-partition
+   * transactions; with the plain line the holder of partition 0 writes the global line of all of them,
+   * with `--key @key` each reader writes the lines of its partitions' keys.
    */
   readers?: "many";
   /** With `--output-topic` and no `--output`: no result change log file. */
@@ -461,10 +464,23 @@ export function parseCli(args: readonly string[], sources: readonly SourceSpec[]
         "--readers many merges the partitions' states kept in the state topic: it needs --state kafka",
       );
     }
-    if (!isPlainLine(model) || keys !== undefined || windows !== undefined || last !== undefined) {
+    if (windows !== undefined || (last !== undefined && (keys === undefined || !isPlainLine(model)))) {
       throw new UsageError(
-        "--readers many merges exact per-partition states of the plain line (one x, degree 1, no --key, " +
-          "--window or --stats) only: other models cannot be merged across readers yet; use one reader per group",
+        "--readers many keeps no windows of time (--window tumbling or sliding) yet, and --window last:N only " +
+          "with --key @key and the plain line: use one reader per group",
+      );
+    }
+    if (keys !== undefined && !keys.includes(MESSAGE_KEY)) {
+      throw new UsageError(
+        `--readers many with --key ${keys.join(",")}: each reader writes the lines of the keys of its ` +
+          "partitions, so a key must live in one partition: key the messages and use --key @key (the message key)",
+      );
+    }
+    if (keys === undefined && !isPlainLine(model)) {
+      throw new UsageError(
+        "--readers many merges exact per-partition states of the plain line (one x, degree 1, no --stats) " +
+          "only: other models cannot be merged across readers yet; key the messages and use --key @key " +
+          "(one model per key, no merge), or use one reader per group",
       );
     }
   }

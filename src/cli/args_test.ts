@@ -103,7 +103,26 @@ test("parseCli usage errors name the flag, on one line", () => {
   const many = ["--source", "kafka", "-b", "h:1", "--output-topic", "r", "--readers", "many"];
   usage(["--readers", "all"], /^--readers: expected one or many, got "all"$/);
   usage(many, /^--readers many .* needs --state kafka$/);
-  usage([...many, "--state", "kafka", "--key", "@key"], /^--readers many merges .* the plain line/);
+  usage(
+    [...many, "--state", "kafka", "--key", "sensor"],
+    /^--readers many with --key sensor: .* use --key @key/,
+  );
+  usage(
+    [...many, "--state", "kafka", "--key", "@key", "--time", "@timestamp", "--window", "tumbling:1m"],
+    /^--readers many keeps no windows of time/,
+  );
+  assert.equal(parse(...many, "--state", "kafka", "--key", "@key", "-t", "t", "-G", "g").readers, "many");
+  const lastN = [...many, "--state", "kafka", "--window", "last:5", "-t", "t", "-G", "g"];
+  assert.equal(parse(...lastN, "--key", "@key").lastPoints, 5);
+  usage(lastN, /^--readers many keeps no windows of time .* last:N only with --key @key/);
+  usage(
+    [...lastN, "--key", "@key", "--stats"],
+    /^--window last:N with --state is not supported yet for models/,
+  );
+  assert.equal(
+    parse(...many, "--state", "kafka", "--key", "@key", "--stats", "-t", "t", "-G", "g").readers,
+    "many",
+  );
   usage([...many, "--state", "kafka", "--degree", "2"], /^--readers many merges .* the plain line/);
   usage([...many, "--state", "kafka", "--stats"], /^--readers many merges .* the plain line/);
   usage(["--source", "csv", "--input", "a.csv", "--x", ""], /^--x: expected a column name/);

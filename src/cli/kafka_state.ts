@@ -9,7 +9,8 @@
  * `--window`, one record per entry of the keyed state, `e/<name>`, holding what `keys.sqlite` holds for
  * that entry (a key's exact sums and last line, a pane, a window), a tombstone when it is gone; and
  * `meta`, JSON, with windows the largest event time accepted; with the plain line, one record per
- * partition, `p/<partition>` (its next offset and exact partial state, `./kafka_partitions.ts`). A batch's records are in its
+ * partition, `p/<partition>` (its next offset and exact partial state, `./kafka_partitions.ts`); with
+ * `--readers many --key @key`, `k/<partition>/<key>` records instead of `e/<name>` (`./kafka_keyed_readers.ts`). A batch's records are in its
  * transaction, so a read_committed reader of the topic always sees the state after one whole batch.
  *
  * **On start** the producer has already fenced any older reader of the group (and aborted its open

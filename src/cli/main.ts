@@ -168,7 +168,10 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
   let kafkaState: KafkaState | undefined;
   /** With `--state kafka` and the plain line: each partition's exact state (`p/<partition>` records). */
   let partitionStates: PartitionStates | undefined;
-  /** `--readers many`: per-partition transactions and, holding partition 0, the global line. */
+  /**
+   * `--readers many`: per-partition transactions and, holding partition 0, the global line; with
+   * `--key @key`, each partition's keys' lines.
+   */
   let manyReaders: ManyReaders | undefined;
   const fail = (error: unknown) => {
     if (isBrokenPipe(error)) {
@@ -256,6 +259,24 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
             verbose: cli.verbose,
             // (the partitions the source holds now: a batch of no points says it)
             assignment: () => source?.position?.({ time: 0, spans: [] }) as KafkaPosition | undefined,
+          });
+        } else if (cli.readers === "many" && (isKeyedEngine(core) || isKeyedModelEngine(core))) {
+          // --key @key: each key lives in one partition; each reader writes its partitions' keys' lines.
+          const { openKeyedReaders } = await import("./kafka_keyed_readers.ts");
+          manyReaders = await openKeyedReaders(kafkaOut, kafkaState, {
+            inputTopic: String(cli.sourceValues?.topic),
+            engine: () =>
+              lineCore
+                ? new KeyedEngine(lineCore, { last: cli.lastPoints })
+                : new KeyedModelEngine(modelCore!, config),
+            keys: cli.keys ?? [],
+            ...(cli.lastPoints !== undefined ? { lastPoints: true } : {}),
+            ...(plain ? {} : { model: config }),
+            emptyCore: snapshot(),
+            format: cli.outputTopic!.format,
+            mode: cli.outputTopic!.mode,
+            message: (line) => progress.message(line),
+            verbose: cli.verbose,
           });
         } else if (core === lineCore) partitionStates = openPartitionStates(kafkaState);
       }

@@ -58,7 +58,7 @@ export interface PointRun {
   readonly times?: Float64Array;
   /** The points' numbers as the input log writes them, where the source had them (`PointChunk.texts`). */
   readonly texts?: PointTexts;
-  /** The chunk the points are read from (the plain line's batches say it; e.g. a Kafka chunk's partition). */
+  /** The chunk the points are read from (the plain line's and keyed runs' batches say it; e.g. a Kafka chunk's partition). */
   readonly chunk?: PointChunk;
 }
 

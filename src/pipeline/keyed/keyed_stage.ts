@@ -176,6 +176,7 @@ export function applyKeyedBatch(
       y: y.subarray(start, end),
       diff: diff.subarray(start, end),
       ...(keys !== undefined ? { keys: keys.slice(start, end) } : {}),
+      chunk, // (e.g. a Kafka chunk's partition and offsets, for many readers)
     });
   };
   forEachRun(spans, options.skip, apply);

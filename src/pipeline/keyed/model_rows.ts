@@ -71,6 +71,7 @@ export function groupRows(
       diff: chunk.diff.subarray(start, end),
       ...(chunk.keys !== undefined ? { keys: chunk.keys.slice(start, end) } : {}),
       ...(chunk.times !== undefined ? { times: chunk.times.subarray(start, end) } : {}),
+      chunk, // (e.g. a Kafka chunk's partition and offsets, for many readers)
     });
   });
   const ids = new Map<string, number>();

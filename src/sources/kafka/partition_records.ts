@@ -5,7 +5,9 @@
  * - **`p/<partition>`**: a partition's exact partial state (bytes of `PartitionStates.save`, see
  *   `../../pipeline/partition_states.ts`) and the offset of its next message, written in the same
  *   transaction as the partition's consumed offset, so that whoever is assigned the partition next
- *   restores exactly the state of the offset it starts from.
+ *   restores exactly the state of the offset it starts from. With keys (`--key @key`) its state is empty.
+ * - **`k/<partition>/<key>`** (with keys): a key's exact state (its sums and the line last written) in
+ *   that partition, in the same transaction; a tombstone once the key holds no points.
  * - **`<group>.streamreg-tx.<topic>.<partition>`**: the transactional id of the producer that commits a
  *   partition's batches (the scheme of Kafka Streams' first exactly-once mode). kafkajs 2.2.4 sends
  *   offsets with TxnOffsetCommit v0–v1, without the group's generation and member (KIP-447), so the
@@ -72,6 +74,37 @@ export function partitionOfKey(key: string): number | undefined {
   if (!key.startsWith(PARTITION_PREFIX)) return undefined;
   const text = key.slice(PARTITION_PREFIX.length);
   return /^(0|[1-9][0-9]{0,9})$/.test(text) ? Number(text) : undefined;
+}
+
+/** The prefix of the keyed records of many readers (`k/<partition>/<key>`). */
+export const KEY_PREFIX = "k/";
+
+/**
+ * The key of a key's record in the state topic with many keyed readers: `k/<partition>/<key>` (the
+ * key's exact state, a tombstone once it holds no points).
+ *
+ * @example
+ * ```ts
+ * keyStateKey(2, "sensor-7"); // "k/2/sensor-7"
+ * ```
+ */
+export function keyStateKey(partition: number, key: string): string {
+  checkWhole(partition, "a partition");
+  return `${KEY_PREFIX}${partition}/${key}`;
+}
+
+/**
+ * The partition and key of a `k/<partition>/<key>` record key, or undefined if it is not one.
+ *
+ * @example
+ * ```ts
+ * keyOfStateKey("k/2/sensor-7"); // { partition: 2, key: "sensor-7" }
+ * keyOfStateKey("p/2"); // undefined
+ * ```
+ */
+export function keyOfStateKey(name: string): { partition: number; key: string } | undefined {
+  const match = /^k\/(0|[1-9][0-9]{0,9})\//.exec(name);
+  return match === null ? undefined : { partition: Number(match[1]), key: name.slice(match[0].length) };
 }
 
 /**

@@ -4,6 +4,8 @@ import {
   decodePartitionRecord,
   encodePartitionRecord,
   isDesignatedWriter,
+  keyOfStateKey,
+  keyStateKey,
   partitionOfKey,
   partitionStateKey,
   partitionTransactionalId,
@@ -43,4 +45,15 @@ test("partition records: a record round-trips; other bytes are refused with the 
   new DataView(negative.buffer).setBigInt64(8, -1n, true);
   assert.throws(() => decodePartitionRecord(negative, "p/5"), /not a valid offset/);
   assert.throws(() => encodePartitionRecord({ partition: 0, next: -1, state }), /offset is a whole number/);
+});
+
+test("partition records: a key's record name, k/<partition>/<key>, and back", () => {
+  assert.equal(keyStateKey(2, "sensor-7"), "k/2/sensor-7");
+  for (const [partition, key] of [[0, ""], [3, "a/b"], [11, "k/1/x"], [4, 'ключ,"q"']] as const) {
+    assert.deepEqual(keyOfStateKey(keyStateKey(partition, key)), { partition, key });
+  }
+  for (const name of ["p/2", "k/", "k/01/x", "k/-1/x", "k/1", "e/k/1/x", "checkpoint"]) {
+    assert.equal(keyOfStateKey(name), undefined, name);
+  }
+  assert.throws(() => keyStateKey(-1, "x"), /whole number/);
 });
