@@ -351,11 +351,6 @@ export class ResultProducer {
         if (isFenced(error)) throw this.#fenced(error);
         if (!isRetriable(error)) throw error;
         if (Date.now() >= deadline) throw this.#gaveUp(error, committing);
-        this.#options.onRetry?.(
-          `the transaction of a batch failed (${messageOf(error)}); ${
-            committing ? "finding out whether it committed, and " : ""
-          }trying again for up to ${Math.ceil((deadline - Date.now()) / 1000)} s more`,
-        );
         if (tracked === undefined && committing) {
           // No offsets to tell whether it committed: sending it again might show it twice.
           throw new Error(
@@ -364,29 +359,51 @@ export class ResultProducer {
             { cause: error },
           );
         }
-        // If another producer with this id has committed since, this one was fenced: it must not fence
-        // that one in turn by opening a new producer.
-        if (tracked !== undefined && this.#foreign(await this.#read(tracked, deadline), token)) {
-          throw this.#fenced(error);
-        }
-        // Ends the failed transaction: aborted if still open, else its commit completed.
-        await this.#reopen(deadline);
-        if (tracked !== undefined) {
-          let seen = await this.#read(tracked, deadline);
-          if (committing && !this.#all(seen, token)) {
-            // (the group coordinator applies a committed transaction's offsets just after its marker)
-            await sleep(1_000);
-            seen = await this.#read(tracked, deadline);
-          }
-          if (this.#all(seen, token)) {
-            this.#remember(tracked, token);
-            return;
-          }
-          if (this.#foreign(seen, token)) throw this.#fenced(error);
+        this.#options.onRetry?.(
+          `the transaction of a batch failed (${messageOf(error)}); ${
+            committing ? "finding out whether it committed, and " : ""
+          }trying again for up to ${Math.ceil((deadline - Date.now()) / 1000)} s more`,
+        );
+        const committed = await this.#recover(error, { offsets: tracked, token, committing, deadline })
+          .catch((failure) => {
+            if (isFenced(failure)) throw this.#fenced(failure);
+            throw isRetriable(failure) ? this.#gaveUp(failure, committing) : failure;
+          });
+        if (committed) {
+          this.#remember(tracked, token);
+          return;
         }
         await sleep(Math.min(backoff(attempt), Math.max(0, deadline - Date.now())));
       }
     }
+  }
+
+  /**
+   * After a failed transaction: opens a new kafkajs producer, which ends it (aborted if still open,
+   * else its commit completed), and tells from the group's offset metadata whether it committed.
+   * Throws a {@linkcode FencedError} if another producer committed since this one's last commit.
+   */
+  async #recover(
+    error: unknown,
+    attempt: { offsets: GroupOffsets | undefined; token: string; committing: boolean; deadline: number },
+  ): Promise<boolean> {
+    const { offsets, token, committing, deadline } = attempt;
+    // If another producer with this id has committed since, this one was fenced: it must not fence that
+    // one in turn by opening a new producer.
+    if (offsets !== undefined && this.#foreign(await this.#read(offsets, deadline), token)) {
+      throw this.#fenced(error);
+    }
+    await this.#reopen(deadline);
+    if (offsets === undefined) return false;
+    let seen = await this.#read(offsets, deadline);
+    if (committing && !this.#all(seen, token)) {
+      // (the group coordinator applies a committed transaction's offsets just after its marker)
+      await sleep(1_000);
+      seen = await this.#read(offsets, deadline);
+    }
+    if (this.#all(seen, token)) return true;
+    if (this.#foreign(seen, token)) throw this.#fenced(error);
+    return false;
   }
 
   /**
