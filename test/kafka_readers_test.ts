@@ -27,6 +27,7 @@ import {
 } from "./kafka_helpers.ts";
 import { random, sleep, track, type Tracked } from "./cli_helpers.ts";
 import { readTopic } from "./kafka_topic_reader.ts";
+import { replay } from "./change_log.ts";
 import { RegressionCore } from "../src/core/regression_core.ts";
 
 const PARTITIONS = 6;
@@ -36,25 +37,6 @@ const ROUNDS = 8;
 /** The rows of an output topic, read_committed. */
 const outputRows = async (topic: string) =>
   (await readTopic(topic, { timeoutMs: 60_000 })).map((m) => JSON.parse(m.value!));
-
-/** Replays a change log: every −1 row retracts the live line; a +1 row comes with no line live. */
-function replay(rows: { a: number; b: number; diff: number }[]): { a: number; b: number } | undefined {
-  let live: { a: number; b: number } | undefined;
-  for (const [i, row] of rows.entries()) {
-    if (row.diff === -1) {
-      assert.ok(
-        live && Object.is(live.a, row.a) && Object.is(live.b, row.b),
-        `row ${i} retracts ${JSON.stringify(row)} but ${JSON.stringify(live)} is live`,
-      );
-      live = undefined;
-    } else {
-      assert.equal(row.diff, 1);
-      assert.equal(live, undefined, `row ${i}: a second line while ${JSON.stringify(live)} is live`);
-      live = { a: row.a, b: row.b };
-    }
-  }
-  return live;
-}
 
 test(
   `kafka readers (${CURRENT}): 1 then 3 readers of one group, one killed and one added, end bit for bit as one reader`,

@@ -16,20 +16,26 @@ export interface ReadMessage {
   readonly headers: Record<string, string>;
 }
 
-function client(): Kafka {
+function client(brokers?: readonly string[]): Kafka {
   return new Kafka({
     clientId: "streamreg-test-reader",
-    brokers: [broker().plaintext],
+    brokers: brokers !== undefined ? [...brokers] : [broker().plaintext],
     connectionTimeout: 3000,
     retry: { retries: 2, initialRetryTime: 200 },
     logLevel: logLevel.NOTHING,
   });
 }
 
-/** The topic's messages (all partitions, each in offset order), read_committed, up to the end offsets of now. */
-export async function readTopic(topic: string, options: { timeoutMs?: number } = {}): Promise<ReadMessage[]> {
+/**
+ * The topic's messages (all partitions, each in offset order), read_committed, up to the end offsets of
+ * now; from the test broker, or from `brokers` (the three-broker cluster, say).
+ */
+export async function readTopic(
+  topic: string,
+  options: { timeoutMs?: number; brokers?: readonly string[] } = {},
+): Promise<ReadMessage[]> {
   await registerCompressionCodecs(); // (snappy, LZ4, zstd: kafkajs reads only gzip by itself)
-  const kafka = client();
+  const kafka = client(options.brokers);
   const admin = kafka.admin();
   await admin.connect();
   let ends: Map<number, number>;

@@ -235,7 +235,16 @@ case $cmd in
     kafka_log "broker $2 (pid $pid) killed"
     ;;
   stop)
-    for n in "${NODES[@]}"; do stop_node "$n"; done
+    # All at once: stopped one by one, the last broker waits in its controlled shutdown for a controller
+    # quorum that is gone (30 s, then SIGKILL).
+    stopping=()
+    for n in "${NODES[@]}"; do
+      stop_node "$n" &
+      stopping+=($!)
+    done
+    failed=0
+    for p in "${stopping[@]}"; do wait "$p" || failed=1; done
+    ((failed == 0)) || kafka_die "could not stop every broker"
     if [[ ${2:-} == --clean ]]; then
       rm -rf "$CLUSTER_DIR"
       kafka_log "deleted $CLUSTER_DIR"

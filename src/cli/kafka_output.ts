@@ -139,6 +139,7 @@ export async function openKafkaOutput(
           ? { transactionTimeout: settings.transactionTimeout }
           : {}),
         ...(settings.compression !== undefined ? { compression: settings.compression } : {}),
+        onRetry: (line) => options.message(`streamreg: ${line}`),
       }),
       SETUP_DEADLINE_MS * 2,
       () => `could not open a producer for ${what}`,

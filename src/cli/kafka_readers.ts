@@ -114,6 +114,7 @@ export async function openManyReaders(
     ...(settings.transactionTimeout !== undefined ? { transactionTimeout: settings.transactionTimeout } : {}),
     ...(settings.compression !== undefined ? { compression: settings.compression } : {}),
     ...(sessionTimeout !== undefined ? { sessionTimeout } : {}),
+    onRetry: (line) => options.message?.(`streamreg: ${line}`),
   });
   const tail = await StateTail.open(kafka, {
     topic: state.topic,

@@ -51,6 +51,8 @@ export interface PartitionTransactionsOptions {
   readonly compression?: CompressionName;
   /** The session timeout of the consumer reading the state topic back. */
   readonly sessionTimeout?: number;
+  /** Told, in one line, when a partition's transaction failed and is tried again. */
+  readonly onRetry?: (message: string) => void;
 }
 
 /**
@@ -139,12 +141,15 @@ export class PartitionTransactions {
       await producer.close();
     }
     const added = [...wanted].filter((p) => !this.#producers.has(p)).sort((p, q) => p - q);
-    const { groupId, topic, transactionTimeout, compression } = this.#options;
+    const { groupId, topic, transactionTimeout, compression, onRetry } = this.#options;
     const opened = await Promise.allSettled(added.map((partition) =>
       ResultProducer.open(this.#kafka, {
         transactionalId: partitionTransactionalId(groupId, topic, partition),
         ...(transactionTimeout !== undefined ? { transactionTimeout } : {}),
         ...(compression !== undefined ? { compression } : {}),
+        ...(onRetry !== undefined
+          ? { onRetry: (line: string) => onRetry(`partition ${partition}: ${line}`) }
+          : {}),
       })
     ));
     let failure: unknown;
