@@ -147,7 +147,18 @@ test(
       await probe.connect();
       await (await probe.transaction()).abort();
       await probe.disconnect();
-      await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      // (Right after __consumer_offsets is created its partitions' leaders may still move: the lookup can
+      // answer "not the correct coordinator" for a while. Ask again until it answers.)
+      for (const deadline = Date.now() + 30_000;; await sleep(200)) {
+        const found = await admin.fetchOffsets({ groupId: group, topics: [topic] }).then(
+          () => true,
+          (error) => {
+            assert.ok(Date.now() < deadline, `the group's offsets could not be read in 30 s: ${error}`);
+            return false;
+          },
+        );
+        if (found) break;
+      }
       const leaders = async (name: string) => {
         for (const deadline = Date.now() + 30_000;; await sleep(200)) {
           const [meta] = (await admin.fetchTopicMetadata({ topics: [name] }).catch(() => ({ topics: [] })))
