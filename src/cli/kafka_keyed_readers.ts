@@ -43,9 +43,10 @@ import {
   partitionStateKey,
 } from "../sources/kafka/partition_records.ts";
 import { type PartitionBatch, PartitionTransactions } from "../sources/kafka/partition_transactions.ts";
-import { isFenced, type OutgoingMessage, type TopicMessages } from "../sources/kafka/result_producer.ts";
+import type { OutgoingMessage, TopicMessages } from "../sources/kafka/result_producer.ts";
 import type { KafkaOutput } from "./kafka_output.ts";
 import type { KafkaState } from "./kafka_state.ts";
+import { commitShares, noteTenures } from "./partition_tenures.ts";
 import type { ManyReaders } from "./kafka_readers.ts";
 
 /**
@@ -267,35 +268,22 @@ export function openKeyedReaders(
    * Commits the shares, each in its partition's transaction; a partition whose transaction was fenced is
    * lost (another reader has it: this one forgets it and goes on); any other failure ends the run.
    */
-  const commit = async (batches: PartitionBatch[]) => {
-    const outcomes = await transactions.commitEach(batches);
-    let failure: unknown;
-    for (const [i, outcome] of outcomes.entries()) {
-      const { partition, next } = batches[i];
-      if (outcome.status === "fulfilled") {
+  const commit = (batches: PartitionBatch[]) =>
+    commitShares(transactions, batches, {
+      tenures,
+      lost,
+      committed: (partition, next) => {
         const mine = held.get(partition);
         if (mine !== undefined) mine.next = next;
-      } else if (isFenced(outcome.reason)) {
-        say(`partition ${partition} was taken over by another reader`);
-        lost.set(partition, tenures.get(partition) ?? -1);
-        held.delete(partition);
-      } else failure ??= outcome.reason;
-    }
-    if (lost.size > 0) await transactions.assign(transactions.partitions.filter((p) => !lost.has(p)));
-    if (failure !== undefined) throw failure;
-  };
+      },
+      forget: (partition) => held.delete(partition),
+      say,
+    });
 
   return Promise.resolve({
     commit: (time, update, position) =>
       serial(async () => {
-        for (const run of update.points) {
-          const chunk = run.chunk as KafkaChunk | undefined;
-          if (chunk === undefined || typeof chunk.tenure !== "number") continue;
-          const { partition, tenure } = chunk;
-          tenures.set(partition, Math.max(tenure, tenures.get(partition) ?? -1));
-          // Read in a later assignment than the one whose transaction was fenced: this reader's again.
-          if ((lost.get(partition) ?? Infinity) < tenure) lost.delete(partition);
-        }
+        noteTenures(update.points, { tenures, lost });
         await take(position);
         const byPartition = spans(update, position);
         const batches: PartitionBatch[] = [];

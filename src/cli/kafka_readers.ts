@@ -34,11 +34,12 @@ import { KafkaResults } from "../sinks/kafka_results.ts";
 import type { KafkaChunk, KafkaPosition } from "../sources/kafka/options.ts";
 import { encodePartitionRecord, partitionStateKey } from "../sources/kafka/partition_records.ts";
 import { type PartitionBatch, PartitionTransactions } from "../sources/kafka/partition_transactions.ts";
-import { isFenced, type TopicMessages } from "../sources/kafka/result_producer.ts";
+import type { TopicMessages } from "../sources/kafka/result_producer.ts";
 import { StateTail } from "../sources/kafka/state_tail.ts";
 import { decodeCheckpoint } from "../state/checkpoint.ts";
 import type { KafkaOutput } from "./kafka_output.ts";
 import type { KafkaState } from "./kafka_state.ts";
+import { commitShares, noteTenures } from "./partition_tenures.ts";
 
 /** The key of the checkpoint record (as `./kafka_state.ts` writes it). */
 const CHECKPOINT_KEY = "checkpoint";
@@ -252,22 +253,14 @@ export async function openManyReaders(
    * Commits the shares, each in its partition's transaction; a partition whose transaction was fenced is
    * lost (another reader has it: this one forgets it and goes on); any other failure ends the run.
    */
-  const commit = async (batches: PartitionBatch[]) => {
-    const outcomes = await transactions.commitEach(batches);
-    let failure: unknown;
-    for (const [i, outcome] of outcomes.entries()) {
-      const { partition, next } = batches[i];
-      if (outcome.status === "fulfilled") {
-        nexts.set(partition, next);
-      } else if (isFenced(outcome.reason)) {
-        say(`partition ${partition} was taken over by another reader`);
-        lost.set(partition, tenures.get(partition) ?? -1);
-        forget(partition);
-      } else failure ??= outcome.reason;
-    }
-    if (lost.size > 0) await transactions.assign(transactions.partitions.filter((p) => !lost.has(p)));
-    if (failure !== undefined) throw failure;
-  };
+  const commit = (batches: PartitionBatch[]) =>
+    commitShares(transactions, batches, {
+      tenures,
+      lost,
+      committed: (partition, next) => nexts.set(partition, next),
+      forget,
+      say,
+    });
 
   /**
    * Between batches: takes over partitions newly assigned (partition 0 may come with no new message),
@@ -294,14 +287,7 @@ export async function openManyReaders(
   return {
     commit: (time, update, position) =>
       serial(async () => {
-        for (const run of update.points) {
-          const chunk = run.chunk as KafkaChunk | undefined;
-          if (chunk === undefined || typeof chunk.tenure !== "number") continue;
-          const { partition, tenure } = chunk;
-          tenures.set(partition, Math.max(tenure, tenures.get(partition) ?? -1));
-          // Read in a later assignment than the one whose transaction was fenced: this reader's again.
-          if ((lost.get(partition) ?? Infinity) < tenure) lost.delete(partition);
-        }
+        noteTenures(update.points, { tenures, lost });
         await take(position);
         add(update, position);
         const batches: PartitionBatch[] = [];
