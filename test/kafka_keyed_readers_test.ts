@@ -13,7 +13,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import process from "node:process";
 import { test } from "./harness.ts";
 import {
@@ -27,8 +26,9 @@ import {
   sendKeyed,
   unique,
 } from "./kafka_helpers.ts";
-import { random, sleep, track, type Tracked } from "./cli_helpers.ts";
+import { random, sleep } from "./cli_helpers.ts";
 import { readTopic } from "./kafka_topic_reader.ts";
+import { committedTotal, readerGroup } from "./reader_group.ts";
 import { exactFit } from "./exact_reference.ts";
 import { exactModelFit } from "./model_reference.ts";
 import { modelCells } from "../src/model/fit_cells.ts";
@@ -158,40 +158,8 @@ async function scenario(
     "kafka",
   ];
   const many = [...args(group, out), "--readers", "many", "--verbose"];
-  const [exe, pre] = regress(CURRENT);
-  const env: Record<string, string> = { NO_COLOR: "1" };
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith("KAFKA_") && v !== undefined) env[k] = v;
-  }
-  const readers: (Tracked & { log: () => string })[] = [];
-  const start = () => {
-    const child = spawn(exe, [...pre, ...many], { env, stdio: "pipe" });
-    const tracked = track(child);
-    let log = "";
-    child.stderr!.on("data", (text: string) => (log += text));
-    const reader = { ...tracked, log: () => log };
-    readers.push(reader);
-    return reader;
-  };
-  const total = async () => (await committedOffsets(group, topic)).reduce((t, o) => t + Math.max(o, 0), 0);
-  const until = async (what: string, done: () => Promise<boolean>, ms = 90_000) => {
-    const deadline = Date.now() + ms;
-    while (!(await done())) {
-      assert.ok(
-        Date.now() < deadline,
-        `timed out waiting for ${what}; the readers said:\n` +
-          readers.map((r) => r.log().split("\n").filter((l) => !/kafkajs error/.test(l)).join("\n"))
-            .join("\n--\n"),
-      );
-      for (const r of readers) {
-        if (r.exited() && r.child.signalCode !== "SIGKILL") {
-          const { code, stderr } = await r.done as { code: number | null; stderr: string };
-          assert.fail(`a reader exited (${code}) while waiting for ${what}: ${stderr}`);
-        }
-      }
-      await sleep(100);
-    }
-  };
+  const { start, until, stop, readers } = readerGroup(many, { wait: 90_000 });
+  const total = () => committedTotal(group, topic);
   const next = random(s.seed + 1);
   const per = PER_KEY / ROUNDS;
   try {
@@ -227,8 +195,7 @@ async function scenario(
       });
     }
   } finally {
-    for (const r of readers) if (!r.exited()) process.kill(r.child.pid!, "SIGTERM");
-    await Promise.all(readers.map((r) => r.done));
+    await stop();
   }
   // A reader took over a partition another had committed, and restored its keys' states.
   assert.ok(

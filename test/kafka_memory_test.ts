@@ -6,13 +6,12 @@
  * peaked at 360–450 MB at 10⁶ messages and Deno at 275–320 MB; after, 210–240 MB in both.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { runtimeName, test } from "./harness.ts";
+import { runWithPeak } from "./peak_memory.ts";
 import { broker, createTopic, javaProduce, ROOT, unique } from "./kafka_helpers.ts";
 
 const MESSAGES = 1_000_000;
@@ -40,28 +39,7 @@ function runMeasured(args: string[]): Promise<{ code: number | null; stderr: str
       join(ROOT, "src/runtime/deno_main.ts"),
     ]]
     : [join(ROOT, "node_modules/.bin/bun"), ["run", join(ROOT, "src/runtime/bun_main.ts")]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(exe, [...pre, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    let peakKb = 0;
-    child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    const sample = async () => {
-      const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
-      peakKb = Math.max(peakKb, Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? 0));
-    };
-    const timer = setInterval(sample, 25);
-    const killer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearInterval(timer);
-      clearTimeout(killer);
-      resolve({ code, stderr, peakMb: peakKb / 1024 });
-    });
-  });
+  return runWithPeak([exe, pre], args, { cwd: ROOT, killAfterMs: 120_000 });
 }
 
 test("memory: 10⁶ JSON messages from Kafka, peak resident size under 300 MiB", async () => {

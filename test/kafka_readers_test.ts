@@ -10,7 +10,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { test } from "./harness.ts";
@@ -25,8 +24,9 @@ import {
   sendMany,
   unique,
 } from "./kafka_helpers.ts";
-import { random, sleep, track, type Tracked } from "./cli_helpers.ts";
+import { random, sleep } from "./cli_helpers.ts";
 import { readTopic } from "./kafka_topic_reader.ts";
+import { committedTotal, readerGroup } from "./reader_group.ts";
 import { replay } from "./change_log.ts";
 import { RegressionCore } from "../src/core/regression_core.ts";
 
@@ -83,40 +83,8 @@ test(
     ];
     // (--verbose: the test sees which partitions a reader was assigned)
     const many = [...args(group, out), "--readers", "many", "--verbose"];
-    const [exe, pre] = regress(CURRENT);
-    const env: Record<string, string> = { NO_COLOR: "1" };
-    for (const [k, v] of Object.entries(process.env)) {
-      if (!k.startsWith("KAFKA_") && v !== undefined) env[k] = v;
-    }
-    const readers: (Tracked & { log: () => string })[] = [];
-    const start = () => {
-      const child = spawn(exe, [...pre, ...many], { env, stdio: "pipe" });
-      const tracked = track(child); // (the stream is utf8 text from here)
-      let log = "";
-      child.stderr!.on("data", (text: string) => (log += text));
-      const reader = { ...tracked, log: () => log };
-      readers.push(reader);
-      return reader;
-    };
-    const total = async () => (await committedOffsets(group, topic)).reduce((s, o) => s + Math.max(o, 0), 0);
-    const until = async (what: string, done: () => Promise<boolean>, ms = 60_000) => {
-      const deadline = Date.now() + ms;
-      while (!(await done())) {
-        assert.ok(
-          Date.now() < deadline,
-          `timed out waiting for ${what}; the readers said:\n` +
-            readers.map((r) => r.log().split("\n").filter((l) => !/kafkajs error/.test(l)).join("\n"))
-              .join("\n--\n"),
-        );
-        for (const r of readers) {
-          if (r.exited() && r.child.signalCode !== "SIGKILL") {
-            const { code, stderr } = await r.done as { code: number | null; stderr: string };
-            assert.fail(`a reader exited (${code}) while waiting for ${what}: ${stderr}`);
-          }
-        }
-        await sleep(100);
-      }
-    };
+    const { start, until, stop } = readerGroup(many);
+    const total = () => committedTotal(group, topic);
     try {
       // One reader, then two more joining while it reads.
       start();
@@ -157,8 +125,7 @@ test(
         return live !== undefined && Object.is(live.a, want.a) && Object.is(live.b, want.b);
       });
     } finally {
-      for (const r of readers) if (!r.exited()) process.kill(r.child.pid!, "SIGTERM");
-      await Promise.all(readers.map((r) => r.done));
+      await stop();
     }
     const rows = await outputRows(out);
     const final = replay(rows)!;

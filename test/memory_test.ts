@@ -7,14 +7,13 @@
  * Bun grew past 900 MB on the same file.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runtimeName, test } from "./harness.ts";
+import { runWithPeak } from "./peak_memory.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const POINTS = 5_000_000;
@@ -38,27 +37,7 @@ function runCapped(args: string[]): Promise<{ code: number | null; stderr: strin
       ["run", join(ROOT, "src/runtime/bun_main.ts")],
       { BUN_JSC_forceRAMSize: String(HEAP_MB * 1024 * 1024) },
     ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(exe, [...pre, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, NO_COLOR: "1" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    let peakKb = 0;
-    child.stderr!.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    const sample = async () => {
-      const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
-      const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-      peakKb = Math.max(peakKb, kb);
-    };
-    const timer = setInterval(sample, 25);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearInterval(timer);
-      resolve({ code, stderr, peakMb: peakKb / 1024 });
-    });
-  });
+  return runWithPeak([exe, pre], args, { cwd: ROOT, env, field: "VmRSS" });
 }
 
 async function writeCsv(path: string, points: number): Promise<void> {
