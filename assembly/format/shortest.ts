@@ -1,0 +1,353 @@
+// The shortest decimal that reads back as the same double, written as JavaScript's String(n) writes it.
+//
+// Digits: Ryu's double-to-shortest (Ulf Adams, "Ryū: fast float-to-string conversion", PLDI 2018; the
+// d2s.c of github.com/ulfjack/ryu with its full tables, pow5_tables.ts). Of the decimals in the rounding
+// interval of the double (its bounds included when the significand is even, as a correctly rounding
+// reader rounds ties to even) it takes those with the fewest digits and, among them, the one closest to
+// the double; on an exact tie, the even one. That is ECMAScript's Number::toString (with its note's
+// "closest" rule, which V8 and JavaScriptCore follow).
+//
+// Only integer arithmetic: the double's bits are read with reinterpret, never computed with, so no
+// floating-point optimisation (Binaryen's fast-math included) can change a result. AssemblyScript has no
+// u128: a 64×64 → 128-bit product is made from 32-bit halves (umulHigh).
+//
+// Text: ECMAScript's layout of the digits d1…dk and the decimal exponent n (value = 0.d1…dk × 10^n):
+//   k ≤ n ≤ 21      d1…dk followed by n − k zeros
+//   0 < n ≤ 21      d1…dn "." dn+1…dk
+//   −6 < n ≤ 0      "0." −n zeros d1…dk
+//   otherwise       d1 ["." d2…dk] "e" ("+" | "-") |n − 1|
+// and "-" before a negative number, "-0" for negative zero (not String's "0"), "NaN", "Infinity".
+
+import { POW5_BITCOUNT, POW5_INV_BITCOUNT, POW5_INV_SPLIT, POW5_SPLIT } from "./pow5_tables";
+
+/** The longest text written: "-0.000000" and 17 digits is 26 bytes; "-d.dddddddddddddddde-308" 24. */
+export const MAX_TEXT = 32;
+
+const MANTISSA_BITS: i32 = 52;
+const BIAS: i32 = 1023;
+
+// ---- Digits: Ryu's d2d. ----
+
+/** The decimal significand and exponent found by shortestDigits (value = digits × 10^exponent). */
+let outDigits: u64 = 0;
+let outExponent: i32 = 0;
+
+// @ts-ignore: decorator
+@inline function pow5bits(e: i32): i32 {
+  return ((e * 1217359) >> 19) + 1; // ⌈log2(5^e)⌉ for 0 < e ≤ 3528 (1 for e = 0)
+}
+
+// @ts-ignore: decorator
+@inline function log10Pow2(e: i32): i32 {
+  return (e * 78913) >> 18; // ⌊log10(2^e)⌋ for 0 ≤ e ≤ 1650
+}
+
+// @ts-ignore: decorator
+@inline function log10Pow5(e: i32): i32 {
+  return (e * 732923) >> 20; // ⌊log10(5^e)⌋ for 0 ≤ e ≤ 2620
+}
+
+function pow5Factor(value: u64): i32 {
+  let count = 0;
+  while (value % 5 == 0) {
+    value /= 5;
+    count++;
+  }
+  return count;
+}
+
+// @ts-ignore: decorator
+@inline function multipleOfPowerOf5(value: u64, p: i32): bool {
+  return pow5Factor(value) >= p;
+}
+
+// @ts-ignore: decorator
+@inline function multipleOfPowerOf2(value: u64, p: i32): bool {
+  return (value & ((<u64>1 << <u64>p) - 1)) == 0;
+}
+
+/** The high 64 bits of the 128-bit product a·b, from 32-bit halves. */
+// @ts-ignore: decorator
+@inline function umulHigh(a: u64, b: u64): u64 {
+  const aLo = a & 0xffff_ffff, aHi = a >> 32;
+  const bLo = b & 0xffff_ffff, bHi = b >> 32;
+  const b00 = aLo * bLo;
+  const b01 = aLo * bHi;
+  const b10 = aHi * bLo;
+  const b11 = aHi * bHi;
+  const mid1 = b10 + (b00 >> 32); // (no overflow: (2^32 − 1)^2 + 2^32 − 1 < 2^64)
+  const mid2 = b01 + (mid1 & 0xffff_ffff);
+  return b11 + (mid1 >> 32) + (mid2 >> 32);
+}
+
+/** ⌊m · (hi·2^64 + lo) / 2^j⌋ for 64 < j < 128 (m < 2^55: the product has < 183 bits; the result fits). */
+// @ts-ignore: decorator
+@inline function mulShift64(m: u64, lo: u64, hi: u64, j: i32): u64 {
+  const high0 = umulHigh(m, lo); // (m·lo) >> 64
+  const low2 = m * hi;
+  const high2 = umulHigh(m, hi);
+  const sum = high0 + low2;
+  const carry: u64 = sum < high0 ? 1 : 0;
+  const top = high2 + carry; // (m·lo >> 64) + m·hi = top·2^64 + sum
+  const s = <u64>(j - 64);
+  return (sum >> s) | (top << (64 - s));
+}
+
+/** Integers below 2^53 with no fractional bits: their own digits, trailing zeros removed. */
+function smallInteger(m2: u64, e2: i32): bool {
+  if (e2 > 0 || e2 < -52) return false;
+  const mask = (<u64>1 << <u64>-e2) - 1;
+  if ((m2 & mask) != 0) return false;
+  let m = m2 >> <u64>-e2;
+  let e = 0;
+  for (;;) {
+    const q = m / 10;
+    if (m - q * 10 != 0) break;
+    m = q;
+    e++;
+  }
+  outDigits = m;
+  outExponent = e;
+  return true;
+}
+
+/** Ryu's d2d: the shortest digits of a positive finite double from its fields (not both 0). */
+function shortestDigits(ieeeMantissa: u64, ieeeExponent: i32): void {
+  let e2: i32;
+  let m2: u64;
+  if (ieeeExponent == 0) {
+    e2 = 1 - BIAS - MANTISSA_BITS - 2; // (2 more bits for the bounds)
+    m2 = ieeeMantissa;
+  } else {
+    if (smallInteger((<u64>1 << 52) | ieeeMantissa, ieeeExponent - BIAS - MANTISSA_BITS)) return;
+    e2 = ieeeExponent - BIAS - MANTISSA_BITS - 2;
+    m2 = (<u64>1 << 52) | ieeeMantissa;
+  }
+  const acceptBounds = (m2 & 1) == 0;
+  const mv = m2 << 2;
+  const mmShift: u64 = ieeeMantissa != 0 || ieeeExponent <= 1 ? 1 : 0;
+  let vr: u64, vp: u64, vm: u64;
+  let e10: i32;
+  let vmIsTrailingZeros = false;
+  let vrIsTrailingZeros = false;
+  if (e2 >= 0) {
+    const q = log10Pow2(e2) - (e2 > 3 ? 1 : 0);
+    e10 = q;
+    const k = POW5_INV_BITCOUNT + pow5bits(q) - 1;
+    const i = -e2 + q + k;
+    const at = POW5_INV_SPLIT + (<usize>q << 4);
+    const lo = load<u64>(at), hi = load<u64>(at + 8);
+    vr = mulShift64(mv, lo, hi, i);
+    vp = mulShift64(mv + 2, lo, hi, i);
+    vm = mulShift64(mv - 1 - mmShift, lo, hi, i);
+    if (q <= 21) {
+      // Only one of mp, mv and mm can be a multiple of 5, if any.
+      if (mv % 5 == 0) vrIsTrailingZeros = multipleOfPowerOf5(mv, q);
+      else if (acceptBounds) vmIsTrailingZeros = multipleOfPowerOf5(mv - 1 - mmShift, q);
+      else if (multipleOfPowerOf5(mv + 2, q)) vp--;
+    }
+  } else {
+    const q = log10Pow5(-e2) - (-e2 > 1 ? 1 : 0);
+    e10 = q + e2;
+    const i = -e2 - q;
+    const k = pow5bits(i) - POW5_BITCOUNT;
+    const j = q - k;
+    const at = POW5_SPLIT + (<usize>i << 4);
+    const lo = load<u64>(at), hi = load<u64>(at + 8);
+    vr = mulShift64(mv, lo, hi, j);
+    vp = mulShift64(mv + 2, lo, hi, j);
+    vm = mulShift64(mv - 1 - mmShift, lo, hi, j);
+    if (q <= 1) {
+      // mv has at least q trailing 0 bits, and so do mp and mm when q ≤ 1.
+      vrIsTrailingZeros = true;
+      if (acceptBounds) vmIsTrailingZeros = mmShift == 1;
+      else vp--;
+    } else if (q < 63) {
+      vrIsTrailingZeros = multipleOfPowerOf2(mv, q);
+    }
+  }
+  let removed: i32 = 0;
+  let output: u64;
+  if (vmIsTrailingZeros || vrIsTrailingZeros) {
+    // The general case (rare): exact ties and bounds that are themselves short decimals.
+    let lastRemovedDigit: u64 = 0;
+    for (;;) {
+      const vpDiv10 = vp / 10, vmDiv10 = vm / 10;
+      if (vpDiv10 <= vmDiv10) break;
+      const vrDiv10 = vr / 10;
+      vmIsTrailingZeros = vmIsTrailingZeros && vm - vmDiv10 * 10 == 0;
+      vrIsTrailingZeros = vrIsTrailingZeros && lastRemovedDigit == 0;
+      lastRemovedDigit = vr - vrDiv10 * 10;
+      vr = vrDiv10;
+      vp = vpDiv10;
+      vm = vmDiv10;
+      removed++;
+    }
+    if (vmIsTrailingZeros) {
+      for (;;) {
+        const vmDiv10 = vm / 10;
+        if (vm - vmDiv10 * 10 != 0) break;
+        const vrDiv10 = vr / 10;
+        vrIsTrailingZeros = vrIsTrailingZeros && lastRemovedDigit == 0;
+        lastRemovedDigit = vr - vrDiv10 * 10;
+        vr = vrDiv10;
+        vp = vp / 10;
+        vm = vmDiv10;
+        removed++;
+      }
+    }
+    if (vrIsTrailingZeros && lastRemovedDigit == 5 && (vr & 1) == 0) lastRemovedDigit = 4; // tie: even
+    const up = (vr == vm && (!acceptBounds || !vmIsTrailingZeros)) || lastRemovedDigit >= 5;
+    output = vr + (up ? 1 : 0);
+  } else {
+    // The common case.
+    let roundUp = false;
+    const vpDiv100 = vp / 100, vmDiv100 = vm / 100;
+    if (vpDiv100 > vmDiv100) {
+      const vrDiv100 = vr / 100;
+      roundUp = vr - vrDiv100 * 100 >= 50;
+      vr = vrDiv100;
+      vp = vpDiv100;
+      vm = vmDiv100;
+      removed += 2;
+    }
+    for (;;) {
+      const vpDiv10 = vp / 10, vmDiv10 = vm / 10;
+      if (vpDiv10 <= vmDiv10) break;
+      const vrDiv10 = vr / 10;
+      roundUp = vr - vrDiv10 * 10 >= 5;
+      vr = vrDiv10;
+      vp = vpDiv10;
+      vm = vmDiv10;
+      removed++;
+    }
+    output = vr + (vr == vm || roundUp ? 1 : 0);
+  }
+  outDigits = output;
+  outExponent = e10 + removed;
+}
+
+// ---- Text. ----
+
+// @ts-ignore: decorator
+@inline function decimalLength(v: u64): i32 {
+  // v < 10^17
+  if (v >= 10000000000000000) return 17;
+  if (v >= 1000000000000000) return 16;
+  if (v >= 100000000000000) return 15;
+  if (v >= 10000000000000) return 14;
+  if (v >= 1000000000000) return 13;
+  if (v >= 100000000000) return 12;
+  if (v >= 10000000000) return 11;
+  if (v >= 1000000000) return 10;
+  if (v >= 100000000) return 9;
+  if (v >= 10000000) return 8;
+  if (v >= 1000000) return 7;
+  if (v >= 100000) return 6;
+  if (v >= 10000) return 5;
+  if (v >= 1000) return 4;
+  if (v >= 100) return 3;
+  if (v >= 10) return 2;
+  return 1;
+}
+
+/** Writes the `length` digits of v at p (the last at p + length − 1). */
+// @ts-ignore: decorator
+@inline function writeDigits(v: u64, p: usize, length: i32): void {
+  let end = p + <usize>length;
+  while (v >= 100_000_000) {
+    // (8 digits with 32-bit arithmetic)
+    const q = v / 100_000_000;
+    let r = <u32>(v - q * 100_000_000);
+    v = q;
+    for (let i = 0; i < 8; i++) {
+      const d = r / 10;
+      store<u8>(--end, <u8>(0x30 + r - d * 10));
+      r = d;
+    }
+  }
+  let r = <u32>v;
+  while (end > p) {
+    const d = r / 10;
+    store<u8>(--end, <u8>(0x30 + r - d * 10));
+    r = d;
+  }
+}
+
+function writeText(p: usize, text: string): i32 {
+  const n = text.length;
+  for (let i = 0; i < n; i++) store<u8>(p + <usize>i, <u8>text.charCodeAt(i));
+  return n;
+}
+
+/**
+ * Writes x as JavaScript's String(x) does (ASCII), but "-0" for negative zero, at p (room for MAX_TEXT
+ * bytes); returns the number of bytes.
+ */
+export function formatShortest(x: f64, p: usize): i32 {
+  const bits = reinterpret<u64>(x);
+  const negative = (bits >> 63) != 0;
+  const ieeeMantissa = bits & ((<u64>1 << 52) - 1);
+  const ieeeExponent = <i32>((bits >> 52) & 0x7ff);
+  if (ieeeExponent == 0x7ff) {
+    if (ieeeMantissa != 0) return writeText(p, "NaN");
+    return writeText(p, negative ? "-Infinity" : "Infinity");
+  }
+  let at = p;
+  if (negative) store<u8>(at++, 0x2d); // "-"
+  if (ieeeExponent == 0 && ieeeMantissa == 0) {
+    store<u8>(at++, 0x30);
+    return <i32>(at - p);
+  }
+  shortestDigits(ieeeMantissa, ieeeExponent);
+  const digits = outDigits;
+  const k = decimalLength(digits);
+  const n = outExponent + k; // value = 0.d1…dk × 10^n
+  if (k <= n && n <= 21) {
+    writeDigits(digits, at, k);
+    at += <usize>k;
+    for (let i = k; i < n; i++) store<u8>(at++, 0x30);
+  } else if (0 < n && n <= 21) {
+    // d1…dn "." dn+1…dk: the digits shifted by one from the point on
+    writeDigits(digits, at + 1, k);
+    for (let i = 0; i < n; i++) store<u8>(at + <usize>i, load<u8>(at + <usize>(i + 1)));
+    store<u8>(at + <usize>n, 0x2e);
+    at += <usize>(k + 1);
+  } else if (-6 < n && n <= 0) {
+    store<u8>(at++, 0x30);
+    store<u8>(at++, 0x2e);
+    for (let i = n; i < 0; i++) store<u8>(at++, 0x30);
+    writeDigits(digits, at, k);
+    at += <usize>k;
+  } else {
+    // d1 ["." d2…dk] "e" sign |n − 1|
+    if (k == 1) {
+      store<u8>(at++, <u8>(0x30 + <u32>digits));
+    } else {
+      writeDigits(digits, at + 1, k);
+      store<u8>(at, load<u8>(at + 1));
+      store<u8>(at + 1, 0x2e);
+      at += <usize>(k + 1);
+    }
+    store<u8>(at++, 0x65); // "e"
+    let e = n - 1;
+    if (e < 0) {
+      store<u8>(at++, 0x2d);
+      e = -e;
+    } else {
+      store<u8>(at++, 0x2b);
+    }
+    if (e >= 100) {
+      store<u8>(at++, <u8>(0x30 + e / 100));
+      e %= 100;
+      store<u8>(at++, <u8>(0x30 + e / 10));
+      store<u8>(at++, <u8>(0x30 + e % 10));
+    } else if (e >= 10) {
+      store<u8>(at++, <u8>(0x30 + e / 10));
+      store<u8>(at++, <u8>(0x30 + e % 10));
+    } else {
+      store<u8>(at++, <u8>(0x30 + e));
+    }
+  }
+  return <i32>(at - p);
+}
