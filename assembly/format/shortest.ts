@@ -9,7 +9,8 @@
 //
 // Only integer arithmetic: the double's bits are read with reinterpret, never computed with, so no
 // floating-point optimisation (Binaryen's fast-math included) can change a result. AssemblyScript has no
-// u128: a 64×64 → 128-bit product is made from 32-bit halves (umulHigh).
+// u128: a 64×64 → 128-bit product is made from 32-bit halves (umulHigh), the three bounds from one
+// 192-bit product (mulShiftAll64), and a u64 is divided by 10, 100 or 10^8 by a multiplication.
 //
 // Text: ECMAScript's layout of the digits d1…dk and the decimal exponent n (value = 0.d1…dk × 10^n):
 //   k ≤ n ≤ 21      d1…dk followed by n − k zeros
@@ -80,17 +81,67 @@ function pow5Factor(value: u64): i32 {
   return b11 + (mid1 >> 32) + (mid2 >> 32);
 }
 
-/** ⌊m · (hi·2^64 + lo) / 2^j⌋ for 64 < j < 128 (m < 2^55: the product has < 183 bits; the result fits). */
+// Division of a u64 by 10, 100 and 10^8 by a multiplication (WebAssembly engines may not strength-
+// reduce i64.div_u by a constant; the multiplication is the faster, and exact for every u64).
 // @ts-ignore: decorator
-@inline function mulShift64(m: u64, lo: u64, hi: u64, j: i32): u64 {
-  const high0 = umulHigh(m, lo); // (m·lo) >> 64
-  const low2 = m * hi;
-  const high2 = umulHigh(m, hi);
-  const sum = high0 + low2;
-  const carry: u64 = sum < high0 ? 1 : 0;
-  const top = high2 + carry; // (m·lo >> 64) + m·hi = top·2^64 + sum
-  const s = <u64>(j - 64);
-  return (sum >> s) | (top << (64 - s));
+@inline function div10(x: u64): u64 {
+  return umulHigh(x, 0xcccc_cccc_cccc_cccd) >> 3;
+}
+
+// @ts-ignore: decorator
+@inline function div100(x: u64): u64 {
+  return umulHigh(x >> 2, 0x28f5_c28f_5c28_f5c3) >> 2;
+}
+
+// @ts-ignore: decorator
+@inline function div1e8(x: u64): u64 {
+  return umulHigh(x, 0xabcc_7711_8461_cefd) >> 26;
+}
+
+/** vp and vm of the last mulShiftAll64. */
+let mulVp: u64 = 0;
+let mulVm: u64 = 0;
+
+/** (hi·2^64 + lo) >> dist, 0 < dist < 64. */
+// @ts-ignore: decorator
+@inline function shiftRight128(lo: u64, hi: u64, dist: i32): u64 {
+  return (hi << <u64>(64 - dist)) | (lo >> <u64>dist);
+}
+
+/**
+ * Ryu's mulShiftAll64 without 64-bit intrinsics: with M = mul1·2^64 + mul0 (125 bits), returns
+ * ⌊4·m2·M / 2^j⌋ and sets mulVp = ⌊(4·m2 + 2)·M / 2^j⌋, mulVm = ⌊(4·m2 − 1 − mmShift)·M / 2^j⌋, from the
+ * one 192-bit product 2·m2·M (two 64×128 products; the others by adding or subtracting M).
+ */
+// @ts-ignore: decorator
+@inline function mulShiftAll64(m2: u64, mul0: u64, mul1: u64, j: i32, mmShift: u64): u64 {
+  const m = m2 << 1; // < 2^55
+  const lo = m * mul0;
+  const tmp = umulHigh(m, mul0);
+  const mid = tmp + m * mul1;
+  const hi = umulHigh(m, mul1) + (mid < tmp ? 1 : 0); // 2m·M = hi:mid:lo
+  // (2m + 1)·M
+  const lo2 = lo + mul0;
+  const mid2 = mid + mul1 + (lo2 < lo ? 1 : 0);
+  const hi2 = hi + (mid2 < mid ? 1 : 0);
+  mulVp = shiftRight128(mid2, hi2, j - 64 - 1);
+  if (mmShift == 1) {
+    // (2m − 1)·M
+    const lo3 = lo - mul0;
+    const mid3 = mid - mul1 - (lo3 > lo ? 1 : 0);
+    const hi3 = hi - (mid3 > mid ? 1 : 0);
+    mulVm = shiftRight128(mid3, hi3, j - 64 - 1);
+  } else {
+    // (4m − 1)·M
+    const lo3 = lo + lo;
+    const mid3 = mid + mid + (lo3 < lo ? 1 : 0);
+    const hi3 = hi + hi + (mid3 < mid ? 1 : 0);
+    const lo4 = lo3 - mul0;
+    const mid4 = mid3 - mul1 - (lo4 > lo3 ? 1 : 0);
+    const hi4 = hi3 - (mid4 > mid3 ? 1 : 0);
+    mulVm = shiftRight128(mid4, hi4, j - 64);
+  }
+  return shiftRight128(mid, hi, j - 64 - 1);
 }
 
 /** Integers below 2^53 with no fractional bits: their own digits, trailing zeros removed. */
@@ -101,7 +152,7 @@ function smallInteger(m2: u64, e2: i32): bool {
   let m = m2 >> <u64>-e2;
   let e = 0;
   for (;;) {
-    const q = m / 10;
+    const q = div10(m);
     if (m - q * 10 != 0) break;
     m = q;
     e++;
@@ -137,9 +188,9 @@ function shortestDigits(ieeeMantissa: u64, ieeeExponent: i32): void {
     const i = -e2 + q + k;
     const at = POW5_INV_SPLIT + (<usize>q << 4);
     const lo = load<u64>(at), hi = load<u64>(at + 8);
-    vr = mulShift64(mv, lo, hi, i);
-    vp = mulShift64(mv + 2, lo, hi, i);
-    vm = mulShift64(mv - 1 - mmShift, lo, hi, i);
+    vr = mulShiftAll64(m2, lo, hi, i, mmShift);
+    vp = mulVp;
+    vm = mulVm;
     if (q <= 21) {
       // Only one of mp, mv and mm can be a multiple of 5, if any.
       if (mv % 5 == 0) vrIsTrailingZeros = multipleOfPowerOf5(mv, q);
@@ -154,9 +205,9 @@ function shortestDigits(ieeeMantissa: u64, ieeeExponent: i32): void {
     const j = q - k;
     const at = POW5_SPLIT + (<usize>i << 4);
     const lo = load<u64>(at), hi = load<u64>(at + 8);
-    vr = mulShift64(mv, lo, hi, j);
-    vp = mulShift64(mv + 2, lo, hi, j);
-    vm = mulShift64(mv - 1 - mmShift, lo, hi, j);
+    vr = mulShiftAll64(m2, lo, hi, j, mmShift);
+    vp = mulVp;
+    vm = mulVm;
     if (q <= 1) {
       // mv has at least q trailing 0 bits, and so do mp and mm when q ≤ 1.
       vrIsTrailingZeros = true;
@@ -172,9 +223,9 @@ function shortestDigits(ieeeMantissa: u64, ieeeExponent: i32): void {
     // The general case (rare): exact ties and bounds that are themselves short decimals.
     let lastRemovedDigit: u64 = 0;
     for (;;) {
-      const vpDiv10 = vp / 10, vmDiv10 = vm / 10;
+      const vpDiv10 = div10(vp), vmDiv10 = div10(vm);
       if (vpDiv10 <= vmDiv10) break;
-      const vrDiv10 = vr / 10;
+      const vrDiv10 = div10(vr);
       vmIsTrailingZeros = vmIsTrailingZeros && vm - vmDiv10 * 10 == 0;
       vrIsTrailingZeros = vrIsTrailingZeros && lastRemovedDigit == 0;
       lastRemovedDigit = vr - vrDiv10 * 10;
@@ -185,13 +236,13 @@ function shortestDigits(ieeeMantissa: u64, ieeeExponent: i32): void {
     }
     if (vmIsTrailingZeros) {
       for (;;) {
-        const vmDiv10 = vm / 10;
+        const vmDiv10 = div10(vm);
         if (vm - vmDiv10 * 10 != 0) break;
-        const vrDiv10 = vr / 10;
+        const vrDiv10 = div10(vr);
         vrIsTrailingZeros = vrIsTrailingZeros && lastRemovedDigit == 0;
         lastRemovedDigit = vr - vrDiv10 * 10;
         vr = vrDiv10;
-        vp = vp / 10;
+        vp = div10(vp);
         vm = vmDiv10;
         removed++;
       }
@@ -202,9 +253,9 @@ function shortestDigits(ieeeMantissa: u64, ieeeExponent: i32): void {
   } else {
     // The common case.
     let roundUp = false;
-    const vpDiv100 = vp / 100, vmDiv100 = vm / 100;
+    const vpDiv100 = div100(vp), vmDiv100 = div100(vm);
     if (vpDiv100 > vmDiv100) {
-      const vrDiv100 = vr / 100;
+      const vrDiv100 = div100(vr);
       roundUp = vr - vrDiv100 * 100 >= 50;
       vr = vrDiv100;
       vp = vpDiv100;
@@ -212,9 +263,9 @@ function shortestDigits(ieeeMantissa: u64, ieeeExponent: i32): void {
       removed += 2;
     }
     for (;;) {
-      const vpDiv10 = vp / 10, vmDiv10 = vm / 10;
+      const vpDiv10 = div10(vp), vmDiv10 = div10(vm);
       if (vpDiv10 <= vmDiv10) break;
-      const vrDiv10 = vr / 10;
+      const vrDiv10 = div10(vr);
       roundUp = vr - vrDiv10 * 10 >= 5;
       vr = vrDiv10;
       vp = vpDiv10;
@@ -251,27 +302,56 @@ function shortestDigits(ieeeMantissa: u64, ieeeExponent: i32): void {
   return 1;
 }
 
+/** "00", "01", …, "99": the ASCII digits of 0…99, two bytes each. */
+const DIGIT_PAIRS: usize = memory.data<u8>([
+  48, 48, 48, 49, 48, 50, 48, 51, 48, 52, 48, 53, 48, 54, 48, 55, 48, 56, 48, 57,
+  49, 48, 49, 49, 49, 50, 49, 51, 49, 52, 49, 53, 49, 54, 49, 55, 49, 56, 49, 57,
+  50, 48, 50, 49, 50, 50, 50, 51, 50, 52, 50, 53, 50, 54, 50, 55, 50, 56, 50, 57,
+  51, 48, 51, 49, 51, 50, 51, 51, 51, 52, 51, 53, 51, 54, 51, 55, 51, 56, 51, 57,
+  52, 48, 52, 49, 52, 50, 52, 51, 52, 52, 52, 53, 52, 54, 52, 55, 52, 56, 52, 57,
+  53, 48, 53, 49, 53, 50, 53, 51, 53, 52, 53, 53, 53, 54, 53, 55, 53, 56, 53, 57,
+  54, 48, 54, 49, 54, 50, 54, 51, 54, 52, 54, 53, 54, 54, 54, 55, 54, 56, 54, 57,
+  55, 48, 55, 49, 55, 50, 55, 51, 55, 52, 55, 53, 55, 54, 55, 55, 55, 56, 55, 57,
+  56, 48, 56, 49, 56, 50, 56, 51, 56, 52, 56, 53, 56, 54, 56, 55, 56, 56, 56, 57,
+  57, 48, 57, 49, 57, 50, 57, 51, 57, 52, 57, 53, 57, 54, 57, 55, 57, 56, 57, 57,
+]);
+
+/** Writes the two digits of d < 100 at p. */
+// @ts-ignore: decorator
+@inline function writePair(p: usize, d: u32): void {
+  store<u16>(p, load<u16>(DIGIT_PAIRS + (<usize>d << 1)));
+}
+
+/** Writes the 8 digits of r < 10^8 (leading zeros included) at p. */
+// @ts-ignore: decorator
+@inline function writeEight(p: usize, r: u32): void {
+  const hi = r / 10000, lo = r - hi * 10000;
+  const a = hi / 100, b = lo / 100;
+  writePair(p, a);
+  writePair(p + 2, hi - a * 100);
+  writePair(p + 4, b);
+  writePair(p + 6, lo - b * 100);
+}
+
 /** Writes the `length` digits of v at p (the last at p + length − 1). */
 // @ts-ignore: decorator
 @inline function writeDigits(v: u64, p: usize, length: i32): void {
   let end = p + <usize>length;
   while (v >= 100_000_000) {
-    // (8 digits with 32-bit arithmetic)
-    const q = v / 100_000_000;
-    let r = <u32>(v - q * 100_000_000);
+    const q = div1e8(v);
+    end -= 8;
+    writeEight(end, <u32>(v - q * 100_000_000));
     v = q;
-    for (let i = 0; i < 8; i++) {
-      const d = r / 10;
-      store<u8>(--end, <u8>(0x30 + r - d * 10));
-      r = d;
-    }
   }
   let r = <u32>v;
-  while (end > p) {
-    const d = r / 10;
-    store<u8>(--end, <u8>(0x30 + r - d * 10));
-    r = d;
+  while (r >= 100) {
+    const q = r / 100;
+    end -= 2;
+    writePair(end, r - q * 100);
+    r = q;
   }
+  if (r >= 10) writePair(end - 2, r);
+  else store<u8>(end - 1, <u8>(0x30 + r));
 }
 
 function writeText(p: usize, text: string): i32 {

@@ -1,0 +1,105 @@
+/**
+ * Micro benchmark: nanoseconds per number to write 10^6 fit-like doubles (intercepts and slopes: results
+ * of divisions, 16–17 significant digits; half of them near 10^3, half near 10^-3) as text into a byte
+ * buffer, side by side in one run: `String(n)` alone; `formatNumber` and a copy of its characters (what
+ * `CsvWriter.appendNumber` did before the core formatted numbers); the core's `NumberText.write`
+ * (`src/core/number_text.ts`, one call into WebAssembly per number); and `CsvWriter.appendNumber` both
+ * ways. Each is the median of `--rounds` rounds (default 7); the texts are checked to be the same bytes.
+ *
+ * Run: `./node_modules/deno/deno run --allow-read bench/format_bench.ts [--numbers N] [--rounds R]`
+ *  or  `node_modules/.bin/bun run bench/format_bench.ts [...]`
+ * @module
+ */
+import { readFile } from "node:fs/promises";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { NUMBER_TEXT_BYTES, NumberText } from "../src/core/number_text.ts";
+import { formatNumber } from "../src/model/format_number.ts";
+import { CsvWriter } from "../src/sinks/csv_writer.ts";
+
+const { values: flags } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    numbers: { type: "string", default: "1000000" },
+    rounds: { type: "string", default: "7" },
+  },
+});
+const n = Number(flags.numbers), rounds = Number(flags.rounds);
+if (!Number.isSafeInteger(n) || n < 1 || !Number.isSafeInteger(rounds) || rounds < 1) {
+  console.error("format_bench: --numbers and --rounds must be integers ≥ 1");
+  process.exit(2);
+}
+
+const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
+const runtime = g.Deno ? `Deno ${g.Deno.version.deno}` : `Bun ${g.Bun?.version}`;
+const numbers = await NumberText.load(await readFile(new URL("../build/streamreg.wasm", import.meta.url)));
+
+let seed = 7;
+const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+const values = new Float64Array(n);
+for (let i = 0; i < n; i++) {
+  const scale = i % 2 === 0 ? 1e3 : 1e-3; // an intercept, a slope
+  values[i] = scale * (random() * 2 - 1 + random() / 3) / (0.5 + random());
+}
+
+const buffer = new Uint8Array(n * (NUMBER_TEXT_BYTES + 1));
+const median = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1];
+
+/** ns per number of `body` (which returns a checksum, so nothing is optimised away). */
+function time(body: () => number): number {
+  const times: number[] = [];
+  let sink = 0;
+  for (let r = 0; r < rounds; r++) {
+    const start = performance.now();
+    sink += body();
+    times.push(performance.now() - start);
+  }
+  if (sink === -1) console.log(sink);
+  return median(times) * 1e6 / n;
+}
+
+const stringOnly = () => {
+  let length = 0;
+  for (let i = 0; i < n; i++) length += String(values[i]).length;
+  return length;
+};
+const stringCopy = () => {
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const text = formatNumber(values[i]);
+    for (let k = 0; k < text.length; k++) buffer[at++] = text.charCodeAt(k);
+    buffer[at++] = 0x2c;
+  }
+  return at;
+};
+const wasmWrite = () => {
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    at = numbers.write(values[i], buffer, at);
+    buffer[at++] = 0x2c;
+  }
+  return at;
+};
+const writer = (options: { numbers?: NumberText }) => () => {
+  const out = new CsvWriter(new WritableStream(), [], options);
+  for (let i = 0; i < n; i++) out.appendNumber(values[i], 0x2c);
+  return out.pending;
+};
+
+// the same bytes both ways
+const viaString = buffer.slice(0, stringCopy());
+const viaWasm = buffer.slice(0, wasmWrite());
+if (viaString.length !== viaWasm.length || viaString.some((b, i) => b !== viaWasm[i])) {
+  console.error("format_bench: the core's text differs from String(n)");
+  process.exit(1);
+}
+
+const rows: [string, number][] = [
+  ["String(n) alone", time(stringOnly)],
+  ["formatNumber + copy into bytes", time(stringCopy)],
+  ["NumberText.write into bytes (WASM)", time(wasmWrite)],
+  ["CsvWriter.appendNumber, formatNumber", time(writer({}))],
+  ["CsvWriter.appendNumber, NumberText", time(writer({ numbers }))],
+];
+console.log(`${runtime}: ${n} fit-like doubles, median of ${rounds} rounds, ns per number`);
+for (const [name, ns] of rows) console.log(`  ${name.padEnd(40)} ${ns.toFixed(1).padStart(7)}`);
