@@ -251,10 +251,12 @@ function shortestDigits(ieeeMantissa: u64, ieeeExponent: i32): void {
     const up = (vr == vm && (!acceptBounds || !vmIsTrailingZeros)) || lastRemovedDigit >= 5;
     output = vr + (up ? 1 : 0);
   } else {
-    // The common case.
+    // The common case: two digits at a time while both bounds allow, then perhaps one more (then
+    // ⌊vp/100⌋ ≤ ⌊vm/100⌋, so a second could not go); the rounding needs only the last digit removed.
     let roundUp = false;
-    const vpDiv100 = div100(vp), vmDiv100 = div100(vm);
-    if (vpDiv100 > vmDiv100) {
+    for (;;) {
+      const vpDiv100 = div100(vp), vmDiv100 = div100(vm);
+      if (vpDiv100 <= vmDiv100) break;
       const vrDiv100 = div100(vr);
       roundUp = vr - vrDiv100 * 100 >= 50;
       vr = vrDiv100;
@@ -262,15 +264,13 @@ function shortestDigits(ieeeMantissa: u64, ieeeExponent: i32): void {
       vm = vmDiv100;
       removed += 2;
     }
-    for (;;) {
-      const vpDiv10 = div10(vp), vmDiv10 = div10(vm);
-      if (vpDiv10 <= vmDiv10) break;
+    const vpDiv10 = div10(vp), vmDiv10 = div10(vm);
+    if (vpDiv10 > vmDiv10) {
       const vrDiv10 = div10(vr);
       roundUp = vr - vrDiv10 * 10 >= 5;
       vr = vrDiv10;
-      vp = vpDiv10;
-      vm = vmDiv10;
       removed++;
+      vm = vmDiv10;
     }
     output = vr + (vr == vm || roundUp ? 1 : 0);
   }
