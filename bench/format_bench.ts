@@ -4,7 +4,10 @@
  * buffer, side by side in one run: `String(n)` alone; `formatNumber` and a copy of its characters (what
  * `CsvWriter.appendNumber` did before the core formatted numbers); the core's `NumberText.write`
  * (`src/core/number_text.ts`, one call into WebAssembly per number); and `CsvWriter.appendNumber` both
- * ways. Each is the median of `--rounds` rounds (default 7); the texts are checked to be the same bytes.
+ * ways. Each is the median of `--rounds` rounds (default 7) in CPU time (user + system, as
+ * `process.cpuUsage` gives it); the texts are checked to be the same bytes.
+ * Then the keyed result log (`ResultLog` with `keys`) writing 10 batches of 63 000 changed keys (a −1 and
+ * a +1 row each, as a run of 10^6 points over 10^5 keys writes, 1.26·10^6 rows), both ways: ns per row.
  *
  * Run: `./node_modules/deno/deno run --allow-read bench/format_bench.ts [--numbers N] [--rounds R]`
  *  or  `node_modules/.bin/bun run bench/format_bench.ts [...]`
@@ -13,9 +16,11 @@
 import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { NUMBER_TEXT_BYTES, NumberText } from "../src/core/number_text.ts";
+import { NUMBER_TEXT_BYTES, NumberText, shareNumberText } from "../src/core/number_text.ts";
 import { formatNumber } from "../src/model/format_number.ts";
 import { CsvWriter } from "../src/sinks/csv_writer.ts";
+import { ResultLog } from "../src/sinks/result_log.ts";
+import type { KeyChange } from "../src/model/sink.ts";
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2),
@@ -45,14 +50,20 @@ for (let i = 0; i < n; i++) {
 const buffer = new Uint8Array(n * (NUMBER_TEXT_BYTES + 1));
 const median = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1];
 
+/** The process's CPU milliseconds (user + system, all threads): steadier than wall time on a shared machine. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 /** ns per number of `body` (which returns a checksum, so nothing is optimised away). */
 function time(body: () => number): number {
   const times: number[] = [];
   let sink = 0;
   for (let r = 0; r < rounds; r++) {
-    const start = performance.now();
+    const start = cpuMs();
     sink += body();
-    times.push(performance.now() - start);
+    times.push(cpuMs() - start);
   }
   if (sink === -1) console.log(sink);
   return median(times) * 1e6 / n;
@@ -109,5 +120,64 @@ const rows: [string, number][] = [
   ["CsvWriter.appendNumber, formatNumber", time(writer({}))],
   ["CsvWriter.appendNumber, NumberText", time(writer({ numbers }))],
 ];
-console.log(`${runtime}: ${n} fit-like doubles, median of ${rounds} rounds, ns per number`);
+console.log(`${runtime}: ${n} fit-like doubles, median of ${rounds} rounds, CPU ns per number`);
 for (const [name, ns] of rows) console.log(`  ${name.padEnd(40)} ${ns.toFixed(1).padStart(7)}`);
+
+// The keyed result log: 10 batches of 63 000 key changes, each a -1 row and a +1 row of 2 numbers.
+const BATCHES = 10, CHANGES = 63_000;
+const batches = Array.from({ length: BATCHES }, (_, b) => {
+  const keys: KeyChange[] = [];
+  for (let k = 0; k < CHANGES; k++) {
+    const v = ((b * CHANGES + k) * 2) % (n - 3);
+    keys.push({
+      key: `sensor-${k}`,
+      old: { a: values[v], b: values[v + 1] },
+      line: { a: values[v + 2], b: values[v + 3] },
+    });
+  }
+  return {
+    time: 1_700_000_000_000 + b,
+    points: [],
+    accepted: 0,
+    refused: 0,
+    count: 0,
+    line: undefined,
+    keys,
+  };
+});
+/** ns per row of the keyed result log, its CsvWriter with `shared` (or formatNumber), and the bytes written. */
+async function resultLog(shared: NumberText | undefined): Promise<{ ns: number; bytes: Uint8Array }> {
+  const times: number[] = [];
+  let bytes = new Uint8Array();
+  for (let r = 0; r < rounds; r++) {
+    const chunks: Uint8Array[] = [];
+    shareNumberText(shared); // (what a run does in cli/main.ts; the ResultLog's writer takes it)
+    const log = new ResultLog(new WritableStream({ write: (c) => void chunks.push(c) }), {
+      keys: ["sensor"],
+    });
+    shareNumberText(undefined);
+    const start = cpuMs();
+    for (const batch of batches) await log.write(batch);
+    times.push(cpuMs() - start);
+    await log.close();
+    if (r === 0) {
+      bytes = new Uint8Array(chunks.reduce((t, c) => t + c.length, 0));
+      let at = 0;
+      for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
+    }
+  }
+  return { ns: median(times) * 1e6 / (BATCHES * CHANGES * 2), bytes };
+}
+
+const before = await resultLog(undefined);
+const after = await resultLog(numbers);
+if (before.bytes.length !== after.bytes.length || before.bytes.some((b, i) => b !== after.bytes[i])) {
+  console.error("format_bench: the keyed result log differs with the core's numbers");
+  process.exit(1);
+}
+console.log(
+  `  ${"ResultLog keyed rows, formatNumber".padEnd(40)} ${before.ns.toFixed(1).padStart(7)}  (per row)`,
+);
+console.log(
+  `  ${"ResultLog keyed rows, NumberText".padEnd(40)} ${after.ns.toFixed(1).padStart(7)}  (per row)`,
+);
