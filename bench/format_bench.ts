@@ -145,39 +145,34 @@ const batches = Array.from({ length: BATCHES }, (_, b) => {
     keys,
   };
 });
-/** ns per row of the keyed result log, its CsvWriter with `shared` (or formatNumber), and the bytes written. */
-async function resultLog(shared: NumberText | undefined): Promise<{ ns: number; bytes: Uint8Array }> {
-  const times: number[] = [];
-  let bytes = new Uint8Array();
-  for (let r = 0; r < rounds; r++) {
-    const chunks: Uint8Array[] = [];
-    shareNumberText(shared); // (what a run does in cli/main.ts; the ResultLog's writer takes it)
-    const log = new ResultLog(new WritableStream({ write: (c) => void chunks.push(c) }), {
-      keys: ["sensor"],
-    });
-    shareNumberText(undefined);
-    const start = cpuMs();
-    for (const batch of batches) await log.write(batch);
-    times.push(cpuMs() - start);
-    await log.close();
-    if (r === 0) {
-      bytes = new Uint8Array(chunks.reduce((t, c) => t + c.length, 0));
-      let at = 0;
-      for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
-    }
-  }
-  return { ns: median(times) * 1e6 / (BATCHES * CHANGES * 2), bytes };
+/** CPU ms of one keyed result log, its CsvWriter with `shared` (or formatNumber), and the bytes written. */
+async function resultLog(shared: NumberText | undefined): Promise<{ ms: number; bytes: Uint8Array }> {
+  const chunks: Uint8Array[] = [];
+  shareNumberText(shared); // (what a run does in cli/main.ts; the ResultLog's writer takes it)
+  const log = new ResultLog(new WritableStream({ write: (c) => void chunks.push(c) }), { keys: ["sensor"] });
+  shareNumberText(undefined);
+  const start = cpuMs();
+  for (const batch of batches) await log.write(batch);
+  const ms = cpuMs() - start;
+  await log.close();
+  const bytes = new Uint8Array(chunks.reduce((t, c) => t + c.length, 0));
+  let at = 0;
+  for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
+  return { ms, bytes };
 }
 
-const before = await resultLog(undefined);
-const after = await resultLog(numbers);
-if (before.bytes.length !== after.bytes.length || before.bytes.some((b, i) => b !== after.bytes[i])) {
-  console.error("format_bench: the keyed result log differs with the core's numbers");
-  process.exit(1);
+// both ways in turn, round by round (the same load, the same state of the heap for both)
+const before: number[] = [], after: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  const old = await resultLog(undefined);
+  const core = await resultLog(numbers);
+  if (old.bytes.length !== core.bytes.length || old.bytes.some((b, i) => b !== core.bytes[i])) {
+    console.error("format_bench: the keyed result log differs with the core's numbers");
+    process.exit(1);
+  }
+  before.push(old.ms);
+  after.push(core.ms);
 }
-console.log(
-  `  ${"ResultLog keyed rows, formatNumber".padEnd(40)} ${before.ns.toFixed(1).padStart(7)}  (per row)`,
-);
-console.log(
-  `  ${"ResultLog keyed rows, NumberText".padEnd(40)} ${after.ns.toFixed(1).padStart(7)}  (per row)`,
-);
+const perRow = (ms: number[]) => (median(ms) * 1e6 / (BATCHES * CHANGES * 2)).toFixed(1).padStart(7);
+console.log(`  ${"ResultLog keyed rows, formatNumber".padEnd(40)} ${perRow(before)}  (per row)`);
+console.log(`  ${"ResultLog keyed rows, NumberText".padEnd(40)} ${perRow(after)}  (per row)`);
