@@ -19,7 +19,7 @@
 
 import { RegressionCore } from "../core/regression_core.ts";
 import { ModelCore } from "../core/model_core.ts";
-import { NumberText, shareNumberText } from "../core/number_text.ts";
+import { shareNumberText } from "../core/number_text.ts";
 import { coefficientNames, inputColumns, isPlainLine, type ModelConfig } from "../model/model_config.ts";
 import type { CommittedBatch, Source } from "../model/source.ts";
 import type { KafkaPosition } from "../sources/kafka/options.ts";
@@ -189,13 +189,14 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
     const config: ModelConfig = cli.model ?? { x: ["x"], y: "y", degree: 1, intercept: true, stats: false };
     const plain = isPlainLine(config);
     const wasm = await host.readWasm();
-    shareNumberText(await NumberText.load(wasm)); // (the change logs' numbers: CsvWriter.appendNumber)
     const lineCore = plain ? await RegressionCore.load(wasm) : undefined;
     const modelCore = plain ? undefined : await ModelCore.load(wasm, {
       k: config.x.length,
       degree: config.degree,
       intercept: config.intercept,
     }, { stats: config.stats });
+    // The change logs' numbers (CsvWriter.appendNumber) through the core's instance.
+    shareNumberText((lineCore ?? modelCore!).numberText());
     const keyedRun = cli.keys !== undefined || cli.lastPoints !== undefined;
     const core = cli.windows !== undefined
       ? (lineCore

@@ -20,6 +20,7 @@
 
 /** The exports of `build/streamreg.wasm` that write numbers; see docs/numerics.md, "The WASM ABI". */
 export interface NumberTextExports {
+  /** The module's memory. */
   memory: WebAssembly.Memory;
   /** Address of the text format_f64 writes. */
   text_ptr(): number;
@@ -38,7 +39,7 @@ export interface NumberTextExports {
 export const NUMBER_TEXT_BYTES = 26;
 
 /**
- * Writes numbers as text through an instance of the core of its own.
+ * Writes numbers as text through an instance of the core (its own, or a core's).
  *
  * @example
  * ```ts
@@ -58,7 +59,8 @@ export class NumberText {
   }
 
   /**
-   * Instantiates the core (the bytes of `streamreg.wasm`, or the compiled module) for its numbers.
+   * Instantiates the core (the bytes of `streamreg.wasm`, or the compiled module) for its numbers: an
+   * instance of its own (its memory included, about 12 MiB); {@linkcode NumberText.of} takes one made.
    *
    * @example
    * ```ts
@@ -70,6 +72,21 @@ export class NumberText {
       ? await WebAssembly.instantiate(bytes, {})
       : (await WebAssembly.instantiate(bytes, {})).instance;
     return new NumberText(instance.exports as unknown as NumberTextExports);
+  }
+
+  /**
+   * The formatter of an instance already made: a core's (`RegressionCore.numberText`,
+   * `ModelCore.numberText`), so that a run needs no instance, and no memory, of its own for numbers.
+   * `format_f64` touches only its text area, never a core's state.
+   *
+   * @example
+   * ```ts
+   * const { instance } = await WebAssembly.instantiate(bytes, {});
+   * const numbers = NumberText.of(instance.exports as unknown as NumberTextExports);
+   * ```
+   */
+  static of(exports: NumberTextExports): NumberText {
+    return new NumberText(exports);
   }
 
   /**

@@ -3,6 +3,8 @@ import { readFile } from "node:fs/promises";
 import { test } from "../../test/harness.ts";
 import { formatNumber } from "../model/format_number.ts";
 import { NUMBER_TEXT_BYTES, NumberText, sharedNumberText, shareNumberText } from "./number_text.ts";
+import { RegressionCore } from "./regression_core.ts";
+import { ModelCore } from "./model_core.ts";
 
 const builds = {
   release: await readFile(new URL("../../build/streamreg.wasm", import.meta.url)),
@@ -162,4 +164,25 @@ test("shareNumberText shares one instance", async () => {
   shareNumberText(numbers);
   assert.equal(sharedNumberText(), numbers);
   shareNumberText(before);
+});
+
+test("a core's numberText writes through its instance and leaves its state alone", async () => {
+  const line = await RegressionCore.load(builds.release);
+  line.add(new Float64Array([1, 2, 3.5]), new Float64Array([0.1, 0.7, 1.9]));
+  const model = await ModelCore.load(builds.release, { k: 1, degree: 2, intercept: true });
+  model.update(
+    [new Float64Array([1, 2, 3.5, 4])],
+    new Float64Array([0.1, 0.7, 1.9, 2.5]),
+    new Float64Array(4).fill(1),
+  );
+  const fitBefore = line.fit(), modelBefore = model.fit(), state = line.snapshot();
+  const next32 = rng(seed + 2);
+  const values = new Float64Array(100_000);
+  for (let i = 0; i < values.length; i++) values[i] = fromBits(next32(), next32());
+  check(line.numberText(), values, "RegressionCore.numberText");
+  check(model.numberText(), values, "ModelCore.numberText");
+  assert.equal(line.numberText(), line.numberText());
+  assert.deepEqual(line.fit(), fitBefore);
+  assert.deepEqual(model.fit(), modelBefore);
+  assert.deepEqual(line.snapshot(), state);
 });
