@@ -21,7 +21,7 @@
 
 import { POW5_BITCOUNT, POW5_INV_BITCOUNT, POW5_INV_SPLIT, POW5_SPLIT } from "./pow5_tables";
 
-/** The longest text written: "-0.000000" and 17 digits is 26 bytes; "-d.dddddddddddddddde-308" 24. */
+/** Room for the text (the longest: "-0.00000" and 17 digits, 25 bytes; "-d.dddddddddddddddde-308" 24). */
 export const MAX_TEXT = 32;
 
 const MANTISSA_BITS: i32 = 52;

@@ -29,14 +29,14 @@ export interface NumberTextExports {
 }
 
 /**
- * The most bytes {@linkcode NumberText.write} writes for one number ("-0.000000" and 17 digits).
+ * The most bytes {@linkcode NumberText.write} writes for one number ("-0.00000" and 17 digits).
  *
  * @example
  * ```ts
  * const bytes = new Uint8Array(NUMBER_TEXT_BYTES);
  * ```
  */
-export const NUMBER_TEXT_BYTES = 26;
+export const NUMBER_TEXT_BYTES = 25;
 
 /**
  * Writes numbers as text through an instance of the core (its own, or a core's).

@@ -56,6 +56,9 @@ function check(numbers: NumberText, values: ArrayLike<number>, what: string): vo
     bytes[at++] = 0x2c;
   }
   const got = new TextDecoder().decode(bytes.subarray(0, at));
+  for (const cell of got.split(",")) {
+    assert.ok(cell.length <= NUMBER_TEXT_BYTES, `${what}: "${cell}" is too long`);
+  }
   const want: string[] = [];
   for (let i = 0; i < values.length; i++) want.push(formatNumber(values[i]), formatNumber(-values[i]));
   const expected = `${want.join(",")},`;
@@ -101,6 +104,13 @@ for (const [build, bytes] of Object.entries(builds)) {
     assert.equal(numbers.text(NaN), "NaN");
     assert.equal(numbers.text(-Infinity), "-Infinity");
     assert.equal(numbers.text(0.1 + 0.2), String(0.1 + 0.2));
+    // the longest texts: 17 digits after "-0.00000", after "-" and before "e-308", and 21 integer digits
+    for (const x of [-1.2345678901234567e-6, -1.2345678901234567e-308, -1.2345678901234567e20]) {
+      assert.equal(numbers.text(x), formatNumber(x));
+    }
+    assert.equal(numbers.text(-1.2345678901234567e-6).length, NUMBER_TEXT_BYTES);
+    assert.ok(numbers.text(-1.2345678901234567e-308).length < NUMBER_TEXT_BYTES);
+    assert.ok(numbers.text(-1.2345678901234567e20).length < NUMBER_TEXT_BYTES);
   });
 
   test(`NumberText (${build}): 10^6 random bit patterns and 10^5 random subnormals`, () => {
