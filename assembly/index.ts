@@ -233,3 +233,18 @@ export function load_state(n: i32): i32 {
 export * from "./model/abi";
 // Sparse records of the model's sums, one per key, window or pane (model/sparse.ts).
 export * from "./model/sparse";
+
+// ---- Numbers as text: the shortest round-trip decimal, as JavaScript's String(n) writes it. ----
+// (format/shortest.ts; "-0" for negative zero.) src/core/number_text.ts is the TypeScript face.
+import { MAX_TEXT, formatShortest } from "./format/shortest";
+const textArea: usize = memory.data(MAX_TEXT, 16);
+
+/** Address of the text that format_f64 writes (room for 32 bytes). */
+export function text_ptr(): usize {
+  return textArea;
+}
+
+/** Writes x as ASCII at text_ptr(), as JavaScript's String(x) but "-0" for negative zero; returns its length. */
+export function format_f64(x: f64): i32 {
+  return formatShortest(x, textArea);
+}

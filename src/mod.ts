@@ -21,6 +21,13 @@
 // The exact core.
 export { type Fit, RegressionCore, Statistic, type StatisticName } from "./core/regression_core.ts";
 export { checkValue, ModelCore, type ModelFit, type ModelSpec, ModelStateError } from "./core/model_core.ts";
+export {
+  NUMBER_TEXT_BYTES,
+  NumberText,
+  type NumberTextExports,
+  sharedNumberText,
+  shareNumberText,
+} from "./core/number_text.ts";
 
 // The engine.
 export {

@@ -19,6 +19,7 @@
 
 import { RegressionCore } from "../core/regression_core.ts";
 import { ModelCore } from "../core/model_core.ts";
+import { shareNumberText } from "../core/number_text.ts";
 import { coefficientNames, inputColumns, isPlainLine, type ModelConfig } from "../model/model_config.ts";
 import type { CommittedBatch, Source } from "../model/source.ts";
 import type { KafkaPosition } from "../sources/kafka/options.ts";
@@ -194,6 +195,8 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
       degree: config.degree,
       intercept: config.intercept,
     }, { stats: config.stats });
+    // The change logs' numbers (CsvWriter.appendNumber) through the core's instance.
+    shareNumberText((lineCore ?? modelCore!).numberText());
     const keyedRun = cli.keys !== undefined || cli.lastPoints !== undefined;
     const core = cli.windows !== undefined
       ? (lineCore

@@ -15,6 +15,8 @@
  * @module
  */
 
+import { NumberText, type NumberTextExports } from "./number_text.ts";
+
 /**
  * The model: `k` explanatory columns, or one x at `degree` > 1 (x, x², …), with or without an intercept.
  *
@@ -170,6 +172,7 @@ function specProblem(spec: ModelSpec): string | undefined {
  */
 export class ModelCore {
   readonly #ex: ModelExports;
+  #numbers: NumberText | undefined;
   /** The model this core fits. */
   readonly spec: ModelSpec;
   /** Coefficient columns: the intercept (when present), then each x or power. */
@@ -211,6 +214,20 @@ export class ModelCore {
       ? await WebAssembly.instantiate(bytes, {})
       : (await WebAssembly.instantiate(bytes, {})).instance;
     return new ModelCore(instance.exports as unknown as ModelExports, spec, options.stats ?? true);
+  }
+
+  /**
+   * Numbers as text through this core's instance (its `format_f64`; see `./number_text.ts`): no second
+   * instance. The formatter does not touch the core's state.
+   *
+   * @example
+   * ```ts
+   * const numbers = core.numberText();
+   * numbers.text(0.1 + 0.2); // "0.30000000000000004"
+   * ```
+   */
+  numberText(): NumberText {
+    return this.#numbers ??= NumberText.of(this.#ex as unknown as NumberTextExports);
   }
 
   #view(): void {

@@ -15,6 +15,8 @@
  * @module
  */
 
+import { NumberText, type NumberTextExports } from "./number_text.ts";
+
 /** The least-squares line y ≈ a + b·x over the points currently in the core. */
 export interface Fit {
   /** Intercept a, correctly rounded from the exact sums (0 when degenerate). */
@@ -68,6 +70,7 @@ export type StatisticName = keyof typeof Statistic;
  */
 export class RegressionCore {
   readonly #ex: CoreExports;
+  #numbers: NumberText | undefined;
   readonly #capacity: number;
   #x!: Float64Array;
   #y!: Float64Array;
@@ -92,6 +95,20 @@ export class RegressionCore {
       ? await WebAssembly.instantiate(bytes, {})
       : (await WebAssembly.instantiate(bytes, {})).instance;
     return new RegressionCore(instance.exports as unknown as CoreExports);
+  }
+
+  /**
+   * Numbers as text through this core's instance (its `format_f64`; see `./number_text.ts`): no second
+   * instance. The formatter does not touch the core's state.
+   *
+   * @example
+   * ```ts
+   * const numbers = core.numberText();
+   * numbers.text(0.1 + 0.2); // "0.30000000000000004"
+   * ```
+   */
+  numberText(): NumberText {
+    return this.#numbers ??= NumberText.of(this.#ex as unknown as NumberTextExports);
   }
 
   #views(): void {

@@ -4,6 +4,8 @@ import { CHUNK_BYTES, CsvWriter } from "./csv_writer.ts";
 import { InputLog } from "./input_log.ts";
 import { ResultLog } from "./result_log.ts";
 import { formatNumber } from "../model/format_number.ts";
+import { NumberText } from "../core/number_text.ts";
+import { readFile } from "node:fs/promises";
 import type { BatchUpdate, Line, PointRun } from "../model/sink.ts";
 
 /** A WritableStream that records what is written, write by write. */
@@ -120,38 +122,43 @@ test("CsvWriter reports a failing destination by name and closes only once", asy
   assert.equal(out.text(), "a,b\n");
 });
 
-test("CsvWriter writes numbers as formatNumber does, text as UTF-8, in one write per flush", async () => {
-  const values = [
-    0,
-    -0,
-    NaN,
-    Infinity,
-    -Infinity,
-    5e-324,
-    1e21,
-    1e-7,
-    123456789012345680000,
-    0.1 + 0.2,
-    -1700000000.037,
-    2 ** 53 + 2,
-    Number.MAX_VALUE,
-  ];
-  const out = memory();
-  const writer = new CsvWriter(out.stream, ["é", "b"]);
-  let want = "é,b\n";
-  for (const v of values) {
-    writer.appendNumber(v, 0x2c);
-    writer.appendNumber(-v);
-    writer.appendBytes(new TextEncoder().encode("\n"));
-    writer.append("«x»,\uD800\n"); // a lone surrogate: U+FFFD, as TextEncoder writes it
-    want += `${formatNumber(v)},${formatNumber(-v)}\n«x»,\uFFFD\n`;
-  }
-  assert.equal(writer.pending, new TextEncoder().encode(want).length);
-  await writer.flush();
-  await writer.close();
-  assert.equal(out.writes.length, 1);
-  assert.equal(out.text(), want);
-});
+const numbers = await NumberText.load(await readFile(new URL("../../build/streamreg.wasm", import.meta.url)));
+for (const [how, options] of [["by default", {}], ["by the core's NumberText", { numbers }]] as const) {
+  test(`CsvWriter writes numbers (${how}) as formatNumber does, text as UTF-8, in one write per flush`, async () => {
+    const values = [
+      0,
+      -0,
+      NaN,
+      Infinity,
+      -Infinity,
+      5e-324,
+      1e21,
+      1e-7,
+      123456789012345680000,
+      1.2345678901234567e-300,
+      -0.025649728471302445,
+      0.1 + 0.2,
+      -1700000000.037,
+      2 ** 53 + 2,
+      Number.MAX_VALUE,
+    ];
+    const out = memory();
+    const writer = new CsvWriter(out.stream, ["é", "b"], options);
+    let want = "é,b\n";
+    for (const v of values) {
+      writer.appendNumber(v, 0x2c);
+      writer.appendNumber(-v);
+      writer.appendBytes(new TextEncoder().encode("\n"));
+      writer.append("«x»,\uD800\n"); // a lone surrogate: U+FFFD, as TextEncoder writes it
+      want += `${formatNumber(v)},${formatNumber(-v)}\n«x»,\uFFFD\n`;
+    }
+    assert.equal(writer.pending, new TextEncoder().encode(want).length);
+    await writer.flush();
+    await writer.close();
+    assert.equal(out.writes.length, 1);
+    assert.equal(out.text(), want);
+  });
+}
 
 test("InputLog writes the rows of a large batch in writes of about 1 MiB, bytes as formatNumber", async () => {
   const out = memory();

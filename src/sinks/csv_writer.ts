@@ -15,6 +15,7 @@
  */
 
 import { formatNumber } from "../model/format_number.ts";
+import { NUMBER_TEXT_BYTES, type NumberText, sharedNumberText } from "../core/number_text.ts";
 import type { PointTexts } from "../model/source.ts";
 
 const encoder = new TextEncoder();
@@ -49,16 +50,21 @@ export class CsvWriter {
   #length = 0;
   #closed = false;
   #bytes = 0;
+  /** The core's formatter of numbers, if a run shared one (else `formatNumber`, the same text). */
+  readonly #numbers: NumberText | undefined;
 
   /**
    * `name` says in messages which output failed (e.g. the path). With `append`, the stream continues
    * a file that already has its header (a run resumed by `--state`): the header is not written again.
+   * `numbers` writes {@linkcode CsvWriter.appendNumber}'s text (default: the instance a run shared,
+   * `sharedNumberText`; with none, `formatNumber`).
    */
   constructor(
     stream: WritableStream<Uint8Array>,
     header: readonly string[],
-    options: { name?: string; append?: boolean } = {},
+    options: { name?: string; append?: boolean; numbers?: NumberText } = {},
   ) {
+    this.#numbers = options.numbers ?? sharedNumberText();
     this.#writer = stream.getWriter();
     if (!options.append) this.append(`${header.join(",")}\n`);
     this.#name = options.name ?? "output";
@@ -122,7 +128,8 @@ export class CsvWriter {
 
   /**
    * Buffers a number as {@linkcode formatNumber} writes it (shortest round-trip decimal, "-0" for
-   * negative zero), followed by the ASCII character `after` (e.g. 0x2c, a comma), if given.
+   * negative zero), followed by the ASCII character `after` (e.g. 0x2c, a comma), if given. The text
+   * comes from the core's formatter (`NumberText`, the same bytes as `formatNumber`) when there is one.
    *
    * @example
    * ```ts
@@ -130,6 +137,14 @@ export class CsvWriter {
    * ```
    */
   appendNumber(n: number, after = -1): void {
+    const numbers = this.#numbers;
+    if (numbers !== undefined) {
+      this.#room(NUMBER_TEXT_BYTES + 1);
+      let at = numbers.write(n, this.#buffer, this.#length);
+      if (after >= 0) this.#buffer[at++] = after;
+      this.#length = at;
+      return;
+    }
     const text = formatNumber(n); // ASCII: digits, ".", "-", "+", "e", "NaN", "Infinity"
     const length = text.length;
     this.#room(length + 1);
