@@ -1,0 +1,138 @@
+/**
+ * Puts streamreg's record batch decoder ({@linkcode createRecordBatchDecoder}) into kafkajs, in this
+ * process only, through the CommonJS module cache (`require.cache`) that Deno's npm compatibility and Bun
+ * both keep for kafkajs: the entry of `kafkajs/src/protocol/recordBatch/v0/decoder.js` becomes a module
+ * whose export is streamreg's decoder. kafkajs requires that module from
+ * `requests/fetch/v4/decodeMessages.js`, which the fetch responses (`requests/fetch/vN/response.js`)
+ * require, which `requests/fetch/index.js` requires anew for every fetch request it builds; so the entries
+ * of those response modules are dropped too, and the next fetch request of any consumer loads them again,
+ * now with streamreg's decoder, whether or not kafkajs had already fetched in this process. kafkajs's
+ * other pieces the decoder uses (Decoder, its record decoder for the rare records outside the fast path,
+ * the compression codec registry, its partial-batch error) are taken from the same cache: the instances
+ * kafkajs itself uses, codecs registered later included.
+ *
+ * @example
+ * ```ts
+ * import { installRecordDecoder } from "./kafkajs_record_hook.ts";
+ * installRecordDecoder();
+ * const { Kafka } = await import("kafkajs");
+ * ```
+ * @module
+ */
+
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import {
+  createRecordBatchDecoder,
+  type DecodedRecordBatch,
+  type KafkajsDecoder,
+  type KafkajsRecordInternals,
+} from "./record_batch_decoder.ts";
+
+const require = createRequire(import.meta.url);
+
+/** The module id kafkajs's fetch responses require for record batches. */
+const BATCH_DECODER = "kafkajs/src/protocol/recordBatch/v0/decoder.js";
+
+let installed: boolean | undefined;
+let replacement: unknown;
+let batches = 0;
+
+/**
+ * Installs the decoder once; true if kafkajs uses it from its next fetch request on.
+ * `STREAMREG_KAFKAJS_DECODER=kafkajs` in the environment keeps kafkajs's own decoder (returns false).
+ *
+ * @example
+ * ```ts
+ * if (!installRecordDecoder()) console.error("kafkajs decodes its records itself");
+ * ```
+ */
+export function installRecordDecoder(): boolean {
+  if (installed !== undefined) return installed;
+  if (process.env.STREAMREG_KAFKAJS_DECODER === "kafkajs") return installed = false;
+  const path = require.resolve(BATCH_DECODER);
+  const internals = kafkajsRecordInternals();
+  kafkajsRecordBatchDecoder(); // kept for tests and benchmarks before it leaves the cache
+  const decode = createRecordBatchDecoder(internals);
+  const counted = (decoder: KafkajsDecoder): Promise<DecodedRecordBatch> => {
+    batches++;
+    return decode(decoder);
+  };
+  // A loaded module in the cache: what `require` returns for it from then on.
+  const Module = require("node:module") as new (id: string) => {
+    filename: string;
+    loaded: boolean;
+    exports: unknown;
+    paths: string[];
+  };
+  const entry = new Module(path);
+  entry.filename = path;
+  entry.loaded = true;
+  entry.exports = replacement = counted;
+  require.cache[path] = entry as unknown as NodeJS.Module;
+  const fetchRequests = join(dirname(path), "../../requests/fetch/");
+  for (const id of Object.keys(require.cache)) {
+    if (id.startsWith(fetchRequests) && (id.endsWith("/response.js") || id.endsWith("/decodeMessages.js"))) {
+      delete require.cache[id];
+    }
+  }
+  return installed = require(path) === counted;
+}
+
+/**
+ * kafkajs's own pieces that streamreg's decoder uses, from the module cache kafkajs uses.
+ *
+ * @example
+ * ```ts
+ * const decode = createRecordBatchDecoder(kafkajsRecordInternals());
+ * ```
+ */
+export function kafkajsRecordInternals(): KafkajsRecordInternals {
+  return {
+    Decoder: require("kafkajs/src/protocol/decoder.js"),
+    decodeRecord: require("kafkajs/src/protocol/recordBatch/record/v0/decoder.js"),
+    lookupCodecByAttributes: require("kafkajs/src/protocol/message/compression/index.js")
+      .lookupCodecByAttributes,
+    KafkaJSPartialMessageError: require("kafkajs/src/errors.js").KafkaJSPartialMessageError,
+  };
+}
+
+let original: ((decoder: KafkajsDecoder) => Promise<DecodedRecordBatch>) | undefined;
+
+/**
+ * kafkajs's own record batch decoder (the export of `protocol/recordBatch/v0/decoder.js` before
+ * {@linkcode installRecordDecoder} replaced it): the reference the tests compare with.
+ *
+ * @example
+ * ```ts
+ * const { Decoder } = kafkajsRecordInternals();
+ * const theirs = await kafkajsRecordBatchDecoder()(new Decoder(bytes));
+ * ```
+ */
+export function kafkajsRecordBatchDecoder(): (decoder: KafkajsDecoder) => Promise<DecodedRecordBatch> {
+  if (original === undefined) {
+    const path = require.resolve(BATCH_DECODER);
+    const cached = require.cache[path]?.exports;
+    if (cached !== undefined && cached === replacement) {
+      throw new Error("kafkajs_record_hook: kafkajs's record batch decoder was replaced before it was kept");
+    }
+    original = require(path);
+  }
+  return original!;
+}
+
+/**
+ * How many record batches streamreg's decoder has decoded in this process (for tests: proof that kafkajs
+ * uses it).
+ *
+ * @example
+ * ```ts
+ * const before = decodedBatches();
+ * // ... consume ...
+ * console.log(decodedBatches() > before);
+ * ```
+ */
+export function decodedBatches(): number {
+  return batches;
+}
