@@ -7,9 +7,10 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { Kafka as StockKafka, logLevel } from "kafkajs";
 import { test } from "./harness.ts";
-import { broker, createTopic, unique } from "./kafka_helpers.ts";
+import { broker, createTopic, CURRENT, ROOT, run, unique } from "./kafka_helpers.ts";
 import { loadKafkajs } from "../src/sources/kafka/kafkajs_module.ts";
 import { decodedBatches, installRecordDecoder } from "../src/sources/kafka/kafkajs_record_hook.ts";
 
@@ -123,3 +124,31 @@ test("kafkajs's consumer hands over records made by streamreg's decoder, as prod
   ]);
   assert.deepEqual(all.slice(0, plain.length), expected);
 }, { timeoutMs: 90_000 });
+
+test(
+  "in a process where streamreg loads kafkajs first, its decoder and its Batch are both used",
+  async () => {
+    const topic = unique("decoder-fresh");
+    await createTopic(topic);
+    const kafka = new StockKafka({ clientId: "streamreg-test", brokers: [broker().plaintext], logLevel: 0 });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 50 }, (_, i) => ({ value: `${i}`, partition: 0 })),
+    });
+    await producer.disconnect();
+    const probe = join(ROOT, "test/kafka_record_decoder_probe.ts");
+    const runtime: [string, string[]] = CURRENT === "deno"
+      ? [join(ROOT, "node_modules/deno/deno"), ["run", "-A", probe]]
+      : [join(ROOT, "node_modules/.bin/bun"), ["run", probe]];
+    const ran = await run(runtime, [broker().plaintext, topic, "50"], { timeoutMs: 60_000 });
+    assert.equal(ran.code, 0, ran.stderr);
+    const seen = JSON.parse(ran.stdout);
+    assert.equal(seen.installed, true);
+    assert.equal(seen.batchInstalled, true);
+    assert.ok(seen.decoded > 0 && seen.constructed > 0, ran.stdout);
+    assert.deepEqual(seen.offsets, Array.from({ length: 50 }, (_, i) => String(i)));
+  },
+  { timeoutMs: 90_000 },
+);

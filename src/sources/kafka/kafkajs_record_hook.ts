@@ -11,6 +11,12 @@
  * the compression codec registry, its partial-batch error) are taken from the same cache: the instances
  * kafkajs itself uses, codecs registered later included.
  *
+ * kafkajs's `Batch` (`consumer/batch.js`) is replaced the same way by {@linkcode createBatchConstructor}
+ * (plain-number offset comparisons), but only while kafkajs's consumer is not loaded yet — its
+ * `consumerGroup.js` keeps the class it required: so in streamreg's own runs, where
+ * {@linkcode loadKafkajs} installs both before it first imports kafkajs, not in a process that imported
+ * kafkajs before (a test), where kafkajs's `Batch` stays, with the same result.
+ *
  * @example
  * ```ts
  * import { installRecordDecoder } from "./kafkajs_record_hook.ts";
@@ -23,6 +29,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import process from "node:process";
+import { createBatchConstructor } from "./fetched_batch.ts";
 import {
   createRecordBatchDecoder,
   type DecodedRecordBatch,
@@ -34,14 +41,20 @@ const require = createRequire(import.meta.url);
 
 /** The module id kafkajs's fetch responses require for record batches. */
 const BATCH_DECODER = "kafkajs/src/protocol/recordBatch/v0/decoder.js";
+/** kafkajs's fetched batch class, and the consumer module that requires it once. */
+const BATCH = "kafkajs/src/consumer/batch.js";
+const CONSUMER_GROUP = "kafkajs/src/consumer/consumerGroup.js";
 
 let installed: boolean | undefined;
+let batchInstalled = false;
 let replacement: unknown;
 let batches = 0;
+let fetchedBatches = 0;
 
 /**
  * Installs the decoder once; true if kafkajs uses it from its next fetch request on.
- * `STREAMREG_KAFKAJS_DECODER=kafkajs` in the environment keeps kafkajs's own decoder (returns false).
+ * `STREAMREG_KAFKAJS_DECODER=kafkajs` in the environment keeps kafkajs's own decoder and `Batch` (returns
+ * false): stock kafkajs, for comparisons.
  *
  * @example
  * ```ts
@@ -59,18 +72,19 @@ export function installRecordDecoder(): boolean {
     batches++;
     return decode(decoder);
   };
-  // A loaded module in the cache: what `require` returns for it from then on.
-  const Module = require("node:module") as new (id: string) => {
-    filename: string;
-    loaded: boolean;
-    exports: unknown;
-    paths: string[];
-  };
-  const entry = new Module(path);
-  entry.filename = path;
-  entry.loaded = true;
-  entry.exports = replacement = counted;
-  require.cache[path] = entry as unknown as NodeJS.Module;
+  cache(path, replacement = counted);
+  if (require.cache[require.resolve(CONSUMER_GROUP)] === undefined) {
+    const Batch = kafkajsBatch();
+    cache(
+      require.resolve(BATCH),
+      createBatchConstructor({
+        Batch,
+        Long: require("kafkajs/src/utils/long.js"),
+        filterAbortedMessages: require("kafkajs/src/consumer/filterAbortedMessages.js"),
+      }, { onBatch: () => fetchedBatches++ }),
+    );
+    batchInstalled = true;
+  }
   const fetchRequests = join(dirname(path), "../../requests/fetch/");
   for (const id of Object.keys(require.cache)) {
     if (id.startsWith(fetchRequests) && (id.endsWith("/response.js") || id.endsWith("/decodeMessages.js"))) {
@@ -78,6 +92,69 @@ export function installRecordDecoder(): boolean {
     }
   }
   return installed = require(path) === counted;
+}
+
+/** Enters `exports` into the module cache as the loaded module `path`: what `require` returns for it. */
+function cache(path: string, exports: unknown): void {
+  const Module = require("node:module") as new (id: string) => {
+    filename: string;
+    loaded: boolean;
+    exports: unknown;
+  };
+  const entry = new Module(path);
+  entry.filename = path;
+  entry.loaded = true;
+  entry.exports = exports;
+  require.cache[path] = entry as unknown as NodeJS.Module;
+}
+
+/**
+ * How many fetched batches (kafkajs `Batch` objects) streamreg's constructor has made in this process
+ * (for tests: proof that kafkajs's consumer uses it).
+ *
+ * @example
+ * ```ts
+ * console.log(constructedBatches() > 0);
+ * ```
+ */
+export function constructedBatches(): number {
+  return fetchedBatches;
+}
+
+/**
+ * Whether {@linkcode installRecordDecoder} also put streamreg's `Batch` constructor into kafkajs (it does
+ * only before kafkajs's consumer is loaded).
+ *
+ * @example
+ * ```ts
+ * installRecordDecoder();
+ * console.log(batchConstructorInstalled());
+ * ```
+ */
+export function batchConstructorInstalled(): boolean {
+  return batchInstalled;
+}
+
+let originalBatch: { prototype: object } | undefined;
+
+/**
+ * kafkajs's own `Batch` class (kept before {@linkcode installRecordDecoder} replaced it): the reference
+ * the tests compare with.
+ *
+ * @example
+ * ```ts
+ * const Batch = kafkajsBatch();
+ * ```
+ */
+export function kafkajsBatch(): { prototype: object } {
+  if (originalBatch === undefined) {
+    const loaded = require(BATCH);
+    if (batchInstalled) {
+      throw new Error("kafkajs_record_hook: kafkajs's Batch was replaced before it was kept");
+    }
+    originalBatch = loaded;
+  }
+  return originalBatch!;
 }
 
 /**

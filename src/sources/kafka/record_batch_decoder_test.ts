@@ -3,7 +3,8 @@ import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
 import { test } from "../../../test/harness.ts";
 import { COMPRESSION_TYPES, registerCompressionCodecs } from "./compression_codecs.ts";
-import { kafkajsRecordBatchDecoder, kafkajsRecordInternals } from "./kafkajs_record_hook.ts";
+import { createBatchConstructor } from "./fetched_batch.ts";
+import { kafkajsBatch, kafkajsRecordBatchDecoder, kafkajsRecordInternals } from "./kafkajs_record_hook.ts";
 import {
   createRecordBatchDecoder,
   type DecodedRecordBatch,
@@ -346,4 +347,75 @@ test("record batch decoder: malformed records get kafkajs's own result or error"
   fewer.writeInt32BE(-1, 57);
   await same(fewer, "count -1");
   await same(Buffer.concat([batch, batch.subarray(0, batch.length - 4)]), "partial batch");
+});
+
+test("fetched batch: streamreg's Batch constructor gives kafkajs's Batch, field for field", () => {
+  const Original = kafkajsBatch() as new (topic: string, fetchedOffset: unknown, data: unknown) => object;
+  const Ours = createBatchConstructor({
+    Batch: Original,
+    Long: require("kafkajs/src/utils/long.js"),
+    filterAbortedMessages: require("kafkajs/src/consumer/filterAbortedMessages.js"),
+  }) as unknown as typeof Original;
+  const rnd = prng(3);
+  const outcome = (f: () => object) => {
+    try {
+      const batch = f() as Record<string, unknown> & Record<string, () => unknown>;
+      const methods = [
+        "isEmpty",
+        "isEmptyIncludingFiltered",
+        "isEmptyDueToFiltering",
+        "isEmptyControlRecord",
+        "isEmptyDueToLogCompactedMessages",
+        "firstOffset",
+        "lastOffset",
+        "offsetLag",
+        "offsetLagLow",
+      ].map((m) => {
+        try {
+          return batch[m]();
+        } catch (e) {
+          return `throws ${(e as Error).message}`;
+        }
+      });
+      return { fields: Object.entries(batch), proto: Object.getPrototypeOf(batch), methods };
+    } catch (e) {
+      return { error: `${(e as Error).name}: ${(e as Error).message}` };
+    }
+  };
+  const bases = [0, 5, 9007199254740980, 9007199254740995];
+  const fetchedOffsets = (base: number) => [
+    String(base),
+    String(base + 3),
+    base + 2,
+    "",
+    "0007",
+    "9223372036854775000",
+  ];
+  for (let round = 0; round < 400; round++) {
+    const base = bases[Math.floor(rnd() * bases.length)];
+    const producerIds = ["1", "2"];
+    const messages = [];
+    let offset = BigInt(base);
+    for (let i = 0; i < Math.floor(rnd() * 12); i++) {
+      const producerId = producerIds[Math.floor(rnd() * 2)];
+      const control = rnd() < 0.15;
+      messages.push({
+        offset: String(offset),
+        key: control ? Buffer.from([0, 0, 0, rnd() < 0.5 ? 0 : 1]) : null,
+        value: Buffer.from("v"),
+        isControlRecord: control,
+        batchContext: { producerId, inTransaction: rnd() < 0.6 },
+      });
+      offset += BigInt(1 + Math.floor(rnd() * 2));
+    }
+    const abortedTransactions = rnd() < 0.4
+      ? [{ producerId: "1", firstOffset: String(BigInt(base) + BigInt(Math.floor(rnd() * 6))) }]
+      : [];
+    const data = { partition: 0, highWatermark: String(offset + 1n), abortedTransactions, messages };
+    const choices = fetchedOffsets(base);
+    const fetchedOffset = choices[Math.floor(rnd() * choices.length)];
+    const a = outcome(() => new Ours("t", fetchedOffset, data));
+    const b = outcome(() => new Original("t", fetchedOffset, data));
+    assert.deepStrictEqual(a, b, `round ${round}`);
+  }
 });
