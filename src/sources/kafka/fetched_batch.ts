@@ -1,8 +1,9 @@
 /**
  * A cheaper constructor for kafkajs 2.2.4's `Batch` (`consumer/batch.js`, the messages of one fetched
  * partition that `eachBatch` receives). kafkajs's constructor keeps the messages at or after the fetched
- * offset by parsing every message's offset into a BigInt-backed `Long`; this one compares plain numbers
- * when both offsets are safe integers written as such (and uses kafkajs's `Long` otherwise), then sets the
+ * offset by parsing every message's offset into a BigInt-backed `Long`; this one compares the decimal
+ * strings themselves when both are canonical (digits without a leading zero: non-negative integers; by
+ * length, then character by character) and uses kafkajs's `Long` otherwise, then sets the
  * same fields in the same order, with kafkajs's `filterAbortedMessages` and control-record filter. The
  * object's prototype is kafkajs's `Batch.prototype`: every method (`isEmpty`, `lastOffset`, `offsetLag`,
  * ...) is kafkajs's own and `instanceof` holds.
@@ -64,12 +65,25 @@ interface BatchFields {
   messages: FetchedMessage[];
 }
 
-/** The number a canonical decimal string stands for, if it is a safe integer. */
-function safe(value: unknown): number | undefined {
-  if (typeof value === "number") return Number.isSafeInteger(value) ? value : undefined;
-  if (typeof value !== "string") return undefined;
-  const n = Number(value);
-  return Number.isSafeInteger(n) && String(n) === value ? n : undefined;
+/**
+ * The offset as a canonical decimal string of a non-negative integer (digits, no leading zero), or
+ * undefined: for the fetched offset, a string or a number.
+ */
+function canonical(value: unknown): string | undefined {
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? String(value) : undefined;
+  return typeof value === "string" && digitsOnly(value) ? value : undefined;
+}
+
+/** Whether `text` is decimal digits without a leading zero: a non-negative integer, as BigInt reads it. */
+function digitsOnly(text: string): boolean {
+  const length = text.length;
+  if (length === 0) return false;
+  if (text.charCodeAt(0) === 48) return length === 1; // "0"
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /**
@@ -92,19 +106,20 @@ export function createBatchConstructor(
     onBatch?.();
     this.fetchedOffset = fetchedOffset;
     const longFetchedOffset = Long.fromValue(fetchedOffset); // (throws where kafkajs's throws)
-    const fetched = safe(fetchedOffset);
+    const fetched = canonical(fetchedOffset);
     const { abortedTransactions, messages } = partitionData;
     this.topic = topic;
     this.partition = partitionData.partition;
     this.highWatermark = partitionData.highWatermark;
     this.rawMessages = messages;
     // Messages before the fetched offset (a compressed batch starts earlier) are left out, as kafkajs does.
+    // Two canonical decimal strings compare as numbers by length, then character by character.
     this.messagesWithinOffset = messages.filter((message) => {
-      if (fetched !== undefined) {
-        const offset = safe(message.offset);
-        if (offset !== undefined) return offset >= fetched;
+      const offset = message.offset;
+      if (fetched !== undefined && typeof offset === "string" && digitsOnly(offset)) {
+        return offset.length !== fetched.length ? offset.length > fetched.length : offset >= fetched;
       }
-      return Long.fromValue(message.offset).gte(longFetchedOffset);
+      return Long.fromValue(offset).gte(longFetchedOffset);
     });
     this.messages = filterAbortedMessages({ messages: this.messagesWithinOffset, abortedTransactions })
       .filter((message) => !message.isControlRecord);

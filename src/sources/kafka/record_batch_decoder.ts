@@ -190,6 +190,8 @@ export function createRecordBatchDecoder(
     const firstTimestamp = appendTime === undefined ? safeNumber(context.firstTimestamp) : 0;
     const fast = firstOffset !== undefined && firstTimestamp !== undefined;
     const bufLength = buf.length;
+    let lastDelta = NaN;
+    let lastTimestamp = "";
     let pos = at;
     for (let i = 0; i < count; i++) {
       if (!fast) {
@@ -229,10 +231,12 @@ export function createRecordBatchDecoder(
         const timestampDelta = raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
         let timestamp: string;
         if (appendTime !== undefined) timestamp = appendTime;
+        else if (timestampDelta === lastDelta) timestamp = lastTimestamp; // (records of a send share one)
         else {
           const t = firstTimestamp + timestampDelta;
           if (!Number.isSafeInteger(t)) throw FALLBACK;
-          timestamp = String(t);
+          timestamp = lastTimestamp = String(t);
+          lastDelta = timestampDelta;
         }
 
         // Offset delta: a zig-zag varint.

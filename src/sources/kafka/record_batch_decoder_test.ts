@@ -389,6 +389,12 @@ test("fetched batch: streamreg's Batch constructor gives kafkajs's Batch, field 
     base + 2,
     "",
     "0007",
+    "1e1",
+    "-",
+    " 5",
+    "5.0",
+    "-0",
+    "9007199254740993",
     "9223372036854775000",
   ];
   for (let round = 0; round < 400; round++) {
@@ -400,7 +406,9 @@ test("fetched batch: streamreg's Batch constructor gives kafkajs's Batch, field 
       const producerId = producerIds[Math.floor(rnd() * 2)];
       const control = rnd() < 0.15;
       messages.push({
-        offset: String(offset),
+        offset: rnd() < 0.05
+          ? ["1e1", `${offset}.0`, `0${offset}`, ` ${offset}`][Math.floor(rnd() * 4)]
+          : String(offset),
         key: control ? Buffer.from([0, 0, 0, rnd() < 0.5 ? 0 : 1]) : null,
         value: Buffer.from("v"),
         isControlRecord: control,
