@@ -30,7 +30,14 @@ interface FetchedMessage {
   isControlRecord?: boolean;
 }
 
-/** A fetched partition, as kafkajs's fetch response gives it. */
+/**
+ * A fetched partition, as kafkajs's fetch response gives it.
+ *
+ * @example
+ * ```ts
+ * const data: PartitionData = { partition: 0, highWatermark: "10", abortedTransactions: [], messages: [] };
+ * ```
+ */
 export interface PartitionData {
   /** The partition. */
   partition: number;
@@ -42,7 +49,14 @@ export interface PartitionData {
   messages: FetchedMessage[];
 }
 
-/** kafkajs's pieces the constructor uses. */
+/**
+ * kafkajs's pieces the constructor uses.
+ *
+ * @example
+ * ```ts
+ * const internals: KafkajsBatchInternals = { Batch, Long, filterAbortedMessages };
+ * ```
+ */
 export interface KafkajsBatchInternals {
   /** consumer/batch.js (its prototype is the new objects' prototype). */
   Batch: { prototype: object };

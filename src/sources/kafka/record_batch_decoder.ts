@@ -30,9 +30,17 @@
  * @module
  */
 
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 
-/** kafkajs's `Decoder` (protocol/decoder.js), as far as the batch decoder uses it. */
+/**
+ * kafkajs's `Decoder` (protocol/decoder.js), as far as the batch decoder uses it.
+ *
+ * @example
+ * ```ts
+ * const d: KafkajsDecoder = new internals.Decoder(bytes);
+ * const firstOffset = d.readInt64().toString();
+ * ```
+ */
 export interface KafkajsDecoder {
   /** The bytes read. */
   buffer: Buffer;
@@ -56,7 +64,15 @@ export interface KafkajsDecoder {
   forward(size: number): void;
 }
 
-/** What kafkajs's record decoder is given as the batch's context (`batchContext` of each record). */
+/**
+ * What kafkajs's record decoder is given as the batch's context (`batchContext` of each record).
+ *
+ * @example
+ * ```ts
+ * const context: RecordBatchContext = batch.records[0].batchContext;
+ * console.log(context.isControlBatch, context.producerId);
+ * ```
+ */
 export interface RecordBatchContext {
   /** The batch's first offset (decimal). */
   firstOffset: string;
@@ -84,7 +100,15 @@ export interface RecordBatchContext {
   magicByte?: number;
 }
 
-/** One record, as kafkajs's record decoder returns it. */
+/**
+ * One record, as kafkajs's record decoder returns it.
+ *
+ * @example
+ * ```ts
+ * const record: DecodedRecord = batch.records[0];
+ * console.log(record.offset, record.value?.toString());
+ * ```
+ */
 export interface DecodedRecord {
   /** The batch's magic byte. */
   magicByte: number | undefined;
@@ -106,10 +130,25 @@ export interface DecodedRecord {
   batchContext: RecordBatchContext;
 }
 
-/** A decoded record batch: its context and its records. */
+/**
+ * A decoded record batch: its context and its records.
+ *
+ * @example
+ * ```ts
+ * const batch: DecodedRecordBatch = await decodeBatch(new internals.Decoder(bytes));
+ * console.log(batch.firstOffset, batch.records.length);
+ * ```
+ */
 export type DecodedRecordBatch = RecordBatchContext & { records: DecodedRecord[] };
 
-/** kafkajs's own pieces the decoder uses, loaded from the same module instances kafkajs uses. */
+/**
+ * kafkajs's own pieces the decoder uses, loaded from the same module instances kafkajs uses.
+ *
+ * @example
+ * ```ts
+ * const internals: KafkajsRecordInternals = kafkajsRecordInternals();
+ * ```
+ */
 export interface KafkajsRecordInternals {
   /** protocol/decoder.js. */
   Decoder: new (buffer: Buffer | null) => KafkajsDecoder;
@@ -188,7 +227,8 @@ export function createRecordBatchDecoder(
       : undefined;
     const firstOffset = safeNumber(context.firstOffset);
     const firstTimestamp = appendTime === undefined ? safeNumber(context.firstTimestamp) : 0;
-    const fast = firstOffset !== undefined && firstTimestamp !== undefined;
+    // (A codec that returned no Buffer: kafkajs's decoder says what becomes of it.)
+    const fast = firstOffset !== undefined && firstTimestamp !== undefined && Buffer.isBuffer(buf);
     const bufLength = buf.length;
     let lastDelta = NaN;
     let lastTimestamp = "";
