@@ -3,14 +3,30 @@
  * streamreg's kafkajs (`loadKafkajs`) hands over records that streamreg's decoder made (its batch count
  * grows), with the offsets, timestamps, keys, values and headers that were produced, aborted
  * transactions and control records left out (read_committed) or aborted records kept (read_uncommitted);
- * also when kafkajs had fetched in the process before the decoder was put in.
+ * also when kafkajs had fetched in the process before the decoder was put in. The single binary (`bun build
+ * --compile`, kafkajs bundled: no module cache to put the decoder in) reads Kafka with kafkajs's own.
  * @module
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka as StockKafka, logLevel } from "kafkajs";
 import { test } from "./harness.ts";
-import { broker, createTopic, CURRENT, ROOT, run, unique } from "./kafka_helpers.ts";
+import {
+  broker,
+  createTopic,
+  CURRENT,
+  ok,
+  produce,
+  ROOT,
+  rows,
+  run,
+  SEED_LINE,
+  unique,
+} from "./kafka_helpers.ts";
 import { loadKafkajs } from "../src/sources/kafka/kafkajs_module.ts";
 import { decodedBatches, installRecordDecoder } from "../src/sources/kafka/kafkajs_record_hook.ts";
 
@@ -152,3 +168,40 @@ test(
   },
   { timeoutMs: 90_000 },
 );
+
+test("the single binary (kafkajs bundled, its own decoder) reads a topic as before", async () => {
+  const topic = unique("decoder-binary");
+  ok(
+    await run(produce(CURRENT), ["-b", broker().plaintext, "-t", topic, "--partitions", "1", "--rate", "0"]),
+    "produce",
+  );
+  const dir = await mkdtemp(join(tmpdir(), "streamreg-decoder-bin-"));
+  try {
+    const script = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"))
+      .scripts["build:binary"] as string;
+    const exe = join(dir, "streamreg");
+    const args = script.split(" ").slice(1).map((a) => (a === "dist/streamreg" ? exe : a));
+    execFileSync(join(ROOT, "node_modules/.bin/bun"), args, {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const ran = await run([exe, []], [
+      "--source",
+      "kafka",
+      "-b",
+      broker().plaintext,
+      "-t",
+      topic,
+      "-G",
+      unique("g"),
+      "--exit-at-end",
+      "--no-input-log",
+      "--output",
+      "-",
+    ], { cwd: dir, timeoutMs: 60_000 });
+    ok(ran, "binary");
+    assert.deepEqual(rows(ran.stdout).at(-1)?.slice(0, 2), SEED_LINE);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}, { timeoutMs: 90_000 });

@@ -52,7 +52,8 @@ let batches = 0;
 let fetchedBatches = 0;
 
 /**
- * Installs the decoder once; true if kafkajs uses it from its next fetch request on.
+ * Installs the decoder once; true if kafkajs uses it from its next fetch request on, false where there is
+ * no module cache to put it in (a `bun build --compile` binary: kafkajs is bundled there).
  * `STREAMREG_KAFKAJS_DECODER=kafkajs` in the environment keeps kafkajs's own decoder and `Batch` (returns
  * false): stock kafkajs, for comparisons.
  *
@@ -64,6 +65,17 @@ let fetchedBatches = 0;
 export function installRecordDecoder(): boolean {
   if (installed !== undefined) return installed;
   if (process.env.STREAMREG_KAFKAJS_DECODER === "kafkajs") return installed = false;
+  try {
+    return installed = install();
+  } catch {
+    // No CommonJS module cache to put it in (a `bun build --compile` binary, where kafkajs is bundled):
+    // kafkajs decodes as it does by itself.
+    return installed = false;
+  }
+}
+
+/** Puts both pieces into the module cache; true if `require` returns the decoder from then on. */
+function install(): boolean {
   const path = require.resolve(BATCH_DECODER);
   const internals = kafkajsRecordInternals();
   kafkajsRecordBatchDecoder(); // kept for tests and benchmarks before it leaves the cache
@@ -91,7 +103,7 @@ export function installRecordDecoder(): boolean {
       delete require.cache[id];
     }
   }
-  return installed = require(path) === counted;
+  return require(path) === counted;
 }
 
 /** Enters `exports` into the module cache as the loaded module `path`: what `require` returns for it. */
