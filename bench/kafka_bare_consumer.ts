@@ -1,9 +1,12 @@
 /**
  * The ceiling for `bench/kafka_bench.ts`: a bare kafkajs consumer that only reads a topic, from the
  * beginning in a new group, until it has reached the end offsets seen at its start, with the same client
- * and fetch settings as `--source kafka`. Prints `{"messages": N, "bytes": B}` on stdout.
+ * and fetch settings as `--source kafka`. Prints `{"messages": N, "bytes": B}` on stdout. It is stock
+ * kafkajs: streamreg's record batch decoder (`src/sources/kafka/kafkajs_record_hook.ts`) is kept out
+ * (`STREAMREG_KAFKAJS_DECODER=kafkajs`), unless `--streamreg-decoder` is given.
  *
- * Run: `deno run -A bench/kafka_bare_consumer.ts -b HOST:PORT -t TOPIC -G GROUP` (or `bun run ...`).
+ * Run: `deno run -A bench/kafka_bare_consumer.ts -b HOST:PORT -t TOPIC -G GROUP [--streamreg-decoder]`
+ * (or `bun run ...`).
  * @module
  */
 
@@ -23,9 +26,13 @@ const { values } = parseArgs({
     brokers: { type: "string", short: "b" },
     topic: { type: "string", short: "t" },
     group: { type: "string", short: "G" },
+    "streamreg-decoder": { type: "boolean", default: false },
   },
 });
-const connection = await resolveConnection(parseConnectionFlags(values, { group: true }), {
+// Read when kafkajs is first loaded (by createKafka below).
+process.env.STREAMREG_KAFKAJS_DECODER = values["streamreg-decoder"] ? "streamreg" : "kafkajs";
+const { brokers, topic, group } = values;
+const connection = await resolveConnection(parseConnectionFlags({ brokers, topic, group }, { group: true }), {
   env: (name) => process.env[name],
   readText: (path) => readFile(path, "utf8"),
 });

@@ -2,10 +2,15 @@
  * Benchmark: the Kafka client, side by side in one run. For a CSV and a JSON topic of N demo points
  * (default 10⁶), as fresh processes of the runtime running this file, each in a new group, alternately:
  *
- * - a bare kafkajs consumer (`bench/kafka_bare_consumer.ts`; the client streamreg uses),
+ * - a bare kafkajs consumer (`bench/kafka_bare_consumer.ts`; the client streamreg uses, stock: the
+ *   reference of the ratios),
+ * - the same with streamreg's record batch decoder put into kafkajs (`--streamreg-decoder`; what the
+ *   decoder alone gives),
  * - a bare `@platformatic/kafka` consumer (`bench/kafka_bare_platformatic.ts`; the candidate, fetch size
  *   1 MiB),
  * - streamreg `--source kafka --exit-at-end --no-input-log` (its final line checked against the exact fit),
+ * - the same with kafkajs's own record decoder (`STREAMREG_KAFKAJS_DECODER=kafkajs`; streamreg before
+ *   its decoder),
  *
  * each timed from process start to exit with its peak RSS (GNU time's `%M`), best of R runs; then the
  * ratios streamreg / bare kafkajs and @platformatic/kafka / kafkajs. With `--memory 100000,1000000,...`
@@ -149,13 +154,13 @@ interface Timed {
 }
 
 /** Runs a command under GNU time; its wall time and peak RSS. Throws when it fails. */
-function timed(argv: string[]): Promise<Timed> {
+function timed(argv: string[], env: Record<string, string> = {}): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn("/usr/bin/time", ["-f", "STREAMREG_PEAK_RSS_KB %M", ...argv], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...process.env, NO_COLOR: "1", ...env },
     });
     let stdout = "";
     let stderr = "";
@@ -179,25 +184,28 @@ const expected = await expectedLine(n);
 async function streamreg(
   topic: string,
   group: string,
-  options: { format: "csv" | "json"; count: number; want: string },
+  options: { format: "csv" | "json"; count: number; want: string; env?: Record<string, string> },
 ): Promise<Timed> {
   const out = join(dir, `${group}.csv`);
-  const ran = await timed(command(isDeno ? "src/runtime/deno_main.ts" : "src/runtime/bun_main.ts", [
-    "--source",
-    "kafka",
-    "-b",
-    brokers!,
-    "-t",
-    topic,
-    "-G",
-    group,
-    "--format",
-    options.format,
-    "--exit-at-end",
-    "--no-input-log",
-    "--output",
-    out,
-  ]));
+  const ran = await timed(
+    command(isDeno ? "src/runtime/deno_main.ts" : "src/runtime/bun_main.ts", [
+      "--source",
+      "kafka",
+      "-b",
+      brokers!,
+      "-t",
+      topic,
+      "-G",
+      group,
+      "--format",
+      options.format,
+      "--exit-at-end",
+      "--no-input-log",
+      "--output",
+      out,
+    ]),
+    options.env,
+  );
   const last = (await readFile(out, "utf8")).trim().split("\n").at(-1)!.split(",");
   if (`${last[0]},${last[1]}` !== options.want || last[3] !== "1") {
     throw new Error(
@@ -217,42 +225,67 @@ for (const format of formats) {
   const topic = await topicOf(format, n);
   const messages = n + (format === "csv" ? 1 : 0);
   let bare: Best | undefined;
+  let bareDecoder: Best | undefined;
   let candidate: Best | undefined;
   let ours: Best | undefined;
+  let oursKafkajs: Best | undefined;
   for (let r = 0; r < runs; r++) {
     const group = (what: string) => `bench-${what}-${id}-${format}-${r}`;
     const b = await timed(
       command("bench/kafka_bare_consumer.ts", ["-b", brokers, "-t", topic, "-G", group("kjs")]),
     );
+    const d = await timed(
+      command("bench/kafka_bare_consumer.ts", [
+        "-b",
+        brokers,
+        "-t",
+        topic,
+        "-G",
+        group("kjd"),
+        "--streamreg-decoder",
+      ]),
+    );
     const c = await timed(
       command("bench/kafka_bare_platformatic.ts", ["-b", brokers, "-t", topic, "-G", group("plt")]),
     );
-    for (const [what, t] of [["kafkajs", b], ["@platformatic/kafka", c]] as const) {
+    for (const [what, t] of [["kafkajs", b], ["kafkajs + decoder", d], ["@platformatic/kafka", c]] as const) {
       if (JSON.parse(t.stdout).messages !== messages) {
         throw new Error(`${what} read ${t.stdout}, not ${messages}`);
       }
     }
     const s = await streamreg(topic, group("streamreg"), { format, count: n, want: expected });
+    const k = await streamreg(topic, group("streamreg-kjs"), {
+      format,
+      count: n,
+      want: expected,
+      env: { STREAMREG_KAFKAJS_DECODER: "kafkajs" },
+    });
     console.error(
       `kafka_client_bench ${format} run ${r + 1}: kafkajs ${b.seconds.toFixed(2)} s, ` +
-        `@platformatic/kafka ${c.seconds.toFixed(2)} s, streamreg ${s.seconds.toFixed(2)} s`,
+        `kafkajs + streamreg's decoder ${d.seconds.toFixed(2)} s, ` +
+        `@platformatic/kafka ${c.seconds.toFixed(2)} s, streamreg ${s.seconds.toFixed(2)} s, ` +
+        `streamreg with kafkajs's decoder ${k.seconds.toFixed(2)} s`,
     );
     bare = best(bare, b);
+    bareDecoder = best(bareDecoder, d);
     candidate = best(candidate, c);
     ours = best(ours, s);
+    oursKafkajs = best(oursKafkajs, k);
   }
   const row = (what: string, t: Best) =>
-    `  ${format.padEnd(5)} ${what.padEnd(30)} ${rate(messages, t.seconds)} msg/s  ${
+    `  ${format.padEnd(5)} ${what.padEnd(44)} ${rate(messages, t.seconds)} msg/s  ${
       t.rssMiB.toFixed(0).padStart(5)
     } MiB peak RSS  (${t.seconds.toFixed(2)} s)`;
+  const ratio = (t: Best) => `${(100 * bare!.seconds / t.seconds).toFixed(1)} %`;
   table.push(row("bare kafkajs consumer", bare!));
+  table.push(row("bare kafkajs with streamreg's record decoder", bareDecoder!));
   table.push(row("bare @platformatic/kafka", candidate!));
   table.push(row("streamreg --source kafka", ours!));
+  table.push(row("streamreg with kafkajs's own record decoder", oursKafkajs!));
   table.push(
-    `  ${format.padEnd(5)} ratios: streamreg / bare kafkajs ${
-      (100 * bare!.seconds / ours!.seconds).toFixed(1)
-    } %, ` +
-      `@platformatic/kafka / kafkajs ${(100 * bare!.seconds / candidate!.seconds).toFixed(1)} %`,
+    `  ${format.padEnd(5)} ratios to bare kafkajs: streamreg ${ratio(ours!)}, ` +
+      `streamreg with kafkajs's decoder ${ratio(oursKafkajs!)}, ` +
+      `kafkajs with streamreg's decoder ${ratio(bareDecoder!)}, @platformatic/kafka ${ratio(candidate!)}`,
   );
 }
 

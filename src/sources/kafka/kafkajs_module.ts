@@ -1,6 +1,7 @@
 /**
  * kafkajs, loaded on first use: a run that reads a CSV file or the demo stream never loads the Kafka
- * client (about 30–60 ms of process start).
+ * client (about 30–60 ms of process start). Before kafkajs loads, streamreg's record batch decoder is put in
+ * its place ({@linkcode installRecordDecoder}).
  *
  * @example
  * ```ts
@@ -9,6 +10,8 @@
  * ```
  * @module
  */
+
+import { installRecordDecoder } from "./kafkajs_record_hook.ts";
 
 /** The kafkajs module's exports. */
 export type KafkajsModule = typeof import("kafkajs");
@@ -24,5 +27,9 @@ let loaded: Promise<KafkajsModule> | undefined;
  * ```
  */
 export function loadKafkajs(): Promise<KafkajsModule> {
-  return loaded ??= import("kafkajs");
+  if (loaded === undefined) {
+    installRecordDecoder();
+    loaded = import("kafkajs");
+  }
+  return loaded;
 }
