@@ -177,6 +177,35 @@ function safeNumber(text: string): number | undefined {
 /** Thrown inside the fast path when a record has to go to kafkajs's decoder. */
 const FALLBACK = Symbol("fallback");
 
+/** Where `varint` and `varintBytes` read next (one record at a time, synchronously). */
+let cursor = 0;
+
+/**
+ * kafkajs's `readVarInt` at `cursor` of `buf` (its 32-bit arithmetic and all), moving the cursor past it;
+ * FALLBACK if it runs to `end`.
+ */
+function varint(buf: Buffer, end: number): number {
+  let p = cursor, raw = 0, shift = 0, b: number;
+  do {
+    if (p >= end) throw FALLBACK;
+    b = buf[p++];
+    raw += (b & 0x7f) << shift;
+    shift += 7;
+  } while (b >= 0x80);
+  cursor = p;
+  return (raw >>> 1) ^ -(raw & 1);
+}
+
+/** kafkajs's `readVarIntBytes` at `cursor`: a view of the bytes, null for length -1; FALLBACK if malformed. */
+function varintBytes(buf: Buffer, end: number): Buffer | null {
+  const n = varint(buf, end);
+  if (n === -1) return null;
+  const p = cursor;
+  if (n < 0 || p + n > end) throw FALLBACK;
+  cursor = p + n;
+  return buf.slice(p, p + n);
+}
+
 /**
  * The record batch decoder: a replacement for kafkajs's `protocol/recordBatch/v0/decoder.js` export (an
  * async function of the fetch response's decoder).
@@ -240,25 +269,18 @@ export function createRecordBatchDecoder(
       }
       const start = pos;
       try {
-        // The record's length (kafkajs's readVarInt, 32-bit arithmetic and all).
-        let p = pos;
-        let b: number;
-        let raw = 0;
-        let shift = 0;
-        do {
-          if (p >= bufLength) throw FALLBACK;
-          b = buf[p++];
-          raw += (b & 0x7f) << shift;
-          shift += 7;
-        } while (b >= 0x80);
-        const length = (raw >>> 1) ^ -(raw & 1);
+        // The record's length.
+        cursor = pos;
+        const length = varint(buf, bufLength);
         if (length < 0) throw FALLBACK;
+        let p = cursor;
         const end = p + length;
         if (end > bufLength || length < 1) throw FALLBACK;
         const attributes = (buf[p++] << 24) >> 24;
 
         // Timestamp delta: a zig-zag varlong, taken as a number up to 7 bytes (49 bits).
-        raw = 0;
+        let raw = 0;
+        let b: number;
         let scale = 1;
         let bytes = 0;
         do {
@@ -280,92 +302,28 @@ export function createRecordBatchDecoder(
         }
 
         // Offset delta: a zig-zag varint.
-        raw = 0;
-        shift = 0;
-        do {
-          if (p >= end) throw FALLBACK;
-          b = buf[p++];
-          raw += (b & 0x7f) << shift;
-          shift += 7;
-        } while (b >= 0x80);
-        const o = firstOffset + ((raw >>> 1) ^ -(raw & 1));
+        cursor = p;
+        const o = firstOffset + varint(buf, end);
         if (!Number.isSafeInteger(o)) throw FALLBACK;
 
         // Key and value: zig-zag varint lengths (-1: null), views of the bytes.
-        raw = 0;
-        shift = 0;
-        do {
-          if (p >= end) throw FALLBACK;
-          b = buf[p++];
-          raw += (b & 0x7f) << shift;
-          shift += 7;
-        } while (b >= 0x80);
-        let n = (raw >>> 1) ^ -(raw & 1);
-        let key: Buffer | null = null;
-        if (n !== -1) {
-          if (n < 0 || p + n > end) throw FALLBACK;
-          key = buf.slice(p, p + n);
-          p += n;
-        }
-        raw = 0;
-        shift = 0;
-        do {
-          if (p >= end) throw FALLBACK;
-          b = buf[p++];
-          raw += (b & 0x7f) << shift;
-          shift += 7;
-        } while (b >= 0x80);
-        n = (raw >>> 1) ^ -(raw & 1);
-        let value: Buffer | null = null;
-        if (n !== -1) {
-          if (n < 0 || p + n > end) throw FALLBACK;
-          value = buf.slice(p, p + n);
-          p += n;
-        }
+        const key = varintBytes(buf, end);
+        const value = varintBytes(buf, end);
 
         // Headers: a zig-zag varint count (-1: none), then key strings and value bytes.
-        raw = 0;
-        shift = 0;
-        do {
-          if (p >= end) throw FALLBACK;
-          b = buf[p++];
-          raw += (b & 0x7f) << shift;
-          shift += 7;
-        } while (b >= 0x80);
-        const headerCount = (raw >>> 1) ^ -(raw & 1);
+        const headerCount = varint(buf, end);
         if (headerCount < -1) throw FALLBACK;
         const headers: Record<string, unknown> = {};
         for (let h = 0; h < headerCount; h++) {
-          raw = 0;
-          shift = 0;
-          do {
-            if (p >= end) throw FALLBACK;
-            b = buf[p++];
-            raw += (b & 0x7f) << shift;
-            shift += 7;
-          } while (b >= 0x80);
-          n = (raw >>> 1) ^ -(raw & 1);
+          const n = varint(buf, end);
           let headerKey: string | null = null;
           if (n !== -1) {
-            if (n < 0 || p + n > end) throw FALLBACK;
-            headerKey = buf.toString("utf8", p, p + n);
-            p += n;
+            const q = cursor;
+            if (n < 0 || q + n > end) throw FALLBACK;
+            headerKey = buf.toString("utf8", q, q + n);
+            cursor = q + n;
           }
-          raw = 0;
-          shift = 0;
-          do {
-            if (p >= end) throw FALLBACK;
-            b = buf[p++];
-            raw += (b & 0x7f) << shift;
-            shift += 7;
-          } while (b >= 0x80);
-          n = (raw >>> 1) ^ -(raw & 1);
-          let headerValue: Buffer | null = null;
-          if (n !== -1) {
-            if (n < 0 || p + n > end) throw FALLBACK;
-            headerValue = buf.slice(p, p + n);
-            p += n;
-          }
+          const headerValue = varintBytes(buf, end);
           // kafkajs: {...obj, [key]: obj[key] === undefined ? value : Array.isArray(obj[key]) ? obj[key].concat([value]) : [obj[key], value]}
           const name = String(headerKey);
           if (name === "__proto__") throw FALLBACK;
