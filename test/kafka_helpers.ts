@@ -121,6 +121,41 @@ function kafka(): Kafka {
   });
 }
 
+/**
+ * Joins `group` with a plain consumer of `topic` that reads nothing and commits nothing, until the group
+ * assigns it some partitions; then leaves the group. Resolves to the partitions it was given: the
+ * group's other members lost them meanwhile and are given them back after it leaves.
+ */
+export async function borrowPartitions(topic: string, group: string, timeoutMs = 30_000): Promise<number[]> {
+  const consumer = kafka().consumer({ groupId: group, maxWaitTimeInMs: 100 });
+  let given: number[] = [];
+  let joined = () => {};
+  const join = new Promise<void>((resolve) => (joined = resolve));
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    given = event.payload.memberAssignment[topic] ?? [];
+    if (given.length > 0) joined();
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatch: () => Promise.resolve() });
+    consumer.pause([{ topic }]); // (it reads nothing)
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      join,
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`group ${group} gave no partition of ${topic}`)),
+          timeoutMs,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    return given;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
 /** Creates a topic (PLAINTEXT listener). */
 export async function createTopic(topic: string, partitions = 1): Promise<void> {
   const admin = kafka().admin();

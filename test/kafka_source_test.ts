@@ -15,6 +15,7 @@ import type { BatchUpdate, Sink } from "../src/model/sink.ts";
 import { KafkaSource, type KafkaSourceOptions } from "../src/sources/kafka/kafka_source.ts";
 import { test } from "./harness.ts";
 import {
+  borrowPartitions,
   broker,
   committedOffsets,
   createTopic,
@@ -157,4 +158,67 @@ test(
     }
   },
   { timeoutMs: 60_000 },
+);
+
+/**
+ * Reads the source's chunks (committing nothing) while another member borrows some partitions of the
+ * group and gives them back; returns, per partition, the first offset of each chunk read, in order.
+ */
+async function readAcrossBorrow(options: Partial<KafkaSourceOptions>): Promise<Map<number, number[]>> {
+  const topic = unique("regained");
+  const group = unique("g");
+  await createTopic(topic, 2);
+  for (const partition of [0, 1]) {
+    await send(topic, Array.from({ length: 5 }, (_, i) => JSON.stringify({ x: i, y: 2 * i })), partition);
+  }
+  const firsts = new Map<number, number[]>([[0, []], [1, []]]);
+  const source = await open(topic, group, { format: "json", exitAtEnd: false, ...options });
+  const controller = new AbortController();
+  const chunks = source.chunks(controller.signal)[Symbol.asyncIterator]();
+  const reading = (async () => {
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+      firsts.get(next.value.partition)!.push(next.value.offset(0));
+    }
+  })();
+  const until = async (what: string, done: () => boolean) => {
+    const deadline = Date.now() + 30_000;
+    while (!done()) {
+      assert.ok(Date.now() < deadline, `timed out waiting for ${what}: ${JSON.stringify([...firsts])}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  try {
+    await until("both partitions", () => firsts.get(0)!.length > 0 && firsts.get(1)!.length > 0);
+    const borrowed = await borrowPartitions(topic, group);
+    assert.equal(borrowed.length, 1, `borrowed ${borrowed}`);
+    const [lost] = borrowed;
+    // Given back: read again from the group's committed offset (none: the first), or not at all.
+    if (options.dropsRevoked) await until("the partition again", () => firsts.get(lost)!.length > 1);
+    else await new Promise((resolve) => setTimeout(resolve, 8_000)); // (its rejoin, and time to read)
+    await send(topic, [JSON.stringify({ x: 5, y: 10 })], lost);
+    await until("the new message", () => firsts.get(lost)!.at(-1) === 5);
+    return new Map([[lost, firsts.get(lost)!]]);
+  } finally {
+    controller.abort();
+    await source.close();
+    await reading.catch(() => {});
+  }
+}
+
+test(
+  "kafka source (--readers many): a partition lost before its points were committed, then assigned again, is read again from the group's committed offset",
+  async () => {
+    const [[, firsts]] = [...await readAcrossBorrow({ transactional: true, dropsRevoked: true })];
+    assert.deepEqual(firsts, [0, 0, 5]);
+  },
+  { timeoutMs: 90_000 },
+);
+
+test(
+  "kafka source (one reader): a partition lost and assigned again with nothing committed meanwhile goes on where the reader was",
+  async () => {
+    const [[, firsts]] = [...await readAcrossBorrow({ transactional: true })];
+    assert.deepEqual(firsts, [0, 5]);
+  },
+  { timeoutMs: 90_000 },
 );

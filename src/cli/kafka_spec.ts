@@ -192,6 +192,7 @@ export const kafkaSpec: SourceSpec = {
         signal,
         ...(resume !== undefined ? { resume } : {}),
         ...(context?.transactional ? { transactional: true } : {}),
+        ...(context?.dropsRevoked ? { dropsRevoked: true } : {}),
       });
     };
   },

@@ -344,6 +344,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
           : {}),
         ...(resumed ? { resume: resumed.source } : {}),
         ...(kafkaOut?.transactional ? { transactional: true } : {}),
+        ...(manyReaders ? { dropsRevoked: true } : {}),
       });
     } catch (error) {
       // SIGINT or SIGTERM while connecting: a stop as asked for, with nothing read yet.

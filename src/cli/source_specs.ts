@@ -66,6 +66,11 @@ export interface OpenContext {
    * does (with its output).
    */
   readonly transactional?: boolean;
+  /**
+   * `--readers many`: a batch leaves out the points of partitions revoked before it commits, so a
+   * partition assigned again is read again from the group's committed offset.
+   */
+  readonly dropsRevoked?: boolean;
 }
 
 /**

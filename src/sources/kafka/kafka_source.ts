@@ -138,6 +138,8 @@ export class KafkaSource implements Source<KafkaChunk> {
   readonly #verbose: boolean;
   /** Offsets are committed by the batch's transaction (`--output-topic`), not by this reader. */
   readonly #transactional: boolean;
+  /** See `KafkaSourceOptions.dropsRevoked`. */
+  readonly #dropsRevoked: boolean;
   readonly #format: "csv" | "json";
   readonly #columns: Columns;
   readonly #fixedLayout: CsvLayout | undefined;
@@ -188,6 +190,7 @@ export class KafkaSource implements Source<KafkaChunk> {
     this.#consumer = consumer;
     this.#verbose = options.verbose ?? false;
     this.#transactional = options.transactional ?? false;
+    this.#dropsRevoked = options.dropsRevoked ?? false;
     this.#resumed = new Map((options.resume?.partitions ?? []).map((p) => [p.partition, p.next]));
     this.#format = options.format ?? "csv";
     this.#columns = options.columns ?? { x: "x", y: "y" };
@@ -457,7 +460,11 @@ export class KafkaSource implements Source<KafkaChunk> {
     for (const state of states) {
       const range = offsets.get(state.partition);
       if (range === undefined) continue;
-      if (state.tenure > 0 && (committed.get(state.partition) ?? -1) === state.sent) {
+      // (Not with --readers many: what this reader read of it and had not committed when it lost it was
+      // left out of its batches; it must be read again.)
+      if (
+        !this.#dropsRevoked && state.tenure > 0 && (committed.get(state.partition) ?? -1) === state.sent
+      ) {
         state.pending = false;
         this.#seek(state);
         continue;

@@ -96,6 +96,14 @@ export interface KafkaSourceOptions {
    * Kafka source, exactly once); `committed` only notes them. Default false.
    */
   readonly transactional?: boolean;
+  /**
+   * The sink leaves out the points of a partition revoked before their batch commits (`--readers many`:
+   * another reader goes on with the partition). A partition assigned to this reader again is then always
+   * read again from the group's committed offset, never continued where this reader had read up to: what
+   * it read of it before was not committed by anyone. Default false (one reader: every point read is
+   * written).
+   */
+  readonly dropsRevoked?: boolean;
 }
 
 /**
