@@ -30,6 +30,9 @@ import { partitionTransactionalId } from "./partition_records.ts";
 import { ResultProducer, type TopicMessages } from "./result_producer.ts";
 import { readStateTopic } from "./state_topic.ts";
 
+/** kafkajs's transaction.timeout.ms when none is set. */
+const DEFAULT_TRANSACTION_TIMEOUT = 60_000;
+
 /**
  * Options of {@linkcode PartitionTransactions}.
  *
@@ -166,6 +169,8 @@ export class PartitionTransactions {
       topic: this.#options.stateTopic,
       groupId,
       ...(this.#options.sessionTimeout !== undefined ? { sessionTimeout: this.#options.sessionTimeout } : {}),
+      // Another reader's transaction open in the topic is waited for: at most until it times out.
+      timeoutMs: (transactionTimeout ?? DEFAULT_TRANSACTION_TIMEOUT) + 30_000,
     });
     const newly = new Set(added);
     for (const [key, value] of stored) {

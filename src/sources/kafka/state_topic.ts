@@ -96,9 +96,75 @@ export interface ReadStateOptions {
 }
 
 /**
+ * Each partition's first offset and high watermark (the offset after its last record, committed,
+ * aborted or in a transaction still open). kafkajs's admin client asks for the end offsets with
+ * isolation level read_committed, which gives the last stable offset instead: the first record of the
+ * oldest open transaction. In a topic where several producers' transactions interleave (the state topic
+ * of `--readers many`: one transactional id per partition of the input), records committed after
+ * another producer opened its transaction lie beyond that offset; a reader stopping there would restore
+ * an older state. So the end offsets are asked for with read_uncommitted, through a client of kafkajs
+ * 2.2.4's own (`Kafka`'s private cluster factory); where that is missing (another kafkajs), through the
+ * admin client as before.
+ */
+async function logEnds(kafka: Kafka, topic: string): Promise<Map<number, { low: number; high: number }>> {
+  const factory = Object.getOwnPropertySymbols(kafka).find((s) =>
+    s.description === "private:Kafka:createCluster"
+  );
+  const createCluster = factory === undefined
+    ? undefined
+    : (kafka as unknown as Record<symbol, unknown>)[factory];
+  if (typeof createCluster !== "function") {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+  const cluster = createCluster({
+    isolationLevel: READ_UNCOMMITTED,
+    allowAutoTopicCreation: false,
+  }) as KafkajsCluster;
+  try {
+    await cluster.connect();
+    await cluster.addTargetTopic(topic);
+    const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId }));
+    const offsets = async (fromBeginning: boolean) =>
+      new Map(
+        (await cluster.fetchTopicsOffset([{ topic, fromBeginning, partitions }]))
+          .flatMap((t) => t.partitions)
+          .map((p) => [p.partition, Number(p.offset)]),
+      );
+    const [low, high] = [await offsets(true), await offsets(false)];
+    return new Map(
+      [...high].map(([partition, end]) => [partition, { low: low.get(partition) ?? 0, high: end }]),
+    );
+  } finally {
+    await cluster.disconnect().catch(() => {});
+  }
+}
+
+/** kafkajs's isolation level read_uncommitted (`protocol/isolationLevel.js`). */
+const READ_UNCOMMITTED = 0;
+
+/** What {@linkcode logEnds} uses of kafkajs 2.2.4's `Cluster` (`cluster/index.js`). */
+interface KafkajsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
+  fetchTopicsOffset(
+    topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+}
+
+/**
  * Reads the whole topic (read_committed) up to its current end and returns the latest value of every
  * key, in the order of their last records; a tombstone removes its key. Resolves to an empty map for an
- * empty topic.
+ * empty topic. The end is each partition's high watermark when the read starts (see `logEnds`): a
+ * transaction still open before it is waited for, so that every record committed by then is read.
  *
  * @example
  * ```ts
@@ -110,15 +176,7 @@ export async function readStateTopic(
   options: ReadStateOptions,
 ): Promise<Map<string, Uint8Array>> {
   const { topic } = options;
-  const admin = kafka.admin();
-  let ends: Map<number, { low: number; high: number }>;
-  try {
-    await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(topic);
-    ends = new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
+  const ends = await logEnds(kafka, topic);
   const entries = new Map<string, Uint8Array>();
   const open = [...ends].filter(([, { low, high }]) => high > low).map(([partition]) => partition);
   if (open.length === 0) return entries;
@@ -173,7 +231,9 @@ export async function readStateTopic(
       timeout,
       () =>
         `could not read the state topic "${topic}" to its end within ${timeout / 1000} s ` +
-        `(partitions ${[...left].join(", ")} not read up to their end offsets)`,
+        `(partitions ${[...left].join(", ")} not read up to their end offsets: a transaction still ` +
+        "open there is waited for until its producer commits or aborts it, is fenced, or it times out " +
+        "(transaction.timeout.ms))",
     );
   } finally {
     await withDeadline(consumer.disconnect(), 5_000, () => "disconnect timed out").catch(() => {});
