@@ -32,9 +32,10 @@ async function open(
   topic: string,
   group: string,
   options: Partial<KafkaSourceOptions> = {},
+  property: string[] = [],
 ): Promise<KafkaSource> {
   const connection = await resolveConnection(
-    parseConnectionFlags({ brokers: broker().plaintext, topic, group }, { group: true }),
+    parseConnectionFlags({ brokers: broker().plaintext, topic, group, property }, { group: true }),
     { env: () => undefined, readText: (p) => readFile(p, "utf8") },
   );
   return await KafkaSource.open({ connection, exitAtEnd: true, ...options });
@@ -161,10 +162,14 @@ test(
 );
 
 /**
- * Reads the source's chunks (committing nothing) while another member borrows some partitions of the
- * group and gives them back; returns, per partition, the first offset of each chunk read, in order.
+ * Reads the source's chunks (committing nothing) from a topic of two partitions while `disturb` takes
+ * some of the group's partitions from it for a while (resolving to them); then sends one more message
+ * to the first of them. Returns the first offset of each chunk read from that partition, in order.
  */
-async function readAcrossBorrow(options: Partial<KafkaSourceOptions>): Promise<Map<number, number[]>> {
+async function readAcross(
+  options: Partial<KafkaSourceOptions>,
+  disturb: (topic: string, group: string) => Promise<number[]>,
+): Promise<number[]> {
   const topic = unique("regained");
   const group = unique("g");
   await createTopic(topic, 2);
@@ -172,7 +177,9 @@ async function readAcrossBorrow(options: Partial<KafkaSourceOptions>): Promise<M
     await send(topic, Array.from({ length: 5 }, (_, i) => JSON.stringify({ x: i, y: 2 * i })), partition);
   }
   const firsts = new Map<number, number[]>([[0, []], [1, []]]);
-  const source = await open(topic, group, { format: "json", exitAtEnd: false, ...options });
+  const source = await open(topic, group, { format: "json", exitAtEnd: false, ...options }, [
+    "session.timeout.ms=6000",
+  ]);
   const controller = new AbortController();
   const chunks = source.chunks(controller.signal)[Symbol.asyncIterator]();
   const reading = (async () => {
@@ -189,15 +196,13 @@ async function readAcrossBorrow(options: Partial<KafkaSourceOptions>): Promise<M
   };
   try {
     await until("both partitions", () => firsts.get(0)!.length > 0 && firsts.get(1)!.length > 0);
-    const borrowed = await borrowPartitions(topic, group);
-    assert.equal(borrowed.length, 1, `borrowed ${borrowed}`);
-    const [lost] = borrowed;
+    const [taken] = await disturb(topic, group);
     // Given back: read again from the group's committed offset (none: the first), or not at all.
-    if (options.dropsRevoked) await until("the partition again", () => firsts.get(lost)!.length > 1);
+    if (options.dropsRevoked) await until("the partition again", () => firsts.get(taken)!.length > 1);
     else await new Promise((resolve) => setTimeout(resolve, 8_000)); // (its rejoin, and time to read)
-    await send(topic, [JSON.stringify({ x: 5, y: 10 })], lost);
-    await until("the new message", () => firsts.get(lost)!.at(-1) === 5);
-    return new Map([[lost, firsts.get(lost)!]]);
+    await send(topic, [JSON.stringify({ x: 5, y: 10 })], taken);
+    await until("the new message", () => firsts.get(taken)!.at(-1) === 5);
+    return firsts.get(taken)!;
   } finally {
     controller.abort();
     await source.close();
@@ -205,11 +210,26 @@ async function readAcrossBorrow(options: Partial<KafkaSourceOptions>): Promise<M
   }
 }
 
+/** Another member of the group holds one of the two partitions for a while (it reads nothing). */
+async function borrowOne(topic: string, group: string): Promise<number[]> {
+  const borrowed = await borrowPartitions(topic, group);
+  assert.equal(borrowed.length, 1, `borrowed ${borrowed}`);
+  return borrowed;
+}
+
+/**
+ * This process stops (as a reader paused, or cut off, would) past the session timeout: the group drops
+ * the reader, which joins again with a new member id and is given both partitions again.
+ */
+function expireSession(): Promise<number[]> {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 9_000);
+  return Promise.resolve([0]);
+}
+
 test(
   "kafka source (--readers many): a partition lost before its points were committed, then assigned again, is read again from the group's committed offset",
   async () => {
-    const [[, firsts]] = [...await readAcrossBorrow({ transactional: true, dropsRevoked: true })];
-    assert.deepEqual(firsts, [0, 0, 5]);
+    assert.deepEqual(await readAcross({ transactional: true, dropsRevoked: true }, borrowOne), [0, 0, 5]);
   },
   { timeoutMs: 90_000 },
 );
@@ -217,8 +237,23 @@ test(
 test(
   "kafka source (one reader): a partition lost and assigned again with nothing committed meanwhile goes on where the reader was",
   async () => {
-    const [[, firsts]] = [...await readAcrossBorrow({ transactional: true })];
-    assert.deepEqual(firsts, [0, 5]);
+    assert.deepEqual(await readAcross({ transactional: true }, borrowOne), [0, 5]);
+  },
+  { timeoutMs: 90_000 },
+);
+
+test(
+  "kafka source (--readers many): after the reader's session expired (a new member id), the partitions given back are read again from the group's committed offset",
+  async () => {
+    assert.deepEqual(await readAcross({ transactional: true, dropsRevoked: true }, expireSession), [0, 0, 5]);
+  },
+  { timeoutMs: 90_000 },
+);
+
+test(
+  "kafka source (one reader): after its session expired, with nothing committed meanwhile, it goes on where it was",
+  async () => {
+    assert.deepEqual(await readAcross({ transactional: true }, expireSession), [0, 5]);
   },
   { timeoutMs: 90_000 },
 );

@@ -78,6 +78,8 @@ export interface KeyedReadersOptions {
   readonly message?: (line: string) => void;
   /** Say what happens to partitions. */
   readonly verbose?: boolean;
+  /** A partition's transaction was fenced: tell the source (`Source.fenced`). */
+  readonly fenced?: (partition: number) => void;
 }
 
 /** A partition held: its keyed engine and the offset its state has reached. */
@@ -277,6 +279,7 @@ export function openKeyedReaders(
         if (mine !== undefined) mine.next = next;
       },
       forget: (partition) => held.delete(partition),
+      ...(options.fenced !== undefined ? { fenced: options.fenced } : {}),
       say,
     });
 

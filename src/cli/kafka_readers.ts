@@ -71,6 +71,8 @@ export interface ManyReadersOptions {
   readonly verbose?: boolean;
   /** The source's assignment now (between batches), to take partitions over with no new message. */
   readonly assignment?: () => KafkaPosition | undefined;
+  /** A partition's transaction was fenced: tell the source (`Source.fenced`). */
+  readonly fenced?: (partition: number) => void;
   /** How often the designated writer looks for other partitions' new records. Default 500 ms. */
   readonly publishMs?: number;
 }
@@ -259,6 +261,7 @@ export async function openManyReaders(
       lost,
       committed: (partition, next) => nexts.set(partition, next),
       forget,
+      ...(options.fenced !== undefined ? { fenced: options.fenced } : {}),
       say,
     });
 

@@ -262,6 +262,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
             verbose: cli.verbose,
             // (the partitions the source holds now: a batch of no points says it)
             assignment: () => source?.position?.({ time: 0, spans: [] }) as KafkaPosition | undefined,
+            fenced: (partition) => source?.fenced?.(partition),
           });
         } else if (cli.readers === "many" && (isKeyedEngine(core) || isKeyedModelEngine(core))) {
           // --key @key: each key lives in one partition; each reader writes its partitions' keys' lines.
@@ -280,6 +281,7 @@ export async function main(host: Host, options: MainOptions = {}): Promise<numbe
             mode: cli.outputTopic!.mode,
             message: (line) => progress.message(line),
             verbose: cli.verbose,
+            fenced: (partition) => source?.fenced?.(partition),
           });
         } else if (core === lineCore) partitionStates = openPartitionStates(kafkaState);
       }

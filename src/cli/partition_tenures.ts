@@ -63,6 +63,8 @@ export interface CommitSharesOptions extends Tenures {
   committed(partition: number, next: number): void;
   /** A partition fenced away: forget its state. */
   forget(partition: number): void;
+  /** Then told to the source (`Source.fenced`: read it again if the group gives it back). */
+  fenced?(partition: number): void;
   /** A line for stderr. */
   say(text: string): void;
 }
@@ -92,6 +94,7 @@ export async function commitShares(
       options.say(`partition ${partition} was taken over by another reader`);
       lost.set(partition, tenures.get(partition) ?? -1);
       options.forget(partition);
+      options.fenced?.(partition);
     } else failure ??= outcome.reason;
   }
   if (lost.size > 0) await transactions.assign(transactions.partitions.filter((p) => !lost.has(p)));

@@ -218,6 +218,13 @@ export interface Source<C extends PointChunk = PointChunk> {
    * it may be called a few times a second. A source without it counts as ready once opened.
    */
   status?(): SourceStatus;
+  /**
+   * `--readers many`: this reader's commit of a partition was refused because another reader has taken
+   * it over, while the source still holds it. The group will have this reader join again (its view of
+   * the group is out of date); at that join the source takes the partition, if assigned to it again, as
+   * newly assigned: read again from the group's committed offset, in a new tenure.
+   */
+  fenced?(partition: number): void;
 }
 
 /**

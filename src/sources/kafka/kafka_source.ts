@@ -140,6 +140,10 @@ export class KafkaSource implements Source<KafkaChunk> {
   readonly #transactional: boolean;
   /** See `KafkaSourceOptions.dropsRevoked`. */
   readonly #dropsRevoked: boolean;
+  /** Partitions whose commit was fenced (`fenced`): newly assigned at the next join, if assigned. */
+  readonly #fenced = new Set<number>();
+  /** This reader's member id in the group, since its last join. */
+  #memberId: string | undefined;
   readonly #format: "csv" | "json";
   readonly #columns: Columns;
   readonly #fixedLayout: CsvLayout | undefined;
@@ -264,7 +268,10 @@ export class KafkaSource implements Source<KafkaChunk> {
 
   #start(): void {
     const consumer = this.#consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (event) => this.#onJoin(event.payload.memberAssignment));
+    consumer.on(
+      consumer.events.GROUP_JOIN,
+      (event) => this.#onJoin(event.payload.memberAssignment, event.payload.memberId),
+    );
     consumer.on(consumer.events.START_BATCH_PROCESS, (event) => {
       // A batch of transaction markers or aborted messages only: nothing to read up to its end.
       const { partition, batchSize, firstOffset, lastOffset } = event.payload;
@@ -396,21 +403,31 @@ export class KafkaSource implements Source<KafkaChunk> {
     return state;
   }
 
-  #onJoin(assignment: Record<string, number[]>): void {
+  #onJoin(assignment: Record<string, number[]>, memberId: string): void {
     this.#joined = true;
     this.#crashed = false;
     clearTimeout(this.#joinTimer);
     if (this.#stopped) return;
     const first = this.#joins++ === 0;
     const previous = new Set(this.#assigned);
+    // A new member id: this reader was out of the group (its session expired: paused, cut off), and
+    // other readers may have held its partitions meanwhile.
+    const readmitted = this.#memberId !== undefined && memberId !== this.#memberId;
+    this.#memberId = memberId;
     this.#assigned = [...(assignment[this.#topic] ?? [])];
     // A partition lost is not the checkpoint's any more: whoever read it next committed its offsets.
     for (const partition of previous) {
       if (!this.#assigned.includes(partition)) this.#resumed.delete(partition);
     }
+    // With --readers many, the partitions another reader may have held since this one last read them
+    // start afresh (their points read before are left out of this reader's batches): all of them after
+    // a readmission, and those whose commit was fenced since the last join.
+    const kept = this.#dropsRevoked && readmitted ? new Set<number>() : new Set(previous);
+    for (const partition of this.#fenced) kept.delete(partition);
+    this.#fenced.clear();
     const lookUp = assignPartitions(
       this.#assigned.map((partition) => this.#state(partition)),
-      { previous, first, resumed: this.#resumed, seek: (state) => this.#seek(state) },
+      { previous: kept, first, resumed: this.#resumed, seek: (state) => this.#seek(state) },
     );
     if (this.#assigned.length === 0) {
       this.#message(
@@ -703,6 +720,20 @@ export class KafkaSource implements Source<KafkaChunk> {
    */
   static checkPosition(value: unknown): KafkaPosition {
     return checkKafkaPosition(value);
+  }
+
+  /**
+   * `--readers many`: the commit of `partition` was fenced (another reader has taken it over). If the
+   * group assigns it to this reader again at its next join, it is read again from the group's committed
+   * offset, in a new tenure, instead of going on where this reader is (see `Source.fenced`).
+   *
+   * @example
+   * ```ts
+   * source.fenced(3);
+   * ```
+   */
+  fenced(partition: number): void {
+    this.#fenced.add(partition);
   }
 
   /** Commits what is due: points written, and batches without points after them. */
