@@ -14,6 +14,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import { parseProperties } from "../src/sources/kafka/config.ts";
+import { withDeadline } from "../src/sources/kafka/connection.ts";
 import { silenceTimeoutWarnings } from "../src/runtime/kafkajs_quiet.ts";
 import { runtimeName } from "./harness.ts";
 
@@ -140,16 +141,7 @@ export async function borrowPartitions(topic: string, group: string, timeoutMs =
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatch: () => Promise.resolve() });
     consumer.pause([{ topic }]); // (it reads nothing)
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      join,
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`group ${group} gave no partition of ${topic}`)),
-          timeoutMs,
-        );
-      }),
-    ]).finally(() => clearTimeout(timer));
+    await withDeadline(join, timeoutMs, () => `group ${group} gave no partition of ${topic}`);
     return given;
   } finally {
     await consumer.disconnect();

@@ -14,6 +14,7 @@ import { parseConnectionFlags } from "../src/cli/kafka_flags.ts";
 import type { BatchUpdate, Sink } from "../src/model/sink.ts";
 import { KafkaSource, type KafkaSourceOptions } from "../src/sources/kafka/kafka_source.ts";
 import { test } from "./harness.ts";
+import { sleep } from "./cli_helpers.ts";
 import {
   borrowPartitions,
   broker,
@@ -191,7 +192,7 @@ async function readAcross(
     const deadline = Date.now() + 30_000;
     while (!done()) {
       assert.ok(Date.now() < deadline, `timed out waiting for ${what}: ${JSON.stringify([...firsts])}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
   };
   try {
@@ -199,7 +200,7 @@ async function readAcross(
     const [taken] = await disturb(topic, group);
     // Given back: read again from the group's committed offset (none: the first), or not at all.
     if (options.dropsRevoked) await until("the partition again", () => firsts.get(taken)!.length > 1);
-    else await new Promise((resolve) => setTimeout(resolve, 8_000)); // (its rejoin, and time to read)
+    else await sleep(8_000); // (its rejoin, and time to read)
     await send(topic, [JSON.stringify({ x: 5, y: 10 })], taken);
     await until("the new message", () => firsts.get(taken)!.at(-1) === 5);
     return firsts.get(taken)!;
@@ -226,34 +227,35 @@ function expireSession(): Promise<number[]> {
   return Promise.resolve([0]);
 }
 
-test(
-  "kafka source (--readers many): a partition lost before its points were committed, then assigned again, is read again from the group's committed offset",
-  async () => {
-    assert.deepEqual(await readAcross({ transactional: true, dropsRevoked: true }, borrowOne), [0, 0, 5]);
-  },
-  { timeoutMs: 90_000 },
-);
-
-test(
-  "kafka source (one reader): a partition lost and assigned again with nothing committed meanwhile goes on where the reader was",
-  async () => {
-    assert.deepEqual(await readAcross({ transactional: true }, borrowOne), [0, 5]);
-  },
-  { timeoutMs: 90_000 },
-);
-
-test(
-  "kafka source (--readers many): after the reader's session expired (a new member id), the partitions given back are read again from the group's committed offset",
-  async () => {
-    assert.deepEqual(await readAcross({ transactional: true, dropsRevoked: true }, expireSession), [0, 0, 5]);
-  },
-  { timeoutMs: 90_000 },
-);
-
-test(
-  "kafka source (one reader): after its session expired, with nothing committed meanwhile, it goes on where it was",
-  async () => {
-    assert.deepEqual(await readAcross({ transactional: true }, expireSession), [0, 5]);
-  },
-  { timeoutMs: 90_000 },
-);
+for (
+  const [name, options, disturb, want] of [
+    [
+      "(--readers many): a partition lost before its points were committed, then assigned again, is read again from the group's committed offset",
+      { transactional: true, dropsRevoked: true },
+      borrowOne,
+      [0, 0, 5],
+    ],
+    [
+      "(one reader): a partition lost and assigned again with nothing committed meanwhile goes on where the reader was",
+      { transactional: true },
+      borrowOne,
+      [0, 5],
+    ],
+    [
+      "(--readers many): after the reader's session expired (a new member id), the partitions given back are read again from the group's committed offset",
+      { transactional: true, dropsRevoked: true },
+      expireSession,
+      [0, 0, 5],
+    ],
+    [
+      "(one reader): after its session expired, with nothing committed meanwhile, it goes on where it was",
+      { transactional: true },
+      expireSession,
+      [0, 5],
+    ],
+  ] as const
+) {
+  test(`kafka source ${name}`, async () => {
+    assert.deepEqual(await readAcross(options, disturb), want);
+  }, { timeoutMs: 90_000 });
+}

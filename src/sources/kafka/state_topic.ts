@@ -137,7 +137,7 @@ async function logEnds(kafka: Kafka, topic: string): Promise<Map<number, { low: 
           .flatMap((t) => t.partitions)
           .map((p) => [p.partition, Number(p.offset)]),
       );
-    const [low, high] = [await offsets(true), await offsets(false)];
+    const [low, high] = await Promise.all([offsets(true), offsets(false)]);
     return new Map(
       [...high].map(([partition, end]) => [partition, { low: low.get(partition) ?? 0, high: end }]),
     );
